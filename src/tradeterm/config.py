@@ -1,0 +1,207 @@
+"""Settings: one typed model, loaded from defaults < ``config.toml`` < ``TRADETERM_*`` env < CLI.
+
+Every field carries a docstring-like ``description``: ``config.toml`` at the top of the repository
+is the commented copy users read. Nested sections map to TOML tables (``[feed]``) and to
+environment variables with a double underscore (``TRADETERM_FEED__STALE_AFTER_S=5``).
+
+A bad file or value never reaches the user as a traceback: :func:`load_settings` raises
+:class:`ConfigError` whose message names the file, the key, the value and what was expected, and
+the CLI exits with status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from tradeterm.core.models import TIMEFRAME_MS
+
+CONFIG_ENV = "TRADETERM_CONFIG"
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    base = os.environ.get(var)
+    return Path(base) if base else Path.home() / fallback
+
+
+def default_config_path() -> Path:
+    """``$TRADETERM_CONFIG``, else ``./config.toml`` if present, else the XDG config file."""
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    local = Path("config.toml")
+    if local.is_file():
+        return local
+    return _xdg("XDG_CONFIG_HOME", ".config") / "tradeterm" / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return _xdg("XDG_DATA_HOME", ".local/share") / "tradeterm"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class FeedSettings(_Section):
+    history_bars: int = Field(
+        500, ge=50, le=5000, description="Candles fetched over REST when a chart opens."
+    )
+    stale_after_s: float = Field(
+        10.0, gt=0, description="A stream with no message for this long is shown as stale."
+    )
+    backoff_initial_s: float = Field(
+        0.5, gt=0, description="First wait before reconnecting a failed stream."
+    )
+    backoff_max_s: float = Field(
+        30.0, gt=0, description="Longest wait between reconnection attempts."
+    )
+    trades_kept: int = Field(200, ge=10, le=10_000, description="Recent trades kept per symbol.")
+
+
+class SimSettings(_Section):
+    seed: int = Field(42, description="Seed of the simulated market: same seed, same market.")
+    replay: Path | None = Field(
+        None, description="Parquet of candles to replay instead of the synthetic market."
+    )
+    speed: float = Field(1.0, gt=0, description="Replay speed (1.0 = real time).")
+
+
+class UiSettings(_Section):
+    fps: int = Field(
+        10, ge=1, le=30, description="Redraws per second at most for the book, tape and chart."
+    )
+
+
+class Settings(BaseSettings):
+    """All of tradeterm's settings. See the commented ``config.toml`` for each key."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRADETERM_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    exchange: str = Field(
+        "binance", description="ccxt exchange id (binance, bybit, okx, ...)."
+    )
+    symbols: list[str] = Field(
+        default_factory=lambda: ["BTC/USDT", "ETH/USDT", "SOL/USDT"],
+        min_length=1,
+        description="Symbols in the watchlist, in ccxt form BASE/QUOTE.",
+    )
+    timeframe: str = Field("1m", description="Timeframe the chart opens on.")
+    mode: Literal["paper", "live"] = Field(
+        "paper", description="paper (simulated fills, the default) or live (real orders)."
+    )
+    demo: bool = Field(
+        False, description="Use the built-in simulated market instead of the exchange."
+    )
+    theme: str = Field("tradeterm-dark", description="Theme name (a file in themes/).")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Where candles and other data are stored."
+    )
+    journal_path: Path | None = Field(
+        None, description="SQLite journal file; default: <data_dir>/journal.sqlite."
+    )
+    feed: FeedSettings = Field(default_factory=FeedSettings)
+    sim: SimSettings = Field(default_factory=SimSettings)
+    ui: UiSettings = Field(default_factory=UiSettings)
+
+    @field_validator("timeframe")
+    @classmethod
+    def _known_timeframe(cls, value: str) -> str:
+        if value not in TIMEFRAME_MS:
+            raise ValueError(f"expected one of {', '.join(TIMEFRAME_MS)}")
+        return value
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbol_form(cls, value: list[str]) -> list[str]:
+        for sym in value:
+            base, sep, quote = sym.partition("/")
+            if not sep or not base or not quote:
+                raise ValueError(f"expected symbols like 'BTC/USDT', got {sym!r}")
+        return value
+
+    @property
+    def journal_file(self) -> Path:
+        return self.journal_path or self.data_dir / "journal.sqlite"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Highest first: CLI flags (passed as init kwargs) > environment > config.toml > defaults.
+        toml_file = _CURRENT_FILE.get("path")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+# The file being loaded; pydantic-settings builds sources from the class, so the path travels here.
+_CURRENT_FILE: dict[str, Path | None] = {"path": None}
+
+
+class ConfigError(Exception):
+    """A config problem, already phrased for the user (file, key, value, what was expected)."""
+
+
+def _describe(errors: list[dict[str, Any]], path: Path | None) -> str:
+    where = str(path) if path is not None else "defaults"
+    lines = []
+    for err in errors:
+        key = ".".join(str(p) for p in err["loc"])
+        env_name = "TRADETERM_" + "__".join(str(p) for p in err["loc"]).upper()
+        origin = f"environment variable {env_name}" if env_name in os.environ else where
+        if err["type"] == "extra_forbidden":
+            lines.append(f"{origin}: unknown key '{key}' (check the spelling; see config.toml)")
+            continue
+        value = err.get("input")
+        expected = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{origin}: key '{key}' has value {value!r}: {expected}")
+    return "invalid configuration\n  " + "\n  ".join(lines)
+
+
+def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
+    """Load settings; ``overrides`` are CLI flags (None values are ignored).
+
+    Raises :class:`ConfigError` with a user-facing message on any problem.
+    """
+    explicit = config_path is not None
+    path = Path(config_path) if explicit else default_config_path()
+    if not path.is_file():
+        if explicit or os.environ.get(CONFIG_ENV):
+            raise ConfigError(f"{path}: config file not found")
+        path = None  # no file at the default places: defaults and environment only
+    if path is not None:
+        try:
+            with path.open("rb") as fh:
+                tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    _CURRENT_FILE["path"] = path
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc.errors(), path)) from None
+    finally:
+        _CURRENT_FILE["path"] = None

@@ -1,0 +1,1 @@
+"""Plain data shared by every layer: models, events, commands. Imports nothing heavy."""

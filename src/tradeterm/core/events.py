@@ -1,0 +1,57 @@
+"""Discrete events the engine publishes upward (to the UI, logs, later the journal).
+
+High-rate state (book, candles, trades) is never sent as events: readers sample
+``Engine.snapshot()`` instead. Events are for things that happen once and deserve attention.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tradeterm.core.models import FeedStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    timestamp: int  # ms since the epoch, engine clock
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatusChanged(Event):
+    stream: str
+    symbol: str
+    status: FeedStatus
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedMessageSkipped(Event):
+    """A message from the exchange could not be used and was skipped; the stream continues."""
+
+    stream: str
+    symbol: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookResynced(Event):
+    """A sequence gap was detected: the local book was dropped and rebuilt from a snapshot."""
+
+    symbol: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeUnreachable(Event):
+    """The exchange could not be reached at start-up (markets could not be loaded)."""
+
+    exchange: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineReady(Event):
+    """Markets are loaded and streams are starting."""
+
+    exchange: str
+    symbols: tuple[str, ...]

@@ -1,0 +1,184 @@
+"""Immutable market-data models.
+
+Market data (candles, book levels, trades) are observations: they are kept as floats, exactly as
+ccxt delivers them, and are never summed into money. Orders, fills, balances and PnL (a later
+layer) use ``decimal.Decimal``; see ``docs/architecture.md``.
+
+Everything here is frozen so a snapshot handed to the UI can never be mutated under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Literal
+
+# Binance's standard intervals, in the order the UI offers them, with their length in ms.
+TIMEFRAME_MS: dict[str, int] = {
+    "1m": 60_000,
+    "3m": 180_000,
+    "5m": 300_000,
+    "15m": 900_000,
+    "30m": 1_800_000,
+    "1h": 3_600_000,
+    "2h": 7_200_000,
+    "4h": 14_400_000,
+    "6h": 21_600_000,
+    "8h": 28_800_000,
+    "12h": 43_200_000,
+    "1d": 86_400_000,
+}
+
+
+def timeframe_ms(timeframe: str) -> int:
+    """Length of one candle of ``timeframe`` in milliseconds; ValueError names the bad value."""
+    try:
+        return TIMEFRAME_MS[timeframe]
+    except KeyError:
+        raise ValueError(
+            f"unknown timeframe {timeframe!r}; expected one of {', '.join(TIMEFRAME_MS)}"
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """One OHLCV bar. ``open_time`` is the bar's open in ms since the epoch (UTC)."""
+
+    open_time: int
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+
+
+Side = Literal["buy", "sell"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One public trade. ``side`` is the aggressor's side (a ``sell`` hit the bid)."""
+
+    id: str
+    timestamp: int
+    price: float
+    amount: float
+    side: Side
+
+
+@dataclass(frozen=True, slots=True)
+class BookSnapshot:
+    """Top of an L2 order book: bids descending, asks ascending, ``(price, size)`` pairs.
+
+    ``nonce`` is the exchange's last applied update id (Binance ``lastUpdateId``/``u``) when the
+    exchange has one.
+    """
+
+    symbol: str
+    bids: tuple[tuple[float, float], ...] = ()
+    asks: tuple[tuple[float, float], ...] = ()
+    nonce: int | None = None
+    timestamp: int | None = None
+
+    @property
+    def best_bid(self) -> float | None:
+        return self.bids[0][0] if self.bids else None
+
+    @property
+    def best_ask(self) -> float | None:
+        return self.asks[0][0] if self.asks else None
+
+    @property
+    def mid(self) -> float | None:
+        if self.bids and self.asks:
+            return (self.bids[0][0] + self.asks[0][0]) / 2
+        return None
+
+    @property
+    def spread(self) -> float | None:
+        if self.bids and self.asks:
+            return self.asks[0][0] - self.bids[0][0]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    """24 h statistics for one symbol."""
+
+    symbol: str
+    last: float | None = None
+    open_24h: float | None = None
+    high_24h: float | None = None
+    low_24h: float | None = None
+    volume_quote_24h: float | None = None
+
+    @property
+    def change_pct(self) -> float | None:
+        if self.last is None or not self.open_24h:
+            return None
+        return (self.last / self.open_24h - 1.0) * 100.0
+
+
+class FeedStatus(str, Enum):
+    """Health of one market-data stream, as the status bar shows it."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    STALE = "stale"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHealth:
+    """Health of one supervised stream (``ohlcv``, ``book`` or ``trades`` for a symbol)."""
+
+    stream: str
+    symbol: str
+    status: FeedStatus
+    last_message_ms: int | None = None
+    reconnects: int = 0
+    last_error: str | None = None
+    # Exchange event time to local receipt, of the last message (ms); None if unknown.
+    latency_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSnapshot:
+    """What the UI needs to draw one symbol: candles of one timeframe, book, tape, ticker."""
+
+    symbol: str
+    timeframe: str
+    candles: tuple[Candle, ...] = ()
+    book: BookSnapshot | None = None
+    trades: tuple[Trade, ...] = field(default=())  # newest last
+    ticker: Ticker | None = None
+
+
+class EnginePhase(str, Enum):
+    """Where the engine is in its life, for the status bar and the 'cannot connect' screen."""
+
+    STARTING = "starting"  # nothing tried yet (first frame is drawn before ccxt is imported)
+    CONNECTING = "connecting"  # loading markets
+    RUNNING = "running"  # markets loaded, streams supervised
+    UNREACHABLE = "unreachable"  # the exchange could not be reached; see EngineSnapshot.error
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSnapshot:
+    """Everything the UI reads, in one immutable value. ``seq`` grows whenever anything changed,
+    so a reader that sees the same ``seq`` twice can skip its redraw."""
+
+    seq: int
+    phase: EnginePhase
+    exchange: str
+    mode: str  # "paper" or "live"
+    demo: bool
+    symbols: tuple[str, ...]
+    symbol: str
+    timeframe: str
+    market: MarketSnapshot
+    streams: tuple[StreamHealth, ...] = ()
+    tickers: tuple[Ticker, ...] = ()
+    error: str | None = None
