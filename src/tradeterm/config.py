@@ -134,6 +134,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected symbols like 'BTC/USDT', got {sym!r}")
         return value
 
+    @field_validator("data_dir", "journal_path")
+    @classmethod
+    def _expand_home(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
     @property
     def journal_file(self) -> Path:
         return self.journal_path or self.data_dir / "journal.sqlite"
@@ -163,13 +168,19 @@ class ConfigError(Exception):
     """A config problem, already phrased for the user (file, key, value, what was expected)."""
 
 
-def _describe(errors: list[dict[str, Any]], path: Path | None) -> str:
+def _describe(errors: list[dict[str, Any]], path: Path | None, cli_keys: set[str]) -> str:
+    """One line per problem: where it came from (flag, variable or file), key, value, expected."""
     where = str(path) if path is not None else "defaults"
     lines = []
     for err in errors:
         key = ".".join(str(p) for p in err["loc"])
         env_name = "TRADETERM_" + "__".join(str(p) for p in err["loc"]).upper()
-        origin = f"environment variable {env_name}" if env_name in os.environ else where
+        if err["loc"] and err["loc"][0] in cli_keys:
+            origin = f"command line (--{str(err['loc'][0]).replace('_', '-')})"
+        elif env_name in os.environ:
+            origin = f"environment variable {env_name}"
+        else:
+            origin = where
         if err["type"] == "extra_forbidden":
             lines.append(f"{origin}: unknown key '{key}' (check the spelling; see config.toml)")
             continue
@@ -199,9 +210,10 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     _CURRENT_FILE["path"] = path
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return Settings(**given)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc.errors(), path)) from None
+        raise ConfigError(_describe(exc.errors(), path, set(given))) from None
     finally:
         _CURRENT_FILE["path"] = None

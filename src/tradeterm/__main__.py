@@ -1,0 +1,7 @@
+"""``python -m tradeterm`` is ``tradeterm``."""
+
+import sys
+
+from tradeterm.cli import main
+
+sys.exit(main())

@@ -1,0 +1,122 @@
+"""Command line: ``tradeterm`` (the workstation), ``tradeterm sim`` (the exchange simulator).
+
+Kept light on purpose: nothing heavy (Textual, ccxt, numpy) is imported until a command has been
+chosen, so ``tradeterm --help`` and config errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from tradeterm import __version__
+from tradeterm.config import ConfigError, Settings, load_settings
+
+log = logging.getLogger("tradeterm")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tradeterm",
+        description="A trading workstation in the terminal. Paper trading unless you choose live.",
+    )
+    parser.add_argument("--version", action="version", version=f"tradeterm {__version__}")
+    parser.add_argument("--config", type=Path, help="config file (default: ./config.toml)")
+    parser.add_argument(
+        "--demo", action="store_true", default=None,
+        help="use the built-in simulated market (no network needed)",
+    )
+    parser.add_argument("--exchange", help="ccxt exchange id, e.g. binance")
+    parser.add_argument("--symbol", help="symbol the chart opens on, e.g. ETH/USDT")
+    parser.add_argument("--timeframe", help="timeframe the chart opens on, e.g. 5m")
+    parser.add_argument("--theme", help="theme name (a file in themes/)")
+    parser.add_argument(
+        "--replay", type=Path,
+        help="with --demo: drive the simulated market from a parquet of candles",
+    )
+    parser.add_argument("--speed", type=float, help="replay speed (1.0 = real time)")
+    parser.add_argument("--seed", type=int, help="seed of the simulated market")
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sim = sub.add_parser("sim", help="run the Binance-compatible exchange simulator")
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    sim.add_argument("--port", type=int, default=8765, help="port (0 = any free port)")
+    sim.add_argument("--seed", dest="sim_seed", type=int, default=None, help="market seed")
+    sim.add_argument("--replay", dest="sim_replay", type=Path, help="parquet of candles to replay")
+    sim.add_argument("--speed", dest="sim_speed", type=float, default=None, help="replay speed")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Settings with CLI flags on top of env, file and defaults. Raises ConfigError."""
+    sim_overrides = {
+        "seed": args.seed, "replay": args.replay, "speed": args.speed,
+    }
+    overrides: dict[str, object] = {
+        "demo": args.demo,
+        "exchange": args.exchange,
+        "timeframe": args.timeframe,
+        "theme": args.theme,
+    }
+    settings = load_settings(args.config, **overrides)
+    sim_set = {k: v for k, v in sim_overrides.items() if v is not None}
+    if args.symbol or sim_set:
+        data = settings.model_dump()
+        if args.symbol:
+            symbols = [s for s in settings.symbols if s != args.symbol]
+            data["symbols"] = [args.symbol, *symbols]
+        data["sim"].update(sim_set)
+        settings = load_settings(args.config, **{**overrides, **data})
+    return settings
+
+
+def _setup_logging(settings: Settings) -> Path | None:
+    """Log to a file in the data directory: the terminal belongs to the UI."""
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path = settings.data_dir / "tradeterm.log"
+        logging.basicConfig(
+            filename=path,
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        return path
+    except OSError:
+        return None
+
+
+def _run_sim(args: argparse.Namespace, settings: Settings) -> int:
+    from tradeterm.sim.cli import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    seed = args.sim_seed if args.sim_seed is not None else settings.sim.seed
+    replay = args.sim_replay if args.sim_replay is not None else settings.sim.replay
+    speed = args.sim_speed if args.sim_speed is not None else settings.sim.speed
+    try:
+        run(args.host, args.port, seed, replay, speed)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as exc:
+        print(f"tradeterm: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "sim":
+        return _run_sim(args, settings)
+
+    _setup_logging(settings)
+    from tradeterm.ui.app import run_app
+
+    run_app(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
