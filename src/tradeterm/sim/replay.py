@@ -1,0 +1,122 @@
+"""Replay: drive one symbol's trades from a parquet of candles.
+
+The file has columns ``timestamp_ms:int64, open, high, low, close, volume`` (the format of the
+shared 1m/5m archives). Each candle becomes a schedule of trades that walks open -> low -> high
+-> close (bullish) or open -> high -> low -> close (bearish) with a few intermediate prints,
+whose quantities sum to the candle's volume (in lot steps). Because the live candles are
+aggregated from those trades, the replayed candles reproduce the file's OHLC (and its volume up
+to the lot step).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from tradeterm.sim.spec import SymbolSpec
+
+TRADES_PER_CANDLE = 12
+_WAYPOINT_FRACTIONS = (0.02, 0.3, 0.65, 0.98)
+
+
+def load_candles(path: Path) -> pl.DataFrame:
+    """Read and sort a candle parquet; ValueError names a missing column."""
+    df = pl.read_parquet(path)
+    missing = {"timestamp_ms", "open", "high", "low", "close", "volume"} - set(df.columns)
+    if missing:
+        raise ValueError(f"{path}: missing columns {sorted(missing)}")
+    return df.sort("timestamp_ms")
+
+
+def infer_interval_ms(df: pl.DataFrame) -> int:
+    ts = df["timestamp_ms"].to_numpy()
+    if len(ts) < 2:
+        return 60_000
+    return int(np.median(np.diff(ts)))
+
+
+def replay_symbol(path: Path, symbols: tuple[str, ...]) -> str:
+    """The symbol named in the file name, else the first one served."""
+    name = path.name.upper()
+    for sym in symbols:
+        if sym in name:
+            return sym
+    return symbols[0]
+
+
+class ReplayDriver:
+    """Produces each candle's trade schedule lazily as the simulated clock reaches it."""
+
+    def __init__(self, df: pl.DataFrame, spec: SymbolSpec, seed: int) -> None:
+        self.spec = spec
+        self.interval = infer_interval_ms(df)
+        self._t = df["timestamp_ms"].to_numpy().astype(np.int64)
+        self._ohlc = np.stack([df[c].cast(pl.Float64).to_numpy()
+                               for c in ("open", "high", "low", "close")], axis=1)
+        self._vol = df["volume"].cast(pl.Float64).to_numpy()
+        self._rng = np.random.default_rng([seed, 0x2E91])
+        self._row = 0
+        self._queue: list[tuple[int, int, int, bool]] = []
+
+    @property
+    def start_ms(self) -> int:
+        return int(self._t[0])
+
+    @property
+    def start_price(self) -> float:
+        return float(self._ohlc[0, 0])
+
+    @property
+    def end_ms(self) -> int:
+        return int(self._t[-1]) + self.interval
+
+    def scheduled(self, until_ms: int) -> list[tuple[int, int, int, bool]]:
+        while self._row < len(self._t) and self._t[self._row] <= until_ms:
+            self._queue.extend(self._schedule(self._row))
+            self._row += 1
+        due = [x for x in self._queue if x[0] <= until_ms]
+        self._queue = [x for x in self._queue if x[0] > until_ms]
+        return due
+
+    def _schedule(self, row: int) -> list[tuple[int, int, int, bool]]:
+        spec, rng = self.spec, self._rng
+        o, h, low, c = (spec.to_ticks(x) for x in self._ohlc[row])
+        h, low = max(h, o, c), min(low, o, c)
+        total = spec.to_steps(float(self._vol[row]))
+        if total <= 0:
+            return []
+        ways = [o, low, h, c] if c >= o else [o, h, low, c]
+        n = min(TRADES_PER_CANDLE, total)
+        if n < 4:
+            ways = ways[:1] + ways[-(n - 1):] if n > 1 else [c]
+        extra = n - len(ways)
+        # intermediate prints between waypoints, inside [low, high]
+        prices: list[int] = []
+        fracs: list[float] = []
+        per_leg = [extra // 3 + (1 if k < extra % 3 else 0) for k in range(3)] if len(ways) == 4 \
+            else [0] * (len(ways) - 1)
+        wf = list(_WAYPOINT_FRACTIONS) if len(ways) == 4 else \
+            list(np.linspace(0.02, 0.98, len(ways)))
+        for k in range(len(ways)):
+            prices.append(ways[k])
+            fracs.append(wf[k])
+            if k < len(ways) - 1:
+                for j in range(per_leg[k]):
+                    a = (j + 1) / (per_leg[k] + 1)
+                    p = ways[k] + a * (ways[k + 1] - ways[k])
+                    p += rng.normal(0, 0.1) * (h - low)
+                    prices.append(int(min(h, max(low, round(p)))))
+                    fracs.append(wf[k] + a * (wf[k + 1] - wf[k]))
+        weights = rng.dirichlet(np.ones(len(prices)))
+        qty = np.floor(weights * (total - len(prices))).astype(np.int64) + 1
+        qty[-1] += total - int(qty.sum())
+        t0 = int(self._t[row])
+        out: list[tuple[int, int, int, bool]] = []
+        prev = prices[0]
+        for p, f, q in zip(prices, fracs, qty, strict=True):
+            buys = p > prev or (p == prev and bool(rng.random() < 0.5))
+            out.append((t0 + int(f * self.interval), int(p), int(q), buys))
+            prev = p
+        return out

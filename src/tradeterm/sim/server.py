@@ -1,0 +1,303 @@
+"""The simulator server: aiohttp app, the market loop and the stream publisher.
+
+``SimServer`` owns one :class:`SymbolMarket` per symbol and advances them every 100 ms of wall
+time on its event loop; it turns their output into Binance stream events (``depth@100ms`` every
+step, ``depth``/``depth@1000ms``, kline and ticker pushes every second, trades as they print).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from tradeterm.sim import wire
+from tradeterm.sim.book import DepthBatch
+from tradeterm.sim.clock import SimClock
+from tradeterm.sim.faults import Faults
+from tradeterm.sim.hub import Connection, Hub
+from tradeterm.sim.market import SymbolMarket
+from tradeterm.sim.replay import ReplayDriver, load_candles, replay_symbol
+from tradeterm.sim.rest import RestApi
+from tradeterm.sim.spec import DEFAULT_SPECS, INTERVAL_MS
+from tradeterm.sim.streams import parse_stream
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.1
+SLOW_PUSH_S = 1.0
+WS_HEARTBEAT_S = 20.0
+
+
+class SimServer:
+    """A Binance-compatible spot exchange on loopback (see docs/simulator.md)."""
+
+    def __init__(self, seed: int = 42, symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT"),
+                 host: str = "127.0.0.1", port: int = 0, replay: Path | str | None = None,
+                 speed: float = 1.0) -> None:
+        unknown = [s for s in symbols if s.upper() not in DEFAULT_SPECS]
+        if unknown:
+            raise ValueError(f"unknown symbols {unknown}; served: {', '.join(DEFAULT_SPECS)}")
+        self.seed = seed
+        self.symbols = tuple(s.upper() for s in symbols)
+        self.host = host
+        self.port = port
+        self.replay = Path(replay) if replay is not None else None
+        self.speed = speed
+        self.markets: dict[str, SymbolMarket] = {}
+        self.faults = Faults(self)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.loop_thread: int | None = None
+        self.hub = Hub(set(self.symbols), time.monotonic)
+        self.clock = SimClock()
+        self.paused = False
+        self._runner: web.AppRunner | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._acc1000: dict[str, DepthBatch] = {}
+        self._writers: set[asyncio.Task[None]] = set()
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    def _build_markets(self) -> None:
+        driver = None
+        replay_sym = None
+        if self.replay is not None:
+            replay_sym = replay_symbol(self.replay, self.symbols)
+            driver = ReplayDriver(load_candles(self.replay), DEFAULT_SPECS[replay_sym], self.seed)
+            self.clock = SimClock(driver.start_ms, self.speed)
+        start = self.clock.now_ms()
+        for i, sym in enumerate(self.symbols):
+            if sym == replay_sym and driver is not None:
+                self.markets[sym] = SymbolMarket(DEFAULT_SPECS[sym], self.seed, i, start, driver,
+                                                 driver.start_price)
+            else:
+                self.markets[sym] = SymbolMarket(DEFAULT_SPECS[sym], self.seed, i, start)
+
+    async def start(self) -> None:
+        """Build the markets, bind (port 0 picks a free port) and start the market loop."""
+        self.loop = asyncio.get_running_loop()
+        self.loop_thread = threading.get_ident()
+        self._build_markets()
+        app = web.Application()
+        app.add_routes(RestApi(self).routes())
+        app.add_routes([
+            web.get("/ws", self._ws_handler),
+            web.get("/ws/{streams:.*}", self._ws_handler),
+            web.get("/stream", self._ws_handler),
+            web.get("/stream/{rest:.*}", self._ws_handler),
+            web.post("/_sim/fault/{name}", self._fault_handler),
+            web.post("/_sim/pause", self._pause_handler),
+            web.post("/_sim/resume", self._pause_handler),
+        ])
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets  # type: ignore[union-attr]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._task = asyncio.create_task(self._run(), name="sim-market")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.hub.drop_all()
+        for task in list(self._writers):
+            task.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # ---- control ----------------------------------------------------------------------------
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
+
+    def pause(self) -> None:
+        """Freeze the market: no price, book or trade changes until :meth:`resume`."""
+        self.paused = True
+        self.clock.freeze()
+
+    def resume(self) -> None:
+        self.clock.thaw()
+        self.paused = False
+
+    def market(self, symbol: str) -> SymbolMarket:
+        try:
+            return self.markets[symbol.upper()]
+        except KeyError:
+            raise ValueError(f"unknown symbol {symbol!r}") from None
+
+    def book(self, symbol: str) -> tuple[int, list[tuple[str, str]], list[tuple[str, str]]]:
+        """(last update id, bids best first, asks best first), strings as on the wire."""
+        m = self.market(symbol)
+        spec = m.spec
+        bids = [(spec.price_str(p), spec.qty_str(q)) for p, q in m.book.bids.levels()]
+        asks = [(spec.price_str(p), spec.qty_str(q)) for p, q in m.book.asks.levels()]
+        return m.book.last_update_id, bids, asks
+
+    # ---- market loop ---------------------------------------------------------------------------
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_tick = loop.time()
+        next_slow = next_tick + SLOW_PUSH_S
+        while True:
+            next_tick += TICK_S
+            try:
+                if not self.paused:
+                    self._step()
+                if loop.time() >= next_slow:
+                    next_slow = loop.time() + SLOW_PUSH_S
+                    self._slow_push()
+            except Exception:  # a bug in one step must not kill the exchange
+                log.exception("simulator step failed")
+            delay = next_tick - loop.time()
+            if delay < 0:
+                next_tick = loop.time()
+            await asyncio.sleep(max(0.0, delay))
+
+    def _step(self) -> None:
+        now = self.now_ms()
+        hub = self.hub
+        for sym, m in self.markets.items():
+            low = sym.lower()
+            out = m.advance(now)
+            spec = m.spec
+            if out.trades:
+                trade_s, agg_s = f"{low}@trade", f"{low}@aggTrade"
+                for p in out.trades:
+                    if hub.wanted(trade_s):
+                        hub.publish(trade_s, wire.trade_event(spec, p, now))
+                    if hub.wanted(agg_s):
+                        hub.publish(agg_s, wire.agg_trade_event(spec, p, now))
+            for candle in out.closed:
+                interval = _interval_name(candle.interval)
+                name = f"{low}@kline_{interval}"
+                if hub.wanted(name):
+                    hub.publish(name, wire.kline_event(spec, interval, candle, now, True))
+            batch = m.cut_depth()
+            if batch is not None:
+                if hub.wanted(f"{low}@depth@100ms"):
+                    hub.publish(f"{low}@depth@100ms", wire.depth_event(spec, batch, now))
+                self._accumulate_1000(sym, batch, now)
+                if hub.wanted(f"{low}@bookTicker"):
+                    hub.publish(f"{low}@bookTicker", wire.book_ticker_event(m))
+
+    def _accumulate_1000(self, sym: str, batch: DepthBatch, now: int) -> None:
+        acc = self._acc1000.get(sym)
+        if acc is not None and batch.first_id != acc.last_id + 1:
+            self._flush_1000(sym, now)  # keep a gap visible on the slow stream too
+            acc = None
+        if acc is None:
+            self._acc1000[sym] = DepthBatch(batch.first_id, batch.last_id, dict(batch.bids),
+                                            dict(batch.asks))
+        else:
+            acc.merge(batch)
+
+    def _flush_1000(self, sym: str, now: int) -> None:
+        acc = self._acc1000.pop(sym, None)
+        if acc is None:
+            return
+        low = sym.lower()
+        event = wire.depth_event(self.markets[sym].spec, acc, now)
+        for name in (f"{low}@depth", f"{low}@depth@1000ms"):
+            if self.hub.wanted(name):
+                self.hub.publish(name, event)
+
+    def _slow_push(self) -> None:
+        now = self.now_ms()
+        for sym, m in self.markets.items():
+            low = sym.lower()
+            self._flush_1000(sym, now)
+            for interval, ic in m.candles.items():
+                name = f"{low}@kline_{interval}"
+                if self.hub.wanted(name):
+                    self.hub.publish(name, wire.kline_event(m.spec, interval, ic.current, now,
+                                                            False))
+            if self.hub.wanted(f"{low}@ticker"):
+                self.hub.publish(f"{low}@ticker", wire.ticker_event(m, now))
+
+    # ---- websocket ------------------------------------------------------------------------------
+    async def _ws_handler(self, request: web.Request) -> web.WebSocketResponse:
+        path = request.path
+        combined = path == "/stream" or path == "/stream/"
+        initial: list[str] = []
+        if combined:
+            initial = [s for s in request.query.get("streams", "").split("/") if s]
+        elif path.startswith("/ws/"):
+            initial = [s for s in path[len("/ws/"):].split("/") if s]
+        ws = web.WebSocketResponse(heartbeat=WS_HEARTBEAT_S, max_msg_size=1 << 20)
+        await ws.prepare(request)
+        conn = Connection(ws, combined)
+        self.hub.conns.add(conn)
+        for raw in initial:
+            stream = parse_stream(raw, self.hub.symbols)
+            if stream is not None:
+                self.hub.subscribe(conn, stream)
+        writer = asyncio.create_task(conn.writer())
+        self._writers.add(writer)
+        writer.add_done_callback(self._writers.discard)
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    answer = self.hub.handle_control(conn, msg.data)
+                    if answer is not None:
+                        conn.push(_dumps(answer))
+                elif msg.type == WSMsgType.ERROR:
+                    break
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self.hub.forget(conn)
+            writer.cancel()
+        return ws
+
+    # ---- http controls ---------------------------------------------------------------------------
+    async def _fault_handler(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        q = request.query
+        symbol = q.get("symbol")
+        try:
+            if name == "drop_all_sockets":
+                self.faults.drop_all_sockets()
+            elif name == "skip_depth_update":
+                self.faults.skip_depth_update(symbol or self.symbols[0])
+            elif name == "send_malformed":
+                self.faults.send_malformed(symbol)
+            elif name == "stall":
+                self.faults.stall(float(q.get("seconds", "5")), symbol)
+            else:
+                return web.json_response({"ok": False, "error": f"unknown fault {name!r}"},
+                                         status=404)
+        except ValueError as e:
+            return web.json_response({"ok": False, "error": str(e)}, status=400)
+        return web.json_response({"ok": True, "fault": name})
+
+    async def _pause_handler(self, request: web.Request) -> web.Response:
+        if request.path.endswith("pause"):
+            self.pause()
+        else:
+            self.resume()
+        return web.json_response({"ok": True, "paused": self.paused})
+
+
+def _interval_name(ms: int) -> str:
+    for name, value in INTERVAL_MS.items():
+        if value == ms:
+            return name
+    raise ValueError(ms)
+
+
+def _dumps(obj: object) -> str:
+    return json.dumps(obj, separators=(",", ":"))
