@@ -1,0 +1,314 @@
+"""The engine: connects to the exchange (or the simulator), runs the feed, answers commands.
+
+Plain asyncio, no Textual: it runs as a worker inside the app or headless, unchanged. ccxt is
+imported in a thread when :meth:`Engine.run` starts, never at import time, because the event
+loop is shared with the UI and ``import ccxt.pro`` takes a second or more.
+
+Readers call :meth:`Engine.snapshot` (cheap, immutable, cached until something changed); the UI
+talks back only through :meth:`Engine.submit`. Discrete events reach :meth:`add_listener`
+callbacks, on the loop. Nothing the exchange does makes :meth:`run` raise: an unreachable
+exchange is a phase (``UNREACHABLE``) with a one-line reason, retried every 30 s, from which a
+``SwitchToDemo`` command moves to the built-in simulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tradeterm.config import Settings
+from tradeterm.core.commands import (
+    Command,
+    Shutdown,
+    SwitchSymbol,
+    SwitchTimeframe,
+    SwitchToDemo,
+)
+from tradeterm.core.events import EngineReady, Event, ExchangeUnreachable
+from tradeterm.core.models import TIMEFRAME_MS, EnginePhase, EngineSnapshot
+from tradeterm.exchange.client import create_exchange, import_ccxt_pro
+from tradeterm.exchange.errors import one_line, with_cause
+from tradeterm.exchange.feed import Feed
+from tradeterm.exchange.health import FeedHealth
+from tradeterm.market.state import MarketState
+
+log = logging.getLogger(__name__)
+
+SIM_EXCHANGE = "binance"
+"""The simulator speaks Binance spot; the demo always uses a ccxt binance client."""
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class CommandIgnored(Event):
+    """A command could not be carried out (unknown symbol or timeframe, ...); nothing changed."""
+
+    command: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolsUnavailable(Event):
+    """Watchlist symbols the exchange does not list; they are left out, the rest run."""
+
+    exchange: str
+    symbols: tuple[str, ...]
+
+
+def _start_own_sim(settings: Settings) -> Any:
+    """Start the simulator in its own thread (the import is heavy too: call in a thread)."""
+    from tradeterm.sim import ThreadedSim
+
+    return ThreadedSim.start(
+        seed=settings.sim.seed, replay=settings.sim.replay, speed=settings.sim.speed
+    )
+
+
+class Engine:
+    """See the module docstring. One instance runs once: ``await engine.run()``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sim_base_url: str | None = None,
+        clock: Callable[[], int] = wall_clock_ms,
+        connect_timeout_s: float = 15.0,
+        retry_unreachable_s: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self._sim_base_url = sim_base_url
+        self._clock = clock
+        self._connect_timeout_s = connect_timeout_s
+        self._retry_s = retry_unreachable_s
+        self._inbox: asyncio.Queue[Command] = asyncio.Queue()
+        self._listeners: list[Callable[[Event], None]] = []
+        self.state = MarketState(
+            candles_kept=max(1000, 2 * settings.feed.history_bars),
+            trades_kept=settings.feed.trades_kept,
+        )
+        self.health = FeedHealth(clock, self._publish)
+        self._phase = EnginePhase.STARTING
+        self._error: str | None = None
+        self._demo = settings.demo
+        self._own_sim_wanted = False  # set by SwitchToDemo: ignore sim_base_url, start our own
+        self._sim: Any = None  # the ThreadedSim handle we started, if any
+        self._exchange: Any = None
+        self._feed: Feed | None = None
+        self._symbols: tuple[str, ...] = tuple(settings.symbols)
+        self._symbol = settings.symbols[0]
+        self._timeframe = settings.timeframe
+        self._version = 0
+        self._snap: EngineSnapshot | None = None
+        self._snap_key: tuple[int, int, int] | None = None
+        self._shutdown = asyncio.Event()
+        self._wake = asyncio.Event()  # leave the current session (SwitchToDemo)
+
+    # -- the public surface ---------------------------------------------------------------------
+
+    def add_listener(self, callback: Callable[[Event], None]) -> None:
+        self._listeners.append(callback)
+
+    def submit(self, command: Command) -> None:
+        """Queue ``command`` (call from the loop's thread; never blocks)."""
+        self._inbox.put_nowait(command)
+
+    def snapshot(self) -> EngineSnapshot:
+        """Everything the UI draws; the same object until something changed (then ``seq`` grew)."""
+        key = (self._version, self.state.version, self.health.version)
+        if self._snap is not None and key == self._snap_key:
+            return self._snap
+        self._snap = EngineSnapshot(
+            seq=sum(key),
+            phase=self._phase,
+            exchange=self._exchange_id,
+            mode=self.settings.mode,
+            demo=self._demo,
+            symbols=self._symbols,
+            symbol=self._symbol,
+            timeframe=self._timeframe,
+            market=self.state.snapshot(self._symbol, self._timeframe),
+            streams=self.health.streams(),
+            tickers=self.state.tickers(self._symbols),
+            error=self._error,
+        )
+        self._snap_key = key
+        return self._snap
+
+    async def run(self) -> None:
+        """Run until a :class:`Shutdown` command (or cancellation); then clean up everything."""
+        commands = asyncio.create_task(self._process_commands(), name="engine:commands")
+        sessions = asyncio.create_task(self._sessions(), name="engine:sessions")
+        try:
+            await self._shutdown.wait()
+        finally:
+            for task in (commands, sessions):
+                task.cancel()
+            await asyncio.gather(commands, sessions, return_exceptions=True)
+            await asyncio.shield(self._teardown())
+            self._set_phase(EnginePhase.STOPPED)
+
+    # -- internals ------------------------------------------------------------------------------
+
+    @property
+    def _exchange_id(self) -> str:
+        return SIM_EXCHANGE if self._demo else self.settings.exchange
+
+    def _changed(self) -> None:
+        self._version += 1
+
+    def _set_phase(self, phase: EnginePhase, error: str | None = None) -> None:
+        self._phase, self._error = phase, error
+        self._changed()
+
+    def _publish(self, event: Event) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback(event)
+            except Exception:  # a broken listener must not break the engine
+                log.exception("event listener %r failed on %r", callback, event)
+
+    def _ignore(self, command: Command, reason: str) -> None:
+        log.info("ignored %r: %s", command, reason)
+        self._publish(CommandIgnored(self._clock(), command=repr(command), reason=reason))
+
+    async def _sessions(self) -> None:
+        """Connect, run until told to switch, reconnect; retry an unreachable exchange."""
+        while True:
+            self._wake.clear()
+            try:
+                connected = await self._connect()
+                if connected:
+                    await self._wake.wait()
+                    await self._disconnect()
+            except Exception as exc:  # a bug here must not leave the engine silently dead
+                log.exception("engine session failed")
+                self._set_phase(EnginePhase.UNREACHABLE, f"internal error: {one_line(exc)}")
+                connected = False
+            if not connected:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._retry_s)
+
+    async def _target_url(self) -> str | None:
+        """Where to connect: our own simulator, the given ``sim_base_url``, or the real exchange."""
+        if self._demo and (self._own_sim_wanted or self._sim_base_url is None):
+            if self._sim is None:
+                self._sim = await asyncio.to_thread(_start_own_sim, self.settings)
+            return str(self._sim.base_url)
+        return self._sim_base_url
+
+    async def _connect(self) -> bool:
+        self._set_phase(EnginePhase.CONNECTING)
+        exchange_id = self._exchange_id
+        exchange = None
+        try:
+            await asyncio.to_thread(import_ccxt_pro)
+            exchange = create_exchange(exchange_id, sim_base_url=await self._target_url())
+            await asyncio.wait_for(exchange.load_markets(), self._connect_timeout_s)
+        except Exception as exc:
+            if isinstance(exc, TimeoutError):
+                reason = f"no answer within {self._connect_timeout_s:.0f} s"
+            else:
+                reason = with_cause(exc)
+            reason = f"cannot reach {exchange_id}: {reason}"
+            log.warning("%s", reason)
+            if exchange is not None:
+                with contextlib.suppress(Exception):
+                    await exchange.close()
+            self._set_phase(EnginePhase.UNREACHABLE, reason)
+            self._publish(ExchangeUnreachable(self._clock(), exchange=exchange_id, reason=reason))
+            return False
+        self._exchange = exchange
+        listed = tuple(s for s in self.settings.symbols if s in exchange.markets)
+        missing = tuple(s for s in self.settings.symbols if s not in exchange.markets)
+        error = None
+        if missing:
+            error = f"{exchange_id} does not list {', '.join(missing)} (left out)"
+            log.warning("%s", error)
+            self._publish(SymbolsUnavailable(self._clock(), exchange=exchange_id, symbols=missing))
+        self._symbols = listed
+        if self._symbol not in exchange.markets and listed:
+            self._symbol = listed[0]
+        self._feed = Feed(
+            exchange, self.state, self.health, self.settings.feed, self._publish, self._clock
+        )
+        self._set_phase(EnginePhase.RUNNING, error)
+        self._publish(EngineReady(self._clock(), exchange=exchange_id, symbols=listed))
+        if self._symbol in exchange.markets:
+            await self._feed.watch_symbol(self._symbol, self._timeframe)
+        self._feed.watch_tickers(list(listed))
+        return True
+
+    async def _disconnect(self) -> None:
+        feed, self._feed = self._feed, None
+        exchange, self._exchange = self._exchange, None
+        if feed is not None:
+            await feed.close()  # cancels the streams, then closes the client
+        elif exchange is not None:
+            with contextlib.suppress(Exception):
+                await exchange.close()
+
+    async def _teardown(self) -> None:
+        await self._disconnect()
+        sim, self._sim = self._sim, None
+        if sim is not None:
+            await asyncio.to_thread(sim.stop)
+
+    async def _process_commands(self) -> None:
+        while True:
+            command = await self._inbox.get()
+            try:
+                await self._handle(command)
+            except Exception:  # a command must never take the engine down
+                log.exception("command %r failed", command)
+
+    async def _handle(self, command: Command) -> None:
+        if isinstance(command, Shutdown):
+            self._shutdown.set()
+        elif isinstance(command, SwitchToDemo):
+            if self._demo and self._phase is EnginePhase.RUNNING:
+                self._ignore(command, "already on the simulated market")
+                return
+            self._demo = self._own_sim_wanted = True
+            self._changed()
+            self._wake.set()
+        elif isinstance(command, SwitchSymbol):
+            await self._switch_symbol(command)
+        elif isinstance(command, SwitchTimeframe):
+            await self._switch_timeframe(command)
+        else:
+            self._ignore(command, f"unknown command {type(command).__name__}")
+
+    async def _switch_symbol(self, command: SwitchSymbol) -> None:
+        symbol = command.symbol
+        known = self._exchange.markets if self._exchange is not None else self._symbols
+        if symbol not in known:
+            self._ignore(command, f"{self._exchange_id} does not list {symbol}")
+            return
+        if symbol == self._symbol:
+            return
+        self._symbol = symbol
+        self._changed()  # the snapshot shows the new symbol (with what is cached) at once
+        if self._feed is not None:
+            await self._feed.watch_symbol(symbol, self._timeframe)
+
+    async def _switch_timeframe(self, command: SwitchTimeframe) -> None:
+        timeframe = command.timeframe
+        offered = getattr(self._exchange, "timeframes", None) or TIMEFRAME_MS
+        if timeframe not in TIMEFRAME_MS or timeframe not in offered:
+            self._ignore(command, f"unknown timeframe {timeframe}")
+            return
+        if timeframe == self._timeframe:
+            return
+        self._timeframe = timeframe
+        self._changed()
+        if self._feed is not None:
+            await self._feed.watch_timeframe(timeframe)

@@ -1,0 +1,171 @@
+"""The market-data feed: supervised streams for the active symbol and the watchlist.
+
+For the active symbol three streams run (OHLCV, order book, trades), plus one tickers stream for
+the watchlist symbols. Each is an independent task under :func:`supervise`, so a failure in one
+never touches the others. A monitor marks silent streams STALE, and a :class:`ReaderGuard`
+revives sockets whose reader a malformed message killed (see ``wsguard.py``).
+See ``docs/feed.md`` for what happens on each failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tradeterm.config import FeedSettings
+from tradeterm.core.events import Event
+from tradeterm.exchange.backoff import Backoff
+from tradeterm.exchange.health import FeedHealth
+from tradeterm.exchange.streams import BookStream, OhlcvStream, TickersStream, TradesStream
+from tradeterm.exchange.supervisor import StreamBody, supervise
+from tradeterm.exchange.wsguard import ReaderGuard
+from tradeterm.market.convert import BOOK_DEPTH
+from tradeterm.market.state import MarketState
+
+log = logging.getLogger(__name__)
+
+UNWATCH_TIMEOUT_S = 3.0
+
+
+class Feed:
+    """Starts, switches and stops the supervised streams of one exchange client."""
+
+    def __init__(
+        self,
+        exchange: Any,
+        state: MarketState,
+        health: FeedHealth,
+        settings: FeedSettings,
+        publish: Callable[[Event], None],
+        clock: Callable[[], int],
+        *,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        rng: random.Random | None = None,
+        book_depth: int = BOOK_DEPTH,
+    ) -> None:
+        self.exchange = exchange
+        self.state = state
+        self.health = health
+        self.settings = settings
+        self._publish = publish
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._book_depth = book_depth
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # stream name -> task
+        self._monitor: asyncio.Task[None] | None = None
+        self._guard = ReaderGuard()
+        self._closed = False
+        self.symbol: str | None = None
+        self.timeframe: str | None = None
+
+    # -- starting and switching -----------------------------------------------------------------
+
+    def _spawn(self, body: StreamBody) -> None:
+        if self._closed:  # a switch racing with close() must not leave a stream behind
+            return
+        backoff = Backoff(
+            self.settings.backoff_initial_s, self.settings.backoff_max_s, rng=self._rng
+        )
+        coro = supervise(
+            body,
+            health=self.health,
+            publish=self._publish,
+            backoff=backoff,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
+        task = asyncio.create_task(coro, name=f"feed:{body.stream}:{body.symbol}")
+        self._tasks[body.stream] = task
+
+    def _ensure_started(self) -> None:
+        if self._monitor is None and not self._closed:
+            self._guard.install(asyncio.get_running_loop())
+            self._monitor = asyncio.create_task(self._watch_staleness(), name="feed:monitor")
+
+    async def _stop_streams(self, *names: str) -> None:
+        tasks = [self._tasks.pop(n) for n in names if n in self._tasks]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _unsubscribe(self, symbol: str, timeframe: str | None, *streams: str) -> None:
+        """Best effort: tell the exchange to stop streams nobody watches any more, so a user
+        browsing symbols does not pile up subscriptions. Failures only cost bandwidth."""
+        calls = {
+            "book": ("unWatchOrderBook", "un_watch_order_book", (symbol,)),
+            "trades": ("unWatchTrades", "un_watch_trades", (symbol,)),
+            "ohlcv": ("unWatchOHLCV", "un_watch_ohlcv", (symbol, timeframe)),
+        }
+        for stream in streams:
+            capability, method, args = calls[stream]
+            if not self.exchange.has.get(capability) or None in args:
+                continue
+            try:
+                await asyncio.wait_for(getattr(self.exchange, method)(*args), UNWATCH_TIMEOUT_S)
+            except Exception as exc:
+                log.debug("%s %s: unsubscribe failed: %s", stream, symbol, exc)
+
+    async def watch_symbol(self, symbol: str, timeframe: str) -> None:
+        """(Re)start the symbol's OHLCV, book and trades streams."""
+        self._ensure_started()
+        await self._stop_streams("ohlcv", "book", "trades")
+        old_symbol, old_timeframe = self.symbol, self.timeframe
+        if old_symbol is not None and old_symbol != symbol:
+            self.state.clear_book(old_symbol)
+            await self._unsubscribe(old_symbol, old_timeframe, "ohlcv", "book", "trades")
+        self.symbol, self.timeframe = symbol, timeframe
+        ex, st = self.exchange, self.state
+        self._spawn(OhlcvStream(ex, st, symbol, timeframe, self.settings.history_bars))
+        self._spawn(BookStream(ex, st, symbol, self._book_depth))
+        self._spawn(TradesStream(ex, st, symbol))
+
+    async def watch_timeframe(self, timeframe: str) -> None:
+        """Restart only the OHLCV stream, on ``timeframe``."""
+        if self.symbol is None:
+            self.timeframe = timeframe
+            return
+        await self._stop_streams("ohlcv")
+        if self.timeframe != timeframe:
+            await self._unsubscribe(self.symbol, self.timeframe, "ohlcv")
+        self.timeframe = timeframe
+        self._spawn(
+            OhlcvStream(
+                self.exchange, self.state, self.symbol, timeframe, self.settings.history_bars
+            )
+        )
+
+    def watch_tickers(self, symbols: list[str]) -> None:
+        """Start the watchlist's tickers stream (once)."""
+        self._ensure_started()
+        if "tickers" not in self._tasks and symbols:
+            self._spawn(TickersStream(self.exchange, self.state, symbols))
+
+    # -- monitoring and shutdown ----------------------------------------------------------------
+
+    async def _watch_staleness(self) -> None:
+        stale_ms = int(self.settings.stale_after_s * 1000)
+        period = min(1.0, self.settings.stale_after_s / 4)
+        while True:
+            await asyncio.sleep(period)
+            self.health.check_stale(stale_ms)
+
+    async def close(self) -> None:
+        """Cancel every stream first, then close the exchange client (ccxt's required order)."""
+        self._closed = True
+        await self._stop_streams(*list(self._tasks))
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+            self._monitor = None
+        try:
+            await self.exchange.close()
+        except Exception as exc:  # closing must finish whatever the socket state
+            log.warning("closing the exchange client failed: %s", exc)
+        finally:
+            self._guard.uninstall()
