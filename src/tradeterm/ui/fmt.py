@@ -1,0 +1,59 @@
+"""Number formatting shared by the chart axis, the book ladder, the tape and the status bar.
+
+Snapshots carry no market precision yet, so decimals are chosen from the price's magnitude: a
+trader reading BTC at 64250.10 and a memecoin at 0.000123 both see the digits that move.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def price_decimals(price: float) -> int:
+    """Decimals worth showing for a price of this size."""
+    p = abs(price)
+    if p >= 10:
+        return 2
+    if p >= 1:
+        return 3
+    if p >= 0.01:
+        return 5
+    return 8
+
+
+def fmt_price(price: float, decimals: int | None = None) -> str:
+    """``price`` with ``decimals`` (default: from its magnitude), no thousands separators."""
+    return f"{price:.{price_decimals(price) if decimals is None else decimals}f}"
+
+
+def fmt_size(size: float, width: int = 8) -> str:
+    """A size in at most ``width`` characters: as many decimals as fit, then k/M suffixes."""
+    for decimals in (4, 3, 2, 1, 0):
+        text = f"{size:.{decimals}f}"
+        if len(text) <= width:
+            return text
+    for divisor, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "G")):
+        text = f"{size / divisor:.1f}{suffix}"
+        if len(text) <= width:
+            return text
+    return f"{size:.2g}"
+
+
+def nice_step(span: float, target_count: int) -> float:
+    """A 1/2/5 x 10^k step that divides ``span`` into about ``target_count`` intervals."""
+    if span <= 0 or target_count <= 0:
+        return 1.0
+    raw = span / target_count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for mult in (1, 2, 2.5, 5, 10):
+        if raw <= mult * magnitude:
+            return mult * magnitude
+    return 10 * magnitude
+
+
+def step_decimals(step: float) -> int:
+    """Decimals needed to print multiples of ``step`` exactly (0.25 -> 2, 50 -> 0)."""
+    for decimals in range(0, 10):
+        if abs(round(step, decimals) - step) < step * 1e-9:
+            return decimals
+    return 10

@@ -1,0 +1,1 @@
+"""Widgets of the main screen; each renders data passed down to it with pure functions."""

@@ -1,0 +1,189 @@
+"""The status bar: exchange, symbol, timeframe, feed health, PAPER/LIVE, DEMO, UTC clock.
+
+It redraws when the snapshot changes and once a second (the clock and the age of the last
+message move even when the market is quiet, and a silent feed must be visible as such).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from tradeterm.core.models import EnginePhase, EngineSnapshot, FeedStatus, StreamHealth
+from tradeterm.ui.fmt import fmt_price
+from tradeterm.ui.themes import TradingColors
+
+# Worst first: the bar shows the worst status among the current symbol's streams.
+_SEVERITY = {
+    FeedStatus.STOPPED: 4,
+    FeedStatus.STALE: 3,
+    FeedStatus.RECONNECTING: 2,
+    FeedStatus.CONNECTING: 1,
+    FeedStatus.CONNECTED: 0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSummary:
+    status: FeedStatus | None  # None: no stream yet
+    latency_ms: float | None  # worst latency among the streams
+    age_s: float | None  # seconds since the least recent message
+
+
+def feed_summary(streams: Sequence[StreamHealth], symbol: str, now_ms: int) -> FeedSummary:
+    """Worst status, worst latency and oldest message age of ``symbol``'s streams."""
+    mine = [s for s in streams if s.symbol == symbol] or list(streams)
+    if not mine:
+        return FeedSummary(None, None, None)
+    status = max((s.status for s in mine), key=_SEVERITY.__getitem__)
+    latencies = [s.latency_ms for s in mine if s.latency_ms is not None]
+    lasts = [s.last_message_ms for s in mine if s.last_message_ms is not None]
+    age = max(0.0, (now_ms - min(lasts)) / 1000) if lasts else None
+    return FeedSummary(status, max(latencies) if latencies else None, age)
+
+
+def status_text(
+    snap: EngineSnapshot | None,
+    now_ms: int,
+    colors: TradingColors,
+    width: int,
+    error: str | None = None,
+) -> Text:
+    """One line of ``width`` cells; ``error`` (a failed worker) replaces the feed part.
+
+    When the full line does not fit (80 columns), a compact form drops the 24 h change and the
+    spaces around separators before anything gets cut."""
+    right = _right_part(snap, now_ms, colors)
+    left = _left_part(snap, now_ms, colors, error, compact=False)
+    if left.cell_len + right.cell_len > width:
+        left = _left_part(snap, now_ms, colors, error, compact=True)
+    left.truncate(max(0, width - right.cell_len), overflow="ellipsis", pad=True)
+    left.append_text(right)
+    left.truncate(width, pad=True)
+    return left
+
+
+def _left_part(
+    snap: EngineSnapshot | None,
+    now_ms: int,
+    colors: TradingColors,
+    error: str | None,
+    *,
+    compact: bool,
+) -> Text:
+    muted = Style(color=colors.muted)
+    plain = Style(color=colors.foreground)
+    sep = ("│" if compact else " │ ", muted)
+    left = Text(no_wrap=True, overflow="ellipsis")
+    if snap is None:
+        left.append(" tradeterm │ starting…", plain)
+    else:
+        left.append(f" {snap.exchange.upper()}", Style(color=colors.accent, bold=True))
+        left.append(*sep)
+        left.append(snap.symbol, Style(color=colors.foreground, bold=True))
+        ticker = next((t for t in snap.tickers if t.symbol == snap.symbol), snap.market.ticker)
+        candles = snap.market.candles
+        last = ticker.last if ticker and ticker.last else (candles[-1].close if candles else None)
+        if last is not None:
+            left.append(f" {fmt_price(last)}", plain)
+        change = ticker.change_pct if ticker else None
+        if change is not None and not compact:
+            left.append(f" {change:+.2f}%", Style(color=colors.up if change >= 0 else colors.down))
+        left.append(*sep)
+        left.append(snap.timeframe, Style(color=colors.foreground, bold=True))
+        left.append(*sep)
+        if error:
+            left.append(error, Style(color=colors.error, bold=True))
+        else:
+            left.append_text(_feed_part(snap, now_ms, colors))
+
+    return left
+
+
+def _right_part(snap: EngineSnapshot | None, now_ms: int, colors: TradingColors) -> Text:
+    right = Text(no_wrap=True)
+    if snap is not None:
+        if snap.mode == "live":
+            right.append(" LIVE ", Style(color="#ffffff", bgcolor="#d50000", bold=True, blink=True))
+        else:
+            right.append(" PAPER ", Style(color=colors.background, bgcolor=colors.muted, bold=True))
+        if snap.demo:
+            right.append(" ")
+            right.append(" DEMO ", Style(color=colors.background, bgcolor=colors.accent, bold=True))
+    clock = datetime.fromtimestamp(now_ms / 1000, UTC).strftime("%H:%M:%S UTC ")
+    right.append(f" {clock}", Style(color=colors.foreground))
+    return right
+
+
+def _feed_part(snap: EngineSnapshot, now_ms: int, colors: TradingColors) -> Text:
+    part = Text(no_wrap=True)
+    if snap.phase is not EnginePhase.RUNNING:
+        color = colors.error if snap.phase is EnginePhase.UNREACHABLE else colors.muted
+        part.append(f"● {snap.phase.value}", Style(color=color))
+        return part
+    summary = feed_summary(snap.streams, snap.symbol, now_ms)
+    if summary.status is None:
+        part.append("● waiting for streams", Style(color=colors.muted))
+        return part
+    ok = summary.status is FeedStatus.CONNECTED
+    color = colors.up if ok else (colors.accent if summary.status is not FeedStatus.STOPPED
+                                  else colors.error)
+    part.append(f"● {'live' if ok else summary.status.value}", Style(color=color, bold=not ok))
+    if summary.latency_ms is not None:
+        part.append(f" {summary.latency_ms:.0f}ms", Style(color=colors.muted))
+    if summary.age_s is not None:
+        stale = summary.status is FeedStatus.STALE or summary.age_s >= 5
+        part.append(
+            f" {summary.age_s:.0f}s ago" if stale else f" {summary.age_s:.1f}s",
+            Style(color=colors.accent if stale else colors.muted),
+        )
+    return part
+
+
+class StatusBar(Widget):
+    """One line at the top of the screen; data comes from :meth:`update_data`."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; dock: top; background: $panel; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.snapshot: EngineSnapshot | None = None
+        self.error: str | None = None
+        self.market_colors = TradingColors()
+        self.now_ms = 0
+        self._text = Text()
+
+    def update_data(
+        self,
+        snapshot: EngineSnapshot | None,
+        now_ms: int,
+        *,
+        error: str | None = None,
+        colors: TradingColors | None = None,
+    ) -> None:
+        """New data: repaint only if the line it produces differs from the one on screen."""
+        self.snapshot, self.error, self.now_ms = snapshot, error, now_ms
+        self.market_colors = colors or self.market_colors
+        text = self._line()
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+    def _line(self) -> Text:
+        return status_text(
+            self.snapshot, self.now_ms, self.market_colors, self.size.width, self.error
+        )
+
+    def on_resize(self) -> None:
+        self._text = self._line()
+        self.refresh()
+
+    def render(self) -> Text:
+        return self._text

@@ -1,0 +1,150 @@
+"""A small stand-in for ``tradeterm.engine.Engine``: same interface, made-up market.
+
+Prices follow a seeded random walk, so tests are deterministic; ``step()`` advances the market
+by hand, and ``run()`` (started by the app as a worker) steps it on its own when ``auto`` is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+from tradeterm.config import Settings
+from tradeterm.core.commands import Command, Shutdown, SwitchSymbol, SwitchTimeframe, SwitchToDemo
+from tradeterm.core.events import Event
+from tradeterm.core.models import (
+    BookSnapshot,
+    Candle,
+    EnginePhase,
+    EngineSnapshot,
+    FeedStatus,
+    MarketSnapshot,
+    StreamHealth,
+    Trade,
+    timeframe_ms,
+)
+
+T0 = 1_700_000_000_000 - 1_700_000_000_000 % 86_400_000  # a UTC midnight
+
+
+class FakeEngine:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        phase: EnginePhase = EnginePhase.RUNNING,
+        error: str | None = None,
+        auto: bool = False,
+        seed: int = 7,
+        bars: int = 150,
+    ) -> None:
+        self.settings = settings
+        self.commands: list[Command] = []
+        self.listeners: list[Callable[[Event], None]] = []
+        self.auto = auto
+        self.bars = bars
+        self._rng = random.Random(seed)
+        self._stop = asyncio.Event()
+        self._snap = EngineSnapshot(
+            seq=1,
+            phase=phase,
+            exchange=settings.exchange,
+            mode=settings.mode,
+            demo=settings.demo,
+            symbols=tuple(settings.symbols),
+            symbol=settings.symbols[0],
+            timeframe=settings.timeframe,
+            market=MarketSnapshot(settings.symbols[0], settings.timeframe),
+            error=error,
+        )
+        if phase is EnginePhase.RUNNING:
+            self._load()
+
+    # -- the Engine interface ---------------------------------------------------------------
+
+    async def run(self) -> None:
+        while not self._stop.is_set():
+            if self.auto and self._snap.phase is EnginePhase.RUNNING:
+                self.step()
+            try:
+                await asyncio.wait_for(self._stop.wait(), 0.05)
+            except TimeoutError:
+                pass
+
+    def snapshot(self) -> EngineSnapshot:
+        return self._snap
+
+    def submit(self, command: Command) -> None:
+        self.commands.append(command)
+        match command:
+            case SwitchTimeframe(timeframe=tf):
+                self._snap = replace(self._snap, timeframe=tf)
+                self._load()
+            case SwitchSymbol(symbol=symbol):
+                self._snap = replace(self._snap, symbol=symbol)
+                self._load()
+            case SwitchToDemo():
+                self._snap = replace(self._snap, phase=EnginePhase.RUNNING, demo=True, error=None)
+                self._load()
+            case Shutdown():
+                self._stop.set()
+
+    def add_listener(self, callback: Callable[[Event], None]) -> None:
+        self.listeners.append(callback)
+
+    # -- test helpers -----------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        for callback in self.listeners:
+            callback(event)
+
+    def _load(self) -> None:
+        """Fresh history for the current symbol/timeframe."""
+        tf = timeframe_ms(self._snap.timeframe)
+        price = 100.0 * (1 + self._snap.symbols.index(self._snap.symbol)) if (
+            self._snap.symbol in self._snap.symbols) else 100.0
+        candles = []
+        for i in range(self.bars):
+            o = price
+            c = max(1.0, o + self._rng.gauss(0, 0.5))
+            h = max(o, c) + abs(self._rng.gauss(0, 0.2))
+            lo = min(o, c) - abs(self._rng.gauss(0, 0.2))
+            candles.append(Candle(T0 + i * tf, o, h, lo, c, abs(self._rng.gauss(10, 4))))
+            price = c
+        self._publish(tuple(candles), ())
+
+    def step(self) -> None:
+        """One tick: the live candle moves, a trade prints, the book follows."""
+        candles = list(self._snap.market.candles)
+        last = candles[-1]
+        close = max(1.0, last.close + self._rng.gauss(0, 0.1))
+        candles[-1] = replace(last, close=close, high=max(last.high, close),
+                              low=min(last.low, close), volume=last.volume + 0.5)
+        side = "buy" if self._rng.random() < 0.5 else "sell"
+        trades = self._snap.market.trades[-49:] + (
+            Trade(str(self._snap.seq), last.open_time + 1000 * (self._snap.seq % 60), close,
+                  round(abs(self._rng.gauss(0.5, 0.3)), 4), side),
+        )
+        self._publish(tuple(candles), trades)
+
+    def _publish(self, candles: tuple[Candle, ...], trades: tuple[Trade, ...]) -> None:
+        close = candles[-1].close
+        book = BookSnapshot(
+            symbol=self._snap.symbol,
+            bids=tuple((round(close - 0.01 - i * 0.01, 2), 1.0 + i) for i in range(20)),
+            asks=tuple((round(close + 0.01 + i * 0.01, 2), 0.5 + i) for i in range(20)),
+        )
+        now = int(time.time() * 1000)
+        streams = tuple(
+            StreamHealth(name, self._snap.symbol, FeedStatus.CONNECTED, now, latency_ms=12.0)
+            for name in ("ohlcv", "book", "trades")
+        )
+        self._snap = replace(
+            self._snap,
+            seq=self._snap.seq + 1,
+            market=MarketSnapshot(self._snap.symbol, self._snap.timeframe, candles, book, trades),
+            streams=streams,
+        )
