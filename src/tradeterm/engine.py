@@ -18,7 +18,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from tradeterm.config import Settings
@@ -29,7 +28,13 @@ from tradeterm.core.commands import (
     SwitchTimeframe,
     SwitchToDemo,
 )
-from tradeterm.core.events import EngineReady, Event, ExchangeUnreachable
+from tradeterm.core.events import (
+    CommandIgnored,
+    EngineReady,
+    Event,
+    ExchangeUnreachable,
+    SymbolsUnavailable,
+)
 from tradeterm.core.models import TIMEFRAME_MS, EnginePhase, EngineSnapshot
 from tradeterm.exchange.client import create_exchange, import_ccxt_pro
 from tradeterm.exchange.errors import one_line, with_cause
@@ -45,22 +50,6 @@ SIM_EXCHANGE = "binance"
 
 def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class CommandIgnored(Event):
-    """A command could not be carried out (unknown symbol or timeframe, ...); nothing changed."""
-
-    command: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class SymbolsUnavailable(Event):
-    """Watchlist symbols the exchange does not list; they are left out, the rest run."""
-
-    exchange: str
-    symbols: tuple[str, ...]
 
 
 def _start_own_sim(settings: Settings) -> Any:

@@ -10,7 +10,8 @@ import pytest
 from tradeterm.core.commands import Shutdown, SwitchSymbol, SwitchTimeframe, SwitchToDemo
 from tradeterm.core.events import EngineReady, ExchangeUnreachable
 from tradeterm.core.models import EnginePhase, FeedStatus
-from tradeterm.engine import CommandIgnored, Engine
+from tradeterm.core.events import CommandIgnored
+from tradeterm.engine import Engine
 from tradeterm.sim import SimServer
 
 from test_engine_harness import Running, running_engine, settings, until

@@ -11,7 +11,7 @@ from ui_helpers import screen_text, wait_for
 
 from tradeterm.config import Settings
 from tradeterm.core.commands import Shutdown, SwitchSymbol, SwitchTimeframe, SwitchToDemo
-from tradeterm.core.events import BookResynced, FeedStatusChanged
+from tradeterm.core.events import BookResynced, CommandIgnored, FeedStatusChanged
 from tradeterm.core.models import EnginePhase, FeedStatus
 from tradeterm.ui.app import TIMEFRAME_KEYS, TradetermApp
 from tradeterm.ui.screens.help import HelpScreen
@@ -142,6 +142,20 @@ async def test_events_when_feed_lost_and_restored_then_notified(settings):
         assert "BTC/USDT book feed lost: socket closed" in messages
         assert "BTC/USDT book feed restored" in messages
         assert "BTC/USDT order book resynced: sequence gap" in messages
+
+
+async def test_events_when_streams_stopped_on_purpose_then_no_feed_lost_notice(settings):
+    engine = FakeEngine(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(engine.listeners))
+        for status in (FeedStatus.CONNECTED, FeedStatus.STOPPED, FeedStatus.CONNECTED):
+            engine.emit(FeedStatusChanged(1, "book", "BTC/USDT", status))
+        engine.emit(CommandIgnored(2, command="SwitchSymbol", reason="binance does not list X/Y"))
+        await wait_for(pilot, lambda: len(app._notifications) >= 1)
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert messages == ["binance does not list X/Y"]
 
 
 class CrashingEngine(FakeEngine):

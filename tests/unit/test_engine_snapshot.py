@@ -3,7 +3,8 @@
 from tradeterm.config import Settings
 from tradeterm.core.commands import SwitchSymbol, SwitchTimeframe
 from tradeterm.core.models import BookSnapshot, Candle, EnginePhase
-from tradeterm.engine import CommandIgnored, Engine
+from tradeterm.core.events import CommandIgnored
+from tradeterm.engine import Engine
 
 
 def make() -> Engine:

@@ -43,7 +43,7 @@ class BookResynced(Event):
 
 @dataclass(frozen=True, slots=True)
 class ExchangeUnreachable(Event):
-    """The exchange could not be reached at start-up (markets could not be loaded)."""
+    """The exchange could not be reached (markets could not be loaded); published on each try."""
 
     exchange: str
     reason: str
@@ -52,6 +52,22 @@ class ExchangeUnreachable(Event):
 @dataclass(frozen=True, slots=True)
 class EngineReady(Event):
     """Markets are loaded and streams are starting."""
+
+    exchange: str
+    symbols: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandIgnored(Event):
+    """A command could not be carried out (unknown symbol or timeframe, ...); nothing changed."""
+
+    command: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolsUnavailable(Event):
+    """Watchlist symbols the exchange does not list; they are left out, the rest run."""
 
     exchange: str
     symbols: tuple[str, ...]

@@ -43,11 +43,13 @@ from tradeterm.core.commands import (
 )
 from tradeterm.core.events import (
     BookResynced,
+    CommandIgnored,
     EngineReady,
     Event,
     ExchangeUnreachable,
     FeedMessageSkipped,
     FeedStatusChanged,
+    SymbolsUnavailable,
 )
 from tradeterm.core.models import EnginePhase, EngineSnapshot, FeedStatus, timeframe_ms
 from tradeterm.ui.screens.help import HelpScreen, binding_rows, screen_bindings
@@ -238,7 +240,14 @@ class TradetermApp(App[None]):
                 self.notify(f"Cannot reach {exchange}: {reason}", severity="error", timeout=10)
             case EngineReady(exchange=exchange):
                 self._engine_error = None
-                self.notify(f"Connected to {exchange}", timeout=3)
+                demo = self.engine is not None and self.engine.snapshot().demo
+                where = "the demo market (simulator on 127.0.0.1)" if demo else exchange
+                self.notify(f"Connected to {where}", timeout=3)
+            case CommandIgnored(reason=reason):
+                self.notify(reason, severity="warning", timeout=4)
+            case SymbolsUnavailable(exchange=exchange, symbols=symbols):
+                self.notify(f"{exchange} does not list {', '.join(symbols)}: left out",
+                            severity="warning", timeout=8)
             case _:  # events this screen has no special display for yet
                 self.notify(describe_event(event), severity="warning")
 
