@@ -198,3 +198,11 @@ def test_docs_keys_when_read_then_every_binding_is_documented():
     for binding in TradetermApp.BINDINGS:
         assert f"`{binding.id}`" in doc, binding.id
         assert f"`{binding.action}`" in doc, binding.action
+
+
+def test_cannot_reach_when_engine_reason_repeats_the_prefix_then_said_once():
+    from tradeterm.ui.app import cannot_reach
+
+    said = cannot_reach("binance", "cannot reach binance: DNS failure")
+    assert said == "Cannot reach binance: DNS failure"
+    assert cannot_reach("okx", None) == "Cannot reach okx: no answer"

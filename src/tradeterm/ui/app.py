@@ -237,7 +237,7 @@ class TradetermApp(App[None]):
                     self.notify(f"{symbol} {stream}: skipped a message: {reason}",
                                 severity="warning")
             case ExchangeUnreachable(exchange=exchange, reason=reason):
-                self.notify(f"Cannot reach {exchange}: {reason}", severity="error", timeout=10)
+                self.notify(cannot_reach(exchange, reason), severity="error", timeout=10)
             case EngineReady(exchange=exchange):
                 self._engine_error = None
                 demo = self.engine is not None and self.engine.snapshot().demo
@@ -364,14 +364,19 @@ def waiting_message(snap: EngineSnapshot) -> str:
     return f"loading {snap.symbol} {snap.timeframe} candles…"
 
 
+def cannot_reach(exchange: str, reason: str | None) -> str:
+    """``Cannot reach <exchange>: <reason>``, once, even if the engine's reason already says it."""
+    reason = reason or "no answer"
+    prefix = f"cannot reach {exchange}:"
+    if reason.lower().startswith(prefix):
+        reason = reason[len(prefix) :].strip()
+    return f"Cannot reach {exchange}: {reason}"
+
+
 def unreachable_text(snap: EngineSnapshot) -> Text:
     """The plain message shown in the main area when the exchange cannot be reached."""
     text = Text(justify="center")
-    reason = snap.error or "no answer"
-    prefix = f"cannot reach {snap.exchange}:"
-    if reason.lower().startswith(prefix):  # the engine may already say it
-        reason = reason[len(prefix) :].strip()
-    text.append(f"Cannot reach {snap.exchange}: {reason}\n\n", style="bold")
+    text.append(cannot_reach(snap.exchange, snap.error) + "\n\n", style="bold")
     text.append("press d to use the demo market")
     return text
 
