@@ -94,11 +94,33 @@ def _run_sim(args: argparse.Namespace, settings: Settings) -> int:
     seed = args.sim_seed if args.sim_seed is not None else settings.sim.seed
     replay = args.sim_replay if args.sim_replay is not None else settings.sim.replay
     speed = args.sim_speed if args.sim_speed is not None else settings.sim.speed
+    from tradeterm.sim.replay import ReplayFileError
+
     try:
         run(args.host, args.port, seed, replay, speed)
     except KeyboardInterrupt:
         pass
+    except ReplayFileError as exc:
+        print(f"tradeterm sim: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. the port is taken
+        print(f"tradeterm sim: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _check_replay(settings: Settings) -> str | None:
+    """A bad replay file is reported before the screen opens, not as an error inside it."""
+    if not (settings.demo and settings.sim.replay):
+        return None
+    from tradeterm.sim.replay import ReplayFileError, load_candles
+
+    try:
+        load_candles(settings.sim.replay)
+    except ReplayFileError as exc:
+        return str(exc)
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sim":
         return _run_sim(args, settings)
 
+    if problem := _check_replay(settings):
+        print(f"tradeterm: {problem}", file=sys.stderr)
+        return 2
     _setup_logging(settings)
     from tradeterm.ui.app import run_app
 

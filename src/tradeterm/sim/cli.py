@@ -1,4 +1,4 @@
-"""Foreground runner behind ``tradeterm sim`` (the lead wires the argparse side)."""
+"""Foreground runner behind ``tradeterm sim``: serve until Ctrl-C."""
 
 from __future__ import annotations
 

@@ -21,13 +21,33 @@ TRADES_PER_CANDLE = 12
 _WAYPOINT_FRACTIONS = (0.02, 0.3, 0.65, 0.98)
 
 
+COLUMNS = ("timestamp_ms", "open", "high", "low", "close", "volume")
+
+
+class ReplayFileError(ValueError):
+    """A replay file that cannot be used, with a message for the user (file and problem)."""
+
+
 def load_candles(path: Path) -> pl.DataFrame:
-    """Read and sort a candle parquet; ValueError names a missing column."""
-    df = pl.read_parquet(path)
-    missing = {"timestamp_ms", "open", "high", "low", "close", "volume"} - set(df.columns)
+    """Read, check and sort a candle parquet; :class:`ReplayFileError` says what is wrong."""
+    expected = f"a parquet file with columns {', '.join(COLUMNS)}"
+    if not path.is_file():
+        raise ReplayFileError(f"{path}: replay file not found")
+    try:
+        df = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ReplayFileError(f"{path}: cannot read it as parquet ({first}); expected {expected}")
+    missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
-        raise ValueError(f"{path}: missing columns {sorted(missing)}")
-    return df.sort("timestamp_ms")
+        raise ReplayFileError(f"{path}: missing columns {', '.join(missing)}; expected {expected}")
+    df = df.select(COLUMNS).drop_nulls()
+    if df.is_empty():
+        raise ReplayFileError(f"{path}: no complete candle rows to replay")
+    prices = df.select(pl.min_horizontal("open", "high", "low", "close").min()).item()
+    if prices is None or prices <= 0:
+        raise ReplayFileError(f"{path}: prices must be positive")
+    return df.sort("timestamp_ms").unique("timestamp_ms", keep="first", maintain_order=True)
 
 
 def infer_interval_ms(df: pl.DataFrame) -> int:
