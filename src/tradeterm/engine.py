@@ -199,7 +199,7 @@ class Engine:
         exchange_id = self._exchange_id
         exchange = None
         try:
-            await asyncio.to_thread(import_ccxt_pro)
+            await asyncio.to_thread(import_ccxt_pro, exchange_id)
             exchange = create_exchange(exchange_id, sim_base_url=await self._target_url())
             await asyncio.wait_for(exchange.load_markets(), self._connect_timeout_s)
         except Exception as exc:
