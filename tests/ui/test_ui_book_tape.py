@@ -42,8 +42,7 @@ def test_build_ladder_when_empty_book_then_no_spread_no_imbalance():
 
 
 def test_render_ladder_when_book_then_asks_above_spread_above_bids():
-    text = render_ladder(build_ladder(BOOK, 3), width=36, height=8, colors=COLORS)
-    lines = text.plain.split("\n")
+    lines = [line.plain for line in render_ladder(build_ladder(BOOK, 3), 36, 8, COLORS)]
     assert len(lines) == 8
     prices = [line.split()[0] for line in lines[1:4] + lines[5:8]]
     assert prices == ["103.00", "102.00", "101.00", "99.00", "98.00", "97.00"]
@@ -52,13 +51,10 @@ def test_render_ladder_when_book_then_asks_above_spread_above_bids():
 
 
 def test_render_ladder_when_deepest_level_then_depth_bar_spans_the_whole_row():
-    text = render_ladder(build_ladder(BOOK, 3), width=36, height=8, colors=COLORS)
-    line_start = text.plain.index("97.00") - text.plain[: text.plain.index("97.00")][::-1].index(
-        "\n"
-    )
-    bars = [span for span in text.spans if span.style.bgcolor is not None]
-    deepest = [span for span in bars if span.start == line_start]
-    assert deepest and deepest[0].end - deepest[0].start == 36
+    lines = render_ladder(build_ladder(BOOK, 3), width=36, height=8, colors=COLORS)
+    deepest_line = next(line for line in lines if "97.00" in line.plain)
+    bars = [span for span in deepest_line.spans if span.style.bgcolor is not None]
+    assert bars and bars[0].start == 0 and bars[0].end - bars[0].start == 36
 
 
 def test_ladder_depth_when_height_then_levels_per_side_leave_header_and_spread():
@@ -80,12 +76,13 @@ def test_large_trade_threshold_when_flow_then_multiple_of_median():
 
 def test_render_tape_when_trades_then_newest_first_coloured_by_aggressor():
     tape = trades(1, 1, 1, 1, 1, 10)
-    text = render_tape(tape, width=30, height=4, colors=COLORS)
-    lines = text.plain.split("\n")
+    texts = render_tape(tape, width=30, height=4, colors=COLORS)
+    lines = [text.plain for text in texts]
     assert lines[0].startswith("Time")
     assert [line.split()[1] for line in lines[1:]] == ["105.00", "104.00", "103.00"]
     price_styles = {
-        text.plain[span.start : span.end].strip(): span.style.color.name
+        text.plain[span.start : span.end].split()[0]: span.style.color.name
+        for text in texts
         for span in text.spans
         if span.style.color is not None and "." in text.plain[span.start : span.end]
     }
@@ -94,7 +91,8 @@ def test_render_tape_when_trades_then_newest_first_coloured_by_aggressor():
 
 
 def test_render_tape_when_large_trade_then_its_row_highlighted():
-    text = render_tape(trades(1, 1, 1, 1, 1, 10), width=30, height=4, colors=COLORS)
-    first_row = text.plain.index("\n") + 1
-    highlighted = [s for s in text.spans if s.style.bgcolor is not None]
-    assert len(highlighted) == 1 and highlighted[0].start == first_row
+    lines = render_tape(trades(1, 1, 1, 1, 1, 10), width=30, height=4, colors=COLORS)
+    highlighted = [(y, s) for y, line in enumerate(lines) for s in line.spans if s.style.bgcolor]
+    assert len(highlighted) == 1
+    row, span = highlighted[0]
+    assert row == 1 and span.start == 0

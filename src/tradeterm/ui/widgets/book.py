@@ -1,20 +1,22 @@
 """The order book ladder: asks above, bids below, cumulative depth bars, spread and imbalance.
 
-:func:`build_ladder` (numbers) and :func:`render_ladder` (Rich text) are pure; the widget only
-keeps the last book and repaints when it changed (at most once per UI frame).
+:func:`build_ladder` (numbers) and :func:`render_ladder` (one Rich text per row) are pure; the
+widget keeps the last book and, through :class:`LineCacheWidget`, repaints only the cells that
+changed (at most once per UI frame).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache, partial
 
 from rich.style import Style
 from rich.text import Text
-from textual.widget import Widget
 
 from tradeterm.core.models import BookSnapshot
 from tradeterm.ui.fmt import fmt_price, fmt_size, price_decimals
 from tradeterm.ui.themes import TradingColors, blend
+from tradeterm.ui.widgets.lines import LineCacheWidget
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +72,11 @@ def ladder_depth(height: int) -> int:
     return max(0, (height - 2) // 2)
 
 
-def render_ladder(ladder: Ladder, width: int, height: int, colors: TradingColors) -> Text:
-    """The ladder as ``height`` lines of ``width`` cells: header, asks, spread, bids."""
+def render_ladder(ladder: Ladder, width: int, height: int, colors: TradingColors) -> list[Text]:
+    """The ladder as lines of ``width`` cells, top first: header, asks, spread, bids.
+
+    At most ``height`` lines; one per row so that a widget can repaint just the rows that moved.
+    """
     depth = ladder_depth(height)
     ref = ladder.mid or next((lv.price for lv in ladder.bids + ladder.asks), 1.0)
     decimals = price_decimals(ref)
@@ -79,24 +84,50 @@ def render_ladder(ladder: Ladder, width: int, height: int, colors: TradingColors
         [len(fmt_price(lv.price, decimals)) for lv in ladder.asks + ladder.bids] + [5]
     )
     col_w = max(4, (width - price_w - 2) // 2)
-    muted = Style(color=colors.muted)
-    text = Text(no_wrap=True, overflow="crop")
-    text.append(_row("Price", "Size", "Total", price_w, col_w, width) + "\n", muted)
+    styles = _styles(colors)
+    header = Text(_row("Price", "Size", "Total", price_w, col_w, width), styles.muted)
+    lines = [header]
 
-    max_cum = ladder.max_cumulative or 1.0
+    level_line = partial(
+        _level_line,
+        decimals=decimals,
+        price_w=price_w,
+        col_w=col_w,
+        width=width,
+        max_cum=ladder.max_cumulative or 1.0,
+        foreground=styles.foreground,
+    )
     ask_rows = list(reversed(ladder.asks[:depth]))
-    blank_asks = depth - len(ask_rows)
-    for _ in range(blank_asks):
-        text.append(" " * width + "\n")
-    for level in ask_rows:
-        _append_level(text, level, decimals, price_w, col_w, width, max_cum, colors.ask, colors)
+    lines.extend(Text(" " * width) for _ in range(depth - len(ask_rows)))
+    lines.extend(level_line(level, side=styles.ask, bar=styles.ask_bar) for level in ask_rows)
+    lines.append(_spread_line(ladder, decimals, width, colors))
+    lines.extend(
+        level_line(level, side=styles.bid, bar=styles.bid_bar) for level in ladder.bids[:depth]
+    )
+    return lines[:height]
 
-    text.append_text(_spread_line(ladder, decimals, width, colors))
-    text.append("\n")
-    for level in ladder.bids[:depth]:
-        _append_level(text, level, decimals, price_w, col_w, width, max_cum, colors.bid, colors)
-    text.rstrip()
-    return text
+
+@dataclass(frozen=True, slots=True)
+class _LadderStyles:
+    muted: Style
+    foreground: Style
+    ask: Style
+    bid: Style
+    ask_bar: Style  # background of the cumulative depth bar
+    bid_bar: Style
+
+
+@lru_cache(maxsize=8)
+def _styles(colors: TradingColors) -> _LadderStyles:
+    """Styles built once per palette: building them for every row of every frame shows up."""
+    return _LadderStyles(
+        muted=Style(color=colors.muted),
+        foreground=Style(color=colors.foreground),
+        ask=Style(color=colors.ask),
+        bid=Style(color=colors.bid),
+        ask_bar=Style(bgcolor=blend(colors.ask, colors.background, 0.22)),
+        bid_bar=Style(bgcolor=blend(colors.bid, colors.background, 0.22)),
+    )
 
 
 def _row(price: str, size: str, total: str, price_w: int, col_w: int, width: int) -> str:
@@ -104,17 +135,17 @@ def _row(price: str, size: str, total: str, price_w: int, col_w: int, width: int
     return line[:width].ljust(width)
 
 
-def _append_level(
-    text: Text,
+def _level_line(
     level: LadderLevel,
     decimals: int,
     price_w: int,
     col_w: int,
     width: int,
     max_cum: float,
-    side_color: str,
-    colors: TradingColors,
-) -> None:
+    foreground: Style,
+    side: Style,
+    bar: Style,
+) -> Text:
     line = _row(
         fmt_price(level.price, decimals),
         fmt_size(level.size, col_w),
@@ -123,14 +154,12 @@ def _append_level(
         col_w,
         width,
     )
-    start = len(text)
-    text.append(line, Style(color=colors.foreground))
-    text.stylize(Style(color=side_color), start, start + price_w)
-    bar = round(level.cumulative / max_cum * width)
-    if bar > 0:
-        bar_bg = blend(side_color, colors.background, 0.22)
-        text.stylize(Style(bgcolor=bar_bg), start + width - bar, start + width)
-    text.append("\n")
+    text = Text(line, foreground, no_wrap=True, overflow="crop")
+    text.stylize(side, 0, price_w)
+    bar_cells = round(level.cumulative / max_cum * width)
+    if bar_cells > 0:
+        text.stylize(bar, width - bar_cells, width)
+    return text
 
 
 def _spread_line(ladder: Ladder, decimals: int, width: int, colors: TradingColors) -> Text:
@@ -151,8 +180,8 @@ def _spread_line(ladder: Ladder, decimals: int, width: int, colors: TradingColor
     return line
 
 
-class OrderBookLadder(Widget):
-    """Shows the book passed to :meth:`update_data`; repaints only when it changed."""
+class OrderBookLadder(LineCacheWidget):
+    """Shows the book passed to :meth:`update_data`; repaints only the cells that changed."""
 
     DEFAULT_CSS = """
     OrderBookLadder { height: 1fr; }
@@ -167,10 +196,10 @@ class OrderBookLadder(Widget):
         colors = colors or self.market_colors
         if book == self.book and colors == self.market_colors:
             return
+        recolored = colors != self.market_colors
         self.book, self.market_colors = book, colors
-        self.refresh()
+        self.lines_changed(full=recolored)
 
-    def render(self) -> Text:
-        book = self.book or BookSnapshot(symbol="")
-        ladder = build_ladder(book, ladder_depth(self.size.height))
-        return render_ladder(ladder, self.size.width, self.size.height, self.market_colors)
+    def build_lines(self, width: int, height: int) -> list[Text]:
+        ladder = build_ladder(self.book or BookSnapshot(symbol=""), ladder_depth(height))
+        return render_ladder(ladder, width, height, self.market_colors)

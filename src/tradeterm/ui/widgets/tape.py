@@ -7,16 +7,18 @@ the highlight means the same on BTC and on a small coin without a per-symbol set
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from statistics import median
 
 from rich.style import Style
 from rich.text import Text
-from textual.widget import Widget
 
 from tradeterm.core.models import Trade
 from tradeterm.ui.fmt import fmt_price, fmt_size, price_decimals
 from tradeterm.ui.themes import TradingColors, blend
+from tradeterm.ui.widgets.lines import LineCacheWidget
 
 LARGE_TRADE_MULTIPLE = 4.0  # a trade this many times the median size is highlighted
 _MIN_TRADES_FOR_LARGE = 5  # too few trades: no meaningful median
@@ -31,10 +33,9 @@ def large_trade_threshold(trades: Sequence[Trade]) -> float | None:
 
 def render_tape(
     trades: Sequence[Trade], width: int, height: int, colors: TradingColors
-) -> Text:
-    """Header plus the newest ``height - 1`` trades (``trades`` is oldest first)."""
-    muted = Style(color=colors.muted)
-    text = Text(no_wrap=True, overflow="crop")
+) -> list[Text]:
+    """Header plus the newest ``height - 1`` trades (``trades`` is oldest first), one per line."""
+    styles = _styles(colors)
     rows = max(0, height - 1)
     shown = list(reversed(trades[-rows:])) if rows else []
     decimals = price_decimals(shown[0].price) if shown else 2
@@ -42,29 +43,49 @@ def render_tape(
     spare = max(0, width - 8 - price_w - 2 - 8)  # room beyond an 8-cell size column
     price_w += spare // 2
     size_w = 8 + spare - spare // 2
-    text.append(f"{'Time':<8} {'Price':>{price_w}} {'Size':>{size_w}}"[:width], muted)
+    header = f"{'Time':<8} {'Price':>{price_w}} {'Size':>{size_w}}"[:width]
+    lines = [Text(header, styles.muted, no_wrap=True, overflow="crop")]
     threshold = large_trade_threshold(trades)
     for trade in shown:
-        color = colors.bid if trade.side == "buy" else colors.ask
-        large = threshold is not None and trade.amount >= threshold
+        buy = trade.side == "buy"
         when = datetime.fromtimestamp(trade.timestamp / 1000, UTC).strftime("%H:%M:%S")
-        row = Text(no_wrap=True, overflow="crop")
-        row.append(f"{when} ", muted)
-        row.append(f"{fmt_price(trade.price, decimals):>{price_w}} ", Style(color=color))
+        row = Text(f"{when} ", styles.muted, no_wrap=True, overflow="crop")
+        # Price and size share one style so they go out as one run (one escape sequence).
         row.append(
+            f"{fmt_price(trade.price, decimals):>{price_w}} "
             f"{fmt_size(trade.amount, size_w):>{size_w}}",
-            Style(color=color, bold=large),
+            styles.bid if buy else styles.ask,
         )
         row.truncate(width, pad=True)
-        if large:
-            row.stylize(Style(bgcolor=blend(color, colors.background, 0.35), bold=True))
-        text.append("\n")
-        text.append_text(row)
-    return text
+        if threshold is not None and trade.amount >= threshold:
+            row.stylize(styles.bid_large if buy else styles.ask_large)
+        lines.append(row)
+    return lines[:height]
 
 
-class TradesTape(Widget):
-    """Shows the trades passed to :meth:`update_data`; repaints only when they changed."""
+@dataclass(frozen=True, slots=True)
+class _TapeStyles:
+    muted: Style
+    bid: Style  # a buy: the aggressor lifted the ask
+    ask: Style
+    bid_large: Style  # a large print: tinted background, bold, over the whole row
+    ask_large: Style
+
+
+@lru_cache(maxsize=8)
+def _styles(colors: TradingColors) -> _TapeStyles:
+    """Styles built once per palette rather than for every row of every frame."""
+    return _TapeStyles(
+        muted=Style(color=colors.muted),
+        bid=Style(color=colors.bid),
+        ask=Style(color=colors.ask),
+        bid_large=Style(bgcolor=blend(colors.bid, colors.background, 0.35), bold=True),
+        ask_large=Style(bgcolor=blend(colors.ask, colors.background, 0.35), bold=True),
+    )
+
+
+class TradesTape(LineCacheWidget):
+    """Shows the trades passed to :meth:`update_data`; repaints only the cells that changed."""
 
     DEFAULT_CSS = """
     TradesTape { height: 1fr; }
@@ -79,8 +100,9 @@ class TradesTape(Widget):
         colors = colors or self.market_colors
         if trades == self.trades and colors == self.market_colors:
             return
+        recolored = colors != self.market_colors
         self.trades, self.market_colors = trades, colors
-        self.refresh()
+        self.lines_changed(full=recolored)
 
-    def render(self) -> Text:
-        return render_tape(self.trades, self.size.width, self.size.height, self.market_colors)
+    def build_lines(self, width: int, height: int) -> list[Text]:
+        return render_tape(self.trades, width, height, self.market_colors)

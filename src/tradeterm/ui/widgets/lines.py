@@ -1,0 +1,132 @@
+"""A widget base that repaints only the cells that changed since the last update.
+
+Panels such as the order book and the trades tape update up to ten times a second, and often
+only some rows, or some cells of a row, change. A ``render() -> Text`` widget makes Textual
+re-render and re-send the whole panel on every change; on a slow ssh link and a small VPS that
+is most of the app's output and CPU. :class:`LineCacheWidget` keeps the lines as cached
+:class:`Strip`\\ s served by ``render_line``, compares each new set with the one on screen and
+refreshes just the changed span of each changed row. A resize or a colour change repaints the
+whole panel, since then every cell may differ. (Textual sends whole segments, so a span saves
+the segments entirely outside it.) The widget's own CSS style (colour, background) is
+applied under each line, as Textual does for ``render()``, and a change of it (a new theme)
+rebuilds the cache.
+
+Subclasses implement :meth:`LineCacheWidget.build_lines` (usually a thin call to a pure
+``data -> list[Text]`` function) and call :meth:`LineCacheWidget.lines_changed` when their data
+changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+Cell = tuple[str, Style | None]
+
+
+def to_strip(line: Text | Strip, width: int, console: Console, base: Style | None) -> Strip:
+    """``line`` as a Strip of exactly ``width`` cells over ``base`` (cropped or padded).
+
+    Neighbouring cells of one style are joined into one segment: each segment costs an escape
+    sequence on the wire.
+    """
+    if isinstance(line, Text):  # Text.render leaves out the text's own base style: add it
+        base = (base or Style.null()) + console.get_style(line.style)
+        line = Strip(line.render(console, end=""))
+    line = line.crop_extend(0, width, None)
+    return (line.apply_style(base) if base else line).simplify()
+
+
+def _cells(strip: Strip) -> list[Cell] | None:
+    """One (character, style) pair per cell, or None if a character is not one cell wide."""
+    cells: list[Cell] = []
+    for segment in strip:
+        text, style = segment.text, segment.style
+        if segment.control or cell_len(text) != len(text):
+            return None
+        cells.extend((char, style) for char in text)
+    return cells
+
+
+def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int] | None:
+    """The cells ``[start, end)`` that differ between two rows, or None if they look the same.
+
+    Rows with wide characters (or control codes) are compared whole: with them a cell index is
+    no longer a character index, and such rows are rare in these panels.
+    """
+    if old == new:
+        return None
+    a, b = _cells(old), _cells(new)
+    if a is None or b is None or len(a) != len(b):
+        return (0, width)
+    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+    if start is None:
+        return None
+    end = len(a)
+    while end > start and a[end - 1] == b[end - 1]:
+        end -= 1
+    return (start, end)
+
+
+def changed_regions(old: Sequence[Strip], new: Sequence[Strip], width: int) -> list[Region]:
+    """Regions (one per changed row, only its changed span) to go from ``old`` to ``new``.
+
+    Both hold one strip per row of the same panel size.
+    """
+    regions = []
+    for y, (before, after) in enumerate(zip(old, new, strict=True)):
+        span = changed_span(before, after, width)
+        if span is not None:
+            regions.append(Region(span[0], y, span[1] - span[0], 1))
+    return regions
+
+
+class LineCacheWidget(Widget):
+    """Serves cached lines through ``render_line`` and refreshes only what changed."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._lines: list[Strip] = []
+        self._lines_key: tuple[int, int, Style] | None = None  # what the lines were built for
+
+    def build_lines(self, width: int, height: int) -> Sequence[Text | Strip]:
+        """The panel's lines for the current data, top first (subclasses implement)."""
+        raise NotImplementedError
+
+    def lines_changed(self, *, full: bool = False) -> None:
+        """The data changed: rebuild the lines and repaint the changed cells (all if ``full``)."""
+        old, old_key = self._lines, self._lines_key
+        self._compute()
+        if full or old_key != self._lines_key:
+            self.refresh()
+            return
+        regions = changed_regions(old, self._lines, self.size.width)
+        if regions:
+            self.refresh(*regions)
+
+    def _key(self) -> tuple[int, int, Style]:
+        return (self.size.width, self.size.height, self.visual_style.rich_style)
+
+    def _compute(self) -> None:
+        self._lines_key = width, height, base = self._key()
+        console = self.app.console
+        lines = [to_strip(line, width, console, base) for line in self.build_lines(width, height)]
+        blank = Strip.blank(width, base)
+        self._lines = lines[:height] + [blank] * (height - len(lines))
+
+    def on_resize(self) -> None:
+        self.lines_changed(full=True)
+
+    def render_line(self, y: int) -> Strip:
+        if self._lines_key != self._key():
+            self._compute()
+        if 0 <= y < len(self._lines):
+            return self._lines[y]
+        return Strip.blank(self.size.width)

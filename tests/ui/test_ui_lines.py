@@ -1,0 +1,176 @@
+"""The line-cache widget base: what changed is repainted, and only that."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.strip import Strip
+from ui_helpers import screen_text, wait_for
+
+from tradeterm.core.models import BookSnapshot
+from tradeterm.ui.themes import TradingColors
+from tradeterm.ui.widgets.book import OrderBookLadder
+from tradeterm.ui.widgets.lines import LineCacheWidget, changed_regions, changed_span
+from tradeterm.ui.widgets.tape import TradesTape
+
+RED = Style(color="#ff0000")
+
+
+def row(*parts: str | tuple[str, Style]) -> Strip:
+    """A strip of plain or (text, style) parts."""
+    return Strip([Segment(p) if isinstance(p, str) else Segment(*p) for p in parts])
+
+
+def test_changed_span_when_same_then_none():
+    assert changed_span(row("abc  1.5"), row("abc  1.5"), 8) is None
+
+
+def test_changed_span_when_digits_differ_then_only_those_cells():
+    assert changed_span(row("abc  1.5 2.0"), row("abc  1.7 2.1"), 12) == (7, 12)
+
+
+def test_changed_span_when_only_style_differs_then_those_cells():
+    assert changed_span(row("ab", "cd"), row("ab", ("cd", RED)), 4) == (2, 4)
+
+
+def test_changed_span_when_wide_characters_then_whole_row():
+    assert changed_span(row("ab世"), row("ac世"), 4) == (0, 4)
+
+
+def test_changed_regions_when_one_row_differs_then_one_region_on_that_row():
+    old = [row("head"), row("1.00"), row("2.00")]
+    new = [row("head"), row("1.00"), row("2.50")]
+    assert changed_regions(old, new, 4) == [Region(2, 2, 1, 1)]
+
+
+class Rows(LineCacheWidget):
+    """A minimal panel whose lines are set by the test; records what it asks to repaint."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = ["header", "1.00 x", "2.00 y", "3.00 z"]
+        self.refreshes: list[tuple[Region, ...]] = []
+
+    def build_lines(self, width: int, height: int) -> list[Text]:
+        return [Text(text) for text in self.rows]
+
+    def refresh(self, *regions: Region, **kwargs) -> LineCacheWidget:  # type: ignore[override]
+        self.refreshes.append(regions)
+        return super().refresh(*regions, **kwargs)
+
+
+class Host(App):
+    CSS = "Rows, OrderBookLadder, TradesTape { width: 20; height: 6; }"
+
+    def __init__(self, widget) -> None:
+        super().__init__()
+        self.widget = widget
+
+    def compose(self) -> ComposeResult:
+        yield self.widget
+
+
+async def test_line_cache_when_one_row_changes_then_only_its_changed_cells_repainted():
+    panel = Rows()
+    app = Host(panel)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await wait_for(pilot, lambda: "3.00 z" in screen_text(app))
+        panel.refreshes.clear()
+
+        panel.rows[2] = "2.00 w"
+        panel.lines_changed()
+
+        assert panel.refreshes == [(Region(5, 2, 1, 1),)]
+        await wait_for(pilot, lambda: "2.00 w" in screen_text(app))
+        assert "1.00 x" in screen_text(app) and "3.00 z" in screen_text(app)
+
+
+async def test_line_cache_when_nothing_changes_then_nothing_repainted():
+    panel = Rows()
+    app = Host(panel)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await wait_for(pilot, lambda: "3.00 z" in screen_text(app))
+        panel.refreshes.clear()
+        panel.lines_changed()
+        assert panel.refreshes == []
+
+
+async def test_line_cache_when_a_row_disappears_then_it_is_blanked():
+    panel = Rows()
+    app = Host(panel)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await wait_for(pilot, lambda: "3.00 z" in screen_text(app))
+        panel.rows.pop()
+        panel.lines_changed()
+        await wait_for(pilot, lambda: "3.00 z" not in screen_text(app))
+        assert "2.00 y" in screen_text(app)
+
+
+async def test_line_cache_when_resized_then_whole_panel_repainted():
+    panel = Rows()
+    app = Host(panel)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await wait_for(pilot, lambda: "3.00 z" in screen_text(app))
+        panel.refreshes.clear()
+        panel.styles.width = 30
+        await wait_for(pilot, lambda: panel.size.width == 30)
+        await pilot.pause()
+        assert () in panel.refreshes  # refresh() without regions: everything
+        assert "3.00 z" in screen_text(app)
+
+
+def book(ask_top_size: float) -> BookSnapshot:
+    return BookSnapshot(
+        symbol="X/Y",
+        bids=((99.0, 5.0), (98.0, 5.0)),
+        asks=((101.0, 1.0), (102.0, ask_top_size)),
+    )
+
+
+class RecordingLadder(OrderBookLadder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.refreshes: list[tuple[Region, ...]] = []
+
+    def refresh(self, *regions: Region, **kwargs) -> OrderBookLadder:  # type: ignore[override]
+        self.refreshes.append(regions)
+        return super().refresh(*regions, **kwargs)
+
+
+async def test_ladder_when_one_level_changes_then_only_its_row_repainted():
+    ladder = RecordingLadder()
+    app = Host(ladder)
+    async with app.run_test(size=(40, 10)) as pilot:
+        ladder.update_data(book(2.0))
+        await wait_for(pilot, lambda: "102.00" in screen_text(app))
+        ladder.refreshes.clear()
+
+        ladder.update_data(book(2.25))  # the outermost ask: no other row's numbers move
+
+        assert len(ladder.refreshes) == 1
+        regions = ladder.refreshes[0]
+        assert regions and {region.y for region in regions} == {1}  # row 0 is the header
+        assert all(region.height == 1 for region in regions)
+        await wait_for(pilot, lambda: "3.25" in screen_text(app))
+
+
+async def test_ladder_when_colours_change_then_whole_panel_repainted():
+    ladder = RecordingLadder()
+    app = Host(ladder)
+    async with app.run_test(size=(40, 10)) as pilot:
+        ladder.update_data(book(2.0))
+        await wait_for(pilot, lambda: "102.00" in screen_text(app))
+        ladder.refreshes.clear()
+        ladder.update_data(book(2.0), TradingColors(ask="#ff00ff"))
+        assert ladder.refreshes == [()]
+
+
+async def test_tape_when_no_trades_then_header_only():
+    tape = TradesTape()
+    app = Host(tape)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await wait_for(pilot, lambda: "Time" in screen_text(app))
+        assert "." not in screen_text(app)
