@@ -35,6 +35,10 @@ class FeedSummary:
     age_s: float | None  # seconds since the least recent message
 
 
+QUIET_AFTER_S = 2.0
+"""The status bar shows how long ago the last message came only from this age on."""
+
+
 def feed_summary(streams: Sequence[StreamHealth], symbol: str, now_ms: int) -> FeedSummary:
     """Worst status, worst latency and oldest message age of ``symbol``'s streams."""
     mine = [s for s in streams if s.symbol == symbol] or list(streams)
@@ -136,11 +140,12 @@ def _feed_part(snap: EngineSnapshot, now_ms: int, colors: TradingColors) -> Text
     part.append(f"● {'live' if ok else summary.status.value}", Style(color=color, bold=not ok))
     if summary.latency_ms is not None:
         part.append(f" {summary.latency_ms:.0f}ms", Style(color=colors.muted))
-    if summary.age_s is not None:
+    # The age of the last message matters once a stream goes quiet; a sub-second figure that
+    # changes every frame would only cost bytes on a slow link.
+    if summary.age_s is not None and summary.age_s >= QUIET_AFTER_S:
         stale = summary.status is FeedStatus.STALE or summary.age_s >= 5
         part.append(
-            f" {summary.age_s:.0f}s ago" if stale else f" {summary.age_s:.1f}s",
-            Style(color=colors.accent if stale else colors.muted),
+            f" {summary.age_s:.0f}s ago", Style(color=colors.accent if stale else colors.muted)
         )
     return part
 
