@@ -76,6 +76,26 @@ class SimSettings(_Section):
     speed: float = Field(1.0, gt=0, description="Replay speed (1.0 = real time).")
 
 
+class StrategySettings(_Section):
+    dir: Path = Field(
+        Path("strategies"),
+        description="Folder of strategy files (one class per .py file); relative to the cwd.",
+    )
+    enabled: list[str] = Field(
+        default_factory=lambda: ["ema_cross", "confluence"],
+        description="Strategies evaluated at every candle close (names, not file names).",
+    )
+    lookahead_cuts: int = Field(
+        12, ge=2, le=200,
+        description="Prefix cuts the look-ahead guard tries before a strategy may run.",
+    )
+
+    @field_validator("dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+
 class UiSettings(_Section):
     fps: int = Field(
         10, ge=1, le=30, description="Redraws per second at most for the book, tape and chart."
@@ -116,6 +136,7 @@ class Settings(BaseSettings):
     )
     feed: FeedSettings = Field(default_factory=FeedSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
+    strategies: StrategySettings = Field(default_factory=StrategySettings)
     ui: UiSettings = Field(default_factory=UiSettings)
 
     @field_validator("timeframe")

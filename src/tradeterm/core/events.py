@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tradeterm.core.models import FeedStatus
+from tradeterm.core.models import FeedStatus, Signal
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +71,18 @@ class SymbolsUnavailable(Event):
 
     exchange: str
     symbols: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SignalEmitted(Event):
+    """A strategy produced a signal at a bar close (towards risk, the broker and the UI)."""
+
+    signal: Signal
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyFailed(Event):
+    """A strategy was disabled: it raised, could not load, or looks into the future."""
+
+    strategy: str
+    reason: str

@@ -182,3 +182,46 @@ class EngineSnapshot:
     streams: tuple[StreamHealth, ...] = ()
     tickers: tuple[Ticker, ...] = ()
     error: str | None = None
+
+
+SignalKind = Literal["entry", "exit"]
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """What a strategy concluded at the close of one bar, on its way to risk and the broker.
+
+    Prices are analysis outputs (floats); the broker turns them into exact exchange prices.
+    ``side`` is the side of the order the signal asks for: an ``exit`` of a long is a ``sell``.
+    """
+
+    strategy: str
+    symbol: str
+    timeframe: str
+    bar_time: int  # open time (ms) of the closed bar that produced it
+    kind: SignalKind
+    side: Side
+    entry: float | None = None  # reference price (the bar's close unless the strategy says)
+    stop: float | None = None
+    targets: tuple[float, ...] = ()
+    confidence: float = 0.0  # 0..1
+    reasons: tuple[str, ...] = ()
+
+
+class StrategyState(str, Enum):
+    ENABLED = "enabled"
+    DISABLED = "disabled"  # by the user, or not listed in [strategies] enabled
+    FAILED = "failed"  # raised, failed to load, or refused by the look-ahead guard
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyHealth:
+    """Per-strategy health, for the signals panel and ``tradeterm strategies``."""
+
+    name: str
+    state: StrategyState
+    file: str | None = None
+    last_run_ms: int | None = None
+    last_duration_ms: float | None = None
+    last_error: str | None = None
+    signals: int = 0
