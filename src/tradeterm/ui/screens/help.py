@@ -22,7 +22,9 @@ def binding_rows(
     """``(key, description, action)`` per action, keys of one action joined (``1 / F1``)."""
     by_action: dict[str, tuple[list[str], str]] = {}
     for binding in bindings:
-        keys, _ = by_action.setdefault(binding.action, ([], binding.description or binding.action))
+        # Textual's own bindings may have no description: show the action in words instead.
+        fallback = binding.action.replace("_", " ").capitalize()
+        keys, _ = by_action.setdefault(binding.action, ([], binding.description or fallback))
         shown = key_display(binding)
         if shown not in keys:
             keys.append(shown)
