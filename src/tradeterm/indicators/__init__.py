@@ -1,4 +1,4 @@
-"""Indicators and candlestick patterns on candle frames (Smart Money Concepts live in ``smc``).
+"""Indicators, candlestick patterns and Smart Money Concepts (``smc``) on candle frames.
 
 Every function takes a candle frame (see ``frame``) and returns it with columns added; warm-up
 values are null; every output at bar t depends only on bars <= t. ``add_default_indicators``
@@ -34,6 +34,7 @@ from tradeterm.indicators.ta import (
     to_columns,
     wma,
 )
+from tradeterm.indicators.smc import SmcResult, add_smc, smc
 from tradeterm.indicators.volume import compute_relative_volume, relative_volume
 from tradeterm.indicators.vwap import compute_vwap, vwap
 
@@ -90,8 +91,10 @@ __all__ = [
     "DEFAULT_COLUMNS",
     "PATTERNS",
     "Pattern",
+    "SmcResult",
     "add_default_indicators",
     "add_patterns",
+    "add_smc",
     "adx",
     "atr",
     "bollinger",
@@ -102,6 +105,7 @@ __all__ = [
     "relative_volume",
     "rsi",
     "sma",
+    "smc",
     "stochastic",
     "synthetic_candles",
     "vwap",
