@@ -46,6 +46,17 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", dest="sim_seed", type=int, default=None, help="market seed")
     sim.add_argument("--replay", dest="sim_replay", type=Path, help="parquet of candles to replay")
     sim.add_argument("--speed", dest="sim_speed", type=float, default=None, help="replay speed")
+
+    check = sub.add_parser(
+        "check-strategy",
+        help="look for look-ahead (future data) in a strategy: prefix cuts must not change it",
+    )
+    check.add_argument("name", help="strategy name (its `name`, not the file name)")
+    check.add_argument(
+        "--data", type=Path,
+        help="parquet of candles (timestamp_ms or open_time, open, high, low, close, volume); "
+        "default: 5,000 generated candles",
+    )
     return parser
 
 
@@ -132,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "sim":
         return _run_sim(args, settings)
+    if args.command == "check-strategy":
+        from tradeterm.strategy.check import check_strategy_command
+
+        return check_strategy_command(args.name, args.data, settings)
 
     if problem := _check_replay(settings):
         print(f"tradeterm: {problem}", file=sys.stderr)

@@ -9,16 +9,22 @@ talks back only through :meth:`Engine.submit`. Discrete events reach :meth:`add_
 callbacks, on the loop. Nothing the exchange does makes :meth:`run` raise: an unreachable
 exchange is a phase (``UNREACHABLE``) with a one-line reason, retried every 30 s, from which a
 ``SwitchToDemo`` command moves to the built-in simulator.
+
+Strategies (``tradeterm.strategy``) are imported and loaded in a thread once :meth:`Engine.run`
+starts (they pull in polars and TA-Lib); the feed then watches the candles they need, and every
+bar close the market state detects is evaluated off the loop. Strategy files are polled for
+changes every ``STRATEGY_POLL_S`` seconds and reloaded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradeterm.config import Settings
 from tradeterm.core.commands import (
@@ -35,14 +41,20 @@ from tradeterm.core.events import (
     ExchangeUnreachable,
     SymbolsUnavailable,
 )
-from tradeterm.core.models import TIMEFRAME_MS, EnginePhase, EngineSnapshot
+from tradeterm.core.models import TIMEFRAME_MS, Candle, EnginePhase, EngineSnapshot
 from tradeterm.exchange.client import create_exchange, import_ccxt_pro
 from tradeterm.exchange.errors import one_line, with_cause
 from tradeterm.exchange.feed import Feed
 from tradeterm.exchange.health import FeedHealth
 from tradeterm.market.state import MarketState
 
+if TYPE_CHECKING:
+    from tradeterm.strategy.engine import StrategyEngine
+
 log = logging.getLogger(__name__)
+
+STRATEGY_POLL_S = 2.0
+"""How often strategy files are checked for changes (mtime), to reload them."""
 
 SIM_EXCHANGE = "binance"
 """The simulator speaks Binance spot; the demo always uses a ccxt binance client."""
@@ -72,6 +84,7 @@ class Engine:
         clock: Callable[[], int] = wall_clock_ms,
         connect_timeout_s: float = 15.0,
         retry_unreachable_s: float = 30.0,
+        strategy_poll_s: float = STRATEGY_POLL_S,
     ) -> None:
         self.settings = settings
         self._sim_base_url = sim_base_url
@@ -97,9 +110,13 @@ class Engine:
         self._timeframe = settings.timeframe
         self._version = 0
         self._snap: EngineSnapshot | None = None
-        self._snap_key: tuple[int, int, int] | None = None
+        self._snap_key: tuple[int, ...] | None = None
         self._shutdown = asyncio.Event()
         self._wake = asyncio.Event()  # leave the current session (SwitchToDemo)
+        self.strategies: StrategyEngine | None = None  # set once loaded (see run)
+        self._strategy_poll_s = strategy_poll_s
+        self._evaluations: set[asyncio.Task[Any]] = set()
+        self.state.add_bar_listener(self._on_bar_closed)
 
     # -- the public surface ---------------------------------------------------------------------
 
@@ -112,7 +129,13 @@ class Engine:
 
     def snapshot(self) -> EngineSnapshot:
         """Everything the UI draws; the same object until something changed (then ``seq`` grew)."""
-        key = (self._version, self.state.version, self.health.version)
+        strategies = self.strategies
+        key = (
+            self._version,
+            self.state.version,
+            self.health.version,
+            strategies.version if strategies is not None else 0,
+        )
         if self._snap is not None and key == self._snap_key:
             return self._snap
         self._snap = EngineSnapshot(
@@ -128,6 +151,8 @@ class Engine:
             streams=self.health.streams(),
             tickers=self.state.tickers(self._symbols),
             error=self._error,
+            signals=strategies.signals() if strategies is not None else (),
+            strategies=strategies.health() if strategies is not None else (),
         )
         self._snap_key = key
         return self._snap
@@ -136,12 +161,14 @@ class Engine:
         """Run until a :class:`Shutdown` command (or cancellation); then clean up everything."""
         commands = asyncio.create_task(self._process_commands(), name="engine:commands")
         sessions = asyncio.create_task(self._sessions(), name="engine:sessions")
+        strategies = asyncio.create_task(self._run_strategies(), name="engine:strategies")
         try:
             await self._shutdown.wait()
         finally:
-            for task in (commands, sessions):
+            tasks = (commands, sessions, strategies, *self._evaluations)
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(commands, sessions, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             await asyncio.shield(self._teardown())
             self._set_phase(EnginePhase.STOPPED)
 
@@ -168,6 +195,59 @@ class Engine:
     def _ignore(self, command: Command, reason: str) -> None:
         log.info("ignored %r: %s", command, reason)
         self._publish(CommandIgnored(self._clock(), command=repr(command), reason=reason))
+
+    # -- strategies -----------------------------------------------------------------------------
+
+    async def _run_strategies(self) -> None:
+        """Import and load the strategies (in a thread), then reload changed files forever."""
+        try:
+            module = await asyncio.to_thread(importlib.import_module, "tradeterm.strategy.engine")
+            strategies = module.StrategyEngine(
+                self.settings.strategies, self._publish, self._clock
+            )
+            await strategies.load()
+        except Exception:  # no strategies is a degraded engine, not a dead one
+            log.exception("loading the strategies failed")
+            return
+        self.strategies = strategies
+        await self._sync_strategy_streams()
+        while True:
+            await asyncio.sleep(self._strategy_poll_s)
+            try:
+                if await strategies.reload_changed():
+                    await self._sync_strategy_streams()
+            except Exception:
+                log.exception("reloading the strategies failed")
+
+    def _candle_keys(self) -> set[tuple[str, str]]:
+        """The (symbol, timeframe) candles enabled strategies need, on symbols the exchange lists."""
+        if self.strategies is None:
+            return set()
+        markets = self._exchange.markets if self._exchange is not None else {}
+        return {k for k in self.strategies.wanted_streams(self._symbol) if k[0] in markets}
+
+    async def _sync_strategy_streams(self) -> None:
+        if self._feed is not None and self.strategies is not None:
+            await self._feed.watch_candles(
+                self._candle_keys(), history_bars=self.strategies.history_bars()
+            )
+
+    def _on_bar_closed(self, symbol: str, timeframe: str, closed: tuple[Candle, ...]) -> None:
+        """Market state saw a bar close: evaluate the strategies that want it, off the loop."""
+        strategies = self.strategies
+        if strategies is None or not strategies.targets(symbol, timeframe):
+            return
+        task = asyncio.create_task(
+            strategies.on_bar_closed(symbol, timeframe, closed),
+            name=f"engine:evaluate:{symbol}:{timeframe}",
+        )
+        self._evaluations.add(task)
+        task.add_done_callback(self._evaluation_done)
+
+    def _evaluation_done(self, task: asyncio.Task[Any]) -> None:
+        self._evaluations.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("strategy evaluation failed", exc_info=task.exception())
 
     async def _sessions(self) -> None:
         """Connect, run until told to switch, reconnect; retry an unreachable exchange."""
@@ -232,7 +312,9 @@ class Engine:
         self._set_phase(EnginePhase.RUNNING, error)
         self._publish(EngineReady(self._clock(), exchange=exchange_id, symbols=listed))
         if self._symbol in exchange.markets:
-            await self._feed.watch_symbol(self._symbol, self._timeframe)
+            await self._feed.watch_symbol(self._symbol, self._timeframe, self._candle_keys())
+        else:
+            await self._sync_strategy_streams()
         self._feed.watch_tickers(list(listed))
         return True
 
@@ -287,7 +369,7 @@ class Engine:
         self._symbol = symbol
         self._changed()  # the snapshot shows the new symbol (with what is cached) at once
         if self._feed is not None:
-            await self._feed.watch_symbol(symbol, self._timeframe)
+            await self._feed.watch_symbol(symbol, self._timeframe, self._candle_keys())
 
     async def _switch_timeframe(self, command: SwitchTimeframe) -> None:
         timeframe = command.timeframe
@@ -300,4 +382,4 @@ class Engine:
         self._timeframe = timeframe
         self._changed()
         if self._feed is not None:
-            await self._feed.watch_timeframe(timeframe)
+            await self._feed.watch_timeframe(timeframe, self._candle_keys())

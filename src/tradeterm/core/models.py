@@ -182,6 +182,8 @@ class EngineSnapshot:
     streams: tuple[StreamHealth, ...] = ()
     tickers: tuple[Ticker, ...] = ()
     error: str | None = None
+    signals: tuple[Signal, ...] = ()  # recent strategy signals, oldest first (bounded)
+    strategies: tuple[StrategyHealth, ...] = ()  # per-strategy health, by name
 
 
 SignalKind = Literal["entry", "exit"]

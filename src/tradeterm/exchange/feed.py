@@ -1,7 +1,8 @@
 """The market-data feed: supervised streams for the active symbol and the watchlist.
 
 For the active symbol three streams run (OHLCV, order book, trades), plus one tickers stream for
-the watchlist symbols. Each is an independent task under :func:`supervise`, so a failure in one
+the watchlist symbols, plus one OHLCV stream per (symbol, timeframe) a strategy needs that the
+chart does not already show (:meth:`Feed.watch_candles`; never two streams for one key). Each is an independent task under :func:`supervise`, so a failure in one
 never touches the others. A monitor marks silent streams STALE, and a :class:`ReaderGuard`
 revives sockets whose reader a malformed message killed (see ``wsguard.py``).
 See ``docs/feed.md`` for what happens on each failure.
@@ -13,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from tradeterm.config import FeedSettings
@@ -29,6 +30,15 @@ from tradeterm.market.state import MarketState
 log = logging.getLogger(__name__)
 
 UNWATCH_TIMEOUT_S = 3.0
+
+CandleKey = tuple[str, str]  # (symbol, timeframe)
+
+MAX_HISTORY_BARS = 1000
+"""Binance's largest kline page: more history would need paging."""
+
+
+def _extra_task_name(key: CandleKey) -> str:
+    return f"ohlcv {key[1]} {key[0]}"
 
 
 class Feed:
@@ -62,10 +72,13 @@ class Feed:
         self._closed = False
         self.symbol: str | None = None
         self.timeframe: str | None = None
+        self._candle_keys: set[CandleKey] = set()  # wanted by strategies (watch_candles)
+        self._extra: set[CandleKey] = set()  # keys with a running extra OHLCV stream
+        self._candle_history = 0
 
     # -- starting and switching -----------------------------------------------------------------
 
-    def _spawn(self, body: StreamBody) -> None:
+    def _spawn(self, body: StreamBody, name: str | None = None) -> None:
         if self._closed:  # a switch racing with close() must not leave a stream behind
             return
         backoff = Backoff(
@@ -80,7 +93,7 @@ class Feed:
             sleep=self._sleep,
         )
         task = asyncio.create_task(coro, name=f"feed:{body.stream}:{body.symbol}")
-        self._tasks[body.stream] = task
+        self._tasks[name or body.stream] = task
 
     def _ensure_started(self) -> None:
         if self._monitor is None and not self._closed:
@@ -110,34 +123,94 @@ class Feed:
             except Exception as exc:
                 log.debug("%s %s: unsubscribe failed: %s", stream, symbol, exc)
 
-    async def watch_symbol(self, symbol: str, timeframe: str) -> None:
-        """(Re)start the symbol's OHLCV, book and trades streams."""
+    async def watch_symbol(
+        self, symbol: str, timeframe: str, candles: Iterable[CandleKey] | None = None
+    ) -> None:
+        """(Re)start the symbol's OHLCV, book and trades streams; ``candles`` replaces the
+        strategies' keys in the same step (see :meth:`watch_candles`), so a strategy following
+        the chart does not get a stream for the old symbol in between."""
         self._ensure_started()
+        if candles is not None:
+            self._candle_keys = set(candles)
         await self._stop_streams("ohlcv", "book", "trades")
         old_symbol, old_timeframe = self.symbol, self.timeframe
+        self.symbol, self.timeframe = symbol, timeframe
+        # A strategy stream on the chart's new key stops first: one stream per key, ever.
+        await self._stop_extra({(symbol, timeframe)} & self._extra)
         if old_symbol is not None and old_symbol != symbol:
             self.state.clear_book(old_symbol)
-            await self._unsubscribe(old_symbol, old_timeframe, "ohlcv", "book", "trades")
-        self.symbol, self.timeframe = symbol, timeframe
+            old_streams = ["book", "trades"]
+            if (old_symbol, old_timeframe) not in self._candle_keys:
+                old_streams.append("ohlcv")
+            await self._unsubscribe(old_symbol, old_timeframe, *old_streams)
         ex, st = self.exchange, self.state
-        self._spawn(OhlcvStream(ex, st, symbol, timeframe, self.settings.history_bars))
+        self._spawn(OhlcvStream(ex, st, symbol, timeframe, self._history_for(symbol, timeframe)))
         self._spawn(BookStream(ex, st, symbol, self._book_depth))
         self._spawn(TradesStream(ex, st, symbol))
+        await self._sync_candles()
 
-    async def watch_timeframe(self, timeframe: str) -> None:
-        """Restart only the OHLCV stream, on ``timeframe``."""
+    async def watch_timeframe(
+        self, timeframe: str, candles: Iterable[CandleKey] | None = None
+    ) -> None:
+        """Restart only the OHLCV stream, on ``timeframe`` (``candles``: as in watch_symbol)."""
+        if candles is not None:
+            self._candle_keys = set(candles)
         if self.symbol is None:
             self.timeframe = timeframe
             return
         await self._stop_streams("ohlcv")
-        if self.timeframe != timeframe:
-            await self._unsubscribe(self.symbol, self.timeframe, "ohlcv")
+        old = (self.symbol, self.timeframe)
         self.timeframe = timeframe
+        await self._stop_extra({(self.symbol, timeframe)} & self._extra)
+        if old[1] != timeframe and old not in self._candle_keys:
+            await self._unsubscribe(self.symbol, old[1], "ohlcv")
         self._spawn(
             OhlcvStream(
-                self.exchange, self.state, self.symbol, timeframe, self.settings.history_bars
+                self.exchange, self.state, self.symbol, timeframe,
+                self._history_for(self.symbol, timeframe),
             )
         )
+        await self._sync_candles()
+
+    async def watch_candles(self, keys: Iterable[CandleKey], history_bars: int = 0) -> None:
+        """Keep OHLCV streams for exactly these ``(symbol, timeframe)`` keys besides the chart's.
+
+        A key the chart already shows is served by the chart's stream (and taken over by an
+        extra stream when the chart moves away). ``history_bars`` asks REST for at least that
+        many bars when a stream starts (strategies need their warm-up).
+        """
+        self._candle_keys = set(keys)
+        self._candle_history = history_bars
+        await self._sync_candles()
+
+    async def _sync_candles(self) -> None:
+        if self._closed:
+            return
+        self._ensure_started()
+        chart = (self.symbol, self.timeframe)
+        wanted = self._candle_keys - {chart}
+        gone = self._extra - wanted
+        await self._stop_extra(gone)
+        for symbol, timeframe in gone - {chart}:
+            await self._unsubscribe(symbol, timeframe, "ohlcv")
+        for key in sorted(wanted - self._extra):
+            symbol, timeframe = key
+            body = OhlcvStream(
+                self.exchange, self.state, symbol, timeframe, self._history_for(*key),
+                stream=f"ohlcv {timeframe}",
+            )
+            self._spawn(body, _extra_task_name(key))
+            self._extra.add(key)
+
+    def _history_for(self, symbol: str, timeframe: str) -> int:
+        """REST bars for a stream: the strategies' warm-up needs may ask for more."""
+        if (symbol, timeframe) not in self._candle_keys:
+            return self.settings.history_bars
+        return max(self.settings.history_bars, min(self._candle_history, MAX_HISTORY_BARS))
+
+    async def _stop_extra(self, keys: set[CandleKey]) -> None:
+        self._extra -= keys
+        await self._stop_streams(*(_extra_task_name(k) for k in keys))
 
     def watch_tickers(self, symbols: list[str]) -> None:
         """Start the watchlist's tickers stream (once)."""

@@ -32,8 +32,18 @@ class OhlcvStream(StreamBody):
     stream = "ohlcv"
 
     def __init__(
-        self, exchange: Any, state: MarketState, symbol: str, timeframe: str, history_bars: int
+        self,
+        exchange: Any,
+        state: MarketState,
+        symbol: str,
+        timeframe: str,
+        history_bars: int,
+        *,
+        stream: str = "ohlcv",
     ) -> None:
+        # The chart's stream is "ohlcv"; a strategy's extra streams are named "ohlcv <tf>" so
+        # their health never collides with the chart's for the same symbol.
+        self.stream = stream
         self.exchange = exchange
         self.state = state
         self.symbol = symbol

@@ -5,15 +5,24 @@ Every write that changes something bumps :attr:`MarketState.version`; readers ge
 ``core.models`` values, and :meth:`MarketState.snapshot` rebuilds its ``MarketSnapshot`` only
 when the version moved since the last call, so a UI sampling it ten times a second costs nothing
 while the market is quiet.
+
+A candle closes when a candle with a later open time arrives for its series (ccxt's OHLCV rows
+carry no "closed" flag, Binance's kline ``x`` is not exposed): bar-close listeners then get the
+closed candles (all but the newest, still open one). The first history of a series closes
+nothing: only an advance seen live (or by a refetch) is a close.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tradeterm.core.models import BookSnapshot, Candle, MarketSnapshot, Ticker, Trade
 from tradeterm.market.candles import CandleSeries
 from tradeterm.market.trades import TradeTape
+
+
+BarClosedListener = Callable[[str, str, tuple[Candle, ...]], None]
+"""``(symbol, timeframe, closed_candles)``; the last of ``closed_candles`` just closed."""
 
 
 class MarketState:
@@ -30,6 +39,12 @@ class MarketState:
         self._snap: MarketSnapshot | None = None
         self._snap_version = -1
         self._tickers_snap: tuple[tuple[str, ...], int, tuple[Ticker, ...]] | None = None
+        self._newest: dict[tuple[str, str], int] = {}  # open time of each series' newest bar
+        self._bar_listeners: list[BarClosedListener] = []
+
+    def add_bar_listener(self, callback: BarClosedListener) -> None:
+        """Call ``callback`` (on the writer's loop, so keep it cheap) whenever a bar closes."""
+        self._bar_listeners.append(callback)
 
     # -- writers (the engine's loop only) -------------------------------------------------------
 
@@ -44,7 +59,22 @@ class MarketState:
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = CandleSeries(self.candles_kept)
-        return self._changed(series.merge(candles))
+        candles = list(candles)
+        changed = self._changed(series.merge(candles))
+        newest = max((c.open_time for c in candles), default=None)
+        before = self._newest.get(key)
+        if newest is not None and (before is None or newest > before):
+            self._newest[key] = newest
+            if before is not None and self._bar_listeners:
+                self._bar_closed(symbol, timeframe, series.candles())
+        return changed
+
+    def _bar_closed(self, symbol: str, timeframe: str, candles: tuple[Candle, ...]) -> None:
+        closed = candles[:-1]
+        if not closed:
+            return
+        for callback in list(self._bar_listeners):
+            callback(symbol, timeframe, closed)
 
     def set_book(self, book: BookSnapshot) -> bool:
         """Replace the book of ``book.symbol`` (an unchanged book is not a change)."""

@@ -57,7 +57,7 @@ def test_event_tables_known_before_a_cut_are_identical_on_the_prefix(
 ) -> None:
     frame = synthetic_candles(4_000, seed=seed)
     full = smc(frame, swing_length=length)
-    for c in cut_points(frame.height, 12, seed) + [frame.height - 1]:
+    for c in [*cut_points(frame.height, 12, seed), frame.height - 1]:
         prefix = smc(frame.head(c), swing_length=length)
         expected = as_of(full, c)
         for name, table in expected.items():

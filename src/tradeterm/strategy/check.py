@@ -1,0 +1,109 @@
+"""``tradeterm check-strategy NAME [--data FILE]``: the look-ahead guard from the command line.
+
+Exit status: 0 no look-ahead found, 1 look-ahead (the column and the first bar are printed),
+2 the strategy or the data cannot be loaded (or the strategy raises on the data).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from rich.console import Console
+
+from tradeterm.core.models import timeframe_ms
+from tradeterm.strategy.loader import load_directory
+from tradeterm.strategy.lookahead import check_lookahead
+
+SYNTHETIC_BARS = 5000
+MIN_CUTS = 20
+"""The command line can afford more cuts than the check at enable time."""
+
+TIME_COLUMNS = ("open_time", "timestamp_ms")
+
+
+class DataError(Exception):
+    """The ``--data`` file cannot be used; the message says why."""
+
+
+def read_candles(path: Path) -> pl.DataFrame:
+    """A candle frame from a parquet of candles (``open_time`` or ``timestamp_ms``, OHLCV)."""
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        df = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise DataError(f"{path}: cannot read it as parquet ({exc})") from None
+    time_col = next((c for c in TIME_COLUMNS if c in df.columns), None)
+    needed = ("open", "high", "low", "close", "volume")
+    missing = [c for c in needed if c not in df.columns]
+    if time_col is None or missing:
+        want = " or ".join(TIME_COLUMNS)
+        raise DataError(f"{path}: expected columns {want}, {', '.join(needed)}")
+    from tradeterm.indicators.frame import CANDLE_SCHEMA
+
+    frame = (
+        df.select(pl.col(time_col).alias("open_time"), *needed)
+        .drop_nulls()
+        .sort("open_time")
+        .unique("open_time", keep="first", maintain_order=True)
+    )
+    return frame.cast(CANDLE_SCHEMA)  # type: ignore[arg-type]
+
+
+def _time(ms: int | None) -> str:
+    if ms is None:
+        return "?"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def check_strategy_command(
+    name: str, data: Path | None, settings: Any, console: Console | None = None
+) -> int:
+    """Load strategy ``name`` from ``settings.strategies.dir`` and run the look-ahead guard on
+    ``data`` (or on synthetic candles of its timeframe); print the verdict; return the status."""
+    out = console or Console()
+    directory = settings.strategies.dir
+    result = load_directory(directory)
+    loaded = result.strategies.get(name)
+    if loaded is None:
+        broken = [e for e in result.errors if e.file.stem == name]
+        for err in broken:
+            out.print(f"[bold red]cannot load[/] {err}")
+        if not broken:
+            known = ", ".join(sorted(result.strategies)) or "none"
+            out.print(f"[bold red]no strategy named {name!r}[/] in {directory} (found: {known})")
+        return 2
+    cls = loaded.cls
+    try:
+        if data is not None:
+            frame = read_candles(data)
+            source = f"{data} ({frame.height} bars)"
+        else:
+            from tradeterm.indicators.frame import synthetic_candles
+
+            frame = synthetic_candles(
+                SYNTHETIC_BARS, seed=0, interval_ms=timeframe_ms(cls.timeframe)
+            )
+            source = f"{SYNTHETIC_BARS} synthetic {cls.timeframe} bars"
+    except DataError as exc:
+        out.print(f"[bold red]cannot load the data:[/] {exc}")
+        return 2
+    cuts = max(settings.strategies.lookahead_cuts, MIN_CUTS)
+    out.print(f"checking [bold]{name}[/] ({loaded.file}) on {source}, {cuts} prefix cuts")
+    try:
+        report = check_lookahead(cls(), frame, cuts=cuts, seed=0)
+    except Exception as exc:  # the strategy itself fails on this data
+        out.print(f"[bold red]the strategy failed:[/] {type(exc).__name__}: {exc}")
+        return 2
+    if report.ok:
+        out.print(f"[bold green]ok[/]: no look-ahead in {len(report.cuts)} prefixes")
+        return 0
+    out.print(
+        f"[bold red]LOOK-AHEAD[/] in column [bold]{report.column}[/] at bar "
+        f"{report.first_bar} ({_time(report.bar_time)}): {report.full_value!r} with the later "
+        f"bars, {report.prefix_value!r} without them. This strategy refuses to run live."
+    )
+    return 1
