@@ -206,3 +206,27 @@ def test_cannot_reach_when_engine_reason_repeats_the_prefix_then_said_once():
     said = cannot_reach("binance", "cannot reach binance: DNS failure")
     assert said == "Cannot reach binance: DNS failure"
     assert cannot_reach("okx", None) == "Cannot reach okx: no answer"
+
+
+async def test_events_when_signal_and_strategy_failure_then_plain_notices(settings):
+    from tradeterm.core.events import SignalEmitted, StrategyFailed
+    from tradeterm.core.models import Signal
+
+    engine = FakeEngine(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(engine.listeners))
+        signal = Signal(
+            strategy="ema_cross", symbol="BTC/USDT", timeframe="1m", bar_time=0, kind="entry",
+            side="buy", entry=100.5, stop=99.0, targets=(102.0, 103.5), confidence=0.62,
+            reasons=("ema9>ema21", "close>ema200"),
+        )
+        engine.emit(SignalEmitted(1, signal))
+        engine.emit(StrategyFailed(2, strategy="confluence", reason="confluence.py:12: boom"))
+        await wait_for(pilot, lambda: len(app._notifications) >= 2)
+        notes = {n.message: n.severity for n in app._notifications}
+        assert notes == {
+            "BUY BTC/USDT 1m @ 100.50 stop 99.00 targets 102.00 / 103.50 · 62%: "
+            "ema9>ema21, close>ema200": "information",
+            "confluence disabled: confluence.py:12: boom": "error",
+        }

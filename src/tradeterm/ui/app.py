@@ -49,9 +49,12 @@ from tradeterm.core.events import (
     ExchangeUnreachable,
     FeedMessageSkipped,
     FeedStatusChanged,
+    SignalEmitted,
+    StrategyFailed,
     SymbolsUnavailable,
 )
-from tradeterm.core.models import EnginePhase, EngineSnapshot, FeedStatus, timeframe_ms
+from tradeterm.core.models import EnginePhase, EngineSnapshot, FeedStatus, Signal, timeframe_ms
+from tradeterm.ui.fmt import fmt_price
 from tradeterm.ui.screens.help import HelpScreen, binding_rows, screen_bindings
 from tradeterm.ui.themes import DEFAULT_THEME, load_themes, trading_colors
 from tradeterm.ui.widgets.book import OrderBookLadder
@@ -243,6 +246,10 @@ class TradetermApp(App[None]):
                 demo = self.engine is not None and self.engine.snapshot().demo
                 where = "the demo market (simulator on 127.0.0.1)" if demo else exchange
                 self.notify(f"Connected to {where}", timeout=3)
+            case SignalEmitted(signal=signal):
+                self.notify(describe_signal(signal), title=signal.strategy, timeout=6)
+            case StrategyFailed(strategy=name, reason=reason):
+                self.notify(f"{name} disabled: {reason}", severity="error", timeout=10)
             case CommandIgnored(reason=reason):
                 self.notify(reason, severity="warning", timeout=4)
             case SymbolsUnavailable(exchange=exchange, symbols=symbols):
@@ -341,6 +348,22 @@ class TradetermApp(App[None]):
                 f"key {self.get_key_display(binding)}",
                 partial(self.run_action, binding.action),
             )
+
+
+def describe_signal(signal: Signal) -> str:
+    """``BUY BTC/USDT 1m @ 64980.10 stop 64900.00 targets 65100.00 / 65200.00 · 62%: reasons``."""
+    action = signal.side.upper() if signal.kind == "entry" else f"EXIT ({signal.side})"
+    text = f"{action} {signal.symbol} {signal.timeframe}"
+    if signal.entry is not None:
+        text += f" @ {fmt_price(signal.entry)}"
+    if signal.stop is not None:
+        text += f" stop {fmt_price(signal.stop)}"
+    if signal.targets:
+        text += " targets " + " / ".join(fmt_price(t) for t in signal.targets)
+    text += f" · {signal.confidence:.0%}"
+    if signal.reasons:
+        text += ": " + ", ".join(signal.reasons)
+    return text
 
 
 def describe_event(event: Event) -> str:
