@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,6 +97,49 @@ class StrategySettings(_Section):
         return value.expanduser()
 
 
+class PaperSettings(_Section):
+    quote: str = Field("USDT", description="Quote asset of the paper account.")
+    starting_balance: Decimal = Field(
+        Decimal("10000"), gt=0, description="Paper account balance at its first start (quote)."
+    )
+    taker_fee: Decimal = Field(
+        Decimal("0.001"), ge=0, lt=Decimal("0.05"), description="Taker fee rate (0.001 = 0.1 %)."
+    )
+    maker_fee: Decimal = Field(
+        Decimal("0.001"), ge=0, lt=Decimal("0.05"), description="Maker fee rate."
+    )
+    latency_ms: int = Field(
+        0, ge=0, le=10_000, description="Delay before a paper order reaches the book (ms)."
+    )
+
+
+class RiskSettings(_Section):
+    risk_per_trade_pct: Decimal = Field(
+        Decimal("1"), gt=0, le=100,
+        description="Equity at risk per trade, in %: size = risk / stop distance.",
+    )
+    max_position_quote: Decimal = Field(
+        Decimal("5000"), gt=0, description="Largest position in quote currency."
+    )
+    max_position_pct: Decimal = Field(
+        Decimal("50"), gt=0, le=100, description="Largest position as % of equity."
+    )
+    max_open_positions: int = Field(3, ge=1, le=100, description="Open positions at most.")
+    max_orders_per_minute: int = Field(20, ge=1, le=10_000, description="Orders per minute at most.")
+    price_band_pct: Decimal = Field(
+        Decimal("5"), gt=0, le=100,
+        description="A limit or stop price further than this % from the mid is refused.",
+    )
+    daily_loss_limit_pct: Decimal = Field(
+        Decimal("3"), gt=0, le=100,
+        description="Realised loss today (UTC) as % of the day's starting equity that halts new "
+        "entries until 00:00 UTC.",
+    )
+    require_stop_for_strategies: bool = Field(
+        True, description="A strategy order without a stop-loss is refused."
+    )
+
+
 class UiSettings(_Section):
     fps: int = Field(
         10, ge=1, le=30, description="Redraws per second at most for the book, tape and chart."
@@ -137,6 +181,8 @@ class Settings(BaseSettings):
     feed: FeedSettings = Field(default_factory=FeedSettings)
     sim: SimSettings = Field(default_factory=SimSettings)
     strategies: StrategySettings = Field(default_factory=StrategySettings)
+    paper: PaperSettings = Field(default_factory=PaperSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
 
     @field_validator("timeframe")

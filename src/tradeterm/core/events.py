@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tradeterm.core.models import FeedStatus, Signal
+from tradeterm.core.trading import ClosedTrade, Fill, Order, OrderRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,4 +86,41 @@ class StrategyFailed(Event):
     """A strategy was disabled: it raised, could not load, or looks into the future."""
 
     strategy: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdated(Event):
+    """An order changed state (accepted, triggered, partially filled, cancelled, expired)."""
+
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled(Event):
+    """An execution, already committed to the journal when this is published."""
+
+    fill: Fill
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDenied(Event):
+    """Risk (or the exchange filters) refused an order; ``reason`` says which rule and value."""
+
+    request: OrderRequest
+    reason: str
+    rule: str  # e.g. "daily_loss_limit", "min_notional", "LOT_SIZE"
+
+
+@dataclass(frozen=True, slots=True)
+class PositionClosed(Event):
+    trade: ClosedTrade
+
+
+@dataclass(frozen=True, slots=True)
+class TradingStateChanged(Event):
+    """ACTIVE / REDUCING / HALTED, with why (the kill switch, the daily loss limit, a full disk)."""
+
+    state: str
     reason: str
