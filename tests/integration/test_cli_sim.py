@@ -52,5 +52,5 @@ def test_demo_with_missing_replay_file_exits_2_before_the_screen_opens(tmp_path:
         capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL,
     )
     assert proc.returncode == 2
-    assert "nope.parquet: replay file not found" in proc.stderr
+    assert "nope.parquet: file not found" in proc.stderr
     assert "Traceback" not in proc.stderr

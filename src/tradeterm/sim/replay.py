@@ -29,21 +29,28 @@ class ReplayFileError(ValueError):
 
 
 def load_candles(path: Path) -> pl.DataFrame:
-    """Read, check and sort a candle parquet; :class:`ReplayFileError` says what is wrong."""
+    """Read, check and sort a candle parquet; :class:`ReplayFileError` says what is wrong.
+
+    The time column may be named ``timestamp_ms`` (the archives' name) or ``open_time`` (the
+    project's candle frames); the result always has ``COLUMNS``. Shared by replay and by
+    ``tradeterm check-strategy --data``.
+    """
     expected = f"a parquet file with columns {', '.join(COLUMNS)}"
     if not path.is_file():
-        raise ReplayFileError(f"{path}: replay file not found")
+        raise ReplayFileError(f"{path}: file not found")
     try:
         df = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ReplayFileError(f"{path}: cannot read it as parquet ({first}); expected {expected}")
+    if "timestamp_ms" not in df.columns and "open_time" in df.columns:
+        df = df.rename({"open_time": "timestamp_ms"})
     missing = [c for c in COLUMNS if c not in df.columns]
     if missing:
         raise ReplayFileError(f"{path}: missing columns {', '.join(missing)}; expected {expected}")
     df = df.select(COLUMNS).drop_nulls()
     if df.is_empty():
-        raise ReplayFileError(f"{path}: no complete candle rows to replay")
+        raise ReplayFileError(f"{path}: no complete candle rows")
     prices = df.select(pl.min_horizontal("open", "high", "low", "close").min()).item()
     if prices is None or prices <= 0:
         raise ReplayFileError(f"{path}: prices must be positive")

@@ -21,36 +21,21 @@ SYNTHETIC_BARS = 5000
 MIN_CUTS = 20
 """The command line can afford more cuts than the check at enable time."""
 
-TIME_COLUMNS = ("open_time", "timestamp_ms")
-
-
 class DataError(Exception):
     """The ``--data`` file cannot be used; the message says why."""
 
 
 def read_candles(path: Path) -> pl.DataFrame:
-    """A candle frame from a parquet of candles (``open_time`` or ``timestamp_ms``, OHLCV)."""
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    try:
-        df = pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise DataError(f"{path}: cannot read it as parquet ({exc})") from None
-    time_col = next((c for c in TIME_COLUMNS if c in df.columns), None)
-    needed = ("open", "high", "low", "close", "volume")
-    missing = [c for c in needed if c not in df.columns]
-    if time_col is None or missing:
-        want = " or ".join(TIME_COLUMNS)
-        raise DataError(f"{path}: expected columns {want}, {', '.join(needed)}")
+    """A candle frame from a parquet of candles (``open_time`` or ``timestamp_ms``, OHLCV),
+    checked by the same reader the simulator's replay uses."""
     from tradeterm.indicators.frame import CANDLE_SCHEMA
+    from tradeterm.sim.replay import ReplayFileError, load_candles
 
-    frame = (
-        df.select(pl.col(time_col).alias("open_time"), *needed)
-        .drop_nulls()
-        .sort("open_time")
-        .unique("open_time", keep="first", maintain_order=True)
-    )
-    return frame.cast(CANDLE_SCHEMA)  # type: ignore[arg-type]
+    try:
+        df = load_candles(path)
+    except ReplayFileError as exc:
+        raise DataError(str(exc)) from None
+    return df.rename({"timestamp_ms": "open_time"}).cast(CANDLE_SCHEMA)  # type: ignore[arg-type]
 
 
 def _time(ms: int | None) -> str:

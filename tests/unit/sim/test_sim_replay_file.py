@@ -48,5 +48,5 @@ def test_not_parquet_and_missing_file_are_refused(tmp_path: Path) -> None:
     junk.write_text("not parquet")
     with pytest.raises(ReplayFileError, match="cannot read it as parquet"):
         load_candles(junk)
-    with pytest.raises(ReplayFileError, match="replay file not found"):
+    with pytest.raises(ReplayFileError, match="file not found"):
         load_candles(tmp_path / "absent.parquet")
