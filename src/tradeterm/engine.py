@@ -30,6 +30,8 @@ from tradeterm.config import Settings
 from tradeterm.core.commands import (
     Command,
     Shutdown,
+    StartStrategy,
+    StopStrategy,
     SwitchSymbol,
     SwitchTimeframe,
     SwitchToDemo,
@@ -355,8 +357,24 @@ class Engine:
             await self._switch_symbol(command)
         elif isinstance(command, SwitchTimeframe):
             await self._switch_timeframe(command)
+        elif isinstance(command, StartStrategy | StopStrategy):
+            await self._toggle_strategy(command)
         else:
             self._ignore(command, f"unknown command {type(command).__name__}")
+
+    async def _toggle_strategy(self, command: StartStrategy | StopStrategy) -> None:
+        strategies = self.strategies
+        if strategies is None:
+            self._ignore(command, "strategies are not loaded yet")
+            return
+        if command.name not in {h.name for h in strategies.health()}:
+            self._ignore(command, f"no strategy named {command.name!r}")
+            return
+        if isinstance(command, StartStrategy):
+            await strategies.enable(command.name)  # a refusal publishes StrategyFailed
+        else:
+            strategies.disable(command.name)
+        await self._sync_strategy_streams()
 
     async def _switch_symbol(self, command: SwitchSymbol) -> None:
         symbol = command.symbol

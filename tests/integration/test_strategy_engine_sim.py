@@ -112,3 +112,28 @@ async def test_engine_emits_signals_at_real_candle_closes_on_chart_and_backgroun
             lambda: len([s for s in signals()[seen:] if s.symbol == "ETH/USDT"]) >= 2,
             "ETH signals from the chart's stream",
         )
+
+
+async def test_start_and_stop_strategy_commands_toggle_it_and_unknown_names_are_ignored(
+    fast_sim: SimServer, tmp_path: Path
+):
+    from tradeterm.core.commands import StartStrategy, StopStrategy
+    from tradeterm.core.events import CommandIgnored
+
+    config = settings()
+    config.strategies = StrategySettings(dir=strategy_dir(tmp_path), enabled=[], lookahead_cuts=2)
+    async with running_engine(fast_sim.base_url, config) as run:
+
+        def state(name: str) -> StrategyState | None:
+            return next((h.state for h in run.engine.snapshot().strategies if h.name == name), None)
+
+        await until(lambda: state("any") is StrategyState.DISABLED, "strategies loaded, disabled")
+        run.engine.submit(StartStrategy("any"))
+        await until(lambda: state("any") is StrategyState.ENABLED, "'any' enabled")
+        await until(lambda: any(e.signal.strategy == "any" for e in run.of(SignalEmitted)),
+                    "a signal once enabled")
+        run.engine.submit(StopStrategy("any"))
+        await until(lambda: state("any") is StrategyState.DISABLED, "'any' disabled again")
+        run.engine.submit(StartStrategy("nope"))
+        await until(lambda: run.of(CommandIgnored), "unknown strategy ignored")
+        assert "no strategy named 'nope'" in run.of(CommandIgnored)[-1].reason

@@ -28,3 +28,17 @@ class SwitchToDemo(Command):
 @dataclass(frozen=True, slots=True)
 class Shutdown(Command):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class StartStrategy(Command):
+    """Enable a loaded strategy (the look-ahead guard runs first)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopStrategy(Command):
+    """Stop evaluating a strategy; it stays loaded."""
+
+    name: str
