@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         help="parquet of candles (timestamp_ms or open_time, open, high, low, close, volume); "
         "default: 5,000 generated candles",
     )
+
+    run = sub.add_parser("run", help="run the engine (feed, strategies) without the screen")
+    run.add_argument(
+        "--headless", action="store_true", required=True,
+        help="no screen: print events, stop on Ctrl-C or SIGTERM",
+    )
     return parser
 
 
@@ -143,6 +149,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "sim":
         return _run_sim(args, settings)
+    if args.command == "run":
+        if problem := _check_replay(settings):
+            print(f"tradeterm: {problem}", file=sys.stderr)
+            return 2
+        _setup_logging(settings)
+        from tradeterm.headless import main as headless_main
+
+        return headless_main(settings)
     if args.command == "check-strategy":
         from tradeterm.strategy.check import check_strategy_command
 
