@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
         "default: 5,000 generated candles",
     )
 
+    from tradeterm.journal.cli import add_journal_parser  # argparse only; rich loads lazily
+
+    add_journal_parser(sub)
+
     run = sub.add_parser("run", help="run the engine (feed, strategies) without the screen")
     run.add_argument(
         "--headless", action="store_true", required=True,
@@ -157,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         from tradeterm.headless import main as headless_main
 
         return headless_main(settings)
+    if args.command == "journal":
+        from tradeterm.journal.cli import journal_command
+
+        return journal_command(args, settings)
     if args.command == "check-strategy":
         from tradeterm.strategy.check import check_strategy_command
 

@@ -1,0 +1,135 @@
+"""The journal's schema as an ordered list of migrations, applied by ``PRAGMA user_version``.
+
+Why a list of functions and not an ORM: the file outlives the code that wrote it. Version ``n``
+of the schema is exactly "migrations[0..n-1] applied in order"; each runs in the same
+transaction as the ``user_version`` bump, so a crash mid-migration leaves the old version intact.
+Never edit a shipped migration: append a new one.
+
+Money columns are TEXT holding ``str(Decimal)`` (exact, round-trips bit for bit); never REAL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+
+APPLICATION_ID = 0x54545231  # "TTR1": marks a SQLite file as a tradeterm journal
+
+Money = str  # a TEXT column holding a Decimal's string form
+
+
+def _v1_tables(db: Database) -> None:
+    """The first schema: every table the engine journals into."""
+    db.table("runs").create(
+        {"id": int, "started_ms": int, "version": str, "mode": str, "config_hash": str}, pk="id"
+    )
+    db.table("signals").create(
+        {
+            "id": int, "run_id": int, "timestamp": int, "strategy": str, "symbol": str,
+            "timeframe": str, "bar_time": int, "kind": str, "side": str, "entry": Money,
+            "stop": Money, "targets": str, "confidence": float, "reasons": str,
+            "status": str, "reason": str, "order_id": str,
+        },
+        pk="id",
+    )
+    order_cols = {
+        "id": str, "run_id": int, "symbol": str, "side": str, "type": str, "quantity": Money,
+        "price": Money, "trigger_price": Money, "trail": Money, "time_in_force": str,
+        "reduce_only": int, "bracket_stop": Money, "bracket_target": Money, "strategy": str,
+        "client_id": str, "status": str, "created_ms": int, "updated_ms": int,
+        "filled_quantity": Money, "average_price": Money, "fees": Money, "stop_price": Money,
+        "parent_id": str, "oco_group": str, "reason": str,
+    }
+    db.table("orders").create(order_cols, pk="id")  # latest state of each order
+    db.table("order_history").create(  # every version, in the order they happened
+        {
+            "seq": int, "order_id": str, "updated_ms": int, "status": str,
+            "filled_quantity": Money, "average_price": Money, "fees": Money,
+            "stop_price": Money, "reason": str,
+        },
+        pk="seq",
+    )
+    db.table("fills").create(
+        {
+            "id": str, "run_id": int, "order_id": str, "symbol": str, "side": str,
+            "price": Money, "quantity": Money, "fee": Money, "liquidity": str,
+            "timestamp": int, "strategy": str,
+        },
+        pk="id",
+    )
+    db.table("positions").create(  # closed trades
+        {
+            "id": int, "run_id": int, "symbol": str, "side": str, "quantity": Money,
+            "entry_price": Money, "exit_price": Money, "opened_ms": int, "closed_ms": int,
+            "pnl": Money, "fees": Money, "r_multiple": Money, "mae": Money, "mfe": Money,
+            "strategy": str,
+        },
+        pk="id",
+    )
+    db.table("open_positions").create(  # replaced wholesale by every account snapshot
+        {
+            "id": int, "symbol": str, "quantity": Money, "average_entry": Money,
+            "opened_ms": int, "strategy": str, "stop": Money, "target": Money,
+            "initial_risk": Money, "realized_pnl": Money, "fees": Money,
+            "max_adverse": Money, "max_favorable": Money,
+        },
+        pk="id",
+    )
+    db.table("account").create(  # one row (id 1): the latest balance, for restore
+        {
+            "id": int, "quote": str, "balance": Money, "equity": Money,
+            "unrealized_pnl": Money, "realized_today": Money, "updated_ms": int,
+        },
+        pk="id",
+    )
+    db.table("equity").create(
+        {"id": int, "timestamp": int, "equity": Money, "balance": Money,
+         "unrealized_pnl": Money},
+        pk="id",
+    )
+    db.table("risk_events").create(
+        {
+            "id": int, "run_id": int, "timestamp": int, "kind": str, "state": str,
+            "rule": str, "reason": str, "symbol": str, "side": str, "quantity": Money,
+            "strategy": str,
+        },
+        pk="id",
+    )
+    db.table("commands").create(
+        {"id": int, "run_id": int, "timestamp": int, "command": str, "detail": str}, pk="id"
+    )
+    db.table("day_state").create(  # the risk engine's daily loss state, one row per UTC day
+        {
+            "day": str, "start_equity": Money, "realized_pnl": Money, "halted": int,
+            "reason": str, "updated_ms": int,
+        },
+        pk="day",
+    )
+
+
+def _v2_indexes(db: Database) -> None:
+    """Indexes for the CLI's ``--since`` and ``--strategy`` filters and for restore."""
+    for table, column in (
+        ("fills", "timestamp"), ("positions", "closed_ms"), ("positions", "strategy"),
+        ("signals", "timestamp"), ("orders", "updated_ms"), ("orders", "status"),
+        ("order_history", "order_id"), ("equity", "timestamp"), ("risk_events", "timestamp"),
+        ("commands", "timestamp"),
+    ):
+        db.execute(f"CREATE INDEX idx_{table}_{column} ON {table} ({column})")
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_tables, _v2_indexes)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: Database, current: int, target: int = SCHEMA_VERSION) -> None:
+    """Apply migrations ``current+1 .. target`` in one transaction with the version bump."""
+    if current >= target:
+        return
+    with db.atomic():
+        if current == 0:
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        for migration in MIGRATIONS[current:target]:
+            migration(db)
+        db.execute(f"PRAGMA user_version = {target}")
