@@ -14,6 +14,11 @@ Strategies (``tradeterm.strategy``) are imported and loaded in a thread once :me
 starts (they pull in polars and TA-Lib); the feed then watches the candles they need, and every
 bar close the market state detects is evaluated off the loop. Strategy files are polled for
 changes every ``STRATEGY_POLL_S`` seconds and reloaded.
+
+Trading (``tradeterm.desk``): the journal opens and the paper account is restored before
+anything else runs; strategy signals and the trading commands go to the :class:`Desk`, which
+passes them through risk and the paper broker and journals every event before it is published.
+The feed hands the desk the book and trades of every symbol it trades (see ``docs/trading.md``).
 """
 
 from __future__ import annotations
@@ -28,7 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from tradeterm.config import Settings
 from tradeterm.core.commands import (
+    CancelOrder,
+    ClosePosition,
     Command,
+    FlattenAll,
+    KillSwitch,
+    PlaceOrder,
+    ResumeTrading,
     Shutdown,
     StartStrategy,
     StopStrategy,
@@ -41,9 +52,11 @@ from tradeterm.core.events import (
     EngineReady,
     Event,
     ExchangeUnreachable,
+    SignalEmitted,
     SymbolsUnavailable,
 )
 from tradeterm.core.models import TIMEFRAME_MS, Candle, EnginePhase, EngineSnapshot
+from tradeterm.desk import Desk
 from tradeterm.exchange.client import create_exchange, import_ccxt_pro
 from tradeterm.exchange.errors import one_line, with_cause
 from tradeterm.exchange.feed import Feed
@@ -57,6 +70,8 @@ log = logging.getLogger(__name__)
 
 STRATEGY_POLL_S = 2.0
 """How often strategy files are checked for changes (mtime), to reload them."""
+
+_TRADING = (PlaceOrder, CancelOrder, ClosePosition, FlattenAll, KillSwitch, ResumeTrading)
 
 SIM_EXCHANGE = "binance"
 """The simulator speaks Binance spot; the demo always uses a ccxt binance client."""
@@ -119,6 +134,8 @@ class Engine:
         self._strategy_poll_s = strategy_poll_s
         self._evaluations: set[asyncio.Task[Any]] = set()
         self.state.add_bar_listener(self._on_bar_closed)
+        self.desk = Desk(settings, self._publish, clock, on_symbols=self._markets_changed)
+        self._market_sync: asyncio.Task[None] | None = None
 
     # -- the public surface ---------------------------------------------------------------------
 
@@ -137,6 +154,7 @@ class Engine:
             self.state.version,
             self.health.version,
             strategies.version if strategies is not None else 0,
+            self.desk.version,
         )
         if self._snap is not None and key == self._snap_key:
             return self._snap
@@ -155,19 +173,25 @@ class Engine:
             error=self._error,
             signals=strategies.signals() if strategies is not None else (),
             strategies=strategies.health() if strategies is not None else (),
+            account=self.desk.account(),
+            trading_state=self.desk.trading_state,
+            trading_reason=self.desk.trading_reason,
         )
         self._snap_key = key
         return self._snap
 
     async def run(self) -> None:
-        """Run until a :class:`Shutdown` command (or cancellation); then clean up everything."""
+        """Run until a :class:`Shutdown` command (or cancellation); then clean up everything.
+        The journal opens (and the account is restored) first."""
+        await self.desk.start()
         commands = asyncio.create_task(self._process_commands(), name="engine:commands")
         sessions = asyncio.create_task(self._sessions(), name="engine:sessions")
         strategies = asyncio.create_task(self._run_strategies(), name="engine:strategies")
         try:
             await self._shutdown.wait()
         finally:
-            tasks = (commands, sessions, strategies, *self._evaluations)
+            sync = (self._market_sync,) if self._market_sync is not None else ()
+            tasks = (commands, sessions, strategies, *self._evaluations, *sync)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -205,7 +229,7 @@ class Engine:
         try:
             module = await asyncio.to_thread(importlib.import_module, "tradeterm.strategy.engine")
             strategies = module.StrategyEngine(
-                self.settings.strategies, self._publish, self._clock
+                self.settings.strategies, self._strategy_event, self._clock
             )
             await strategies.load()
         except Exception:  # no strategies is a degraded engine, not a dead one
@@ -221,6 +245,37 @@ class Engine:
             except Exception:
                 log.exception("reloading the strategies failed")
 
+    def _strategy_event(self, event: Event) -> None:
+        """Strategy events reach the listeners; signals also go to the desk (to trade)."""
+        self._publish(event)
+        if isinstance(event, SignalEmitted):
+            self.desk.on_signal(event)
+
+    def _market_symbols(self) -> set[str]:
+        """Symbols whose book and trades the paper broker needs: those with orders or
+        positions and those enabled strategies trade (the chart's is always watched)."""
+        markets = self._exchange.markets if self._exchange is not None else {}
+        wanted = set(self.desk.symbols_in_use()) | {s for s, _ in self._candle_keys()}
+        return {s for s in wanted if s in markets}
+
+    async def _sync_markets(self) -> None:
+        if self._feed is not None:
+            await self._feed.watch_markets(self._market_symbols())
+
+    def _markets_changed(self) -> None:
+        """The desk opened or closed a position or order on a new symbol: follow its market."""
+        if self._market_sync is None or self._market_sync.done():
+            self._market_sync = asyncio.create_task(self._sync_markets(), name="engine:markets")
+        else:  # one in flight: run again after it, with the newest set
+            previous = self._market_sync
+
+            async def again() -> None:
+                with contextlib.suppress(Exception):
+                    await previous
+                await self._sync_markets()
+
+            self._market_sync = asyncio.create_task(again(), name="engine:markets")
+
     def _candle_keys(self) -> set[tuple[str, str]]:
         """The (symbol, timeframe) candles enabled strategies need, on symbols the exchange lists."""
         if self.strategies is None:
@@ -233,6 +288,7 @@ class Engine:
             await self._feed.watch_candles(
                 self._candle_keys(), history_bars=self.strategies.history_bars()
             )
+            await self._sync_markets()
 
     def _on_bar_closed(self, symbol: str, timeframe: str, closed: tuple[Candle, ...]) -> None:
         """Market state saw a bar close: evaluate the strategies that want it, off the loop."""
@@ -308,8 +364,10 @@ class Engine:
         self._symbols = listed
         if self._symbol not in exchange.markets and listed:
             self._symbol = listed[0]
+        self.desk.attach_markets(exchange.markets)
         self._feed = Feed(
-            exchange, self.state, self.health, self.settings.feed, self._publish, self._clock
+            exchange, self.state, self.health, self.settings.feed, self._publish, self._clock,
+            on_book=self.desk.on_book, on_trades=self.desk.on_trades,
         )
         self._set_phase(EnginePhase.RUNNING, error)
         self._publish(EngineReady(self._clock(), exchange=exchange_id, symbols=listed))
@@ -317,6 +375,7 @@ class Engine:
             await self._feed.watch_symbol(self._symbol, self._timeframe, self._candle_keys())
         else:
             await self._sync_strategy_streams()
+        await self._sync_markets()
         self._feed.watch_tickers(list(listed))
         return True
 
@@ -331,6 +390,7 @@ class Engine:
 
     async def _teardown(self) -> None:
         await self._disconnect()
+        await self.desk.close()
         sim, self._sim = self._sim, None
         if sim is not None:
             await asyncio.to_thread(sim.stop)
@@ -359,6 +419,9 @@ class Engine:
             await self._switch_timeframe(command)
         elif isinstance(command, StartStrategy | StopStrategy):
             await self._toggle_strategy(command)
+        elif isinstance(command, _TRADING):
+            if (reason := self.desk.handle(command)) is not None:
+                self._ignore(command, reason)
         else:
             self._ignore(command, f"unknown command {type(command).__name__}")
 
@@ -388,6 +451,7 @@ class Engine:
         self._changed()  # the snapshot shows the new symbol (with what is cached) at once
         if self._feed is not None:
             await self._feed.watch_symbol(symbol, self._timeframe, self._candle_keys())
+            await self._sync_markets()  # the old chart symbol keeps its market only if held
 
     async def _switch_timeframe(self, command: SwitchTimeframe) -> None:
         timeframe = command.timeframe

@@ -1,7 +1,8 @@
 """``tradeterm run --headless``: the engine without a screen (a VPS, a crash test, a service).
 
-Discrete events are printed one per line (and logged); SIGINT or SIGTERM shuts the engine down
-cleanly: streams cancelled, then the exchange client closed.
+Discrete events are printed one per line (and logged), after the paper account restored from the
+journal (``restored: balance=... positions=N orders=M realized_today=...``); SIGINT or SIGTERM
+shuts the engine down cleanly: streams cancelled, the exchange client closed, the journal closed.
 """
 
 from __future__ import annotations
@@ -41,7 +42,12 @@ async def run_headless(settings: Settings) -> None:
         log.info("%s", line)
         print(line, flush=True)
 
+    def restored(line: str) -> None:
+        log.info("%s", line)
+        print(line, flush=True)
+
     engine.add_listener(show)
+    engine.desk.on_restored = restored  # "restored: balance=... positions=N orders=M ..."
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, engine.submit, Shutdown())

@@ -83,9 +83,12 @@ async def test_engine_emits_signals_at_real_candle_closes_on_chart_and_backgroun
         }
         assert snap.signals and set(snap.signals) <= set(signals())
         assert not any(s.strategy == "eth" and s.symbol != "ETH/USDT" for s in signals())
-        # ETH is not on the chart: a strategy stream serves it, once.
+        # ETH is not on the chart: strategy streams serve it, each once.
         eth_streams = [(h.stream, h.symbol) for h in snap.streams if h.symbol == "ETH/USDT"]
-        assert eth_streams == [("ohlcv 1m", "ETH/USDT")]
+        # (book and trades too: the paper broker needs them for a symbol a strategy trades)
+        assert sorted(eth_streams) == [
+            ("book", "ETH/USDT"), ("ohlcv 1m", "ETH/USDT"), ("trades", "ETH/USDT"),
+        ]
 
         # Each signal is for a closed bar: a later bar exists, and entry is that bar's close.
         btc = [s for s in signals() if s.symbol == "BTC/USDT"]
@@ -101,12 +104,22 @@ async def test_engine_emits_signals_at_real_candle_closes_on_chart_and_backgroun
 
         # The chart moves to ETH: its stream serves both strategies; no duplicate stream.
         run.engine.submit(SwitchSymbol("ETH/USDT"))
+        def streams() -> list[tuple[str, str]]:
+            return sorted((h.stream, h.symbol) for h in run.engine.snapshot().streams)
+
+        chart = {("book", "ETH/USDT"), ("ohlcv", "ETH/USDT"), ("tickers", "*"),
+                 ("trades", "ETH/USDT")}
         await until(
-            lambda: sorted((h.stream, h.symbol) for h in run.engine.snapshot().streams)
-            == [("book", "ETH/USDT"), ("ohlcv", "ETH/USDT"), ("tickers", "*"),
-                ("trades", "ETH/USDT")],
-            "only the chart's streams, on ETH",
+            lambda: chart <= set(streams()) and ("ohlcv 1m", "ETH/USDT") not in streams()
+            and not any(s == "ohlcv 1m" or s == "ohlcv" for s, sym in streams()
+                        if sym == "BTC/USDT"),
+            "the chart's streams on ETH, serving the ETH strategy too",
         )
+        assert len(streams()) == len(set(streams()))  # never a duplicate stream
+        # BTC keeps book and trades only while the paper broker holds something there.
+        held = "BTC/USDT" in run.engine.desk.symbols_in_use()
+        btc = {s for s, sym in streams() if sym == "BTC/USDT"}
+        assert btc == ({"book", "trades"} if held else set())
         seen = len(signals())
         await until(
             lambda: len([s for s in signals()[seen:] if s.symbol == "ETH/USDT"]) >= 2,

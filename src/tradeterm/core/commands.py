@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tradeterm.core.trading import OrderRequest
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -42,3 +44,42 @@ class StopStrategy(Command):
     """Stop evaluating a strategy; it stays loaded."""
 
     name: str
+
+
+# -- trading (see docs/trading.md): every one is journaled; orders pass the risk engine ----------
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder(Command):
+    """A manual order (or a script's): risk, then the broker."""
+
+    request: OrderRequest
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder(Command):
+    order_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePosition(Command):
+    """A reduce-only market order closing the open position on ``symbol``."""
+
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenAll(Command):
+    """Close every open position (reduce-only market orders); working orders stay."""
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitch(Command):
+    """HALT trading, cancel every working order, flatten every position."""
+
+    reason: str = "kill switch"
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeTrading(Command):
+    """Lift the kill switch (or a journal halt): the user's decision, never automatic."""

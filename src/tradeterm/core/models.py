@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from tradeterm.core.trading import AccountSnapshot
 
 # Binance's standard intervals, in the order the UI offers them, with their length in ms.
 TIMEFRAME_MS: dict[str, int] = {
@@ -184,6 +187,9 @@ class EngineSnapshot:
     error: str | None = None
     signals: tuple[Signal, ...] = ()  # recent strategy signals, oldest first (bounded)
     strategies: tuple[StrategyHealth, ...] = ()  # per-strategy health, by name
+    account: AccountSnapshot | None = None  # the paper account (None until the journal opened)
+    trading_state: str = "active"  # risk's ACTIVE / REDUCING / HALTED (value)
+    trading_reason: str | None = None  # why it last changed (kill switch, loss limit, journal)
 
 
 SignalKind = Literal["entry", "exit"]

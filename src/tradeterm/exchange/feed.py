@@ -5,6 +5,11 @@ the watchlist symbols, plus one OHLCV stream per (symbol, timeframe) a strategy 
 chart does not already show (:meth:`Feed.watch_candles`; never two streams for one key). Each is an independent task under :func:`supervise`, so a failure in one
 never touches the others. A monitor marks silent streams STALE, and a :class:`ReaderGuard`
 revives sockets whose reader a malformed message killed (see ``wsguard.py``).
+
+The paper broker needs the book and trades of more symbols than the chart's (those with orders
+or positions, those strategies trade): :meth:`Feed.watch_markets` keeps one book and one trades
+stream per such symbol (never a duplicate of the chart's), and every book and trade batch any of
+them stores is also handed to ``on_book`` / ``on_trades`` (the desk).
 See ``docs/feed.md`` for what happens on each failure.
 """
 
@@ -19,6 +24,7 @@ from typing import Any
 
 from tradeterm.config import FeedSettings
 from tradeterm.core.events import Event
+from tradeterm.core.models import BookSnapshot, Trade
 from tradeterm.exchange.backoff import Backoff
 from tradeterm.exchange.health import FeedHealth
 from tradeterm.exchange.streams import BookStream, OhlcvStream, TickersStream, TradesStream
@@ -41,6 +47,41 @@ def _extra_task_name(key: CandleKey) -> str:
     return f"ohlcv {key[1]} {key[0]}"
 
 
+def _market_task_names(symbol: str) -> tuple[str, str]:
+    return f"book {symbol}", f"trades {symbol}"
+
+
+BookListener = Callable[[str, BookSnapshot], None]
+TradesListener = Callable[[str, list[Trade]], None]
+
+
+class _Tap:
+    """The market state as the book and trades streams see it, telling the listeners too."""
+
+    def __init__(
+        self, state: MarketState, on_book: BookListener | None, on_trades: TradesListener | None
+    ) -> None:
+        self._state = state
+        self._on_book = on_book
+        self._on_trades = on_trades
+
+    def set_book(self, book: BookSnapshot) -> bool:
+        changed = self._state.set_book(book)
+        if self._on_book is not None:
+            self._on_book(book.symbol, book)
+        return changed
+
+    def clear_book(self, symbol: str) -> bool:
+        return self._state.clear_book(symbol)
+
+    def add_trades(self, symbol: str, trades: Iterable[Trade]) -> bool:
+        trades = list(trades)
+        changed = self._state.add_trades(symbol, trades)
+        if self._on_trades is not None and trades:
+            self._on_trades(symbol, trades)
+        return changed
+
+
 class Feed:
     """Starts, switches and stops the supervised streams of one exchange client."""
 
@@ -56,6 +97,8 @@ class Feed:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
         book_depth: int = BOOK_DEPTH,
+        on_book: BookListener | None = None,
+        on_trades: TradesListener | None = None,
     ) -> None:
         self.exchange = exchange
         self.state = state
@@ -75,6 +118,9 @@ class Feed:
         self._candle_keys: set[CandleKey] = set()  # wanted by strategies (watch_candles)
         self._extra: set[CandleKey] = set()  # keys with a running extra OHLCV stream
         self._candle_history = 0
+        self._tap: Any = _Tap(state, on_book, on_trades) if on_book or on_trades else state
+        self._market_symbols: set[str] = set()  # wanted by the desk (watch_markets)
+        self._markets: set[str] = set()  # symbols with running extra book + trades streams
 
     # -- starting and switching -----------------------------------------------------------------
 
@@ -137,17 +183,19 @@ class Feed:
         self.symbol, self.timeframe = symbol, timeframe
         # A strategy stream on the chart's new key stops first: one stream per key, ever.
         await self._stop_extra({(symbol, timeframe)} & self._extra)
+        await self._stop_markets({symbol} & self._markets)
         if old_symbol is not None and old_symbol != symbol:
-            self.state.clear_book(old_symbol)
-            old_streams = ["book", "trades"]
-            if (old_symbol, old_timeframe) not in self._candle_keys:
-                old_streams.append("ohlcv")
+            old_streams = ["ohlcv"] if (old_symbol, old_timeframe) not in self._candle_keys else []
+            if old_symbol not in self._market_symbols:  # else an extra stream takes over
+                self.state.clear_book(old_symbol)
+                old_streams += ["book", "trades"]
             await self._unsubscribe(old_symbol, old_timeframe, *old_streams)
         ex, st = self.exchange, self.state
         self._spawn(OhlcvStream(ex, st, symbol, timeframe, self._history_for(symbol, timeframe)))
-        self._spawn(BookStream(ex, st, symbol, self._book_depth))
-        self._spawn(TradesStream(ex, st, symbol))
+        self._spawn(BookStream(ex, self._tap, symbol, self._book_depth))
+        self._spawn(TradesStream(ex, self._tap, symbol))
         await self._sync_candles()
+        await self._sync_markets()
 
     async def watch_timeframe(
         self, timeframe: str, candles: Iterable[CandleKey] | None = None
@@ -211,6 +259,32 @@ class Feed:
     async def _stop_extra(self, keys: set[CandleKey]) -> None:
         self._extra -= keys
         await self._stop_streams(*(_extra_task_name(k) for k in keys))
+
+    async def watch_markets(self, symbols: Iterable[str]) -> None:
+        """Keep book and trades streams for exactly these symbols besides the chart's (the paper
+        broker fills against them). The chart's symbol is served by the chart's streams."""
+        self._market_symbols = set(symbols)
+        await self._sync_markets()
+
+    async def _sync_markets(self) -> None:
+        if self._closed:
+            return
+        self._ensure_started()
+        wanted = self._market_symbols - {self.symbol}
+        gone = self._markets - wanted
+        await self._stop_markets(gone)
+        for symbol in gone - {self.symbol}:
+            self.state.clear_book(symbol)
+            await self._unsubscribe(symbol, None, "book", "trades")
+        for symbol in sorted(wanted - self._markets):
+            book_name, trades_name = _market_task_names(symbol)
+            self._spawn(BookStream(self.exchange, self._tap, symbol, self._book_depth), book_name)
+            self._spawn(TradesStream(self.exchange, self._tap, symbol), trades_name)
+            self._markets.add(symbol)
+
+    async def _stop_markets(self, symbols: set[str]) -> None:
+        self._markets -= symbols
+        await self._stop_streams(*(n for s in symbols for n in _market_task_names(s)))
 
     def watch_tickers(self, symbols: list[str]) -> None:
         """Start the watchlist's tickers stream (once)."""

@@ -49,9 +49,14 @@ from tradeterm.core.events import (
     ExchangeUnreachable,
     FeedMessageSkipped,
     FeedStatusChanged,
+    OrderDenied,
+    OrderFilled,
+    OrderUpdated,
+    PositionClosed,
     SignalEmitted,
     StrategyFailed,
     SymbolsUnavailable,
+    TradingStateChanged,
 )
 from tradeterm.core.models import EnginePhase, EngineSnapshot, FeedStatus, Signal, timeframe_ms
 from tradeterm.ui.fmt import fmt_price
@@ -255,6 +260,24 @@ class TradetermApp(App[None]):
             case SymbolsUnavailable(exchange=exchange, symbols=symbols):
                 self.notify(f"{exchange} does not list {', '.join(symbols)}: left out",
                             severity="warning", timeout=8)
+            case OrderFilled(fill=fill):
+                who = f" ({fill.strategy})" if fill.strategy else ""
+                verb = "BOUGHT" if fill.side == "buy" else "SOLD"
+                self.notify(f"{verb} {fill.quantity} {fill.symbol} @ {fill.price}{who}", timeout=5)
+            case OrderDenied(reason=reason, request=request):
+                self.notify(f"{request.side} {request.quantity} {request.symbol} denied: {reason}",
+                            severity="warning", timeout=8)
+            case TradingStateChanged(state=state, reason=reason):
+                severity = "error" if state == "halted" else "warning"
+                if state == "active":
+                    severity = "information"
+                self.notify(f"Trading {state.upper()}: {reason}", severity=severity, timeout=10)
+            case PositionClosed(trade=trade):
+                r = f", {trade.r_multiple:.2f} R" if trade.r_multiple is not None else ""
+                self.notify(f"Closed {trade.side} {trade.quantity} {trade.symbol}: "
+                            f"PnL {trade.pnl:+.2f}{r}", timeout=8)
+            case OrderUpdated():
+                return  # order life cycle: the orders panel shows it; fills are noticed above
             case _:  # events this screen has no special display for yet
                 self.notify(describe_event(event), severity="warning")
 
