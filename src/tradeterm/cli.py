@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
 
     add_journal_parser(sub)
 
+    from tradeterm.backtest.cli import add_backtest_parser  # argparse only
+    from tradeterm.backtest.data.cli import add_data_parsers  # argparse only
+
+    add_data_parsers(sub)
+    add_backtest_parser(sub)
+
     run = sub.add_parser("run", help="run the engine (feed, strategies) without the screen")
     run.add_argument(
         "--headless", action="store_true", required=True,
@@ -144,6 +150,21 @@ def _check_replay(settings: Settings) -> str | None:
     return None
 
 
+def _check_journal(settings: Settings) -> str | None:
+    """A foreign or corrupt journal is refused (and left untouched) before anything starts:
+    the engine would not trade on it."""
+    path = settings.journal_file
+    if not path.exists():
+        return None
+    from tradeterm.journal.files import JournalError, inspect
+
+    try:
+        inspect(path, deep=True)
+    except JournalError as exc:
+        return str(exc)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -154,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sim":
         return _run_sim(args, settings)
     if args.command == "run":
-        if problem := _check_replay(settings):
+        if problem := _check_replay(settings) or _check_journal(settings):
             print(f"tradeterm: {problem}", file=sys.stderr)
             return 2
         _setup_logging(settings)
@@ -165,12 +186,20 @@ def main(argv: list[str] | None = None) -> int:
         from tradeterm.journal.cli import journal_command
 
         return journal_command(args, settings)
+    if args.command in ("download", "data"):
+        from tradeterm.backtest.data.cli import data_command
+
+        return data_command(args, settings)
+    if args.command == "backtest":
+        from tradeterm.backtest.cli import backtest_command
+
+        return backtest_command(args, settings)
     if args.command == "check-strategy":
         from tradeterm.strategy.check import check_strategy_command
 
         return check_strategy_command(args.name, args.data, settings)
 
-    if problem := _check_replay(settings):
+    if problem := _check_replay(settings) or _check_journal(settings):
         print(f"tradeterm: {problem}", file=sys.stderr)
         return 2
     _setup_logging(settings)

@@ -1,0 +1,160 @@
+"""``tradeterm backtest STRATEGY --symbol S --timeframe TF [--data FILE | --from D --to D] ...``
+
+Exit status: 0 the backtest ran (whatever its result), 2 the strategy, its parameters or the
+candles cannot be loaded. Without ``--data`` the candles come from the store that
+``tradeterm download`` fills: ``<data_dir>/candles/<SYMBOL>_<tf>.parquet``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # rich, polars and the runner load only when the command runs
+    from rich.console import Console
+
+
+def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``backtest`` on the main parser's subparsers (argparse only: nothing heavy)."""
+    p = subparsers.add_parser(
+        "backtest", help="run a strategy on historical candles with the paper broker's fill rules"
+    )
+    p.add_argument("strategy", help="strategy name (its `name`)")
+    p.add_argument("--symbol", dest="bt_symbol", default="BTC/USDT", help="e.g. BTC/USDT")
+    p.add_argument("--timeframe", dest="bt_timeframe", default=None,
+                   help="candle timeframe (default: the strategy's)")
+    p.add_argument("--data", dest="bt_data", type=Path,
+                   help="parquet of candles (open_time or timestamp_ms, OHLCV) instead of the store")
+    p.add_argument("--from", dest="bt_from", help="first day, YYYY-MM-DD (UTC)")
+    p.add_argument("--to", dest="bt_to", help="last day, YYYY-MM-DD (UTC, included)")
+    p.add_argument("--param", dest="bt_params", action="append", default=[], metavar="K=V",
+                   help="strategy parameter (repeatable)")
+    p.add_argument("--lower", dest="bt_lower", type=Path,
+                   help="parquet of lower-timeframe candles to order a stop and a target "
+                   "touched in the same bar (default: the stop is taken)")
+    p.add_argument("--slippage-ticks", dest="bt_slip_ticks", type=int, default=1,
+                   help="market fills this many ticks worse (default 1)")
+    p.add_argument("--slippage-bps", dest="bt_slip_bps", default="0",
+                   help="and this many basis points worse (default 0)")
+    p.add_argument("--json", dest="bt_json", type=Path, help="write metrics and trades as JSON")
+    p.add_argument("--csv", dest="bt_csv", type=Path, help="write the trades as CSV")
+    p.add_argument("--no-chart", dest="bt_no_chart", action="store_true",
+                   help="no equity/drawdown chart")
+    return p
+
+
+class UsageError(Exception):
+    """Bad arguments or unusable data; the message is for the user."""
+
+
+def _day_ms(text: str, end: bool) -> int:
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise UsageError(f"expected a date like 2024-03-01, got {text!r}") from None
+    return int(day.timestamp() * 1000) + (86_400_000 if end else 0)
+
+
+def store_path(data_dir: Path, symbol: str, timeframe: str) -> Path:
+    """Where ``tradeterm download`` keeps a symbol's candles (``BTCUSDT_1m.parquet``)."""
+    return data_dir / "candles" / f"{symbol.replace('/', '').upper()}_{timeframe}.parquet"
+
+
+def load_candles(args: argparse.Namespace, settings: Any, timeframe: str) -> Any:
+    import polars as pl
+
+    from tradeterm.strategy.check import DataError, read_candles
+
+    path = args.bt_data or store_path(settings.data_dir, args.bt_symbol, timeframe)
+    if not path.is_file():
+        if args.bt_data:
+            raise UsageError(f"no such file: {path}")
+        raise UsageError(
+            f"no stored candles for {args.bt_symbol} {timeframe} ({path}); run "
+            f"tradeterm download {args.bt_symbol} --timeframe {timeframe} --from YYYY-MM-DD"
+        )
+    try:
+        frame = read_candles(path)
+    except DataError as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+    if args.bt_from:
+        frame = frame.filter(pl.col("open_time") >= _day_ms(args.bt_from, end=False))
+    if args.bt_to:
+        frame = frame.filter(pl.col("open_time") < _day_ms(args.bt_to, end=True))
+    if frame.height < 2:
+        raise UsageError(f"{path}: fewer than 2 candles in the chosen range")
+    return frame
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param expects key=value, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def backtest_command(args: argparse.Namespace, settings: Any, console: Console | None = None
+                     ) -> int:
+    """Run ``tradeterm backtest``; print the report; return the exit status."""
+    from rich.console import Console
+
+    out = console or Console()
+    try:
+        return _run(args, settings, out)
+    except UsageError as exc:
+        out.print(f"[bold red]tradeterm backtest:[/] {exc}")
+        return 2
+
+
+def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
+    from pydantic import ValidationError
+
+    from tradeterm.backtest.metrics import result_metrics
+    from tradeterm.backtest.report import print_report, write_csv, write_json
+    from tradeterm.backtest.runner import BacktestConfig, rules_for, run_backtest
+    from tradeterm.core.models import TIMEFRAME_MS
+    from tradeterm.strategy.check import read_candles
+    from tradeterm.strategy.loader import load_directory
+
+    loaded = load_directory(settings.strategies.dir)
+    found = loaded.strategies.get(args.strategy)
+    if found is None:
+        errors = [str(e) for e in loaded.errors if e.file.stem == args.strategy]
+        known = ", ".join(sorted(loaded.strategies)) or "none"
+        raise UsageError("; ".join(errors) or f"no strategy named {args.strategy!r} (found: {known})")
+    try:
+        strategy = found.cls(_params(args.bt_params))
+    except ValidationError as exc:
+        raise UsageError(f"bad --param: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from None
+    timeframe = args.bt_timeframe or strategy.timeframe
+    if timeframe not in TIMEFRAME_MS:
+        raise UsageError(f"unknown timeframe {timeframe!r}; expected one of {', '.join(TIMEFRAME_MS)}")
+    try:
+        slip_bps = Decimal(args.bt_slip_bps)
+    except InvalidOperation:
+        raise UsageError(f"--slippage-bps expects a number, got {args.bt_slip_bps!r}") from None
+    candles = load_candles(args, settings, timeframe)
+    lower = read_candles(args.bt_lower) if args.bt_lower else None
+    config = BacktestConfig.from_settings(
+        settings, rules_for(args.bt_symbol), slippage_ticks=args.bt_slip_ticks,
+        slippage_bps=slip_bps,
+    )
+    result = run_backtest(strategy, candles, config, symbol=args.bt_symbol, lower=lower,
+                          timeframe=timeframe)
+    metrics = result_metrics(result)
+    show_chart = not args.bt_no_chart and sys.stdout.isatty() and out.is_terminal
+    print_report(result, metrics, out, show_chart)
+    if args.bt_json:
+        write_json(args.bt_json, result, metrics)
+        out.print(f"wrote {args.bt_json}")
+    if args.bt_csv:
+        write_csv(args.bt_csv, result)
+        out.print(f"wrote {args.bt_csv}")
+    return 0

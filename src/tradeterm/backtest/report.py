@@ -1,0 +1,183 @@
+"""Showing and exporting a backtest: rich tables, a plotext equity/drawdown chart (text), JSON
+(metrics, settings and trades) and CSV (one row per trade).
+
+Decimals are written as strings in JSON and CSV so the exact money survives the round trip.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from tradeterm.backtest.metrics import Metrics, drawdown_series
+from tradeterm.backtest.runner import BacktestResult
+
+TRADE_FIELDS = (
+    "side", "quantity", "entry_time", "entry_price", "exit_time", "exit_price", "exit_reason",
+    "stop", "target", "pnl", "fees", "r_multiple", "mae", "mfe", "signal_bar", "entry_bar",
+    "exit_bar",
+)
+CHART_POINTS = 200
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _num(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def trade_rows(result: BacktestResult) -> list[dict[str, Any]]:
+    """One dict per trade, money as strings (exact)."""
+    rows = []
+    for bt in result.trades:
+        t = bt.trade
+        rows.append({
+            "side": "long" if t.side == "buy" else "short",
+            "quantity": _num(t.quantity),
+            "entry_time": _iso(t.opened_ms), "entry_price": _num(t.entry_price),
+            "exit_time": _iso(t.closed_ms), "exit_price": _num(t.exit_price),
+            "exit_reason": bt.exit_reason,
+            "stop": _num(bt.stop), "target": _num(bt.target),
+            "pnl": _num(t.pnl), "fees": _num(t.fees), "r_multiple": _num(t.r_multiple),
+            "mae": _num(t.mae), "mfe": _num(t.mfe),
+            "signal_bar": bt.signal_bar, "entry_bar": bt.entry_bar, "exit_bar": bt.exit_bar,
+        })
+    return rows
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return _num(value)
+
+
+def to_json(result: BacktestResult, metrics: Metrics) -> dict[str, Any]:
+    """Everything about a run as plain JSON types."""
+    cfg = asdict(result.config)
+    cfg["rules"] = {k: str(v) for k, v in asdict(result.config.rules).items()}
+    return _jsonable({
+        "strategy": result.strategy, "symbol": result.symbol, "timeframe": result.timeframe,
+        "params": result.params, "config": cfg,
+        "start": _iso(int(result.open_time[0])) if result.open_time.size else None,
+        "end": _iso(int(result.open_time[-1])) if result.open_time.size else None,
+        "metrics": asdict(metrics), "skipped_entries": result.skipped,
+        "trades": trade_rows(result),
+    })
+
+
+def write_json(path: Path, result: BacktestResult, metrics: Metrics) -> None:
+    path.write_text(json.dumps(to_json(result, metrics), indent=2) + "\n")
+
+
+def write_csv(path: Path, result: BacktestResult) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=TRADE_FIELDS)
+        writer.writeheader()
+        writer.writerows(trade_rows(result))
+
+
+def _fmt(value: Any, digits: int = 2, suffix: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}{suffix}"
+    return f"{value}{suffix}"
+
+
+def summary_table(result: BacktestResult, metrics: Metrics) -> Table:
+    s, dd = metrics.stats, metrics.drawdown
+    table = Table(title=f"{result.strategy} on {result.symbol or '?'} {result.timeframe}",
+                  show_header=False)
+    table.add_column("metric", style="bold")
+    table.add_column("value", justify="right")
+    rows = [
+        ("bars", f"{metrics.bars:,}"),
+        ("trades", str(s.trades)),
+        ("win rate", _fmt(s.win_rate * 100 if s.win_rate is not None else None, 1, " %")),
+        ("profit factor", _fmt(s.profit_factor, 2)),
+        ("expectancy", _fmt(s.expectancy, 2)),
+        ("average R", _fmt(s.average_r, 3)),
+        ("net PnL", _fmt(s.net_pnl, 2)),
+        ("fees", _fmt(s.fees, 2)),
+        ("final balance", f"{metrics.final_balance:,.2f} (from {metrics.starting_balance:,.2f})"),
+        ("return", _fmt(metrics.return_pct, 2, " %")),
+        ("max drawdown", f"{_fmt(dd.depth)} ({dd.depth_pct:.2f} %)"),
+        ("drawdown duration", f"{dd.duration_bars:,} bars ({metrics.drawdown_ms / 3_600_000:,.1f} h)"),
+        ("Sharpe", _fmt(metrics.sharpe, 2)),
+        ("Sortino", _fmt(metrics.sortino, 2)),
+        ("CAGR", _fmt(metrics.cagr * 100 if metrics.cagr is not None else None, 2, " %")),
+        ("Calmar", _fmt(metrics.calmar, 2)),
+        ("exposure", _fmt(metrics.exposure_pct, 1, " %")),
+        ("best / worst trade", f"{_fmt(s.best)} / {_fmt(s.worst)}"),
+        ("average MAE / MFE", f"{_fmt(s.average_mae)} / {_fmt(s.average_mfe)}"),
+    ]
+    if result.skipped:
+        skipped = ", ".join(f"{k}: {v}" for k, v in sorted(result.skipped.items()))
+        rows.append(("entries not taken", skipped))
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+def trades_table(result: BacktestResult, limit: int = 20) -> Table:
+    """The last ``limit`` trades."""
+    table = Table(title=f"last {min(limit, len(result.trades))} of {len(result.trades)} trades")
+    for col in ("side", "entry", "price", "exit", "price", "why", "qty", "PnL", "R"):
+        table.add_column(col, justify="right")
+    for row in trade_rows(result)[-limit:]:
+        pnl = Decimal(row["pnl"])
+        table.add_row(
+            row["side"], row["entry_time"][5:], row["entry_price"], row["exit_time"][5:],
+            row["exit_price"], row["exit_reason"], row["quantity"],
+            Text(f"{pnl:,.2f}", style="green" if pnl > 0 else "red"),
+            _fmt(Decimal(row["r_multiple"]) if row["r_multiple"] else None, 2),
+        )
+    return table
+
+
+def chart(equity: np.ndarray, width: int = 100, height: int = 24) -> str:
+    """Equity and drawdown (%) as text (plotext), downsampled to at most 200 points."""
+    import plotext as plt
+
+    step = max(1, equity.size // CHART_POINTS)
+    eq = equity[::step]
+    dd = drawdown_series(equity)[::step]
+    fig = plt.figure
+    fig.clear()
+    fig.subplots(2, 1)
+    for row, (values, title) in enumerate(((eq, "Equity"), (dd, "Drawdown %")), start=1):
+        sub = fig.subplot(row, 1)
+        sub.signal(values.tolist())
+        sub.title(title)
+    fig.plot_size(width, height)
+    fig.theme("clear")
+    return str(fig.build().string())
+
+
+def print_report(result: BacktestResult, metrics: Metrics, console: Console,
+                 show_chart: bool) -> None:
+    console.print(summary_table(result, metrics))
+    if result.trades:
+        console.print(trades_table(result))
+    if show_chart and result.equity.size > 1:
+        console.print(Text.from_ansi(chart(result.equity, width=min(console.width, 120))))
