@@ -52,6 +52,7 @@ from tradeterm.core.trading import (
     OrderRequest,
     OrderStatus,
     OrderType,
+    Position,
 )
 from tradeterm.journal import (
     AccountRecord,
@@ -299,6 +300,12 @@ class Desk:
                     f"no {signal.strategy} position on {signal.symbol} to exit")])
                 return
         else:
+            if held := self._strategy_position(signal):
+                # One position per strategy and symbol, as in the backtester: no pyramiding.
+                self._absorb([], [SignalRecord(
+                    event.timestamp, signal, "ignored",
+                    f"{signal.strategy} already holds {held.quantity} {signal.symbol}")])
+                return
             request, why = self._entry_request(signal)
             if request is None:
                 self._absorb([], [SignalRecord(event.timestamp, signal, "denied", why)])
@@ -328,6 +335,13 @@ class Desk:
         bracket = Bracket(stop_loss=stop, take_profit=target)
         return OrderRequest(signal.symbol, signal.side, OrderType.MARKET, quantity,
                             bracket=bracket, strategy=signal.strategy), None
+
+    def _strategy_position(self, signal: Signal) -> Position | None:
+        """The open position (or working entry) of ``signal``'s strategy on its symbol."""
+        for pos in self.broker.positions():
+            if pos.symbol == signal.symbol and pos.strategy == signal.strategy:
+                return pos
+        return None
 
     def _exit_request(self, signal: Signal) -> OrderRequest | None:
         for pos in self.broker.positions():

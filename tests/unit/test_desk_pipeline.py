@@ -280,6 +280,20 @@ async def test_signals_entry_with_bracket_exit_and_outcomes_journaled(desk: Harn
     assert rows[1][3].startswith("mandatory_stop")
 
 
+async def test_second_entry_while_the_strategy_holds_a_position_is_ignored(desk: Harness):
+    d = desk.desk
+    entry = Signal("s", SYMBOL, "1m", T0, "entry", "buy", entry=100.5, stop=90.0,
+                   targets=(120.0,))
+    d.on_signal(SignalEmitted(T0, entry))
+    d.on_signal(SignalEmitted(T0 + 60_000, entry))
+    (pos,) = d.broker.positions()
+    assert pos.quantity == Decimal("9.52380")  # not doubled: no pyramiding
+    await until(lambda: len(_rows(desk, "SELECT id FROM signals")) == 2, "two signal rows")
+    rows = _rows(desk, "SELECT status, reason FROM signals ORDER BY id")
+    assert rows[0][0] == "submitted"
+    assert rows[1] == ("ignored", f"s already holds 9.52380 {SYMBOL}")
+
+
 async def test_trades_are_forwarded_once_by_id(desk: Harness):
     d = desk.desk
     limit = OrderRequest(SYMBOL, "buy", OrderType.LIMIT, Decimal("1"), price=Decimal("100"))
