@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tradeterm.journal.files import JournalError
-from tradeterm.journal.reader import JournalReader
-from tradeterm.journal.stats import TradeStats, by_day, by_strategy, compute_stats, stats_by
+if TYPE_CHECKING:  # imported where used: building the parser must stay light
+    from tradeterm.journal.reader import JournalReader
+    from tradeterm.journal.stats import TradeStats
 
 VIEWS = ("trades", "positions", "signals", "orders", "stats")
 Table = tuple[list[str], list[list[str]]]
@@ -133,6 +133,8 @@ def stats_view(reader: JournalReader, since: int | None, strategy: str | None) -
     trades = reader.trades(since, strategy)
     use_equity = strategy is None  # the equity curve is the whole account's, not a strategy's
     equity = [p.equity for p in reader.equity(since)] if use_equity else None
+    from tradeterm.journal.stats import by_day, by_strategy, compute_stats, stats_by
+
     rows = [_stats_row("all", "all", compute_stats(trades, equity))]
     rows += [_stats_row("strategy", k, v) for k, v in stats_by(trades, by_strategy).items()]
     rows += [_stats_row("day", k, v) for k, v in stats_by(trades, by_day).items()]
@@ -177,6 +179,9 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal)
         parser = argparse.ArgumentParser(prog="tradeterm journal")
         _add_arguments(parser)
         args = parser.parse_args(args)
+    from tradeterm.journal.files import JournalError
+    from tradeterm.journal.reader import JournalReader
+
     path = Path(settings.journal_file)
     if not path.is_file():
         print(f"no journal at {path} (it is created when tradeterm first trades)")

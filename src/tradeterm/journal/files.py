@@ -11,14 +11,18 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
 
 from tradeterm.journal.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 
 _MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 10_000
 SYNCHRONOUS = ("FULL", "NORMAL")
+
+
+if TYPE_CHECKING:  # the header check before the first frame must not import sqlite-utils
+    from sqlite_utils import Database
 
 
 class JournalError(Exception):
@@ -109,6 +113,8 @@ def open_for_writing(path: Path, synchronous: str = "FULL") -> Database:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        from sqlite_utils import Database
+
         db = Database(conn)
         migrate(db, version)  # in rollback-journal mode on a new file: app id lands in the file
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]

@@ -11,8 +11,10 @@ Money columns are TEXT holding ``str(Decimal)`` (exact, round-trips bit for bit)
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
+if TYPE_CHECKING:  # annotations only: checking a file's header must not import sqlite-utils
+    from sqlite_utils import Database
 
 APPLICATION_ID = 0x54545231  # "TTR1": marks a SQLite file as a tradeterm journal
 
