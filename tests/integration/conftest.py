@@ -30,3 +30,18 @@ async def exchange(sim: SimServer) -> AsyncIterator[Any]:
         yield client
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def fast_sim(tmp_path) -> AsyncIterator[SimServer]:
+    """A simulator replaying generated 1m candles at 600x: a bar closes every 0.1 s."""
+    from tradeterm.indicators.frame import synthetic_candles
+
+    replay = tmp_path / "BTCUSDT_1m.parquet"
+    synthetic_candles(3000, seed=5).rename({"open_time": "timestamp_ms"}).write_parquet(replay)
+    server = SimServer(seed=7, replay=replay, speed=600)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()

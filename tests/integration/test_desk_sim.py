@@ -4,7 +4,6 @@ over real sockets with unmodified ccxt and a real journal in tmp_path."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,6 @@ import pytest
 from tradeterm.config import StrategySettings
 from tradeterm.core.commands import KillSwitch
 from tradeterm.core.events import Event, OrderFilled, TradingStateChanged
-from tradeterm.indicators.frame import synthetic_candles
 from tradeterm.journal import JournalReader, load_state
 from tradeterm.sim import SimServer
 
@@ -20,18 +18,6 @@ from test_crash_recovery import STRATEGY
 from test_engine_harness import running_engine, settings, until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def fast_sim(tmp_path: Path) -> AsyncIterator[SimServer]:
-    replay = tmp_path / "BTCUSDT_1m.parquet"
-    synthetic_candles(3000, seed=5).rename({"open_time": "timestamp_ms"}).write_parquet(replay)
-    server = SimServer(seed=7, replay=replay, speed=600)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def test_strategy_fills_are_journaled_before_published_then_kill_switch_flattens(

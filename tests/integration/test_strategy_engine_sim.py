@@ -4,7 +4,6 @@ closes every 0.1 s), over real sockets with unmodified ccxt."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from tradeterm.config import StrategySettings
 from tradeterm.core.commands import SwitchSymbol
 from tradeterm.core.events import SignalEmitted
 from tradeterm.core.models import StrategyState
-from tradeterm.indicators.frame import synthetic_candles
 from tradeterm.sim import SimServer
 
 from test_engine_harness import running_engine, settings, until
@@ -37,18 +35,6 @@ class {cls}(Strategy):
             confidence=pl.lit(0.6), reasons=pl.lit("every bar"),
         )
 '''
-
-
-@pytest.fixture
-async def fast_sim(tmp_path: Path) -> AsyncIterator[SimServer]:
-    replay = tmp_path / "BTCUSDT_1m.parquet"
-    synthetic_candles(3000, seed=5).rename({"open_time": "timestamp_ms"}).write_parquet(replay)
-    server = SimServer(seed=7, replay=replay, speed=600)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 def strategy_dir(tmp_path: Path) -> Path:

@@ -25,7 +25,7 @@ def test_syntax_error_is_reported_with_file_and_line_while_others_load(tmp_path)
     assert list(result.strategies) == ["always"]
     [err] = result.errors
     assert err.file == broken.resolve() and err.line == 4
-    assert "syntax error" in err.message and f"broken.py:4" in str(err)
+    assert "syntax error" in err.message and "broken.py:4" in str(err)
 
 
 def test_import_error_is_reported_with_its_line(tmp_path):
