@@ -64,9 +64,11 @@ def _parser() -> argparse.ArgumentParser:
 
     from tradeterm.backtest.cli import add_backtest_parser  # argparse only
     from tradeterm.backtest.data.cli import add_data_parsers  # argparse only
+    from tradeterm.backtest.optimize_cli import add_optimize_parser  # argparse only
 
     add_data_parsers(sub)
     add_backtest_parser(sub)
+    add_optimize_parser(sub)
 
     run = sub.add_parser("run", help="run the engine (feed, strategies) without the screen")
     run.add_argument(
@@ -194,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         from tradeterm.backtest.cli import backtest_command
 
         return backtest_command(args, settings)
+    if args.command == "optimize":
+        from tradeterm.backtest.optimize_cli import optimize_command
+
+        return optimize_command(args, settings)
     if args.command == "check-strategy":
         from tradeterm.strategy.check import check_strategy_command
 
