@@ -61,30 +61,42 @@ def _day_ms(text: str, end: bool) -> int:
 
 def store_path(data_dir: Path, symbol: str, timeframe: str) -> Path:
     """Where ``tradeterm download`` keeps a symbol's candles (``BTCUSDT_1m.parquet``)."""
-    return data_dir / "candles" / f"{symbol.replace('/', '').upper()}_{timeframe}.parquet"
+    from tradeterm.backtest.data.store import candle_path
+
+    return candle_path(data_dir, symbol.replace("/", "").upper(), timeframe)
 
 
-def load_candles(args: argparse.Namespace, settings: Any, timeframe: str) -> Any:
+def load_candles(
+    settings: Any,
+    timeframe: str,
+    *,
+    symbol: str,
+    data: Path | None = None,
+    first_day: str | None = None,
+    last_day: str | None = None,
+) -> Any:
+    """Candles from ``data`` or the download store, cut to ``first_day..last_day`` (UTC, both
+    included); shared by ``backtest`` and ``optimize``. UsageError says what is missing."""
     import polars as pl
 
     from tradeterm.strategy.check import DataError, read_candles
 
-    path = args.bt_data or store_path(settings.data_dir, args.bt_symbol, timeframe)
+    path = data or store_path(settings.data_dir, symbol, timeframe)
     if not path.is_file():
-        if args.bt_data:
+        if data:
             raise UsageError(f"no such file: {path}")
         raise UsageError(
-            f"no stored candles for {args.bt_symbol} {timeframe} ({path}); run "
-            f"tradeterm download {args.bt_symbol} --timeframe {timeframe} --from YYYY-MM-DD"
+            f"no stored candles for {symbol} {timeframe} ({path}); run "
+            f"tradeterm download {symbol} --timeframe {timeframe} --from YYYY-MM-DD"
         )
     try:
         frame = read_candles(path)
     except DataError as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
-    if args.bt_from:
-        frame = frame.filter(pl.col("open_time") >= _day_ms(args.bt_from, end=False))
-    if args.bt_to:
-        frame = frame.filter(pl.col("open_time") < _day_ms(args.bt_to, end=True))
+    if first_day:
+        frame = frame.filter(pl.col("open_time") >= _day_ms(first_day, end=False))
+    if last_day:
+        frame = frame.filter(pl.col("open_time") < _day_ms(last_day, end=True))
     if frame.height < 2:
         raise UsageError(f"{path}: fewer than 2 candles in the chosen range")
     return frame
@@ -140,7 +152,8 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
         slip_bps = Decimal(args.bt_slip_bps)
     except InvalidOperation:
         raise UsageError(f"--slippage-bps expects a number, got {args.bt_slip_bps!r}") from None
-    candles = load_candles(args, settings, timeframe)
+    candles = load_candles(settings, timeframe, symbol=args.bt_symbol, data=args.bt_data,
+                           first_day=args.bt_from, last_day=args.bt_to)
     lower = read_candles(args.bt_lower) if args.bt_lower else None
     config = BacktestConfig.from_settings(
         settings, rules_for(args.bt_symbol), slippage_ticks=args.bt_slip_ticks,

@@ -87,9 +87,8 @@ def _candles(args: argparse.Namespace, settings: Any, timeframe: str) -> Any:
     """The backtest command's loader, fed this command's options."""
     from tradeterm.backtest.cli import load_candles
 
-    shim = argparse.Namespace(bt_data=args.opt_data, bt_symbol=args.opt_symbol,
-                              bt_from=args.opt_from, bt_to=args.opt_to)
-    return load_candles(shim, settings, timeframe)
+    return load_candles(settings, timeframe, symbol=args.opt_symbol, data=args.opt_data,
+                        first_day=args.opt_from, last_day=args.opt_to)
 
 
 def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
