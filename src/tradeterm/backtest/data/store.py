@@ -19,10 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
-SCHEMA: dict[str, pl.DataType] = {
-    "open_time": pl.Int64(), "open": pl.Float64(), "high": pl.Float64(), "low": pl.Float64(),
-    "close": pl.Float64(), "volume": pl.Float64(),
-}
+from tradeterm.indicators.frame import CANDLE_SCHEMA
+
+SCHEMA = CANDLE_SCHEMA
+"""The store keeps exactly the project's candle frame (``indicators.frame``)."""
 
 
 @dataclass(frozen=True, slots=True)
