@@ -83,3 +83,14 @@ class KillSwitch(Command):
 @dataclass(frozen=True, slots=True)
 class ResumeTrading(Command):
     """Lift the kill switch (or a journal halt): the user's decision, never automatic."""
+
+
+# -- bar replay (``tradeterm --replay FILE``): the simulator's clock, driven from the UI ----------
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayControl(Command):
+    """``pause``, ``resume``, ``step`` (one bar, while paused) or ``speed`` (times ``factor``)."""
+
+    action: str
+    factor: float = 1.0

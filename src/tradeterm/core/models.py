@@ -14,7 +14,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from tradeterm.core.trading import AccountSnapshot
+    from tradeterm.core.trading import AccountSnapshot, Fill
 
 # Binance's standard intervals, in the order the UI offers them, with their length in ms.
 TIMEFRAME_MS: dict[str, int] = {
@@ -190,6 +190,20 @@ class EngineSnapshot:
     account: AccountSnapshot | None = None  # the paper account (None until the journal opened)
     trading_state: str = "active"  # risk's ACTIVE / REDUCING / HALTED (value)
     trading_reason: str | None = None  # why it last changed (kill switch, loss limit, journal)
+    fills: tuple[Fill, ...] = ()  # recent executions, oldest first (bounded): chart markers
+    # Watchlist sparklines: (symbol, recent closes oldest first) for each watchlist symbol.
+    sparklines: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    replay: ReplayStatus | None = None  # set when the market is a bar replay (--replay FILE)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayStatus:
+    """Where a bar replay is: the status bar shows it, the replay keys change it."""
+
+    paused: bool
+    speed: float  # 1.0 = real time
+    position_ms: int | None = None  # simulated clock (open time of the bar being replayed)
+    finished: bool = False
 
 
 SignalKind = Literal["entry", "exit"]

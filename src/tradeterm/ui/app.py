@@ -18,6 +18,7 @@ import asyncio
 import dataclasses
 import re
 import time
+from decimal import Decimal
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -35,7 +36,14 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from tradeterm.config import Settings
 from tradeterm.core.commands import (
+    CancelOrder,
+    ClosePosition,
     Command,
+    FlattenAll,
+    KillSwitch,
+    PlaceOrder,
+    ReplayControl,
+    ResumeTrading,
     Shutdown,
     SwitchSymbol,
     SwitchTimeframe,
@@ -58,14 +66,34 @@ from tradeterm.core.events import (
     SymbolsUnavailable,
     TradingStateChanged,
 )
-from tradeterm.core.models import EnginePhase, EngineSnapshot, FeedStatus, Signal, timeframe_ms
+from tradeterm.core.models import (
+    EnginePhase,
+    EngineSnapshot,
+    FeedStatus,
+    Side,
+    Signal,
+    timeframe_ms,
+)
+from tradeterm.core.preview import OrderPreview, TicketDraft
+from tradeterm.core.trading import OrderRequest
 from tradeterm.ui.fmt import fmt_price
+from tradeterm.ui.screens.backtest import BacktestScreen
+from tradeterm.ui.screens.confirm import ConfirmScreen
 from tradeterm.ui.screens.help import HelpScreen, binding_rows, screen_bindings
+from tradeterm.ui.screens.history import HistoryScreen
+from tradeterm.ui.screens.strategies import StrategiesScreen
+from tradeterm.ui.screens.ticket import OrderTicket
 from tradeterm.ui.themes import DEFAULT_THEME, load_themes, trading_colors
+from tradeterm.ui.widgets.account import AccountPanel
 from tradeterm.ui.widgets.book import OrderBookLadder
 from tradeterm.ui.widgets.chart import CandleChart
+from tradeterm.ui.widgets.indicator_pane import IndicatorPane
+from tradeterm.ui.widgets.orders import OrdersTable
+from tradeterm.ui.widgets.positions import PositionsTable
+from tradeterm.ui.widgets.signals import SignalsPanel
 from tradeterm.ui.widgets.status import StatusBar
 from tradeterm.ui.widgets.tape import TradesTape
+from tradeterm.ui.widgets.watchlist import Watchlist
 
 if TYPE_CHECKING:
     from textual.theme import Theme
@@ -88,6 +116,7 @@ class EngineLike(Protocol):
     def snapshot(self) -> EngineSnapshot: ...
     def submit(self, command: Command) -> None: ...
     def add_listener(self, callback: Callable[[Event], None]) -> None: ...
+    def preview(self, draft: TicketDraft) -> OrderPreview: ...
 
 
 class EngineEventReceived(Message):
@@ -116,6 +145,45 @@ class TradetermApp(App[None]):
                 key_display="[", id="symbol.previous", group=_SYMBOL_GROUP),
         Binding("right_square_bracket", "cycle_symbol(1)", "Next symbol",
                 key_display="]", id="symbol.next", group=_SYMBOL_GROUP),
+        # trading
+        Binding("b", "ticket('buy')", "Buy", id="order.buy"),
+        Binding("s", "ticket('sell')", "Sell", id="order.sell"),
+        Binding("x", "cancel_order", "Cancel order", id="order.cancel", show=False),
+        Binding("c", "close_position", "Close position", id="position.close", show=False),
+        Binding("F", "flatten", "Flatten all", id="flatten", show=False),
+        Binding("K", "kill", "Kill switch", id="kill"),
+        Binding("R", "resume", "Resume trading", id="resume", show=False),
+        # chart
+        Binding("e", "overlay('ema')", "EMA overlay", id="chart.ema", show=False),
+        Binding("o", "overlay('bollinger')", "Bollinger overlay", id="chart.bollinger",
+                show=False),
+        Binding("v", "overlay('vwap')", "VWAP overlay", id="chart.vwap", show=False),
+        Binding("z", "overlay('smc')", "SMC zones", id="chart.smc", show=False),
+        Binding("i", "indicator", "RSI / MACD pane", id="chart.indicator", show=False),
+        Binding("comma", "scroll_chart(-10)", "Scroll back", key_display=",",
+                id="chart.back", show=False),
+        Binding("full_stop", "scroll_chart(10)", "Scroll forward", key_display=".",
+                id="chart.forward", show=False),
+        Binding("minus", "zoom(-1)", "Zoom out", key_display="-", id="chart.zoom_out",
+                show=False),
+        Binding("equals_sign,plus", "zoom(1)", "Zoom in", key_display="+", id="chart.zoom_in",
+                show=False),
+        Binding("0", "go_live", "Back to the newest candle", id="chart.live", show=False),
+        # book
+        Binding("g", "group(1)", "Coarser book grouping", id="book.coarser", show=False),
+        Binding("G", "group(-1)", "Finer book grouping", id="book.finer", show=False),
+        # screens and the rest
+        Binding("j", "journal", "Journal", id="screen.journal"),
+        Binding("t", "backtest", "Backtest", id="screen.backtest", show=False),
+        Binding("S", "strategies", "Strategies", id="strategies"),
+        Binding("T", "next_theme", "Next theme", id="theme.next", show=False),
+        # bar replay (only with --replay)
+        Binding("p", "replay('pause')", "Pause / resume replay", id="replay.pause"),
+        Binding("n", "replay('step')", "Step one bar", id="replay.step"),
+        Binding("less_than_sign", "replay_speed(0.5)", "Replay slower", key_display="<",
+                id="replay.slower", show=False),
+        Binding("greater_than_sign", "replay_speed(2.0)", "Replay faster", key_display=">",
+                id="replay.faster", show=False),
         Binding("d", "use_demo", "Use the demo market", id="demo"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -141,8 +209,17 @@ class TradetermApp(App[None]):
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield CandleChart(id="chart")
+                yield IndicatorPane(id="indicator")
                 yield Static(id="unreachable")
+                with Horizontal(id="lower"):
+                    with Vertical(id="trading"):
+                        yield PositionsTable(id="positions")
+                        yield OrdersTable(id="orders")
+                    with Vertical(id="info"):
+                        yield AccountPanel(id="account")
+                        yield SignalsPanel(id="signals")
             with Vertical(id="side"):
+                yield Watchlist(id="watchlist")
                 yield OrderBookLadder(id="book")
                 yield TradesTape(id="tape")
         yield Footer()
@@ -154,6 +231,12 @@ class TradetermApp(App[None]):
         self._unreachable = self.query_one("#unreachable", Static)
         self._book = self.query_one(OrderBookLadder)
         self._tape = self.query_one(TradesTape)
+        self._indicator = self.query_one(IndicatorPane)
+        self._watchlist = self.query_one(Watchlist)
+        self._positions = self.query_one(PositionsTable)
+        self._orders = self.query_one(OrdersTable)
+        self._account = self.query_one(AccountPanel)
+        self._signals = self.query_one(SignalsPanel)
         self._apply_themes()
         self._unreachable.display = False
         self.set_interval(1 / self.settings.ui.fps, self._redraw, name="redraw")
@@ -311,8 +394,19 @@ class TradetermApp(App[None]):
             message=waiting_message(snap),
             colors=self.market_colors,
         )
-        self._book.update_data(market.book, self.market_colors)
-        self._tape.update_data(market.trades, self.market_colors)
+        account = snap.account
+        chart.update_marks(
+            signals=snap.signals,
+            fills=snap.fills,
+            positions=account.positions if account is not None else (),
+            orders=account.orders if account is not None else (),
+        )
+        colors = self.market_colors
+        self._book.update_data(market.book, colors)
+        self._tape.update_data(market.trades, colors)
+        for panel in (self._indicator, self._watchlist, self._positions, self._orders,
+                      self._account, self._signals):
+            panel.update_data(snap, colors)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -331,14 +425,145 @@ class TradetermApp(App[None]):
         index = symbols.index(current) if current in symbols else -step
         self._submit(SwitchSymbol(symbols[(index + step) % len(symbols)]))
 
+    def action_ticket(self, side: Side) -> None:
+        """Open the order ticket for the chart's symbol; Enter places what it previewed."""
+        if self.engine is None or isinstance(self.screen, OrderTicket):
+            return
+        snap = self.engine.snapshot()
+        last = snap.market.candles[-1].close if snap.market.candles else None
+        ticket = OrderTicket(
+            side, snap.symbol, self.engine.preview,
+            last_price=Decimal(repr(last)) if last is not None else None,
+        )
+
+        def placed(request: OrderRequest | None) -> None:
+            if request is not None:
+                self._submit(PlaceOrder(request))
+
+        self.push_screen(ticket, placed)
+
+    def action_cancel_order(self) -> None:
+        """Cancel the highlighted working order."""
+        order_id = self._orders.selected_order_id()
+        if order_id is None:
+            self.notify("No working order to cancel", severity="warning", timeout=3)
+            return
+        self._submit(CancelOrder(order_id))
+
+    def action_close_position(self) -> None:
+        """Close the highlighted position with a reduce-only market order."""
+        symbol = self._positions.selected_symbol()
+        if symbol is None:
+            self.notify("No open position to close", severity="warning", timeout=3)
+            return
+        self._submit(ClosePosition(symbol))
+
+    def _confirm(self, title: str, body: str, command: Command) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._submit(command)
+
+        self.push_screen(ConfirmScreen(title, body), answered)
+
+    def action_flatten(self) -> None:
+        """Close every open position (asks first)."""
+        snap = self.engine.snapshot() if self.engine is not None else None
+        count = len(snap.account.positions) if snap is not None and snap.account else 0
+        self._confirm("Flatten all", f"Close all {count} open position(s) at market?",
+                      FlattenAll())
+
+    def action_kill(self) -> None:
+        """Kill switch: halt trading, cancel every order, flatten every position (asks first)."""
+        self._confirm(
+            "Kill switch",
+            "HALT trading, cancel every working order and close every position at market?",
+            KillSwitch("kill switch (K)"),
+        )
+
+    def action_resume(self) -> None:
+        """Lift a halt (asks first)."""
+        self._confirm("Resume trading", "Lift the halt and allow new orders again?",
+                      ResumeTrading())
+
+    def action_overlay(self, name: str) -> None:
+        """Show or hide a chart overlay."""
+        shown = self._chart.toggle_overlay(name)
+        self.notify(f"{name.upper()} {'on' if shown else 'off'}", timeout=2)
+
+    def action_indicator(self) -> None:
+        """Switch the indicator pane between RSI and MACD."""
+        self._indicator.cycle_mode()
+
+    def action_scroll_chart(self, bars: int) -> None:
+        """Scroll the chart through history."""
+        self._chart.scroll_bars(bars)
+
+    def action_zoom(self, step: int) -> None:
+        """Change how many candles each column shows."""
+        self._chart.zoom(step)
+
+    def action_go_live(self) -> None:
+        """Back to the newest candle."""
+        self._chart.go_live()
+
+    def action_group(self, step: int) -> None:
+        """Group the order book's prices coarser or finer."""
+        size = self._book.group(step)
+        if size:
+            self.notify(f"Book grouped by {size}", timeout=2)
+
+    def action_journal(self) -> None:
+        """The journal: trades, fills, signals and statistics."""
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen(self.settings.journal_file()))
+
+    def action_backtest(self) -> None:
+        """Backtest a strategy on stored history."""
+        if not isinstance(self.screen, BacktestScreen):
+            self.push_screen(BacktestScreen(self.settings))
+
+    def action_strategies(self) -> None:
+        """Start or stop strategies."""
+        if self.engine is None or isinstance(self.screen, StrategiesScreen):
+            return
+
+        def chosen(command: Command | None) -> None:
+            if command is not None:
+                self._submit(command)
+
+        self.push_screen(StrategiesScreen(self.engine.snapshot().strategies), chosen)
+
+    def action_next_theme(self) -> None:
+        """Switch to the next theme from themes/."""
+        names = sorted(name for name in self.available_themes if not name.startswith("textual"))
+        if names:
+            index = names.index(self.theme) if self.theme in names else -1
+            self.theme = names[(index + 1) % len(names)]
+            self.notify(f"Theme {self.theme}", timeout=2)
+
+    def action_replay(self, action: str) -> None:
+        """Pause/resume the bar replay, or step one bar while paused."""
+        snap = self.engine.snapshot() if self.engine is not None else None
+        if snap is None or snap.replay is None:
+            return
+        if action == "pause":
+            action = "resume" if snap.replay.paused else "pause"
+        self._submit(ReplayControl(action))
+
+    def action_replay_speed(self, factor: float) -> None:
+        """Replay slower or faster."""
+        self._submit(ReplayControl("speed", factor))
+
     def action_use_demo(self) -> None:
         """Give up on the configured exchange and use the simulated market."""
         self._submit(SwitchToDemo())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        snap = self.engine.snapshot() if self.engine is not None else None
         if action == "use_demo":  # offered (and shown in the footer) only when it makes sense
-            snap = self.engine.snapshot() if self.engine is not None else None
             return snap is not None and snap.phase is EnginePhase.UNREACHABLE
+        if action in ("replay", "replay_speed"):  # only while replaying recorded candles
+            return snap is not None and snap.replay is not None
         return True
 
     def action_help(self) -> None:

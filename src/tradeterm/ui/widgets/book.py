@@ -203,3 +203,8 @@ class OrderBookLadder(LineCacheWidget):
     def build_lines(self, width: int, height: int) -> list[Text]:
         ladder = build_ladder(self.book or BookSnapshot(symbol=""), ladder_depth(height))
         return render_ladder(ladder, width, height, self.market_colors)
+
+    def group(self, step: int) -> str:
+        """Coarser (``step`` > 0) or finer price grouping; returns the new group size as text.
+        (Contract stub: replaced by its implementation.)"""
+        return ""

@@ -28,7 +28,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tradeterm.core.models import Candle
+from tradeterm.core.models import Candle, Signal
+from tradeterm.core.trading import Fill, Order, Position
 from tradeterm.ui.fmt import fmt_price, fmt_size, nice_step, step_decimals
 from tradeterm.ui.themes import TradingColors, blend
 
@@ -399,6 +400,32 @@ class CandleChart(Widget):
 
     def on_resize(self) -> None:
         self._rebuild(repaint_changed_only=False)
+
+    # -- contract stubs (overlays, markers, navigation): replaced by their implementation --
+
+    def update_marks(
+        self,
+        *,
+        signals: tuple[Signal, ...],
+        fills: tuple[Fill, ...],
+        positions: tuple[Position, ...],
+        orders: tuple[Order, ...],
+    ) -> None:
+        """Signal and fill markers, stop/target lines of open positions, working order prices."""
+
+    def toggle_overlay(self, name: str) -> bool:
+        """Turn overlay ``name`` (``ema``, ``bollinger``, ``vwap``, ``smc``) on or off; returns
+        whether it is now shown."""
+        return False
+
+    def scroll_bars(self, bars: int) -> None:
+        """Move the view ``bars`` candles back (negative) or forward in history."""
+
+    def zoom(self, step: int) -> None:
+        """More candles per column (``step`` < 0, zoom out) or fewer (> 0, zoom in)."""
+
+    def go_live(self) -> None:
+        """Back to the newest candle at the default zoom."""
 
     def render_line(self, y: int) -> Strip:
         if self._lines_size != (self.size.width, self.size.height):

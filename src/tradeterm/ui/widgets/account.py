@@ -1,0 +1,13 @@
+"""Equity, balance, the day's PnL against the daily loss limit, trading state. (Contract stub: replaced by its implementation.)"""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tradeterm.core.models import EngineSnapshot
+from tradeterm.ui.themes import TradingColors
+
+
+class AccountPanel(Static):
+    def update_data(self, snap: EngineSnapshot, colors: TradingColors) -> None:
+        """Take the engine snapshot; repaint only if this panel's slice changed."""
