@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from tradeterm import __version__
@@ -45,10 +46,12 @@ from tradeterm.core.events import (
     TradingStateChanged,
 )
 from tradeterm.core.models import BookSnapshot, Signal, Trade
+from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.money import ZERO, dec, to_tick
 from tradeterm.core.trading import (
     AccountSnapshot,
     Bracket,
+    Fill,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -58,6 +61,7 @@ from tradeterm.journal import (
     AccountRecord,
     CommandRecord,
     JournalError,
+    JournalReader,
     JournalWriteError,
     JournalWriter,
     RestoredState,
@@ -69,6 +73,8 @@ from tradeterm.journal import (
 from tradeterm.journal import DayState as JournalDay
 from tradeterm.risk import DayState as RiskDay
 from tradeterm.risk import RiskContext, RiskEngine, TradingState, flatten_requests
+from tradeterm.risk.preview import preview_order
+from tradeterm.risk.sizing import position_cap
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +89,9 @@ TIMER_S = 0.25
 
 SEEN_TRADES = 5_000
 """Trade ids remembered per symbol to forward each public trade to the broker once."""
+
+FILLS_KEPT = 500
+"""Recent fills the snapshot carries (chart markers, the fills list); restored from the journal."""
 
 _Batch = tuple[tuple[object, ...], tuple[Event, ...]]  # (journal records, events to publish)
 
@@ -109,6 +118,12 @@ def restored_line(account: AccountSnapshot, new: bool) -> str:
         f"orders={len(account.orders)} realized_today={account.realized_pnl_today}"
     )
     return line + (" (new journal)" if new else "")
+
+
+def recent_fills(path: Path, limit: int) -> list[Fill]:
+    """The journal's last ``limit`` fills, oldest first (blocking: call in a thread)."""
+    with JournalReader(path) as reader:
+        return reader.fills()[-limit:]
 
 
 class Desk:
@@ -140,6 +155,9 @@ class Desk:
         self._tasks: list[asyncio.Task[None]] = []
         self._balance = settings.paper.starting_balance
         self._mids: dict[str, Decimal] = {}
+        self._touch: dict[str, tuple[Decimal, Decimal]] = {}  # best (bid, ask): previews
+        self._last: dict[str, float] = {}  # last public trade price: previews without a book
+        self._fills: deque[Fill] = deque(maxlen=FILLS_KEPT)  # committed fills, oldest first
         self._seen: dict[str, tuple[set[str], deque[str]]] = {}
         self._symbols: frozenset[str] = frozenset()
         self._last_minute = 0
@@ -175,6 +193,7 @@ class Desk:
         try:
             await asyncio.to_thread(writer.start)
             state = await asyncio.to_thread(load_state, path)
+            self._fills.extend(await asyncio.to_thread(recent_fills, path, FILLS_KEPT))
         except JournalError as exc:
             writer.close()
             self._disable(str(exc))
@@ -231,6 +250,10 @@ class Desk:
     def account(self) -> AccountSnapshot | None:
         return self.broker.account() if self.ready else None
 
+    def fills(self) -> tuple[Fill, ...]:
+        """The last :data:`FILLS_KEPT` fills, oldest first, each only once it is journaled."""
+        return tuple(self._fills)
+
     @property
     def trading_state(self) -> str:
         return self.risk.state.value
@@ -260,7 +283,9 @@ class Desk:
 
     def on_book(self, symbol: str, book: BookSnapshot) -> None:
         if book.bids and book.asks:
-            self._mids[symbol] = (dec(book.bids[0][0]) + dec(book.asks[0][0])) / 2
+            bid, ask = dec(book.bids[0][0]), dec(book.asks[0][0])
+            self._touch[symbol] = (bid, ask)
+            self._mids[symbol] = (bid + ask) / 2
         if self.ready:
             self._absorb(self.broker.on_book(symbol, book))
 
@@ -275,6 +300,7 @@ class Desk:
             order.append(trade.id)
             if len(order) > SEEN_TRADES:
                 ids.discard(order.popleft())
+            self._last[symbol] = trade.price
             if self.ready:
                 events += self.broker.on_trade(symbol, trade)
         if events:
@@ -328,6 +354,10 @@ class Desk:
         equity = self.broker.account().equity
         stop = to_tick(dec(signal.stop), rules.tick)
         quantity = self.risk.size_for(mid, stop, equity, step=rules.step)
+        # Scaled down to the position limits (as the backtester does) rather than refused by them.
+        risk = self.settings.risk
+        quantity = min(quantity, position_cap(mid, equity, risk.max_position_pct,
+                                              risk.max_position_quote, rules.step))
         if quantity <= ZERO:
             return None, (f"sizing: {self.settings.risk.risk_per_trade_pct}% of equity {equity} "
                           f"over the stop distance |{mid} - {stop}| rounds to no quantity")
@@ -396,6 +426,42 @@ class Desk:
     def _flatten(self) -> None:
         for request in flatten_requests(self.broker.positions()):
             self._place(request)
+
+    # -- the order ticket's preview -----------------------------------------------------------
+
+    def preview(self, draft: TicketDraft) -> OrderPreview:
+        """The order ``PlaceOrder`` would place for ``draft``, sized and measured, with the
+        verdict risk and the exchange filters would give now. Changes nothing (no order-rate
+        count, no event): the ticket asks on every keystroke."""
+        if not self.ready:
+            why = self.trading_reason if self.error is not None else "the journal is not open yet"
+            return OrderPreview(None, False, why)
+        if self.settings.mode == "live":
+            return OrderPreview(None, False, LIVE_REFUSAL)
+        rules = self.broker.rules.get(draft.symbol)
+        if rules is None:
+            return OrderPreview(None, False, f"no market rules for {draft.symbol} yet")
+        account = self.broker.account()
+
+        def verdict(request: OrderRequest) -> str | None:
+            mid = self._mids.get(request.symbol)
+            decision = self.risk.evaluate(request, RiskContext.of(account, request, mid))
+            if not decision.approved:
+                return decision.reason
+            return self.broker.refusal(request)  # the exact acceptance check of submit()
+
+        return preview_order(
+            draft, rules=rules, touch=self._touch_price(draft), equity=account.equity,
+            taker_fee=self.settings.paper.taker_fee, verdict=verdict,
+        )
+
+    def _touch_price(self, draft: TicketDraft) -> Decimal | None:
+        """Best ask for a buy, best bid for a sell; the last trade when there is no book."""
+        touch = self._touch.get(draft.symbol)
+        if touch is not None:
+            return touch[1] if draft.side == "buy" else touch[0]
+        last = self._last.get(draft.symbol)
+        return None if last is None else dec(last)
 
     # -- the path of one order ----------------------------------------------------------------
 
@@ -480,12 +546,19 @@ class Desk:
                 log.exception("journal commit failed for %r", records)
             self._release_held()
             for event in events:
-                self._publish(event)
+                self._deliver(event)
 
     def _release_held(self) -> None:
         held, self._held = self._held, []
         for event in held:
-            self._publish(event)
+            self._deliver(event)
+
+    def _deliver(self, event: Event) -> None:
+        """Publish a committed event; a fill also joins the snapshot's recent fills."""
+        if isinstance(event, OrderFilled):
+            self._fills.append(event.fill)
+            self._changed()
+        self._publish(event)
 
     def _journal_failed(self, exc: JournalWriteError) -> None:
         """The disk is full (or failing): HALT via the risk engine; nothing new passes. The

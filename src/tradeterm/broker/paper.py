@@ -81,7 +81,7 @@ class PaperBroker:
         now = self.clock()
         order = Order(id=self._next_id("P"), request=request, status=OrderStatus.PENDING,
                       created_ms=now, updated_ms=now)
-        reason = self._refusal(request)
+        reason = self.refusal(request)
         if reason is not None:
             order = replace(order, status=OrderStatus.REJECTED, reason=reason)
             self._emit(OrderUpdated(now, order))
@@ -194,8 +194,10 @@ class PaperBroker:
             if order.status is OrderStatus.PENDING:
                 self._pending.append(w)
 
-    # --- internals: acceptance -----------------------------------------------------------
-    def _refusal(self, request: OrderRequest) -> str | None:
+    # --- acceptance ---------------------------------------------------------------------------
+    def refusal(self, request: OrderRequest) -> str | None:
+        """Why ``submit`` would refuse ``request`` (filter or position rule named), or None.
+        Pure: the order ticket's preview asks the same question without placing anything."""
         rules = self.rules.get(request.symbol)
         if rules is None:
             return f"SYMBOL: {request.symbol} is not traded"
@@ -353,6 +355,8 @@ class PaperBroker:
             self._protect(w.order, qty, now)
         if w.order.oco_group is not None:
             self._shrink_siblings(w.order, qty, now)
+        if closed is not None:
+            self._cancel_orphans(request.symbol, w.order.id, now)
 
     def _protect(self, entry: Order, qty: Decimal, now: int) -> None:
         """Bracket children for ``qty`` more of the entry: grow the working pair, or place one."""
@@ -395,6 +399,16 @@ class PaperBroker:
                 self._finish(w, OrderStatus.CANCELED, f"OCO: {order.id} filled", now)
             else:
                 self._update(w, now, request=replace(w.order.request, quantity=smaller))
+
+    def _cancel_orphans(self, symbol: str, closing_id: str, now: int) -> None:
+        """A closed position takes its protective orders with it: a stop or target left working
+        after a manual close, a flatten or a strategy's exit would otherwise act on the next
+        position in the symbol (they are reduce-only, not tied to one position)."""
+        for w in list(self._working.values()):
+            order = w.order
+            if (order.parent_id is not None and order.request.symbol == symbol
+                    and order.parent_id != closing_id and order.id in self._working):
+                self._finish(w, OrderStatus.CANCELED, "position closed", now)
 
     def _cancel_siblings(self, order: Order, now: int, reason: str) -> None:
         for w in self._siblings(order):

@@ -101,6 +101,16 @@ class RiskEngine:
         """Approve or deny ``request``; an approval counts towards the orders-per-minute limit."""
         now = self._clock()
         self._advance(ctx.equity)
+        while self._accepted and self._accepted[0] <= now - WINDOW_MS:
+            self._accepted.popleft()
+        decision = self.evaluate(request, ctx)
+        if decision.approved:
+            self._accepted.append(now)
+        return decision
+
+    def evaluate(self, request: OrderRequest, ctx: RiskContext) -> RiskDecision:
+        """What :meth:`check` would answer now, without counting the order or changing any
+        state: the order ticket's preview asks this on every keystroke."""
         decision = self._gate(request, ctx)
         if decision is not None:
             return decision
@@ -109,16 +119,15 @@ class RiskEngine:
             decision = rule(request, ctx, self.settings)
             if decision is not None:
                 return decision
-        while self._accepted and self._accepted[0] <= now - WINDOW_MS:
-            self._accepted.popleft()
         exempt = request.reduce_only and ctx.reduces  # closing is never rate-limited
         limit = self.settings.max_orders_per_minute
-        if not exempt and len(self._accepted) >= limit:
+        since = self._clock() - WINDOW_MS
+        accepted = sum(1 for t in self._accepted if t > since)
+        if not exempt and accepted >= limit:
             return deny(
                 "max_orders_per_minute",
-                f"{len(self._accepted)} orders accepted in the last 60 s, limit {limit}",
+                f"{accepted} orders accepted in the last 60 s, limit {limit}",
             )
-        self._accepted.append(now)
         return APPROVED
 
     def denied_event(self, request: OrderRequest, decision: RiskDecision) -> OrderDenied:

@@ -38,6 +38,20 @@ def size_for_stop(
     return to_step(quantity, step) if step is not None else quantity
 
 
+def position_cap(
+    price: Decimal, equity: Decimal, max_pct: Decimal, max_quote: Decimal, step: Decimal
+) -> Decimal:
+    """The largest quantity ``[risk] max_position_pct`` and ``max_position_quote`` allow at
+    ``price``, rounded down to ``step``. Entries are scaled down to it rather than refused, live
+    and in the backtester alike."""
+    if price <= ZERO:
+        return ZERO
+    with localcontext() as ctx:
+        ctx.rounding = ROUND_DOWN
+        quote = min(equity * max_pct / HUNDRED, max_quote)
+        return to_step(quote / price, step)
+
+
 def signal_levels(
     signal_or_entry: Signal | Decimal, stop: Decimal | None
 ) -> tuple[Decimal, Decimal]:

@@ -186,3 +186,26 @@ def test_cancel_one_bracket_child_then_sibling_cancelled_too() -> None:
     stop, _ = broker.working_orders()
     broker.cancel(stop.id)
     assert broker.working_orders() == ()
+
+
+def test_manual_close_when_bracket_left_working_then_children_cancelled_with_the_position() -> None:
+    """A market close (the `c` key, flatten) must not leave the old stop and target working:
+    they would close the next position in the symbol."""
+    broker = make_broker(Clock())
+    broker.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 5.0)]))
+    broker.submit(OrderRequest(SYMBOL, "buy", OrderType.LIMIT, D("1"), price=D("100"),
+                               bracket=Bracket(stop_loss=D("95"), take_profit=D("105"))))
+    assert len(broker.working_orders()) == 2
+    broker.drain_events()
+
+    broker.submit(OrderRequest(SYMBOL, "sell", OrderType.MARKET, D("1"), reduce_only=True))
+    events = broker.drain_events()
+    assert broker.working_orders() == ()
+    cancelled = [e.order for e in events if getattr(e, "order", None) is not None
+                 and e.order.status is OrderStatus.CANCELED]
+    assert sorted(o.reason for o in cancelled) == ["position closed", "position closed"]
+
+    # a new long in the same symbol is not touched by the old stop's price
+    broker.submit(OrderRequest(SYMBOL, "buy", OrderType.MARKET, D("1")))
+    broker.on_trade(SYMBOL, trade(94.0, 1.0, "sell"))
+    assert broker.account().positions[0].quantity == D("1")
