@@ -36,15 +36,50 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--lower", dest="bt_lower", type=Path,
                    help="parquet of lower-timeframe candles to order a stop and a target "
                    "touched in the same bar (default: the stop is taken)")
-    p.add_argument("--slippage-ticks", dest="bt_slip_ticks", type=int, default=1,
-                   help="market fills this many ticks worse (default 1)")
-    p.add_argument("--slippage-bps", dest="bt_slip_bps", default="0",
-                   help="and this many basis points worse (default 0)")
+    add_cost_arguments(p, "bt")
+    p.add_argument("--no-store", dest="bt_no_store", action="store_true",
+                   help="do not store this backtest in the journal")
     p.add_argument("--json", dest="bt_json", type=Path, help="write metrics and trades as JSON")
     p.add_argument("--csv", dest="bt_csv", type=Path, help="write the trades as CSV")
     p.add_argument("--no-chart", dest="bt_no_chart", action="store_true",
                    help="no equity/drawdown chart")
     return p
+
+
+def add_cost_arguments(p: argparse.ArgumentParser, prefix: str) -> None:
+    """Slippage and balance flags, shared with ``optimize``; unset, ``[backtest]`` decides."""
+    p.add_argument("--slippage-ticks", dest=f"{prefix}_slip_ticks", type=int, default=None,
+                   help="market and stop fills this many ticks worse (default: [backtest], 1)")
+    p.add_argument("--slippage-bps", dest=f"{prefix}_slip_bps", default=None,
+                   help="and this many basis points worse (default: [backtest], 0)")
+    p.add_argument("--balance", dest=f"{prefix}_balance", default=None,
+                   help="starting balance (default: [backtest], else [paper])")
+
+
+def config_from_args(settings: Any, symbol: str, slip_ticks: int | None, slip_bps: str | None,
+                     balance: str | None) -> Any:
+    """The :class:`BacktestConfig` of ``settings`` with the command line's cost flags on top."""
+    from tradeterm.backtest.runner import BacktestConfig, rules_for
+
+    def number(flag: str, text: str | None, positive: bool) -> Decimal | None:
+        if text is None:
+            return None
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise UsageError(f"{flag} expects a number, got {text!r}") from None
+        if not value.is_finite() or value < 0 or (positive and value == 0):
+            raise UsageError(f"{flag} expects a {'positive' if positive else '>= 0'} number, "
+                             f"got {text!r}")
+        return value
+
+    if slip_ticks is not None and slip_ticks < 0:
+        raise UsageError(f"--slippage-ticks expects N >= 0, got {slip_ticks}")
+    return BacktestConfig.from_settings(
+        settings, rules_for(symbol), slippage_ticks=slip_ticks,
+        slippage_bps=number("--slippage-bps", slip_bps, False),
+        starting_balance=number("--balance", balance, True),
+    )
 
 
 class UsageError(Exception):
@@ -130,7 +165,7 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
 
     from tradeterm.backtest.metrics import result_metrics
     from tradeterm.backtest.report import print_report, write_csv, write_json
-    from tradeterm.backtest.runner import BacktestConfig, rules_for, run_backtest
+    from tradeterm.backtest.runner import run_backtest
     from tradeterm.core.models import TIMEFRAME_MS
     from tradeterm.strategy.check import read_candles
     from tradeterm.strategy.loader import load_directory
@@ -148,17 +183,11 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
     timeframe = args.bt_timeframe or strategy.timeframe
     if timeframe not in TIMEFRAME_MS:
         raise UsageError(f"unknown timeframe {timeframe!r}; expected one of {', '.join(TIMEFRAME_MS)}")
-    try:
-        slip_bps = Decimal(args.bt_slip_bps)
-    except InvalidOperation:
-        raise UsageError(f"--slippage-bps expects a number, got {args.bt_slip_bps!r}") from None
+    config = config_from_args(settings, args.bt_symbol, args.bt_slip_ticks, args.bt_slip_bps,
+                              args.bt_balance)
     candles = load_candles(settings, timeframe, symbol=args.bt_symbol, data=args.bt_data,
                            first_day=args.bt_from, last_day=args.bt_to)
     lower = read_candles(args.bt_lower) if args.bt_lower else None
-    config = BacktestConfig.from_settings(
-        settings, rules_for(args.bt_symbol), slippage_ticks=args.bt_slip_ticks,
-        slippage_bps=slip_bps,
-    )
     result = run_backtest(strategy, candles, config, symbol=args.bt_symbol, lower=lower,
                           timeframe=timeframe)
     metrics = result_metrics(result)
@@ -170,4 +199,22 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
     if args.bt_csv:
         write_csv(args.bt_csv, result)
         out.print(f"wrote {args.bt_csv}")
+    if settings.backtest.store and not args.bt_no_store:
+        _store(result, metrics, settings, out)
     return 0
+
+
+def _store(result: Any, metrics: Any, settings: Any, out: Console) -> None:
+    """Journal the run and print its id; a journal that cannot be used is reported, and the
+    backtest still counts (exit status 0: its report is already printed)."""
+    from tradeterm.backtest.store import save
+    from tradeterm.journal.files import JournalError
+
+    path = settings.journal_file
+    try:
+        backtest_id = save(path, result, metrics)
+    except JournalError as exc:
+        out.print(f"[yellow]not stored:[/] {exc}")
+        return
+    out.print(f"stored as backtest {backtest_id} in {path} "
+              f"(tradeterm journal backtest {backtest_id})")

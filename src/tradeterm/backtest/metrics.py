@@ -173,10 +173,14 @@ def sortino(returns: np.ndarray, periods_per_year: float) -> float | None:
 
 
 def cagr(start: float, end: float, years: float) -> float | None:
-    """Compound annual growth rate; None when the span is empty or the account is wiped out."""
+    """Compound annual growth rate; None when the span is empty, the account is wiped out, or
+    the span is so short that annualising overflows a float (a 15 % gain in two hours)."""
     if years <= 0 or start <= 0 or end <= 0:
         return None
-    return (end / start) ** (1.0 / years) - 1.0
+    try:
+        return (end / start) ** (1.0 / years) - 1.0
+    except OverflowError:
+        return None
 
 
 def calmar(cagr_value: float | None, max_drawdown_pct: float) -> float | None:

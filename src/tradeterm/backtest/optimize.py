@@ -371,23 +371,29 @@ class OptimizeResult:
     in_sample: dict[int, Summary] = field(default_factory=dict)
     params: list[Candidate] = field(default_factory=list)  # valid candidates, by index
     top: list[Ranked] = field(default_factory=list)
+    min_trades: int = 0
+    too_few_trades: int = 0  # in-sample runs with fewer than min_trades trades (ranked last)
 
 
-def _rank_key(metric: str) -> Callable[[tuple[int, Summary]], tuple[int, float, int]]:
-    def key(item: tuple[int, Summary]) -> tuple[int, float, int]:
+def _rank_key(metric: str, min_trades: int
+              ) -> Callable[[tuple[int, Summary]], tuple[int, int, float, int]]:
+    def key(item: tuple[int, Summary]) -> tuple[int, int, float, int]:
         index, summary = item
+        few = int(summary.trades < min_trades)  # a lucky handful of trades proves nothing
         value = summary.metric(metric)
         if value is None or math.isnan(value):
-            return (1, 0.0, index)  # undefined ranks last
-        return (0, -value, index)
+            return (few, 1, 0.0, index)  # undefined ranks last (of its tier)
+        return (few, 0, -value, index)
     return key
 
 
-def rank(in_sample: dict[int, Summary], metric: str) -> list[int]:
-    """Candidate indices, best ``metric`` first; undefined values last; ties by index."""
+def rank(in_sample: dict[int, Summary], metric: str, min_trades: int = 0) -> list[int]:
+    """Candidate indices, best ``metric`` first; undefined values after; runs with fewer than
+    ``min_trades`` trades after all the others (ranked among themselves the same way); ties by
+    index."""
     if metric not in METRICS:
         raise OptimizeError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    return [i for i, _ in sorted(in_sample.items(), key=_rank_key(metric))]
+    return [i for i, _ in sorted(in_sample.items(), key=_rank_key(metric, min_trades))]
 
 
 Progress = Callable[[str, int, int], None]
@@ -425,23 +431,26 @@ def _map(job: Job, tasks: list[tuple[int, Candidate, bool]], jobs: int, phase: s
 
 def optimize(job: Job, candidates: Sequence[Candidate], *, metric: str = "sharpe",
              top: int = 10, jobs: int | None = None, invalid: int = 0,
-             progress: Progress | None = None, label: str = "") -> OptimizeResult:
+             progress: Progress | None = None, label: str = "", min_trades: int = 0
+             ) -> OptimizeResult:
     """Backtest every candidate in-sample, rank by ``metric``, re-run the ``top`` best
     out-of-sample (when the split leaves bars for it). ``candidates`` must be valid (see
     :func:`validate_candidates`; ``invalid`` is only carried into the result). ``label``
-    prefixes the progress phases (``"fold 2 "``)."""
+    prefixes the progress phases (``"fold 2 "``). Candidates with fewer than ``min_trades``
+    in-sample trades rank after all others and are counted in ``too_few_trades``."""
     if metric not in METRICS:
         raise OptimizeError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     result = OptimizeResult(metric=metric, candidates=len(candidates) + invalid, invalid=invalid,
-                            params=list(candidates))
+                            params=list(candidates), min_trades=min_trades)
     tasks = [(i, c, False) for i, c in enumerate(candidates)]
     for i, summary, error in _map(job, tasks, workers, f"{label}in-sample", progress):
         if summary is None:
             result.errors[i] = error or "?"
         else:
             result.in_sample[i] = summary
-    best = rank(result.in_sample, metric)[:max(top, 0)]
+    result.too_few_trades = sum(s.trades < min_trades for s in result.in_sample.values())
+    best = rank(result.in_sample, metric, min_trades)[:max(top, 0)]
     oos: dict[int, Summary | None] = {}
     if best and job.split < job.stop - 1:
         tasks = [(i, candidates[i], True) for i in best]

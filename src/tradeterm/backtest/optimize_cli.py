@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,8 @@ if TYPE_CHECKING:  # rich, polars and the runner load only when the command runs
 
 def add_optimize_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register ``optimize`` on the main parser's subparsers (argparse only: nothing heavy)."""
+    from tradeterm.backtest.cli import add_cost_arguments
+
     p = subparsers.add_parser(
         "optimize", help="grid or random parameter search with a walk-forward split"
     )
@@ -59,10 +60,9 @@ def add_optimize_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="candidates re-run out-of-sample and shown (default 10)")
     p.add_argument("--jobs", dest="opt_jobs", type=int, default=None,
                    help="worker processes (default: all cores)")
-    p.add_argument("--slippage-ticks", dest="opt_slip_ticks", type=int, default=1,
-                   help="market fills this many ticks worse (default 1)")
-    p.add_argument("--slippage-bps", dest="opt_slip_bps", default="0",
-                   help="and this many basis points worse (default 0)")
+    p.add_argument("--min-trades", dest="opt_min_trades", type=int, default=0, metavar="N",
+                   help="candidates with fewer in-sample trades rank last (default 0)")
+    add_cost_arguments(p, "opt")
     p.add_argument("--json", dest="opt_json", type=Path, help="write the results as JSON")
     return p
 
@@ -92,7 +92,7 @@ def _candles(args: argparse.Namespace, settings: Any, timeframe: str) -> Any:
 
 
 def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
-    from tradeterm.backtest.cli import UsageError
+    from tradeterm.backtest.cli import UsageError, config_from_args
     from tradeterm.backtest.optimize import (
         Job,
         fold_windows,
@@ -102,7 +102,6 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
         random_candidates,
         validate_candidates,
     )
-    from tradeterm.backtest.runner import BacktestConfig, rules_for
     from tradeterm.core.models import TIMEFRAME_MS
     from tradeterm.strategy.loader import load_directory
 
@@ -137,16 +136,14 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
     if timeframe not in TIMEFRAME_MS:
         raise UsageError(
             f"unknown timeframe {timeframe!r}; expected one of {', '.join(TIMEFRAME_MS)}")
-    try:
-        slip_bps = Decimal(args.opt_slip_bps)
-    except InvalidOperation:
-        raise UsageError(f"--slippage-bps expects a number, got {args.opt_slip_bps!r}") from None
+    if args.opt_min_trades < 0:
+        raise UsageError(f"--min-trades expects N >= 0, got {args.opt_min_trades}")
+    config = config_from_args(settings, args.opt_symbol, args.opt_slip_ticks, args.opt_slip_bps,
+                              args.opt_balance)
     candles = _candles(args, settings, timeframe)
     windows = fold_windows(candles.height, args.opt_split, args.opt_folds)
     if windows[0][1] - windows[0][0] < 2:
         raise UsageError(f"--split {args.opt_split} leaves fewer than 2 in-sample bars")
-    config = BacktestConfig.from_settings(settings, rules_for(args.opt_symbol),
-                                          slippage_ticks=args.opt_slip_ticks, slippage_bps=slip_bps)
     jobs_ = [Job(found.file, cls.name, candles, config, TIMEFRAME_MS[timeframe], split,
                  args.opt_symbol, start, end) for start, split, end in windows]
     workers = args.opt_jobs or os.cpu_count() or 1
@@ -157,7 +154,8 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
               f"{windows[0][2] - windows[0][0]} bars{folds}, ranked by {args.opt_metric}")
     results = _with_progress(out, lambda progress: [optimize(
         job, valid, metric=args.opt_metric, top=args.opt_top, jobs=workers, invalid=invalid,
-        progress=progress, label=f"fold {k} " if len(jobs_) > 1 else "")
+        progress=progress, label=f"fold {k} " if len(jobs_) > 1 else "",
+        min_trades=args.opt_min_trades)
         for k, job in enumerate(jobs_, 1)])
     if len(results) == 1:
         print_table(results[0], out)
@@ -231,8 +229,10 @@ def print_table(result: OptimizeResult, out: Console) -> None:
         table.add_row(str(row.rank), *(str(row.params[k]) for k in varied), _fmt(metric),
                       *_cells(row.in_sample), *_cells(row.out_of_sample))
     out.print(table)
+    few = (f", {result.too_few_trades} with fewer than {result.min_trades} trades "
+           "(ranked last)" if result.min_trades else "")
     out.print(f"{len(result.in_sample)} run, {result.invalid} refused by Params, "
-              f"{len(result.errors)} failed")
+              f"{len(result.errors)} failed{few}")
     for index, message in list(result.errors.items())[:5]:
         out.print(f"  candidate {result.params[index]}: {message}")
 
@@ -257,6 +257,9 @@ def print_folds(results: list[OptimizeResult], jobs: list[Job], out: Console) ->
         table.add_row(str(k), *spans, params, _fmt(best.in_sample.metric(result.metric)),
                       *_cells(best.out_of_sample))
     out.print(table)
+    if results[0].min_trades:
+        counts = ", ".join(f"fold {k}: {r.too_few_trades}" for k, r in enumerate(results, 1))
+        out.print(f"fewer than {results[0].min_trades} in-sample trades (ranked last): {counts}")
 
 
 def _day(ms: int) -> str:
@@ -275,7 +278,8 @@ def to_json(result: OptimizeResult, job: Job, timeframe: str, mode: str) -> dict
     return {
         "strategy": job.strategy_name, "symbol": job.symbol, "timeframe": timeframe,
         "mode": mode, "metric": result.metric, "candidates": result.candidates,
-        "invalid": result.invalid,
+        "invalid": result.invalid, "min_trades": result.min_trades,
+        "too_few_trades": result.too_few_trades,
         "errors": {str(i): m for i, m in result.errors.items()},
         "in_sample": span(job.start, job.split), "out_of_sample": span(job.split, job.stop),
         "top": [{"rank": r.rank, "params": r.params, "in_sample": r.in_sample.as_dict(),

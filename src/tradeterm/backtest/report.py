@@ -167,7 +167,7 @@ def chart(equity: np.ndarray, width: int = 100, height: int = 24) -> str:
     fig.subplots(2, 1)
     for row, (values, title) in enumerate(((eq, "Equity"), (dd, "Drawdown %")), start=1):
         sub = fig.subplot(row, 1)
-        sub.signal(values.tolist())
+        sub.draw(sub.signal(values.tolist()).lines())  # plotext 6: a signal is drawn explicitly
         sub.title(title)
     fig.plot_size(width, height)
     fig.theme("clear")

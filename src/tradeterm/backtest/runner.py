@@ -4,10 +4,11 @@ rules at bar granularity and the risk engine's sizing and daily loss limit.
 
 Why two phases: signals are vectorised polars (floats, as in live trading), so computing them for
 a million bars costs one ``evaluate``. Money is not: each trade's fills, fees, PnL and balance are
-exact ``Decimal``, but there are only as many of those computations as trades. Between an entry
-and its exit nothing is computed per bar: :func:`runner_scan.first_touch` finds the first bar that
-reaches the stop or target with numpy, bounded by the next exit signal (found by binary search in
-the precomputed signal indices).
+exact ``Decimal``, but there are only as many of those computations as trades. Everything about
+an entry candidate that does not depend on the balance (fills, exit bar and reason, excursions)
+is computed for all candidates at once with numpy (:mod:`runner_plan`); the walk here only sizes
+and books the trades it takes, in exact ``Decimal``, and jumps from each exit to the next
+candidate.
 
 Rules (see ``docs/backtest.md``): a signal at bar t's close fills at bar t+1's open plus slippage
 (taker fee); one position at a time; stop = the signal's ``stop``, take-profit = ``target_1``
@@ -18,15 +19,16 @@ limit (filled at its price, maker fee).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_DOWN, Context, Decimal
-from math import isnan
+from decimal import ROUND_DOWN, Context, Decimal
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-from tradeterm.backtest.runner_scan import STOP, TARGET, LowerFrame, first_touch
+from tradeterm.backtest.runner_plan import END, Bars, Grid, Plan
+from tradeterm.backtest.runner_scan import LowerFrame
 from tradeterm.broker.rules import MarketRules
 from tradeterm.core.money import ZERO, dec, to_step
 from tradeterm.core.trading import ClosedTrade
@@ -35,7 +37,6 @@ from tradeterm.risk.sizing import HUNDRED
 DAY_MS = 86_400_000
 _DOWN = Context(prec=28, rounding=ROUND_DOWN)
 """Divisions of sizing round down (never more than the budget), as in ``risk.sizing``."""
-BPS = Decimal(10_000)
 DEFAULT_RULES = MarketRules("", tick=Decimal("0.01"), step=Decimal("0.00001"),
                             min_notional=Decimal(5))
 """Filters when the symbol is unknown: Binance BTC/USDT's (tick 0.01, step 0.00001, 5 USDT)."""
@@ -43,8 +44,9 @@ DEFAULT_RULES = MarketRules("", tick=Decimal("0.01"), step=Decimal("0.00001"),
 
 @dataclass(frozen=True, slots=True)
 class BacktestConfig:
-    """Account, costs and risk of one backtest; :meth:`from_settings` reads ``[paper]`` and
-    ``[risk]`` so a backtest trades like the paper account."""
+    """Account, costs and risk of one backtest; :meth:`from_settings` reads ``[backtest]``
+    (slippage; balance and fees default to ``[paper]``'s) and ``[risk]``, so a backtest trades
+    like the paper account."""
 
     rules: MarketRules = DEFAULT_RULES
     starting_balance: Decimal = Decimal(10000)
@@ -61,19 +63,25 @@ class BacktestConfig:
     @classmethod
     def from_settings(cls, settings: Any, rules: MarketRules | None = None, **overrides: Any
                       ) -> BacktestConfig:
-        paper, risk = settings.paper, settings.risk
+        paper, risk, bt = settings.paper, settings.risk, settings.backtest
+
+        def either(value: Decimal | None, default: Decimal) -> Decimal:
+            return default if value is None else value
+
         values: dict[str, Any] = {
             "rules": rules or DEFAULT_RULES,
-            "starting_balance": paper.starting_balance,
-            "taker_fee": paper.taker_fee,
-            "maker_fee": paper.maker_fee,
+            "starting_balance": either(bt.starting_balance, paper.starting_balance),
+            "taker_fee": either(bt.taker_fee, paper.taker_fee),
+            "maker_fee": either(bt.maker_fee, paper.maker_fee),
+            "slippage_ticks": bt.slippage_ticks,
+            "slippage_bps": bt.slippage_bps,
             "risk_per_trade_pct": risk.risk_per_trade_pct,
             "max_position_pct": risk.max_position_pct,
             "max_position_quote": risk.max_position_quote,
             "daily_loss_limit_pct": risk.daily_loss_limit_pct,
             "require_stop": risk.require_stop_for_strategies,
         }
-        values.update(overrides)
+        values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
 
@@ -152,12 +160,6 @@ def run_backtest(
     return result
 
 
-def _column(frame: pl.DataFrame, name: str) -> np.ndarray:
-    if name not in frame.columns:
-        return np.full(frame.height, np.nan)
-    return frame.get_column(name).cast(pl.Float64).fill_null(np.nan).to_numpy()
-
-
 def _lower_frame(lower: pl.DataFrame | None) -> LowerFrame | None:
     if lower is None:
         return None
@@ -181,158 +183,157 @@ def simulate(
     pass_.run()
     return BacktestResult(
         strategy=strategy, symbol=symbol, timeframe="", timeframe_ms=timeframe_ms, config=config,
-        trades=pass_.trades, open_time=pass_.t, equity=pass_.equity_curve(),
+        trades=pass_.trades, open_time=pass_.bars.t, equity=pass_.equity_curve(),
         final_balance=pass_.balance, exposure_bars=pass_.exposure_bars, skipped=pass_.skipped,
     )
 
 
+@dataclass(slots=True)
+class _CurveColumns:
+    """Per trade taken, what the equity curve needs (kept as columns: the curve is built once,
+    with numpy, at the end)."""
+
+    entry: list[int] = field(default_factory=list)
+    exit: list[int] = field(default_factory=list)
+    qty: list[Decimal] = field(default_factory=list)
+    sign: list[int] = field(default_factory=list)
+    fill_t: list[int] = field(default_factory=list)
+    entry_fee: list[Decimal] = field(default_factory=list)
+    pnl: list[Decimal] = field(default_factory=list)
+
+    def add(self, entry: int, exit_: int, qty: Decimal, sign: int, fill_t: int,
+            entry_fee: Decimal, pnl: Decimal) -> None:
+        self.entry.append(entry)
+        self.exit.append(exit_)
+        self.qty.append(qty)
+        self.sign.append(sign)
+        self.fill_t.append(fill_t)
+        self.entry_fee.append(entry_fee)
+        self.pnl.append(pnl)
+
+
 class _EventPass:
-    """One pass over the entry candidates; state is the exact balance and the day's loss."""
+    """One walk over the entry candidates of a :class:`~runner_plan.Plan` (whose exits are
+    already known); state is the exact balance and the day's realised PnL. Per trade taken it
+    does only the ``Decimal`` arithmetic that depends on the balance: size, fees, PnL, R,
+    MAE/MFE in quote, the daily loss limit."""
 
     def __init__(self, frame: pl.DataFrame, cfg: BacktestConfig, tf_ms: int, symbol: str,
                  strategy: str, lower: LowerFrame | None) -> None:
-        self.cfg, self.tf_ms, self.symbol, self.strategy, self.lower = (
-            cfg, tf_ms, symbol, strategy, lower)
-        self.n = frame.height
-        self.t = frame.get_column("open_time").to_numpy()
-        self.o, self.h, self.l, self.c = (_column(frame, k) for k in ("open", "high", "low", "close"))
-        self.stop, self.target = _column(frame, "stop"), _column(frame, "target_1")
-        self.entry_ref = _column(frame, "entry") if "entry" in frame.columns else self.c
-        flags = {k: frame.get_column(k).to_numpy() for k in
+        self.cfg, self.symbol, self.strategy = cfg, symbol, strategy
+        self.bars = Bars(frame)
+        self.n = self.bars.n
+        self.grid = Grid(cfg.rules.tick, cfg.slippage_ticks, cfg.slippage_bps)
+        flags = {k: frame.get_column(k).cast(pl.Boolean).fill_null(False).to_numpy() for k in
                  ("entry_long", "entry_short", "exit_long", "exit_short")}
-        self.entry_long = flags["entry_long"]
-        self.both = flags["entry_long"] & flags["entry_short"]
-        self.candidates = np.flatnonzero(flags["entry_long"] | flags["entry_short"])
-        self.exits = {True: np.flatnonzero(flags["exit_long"]),
-                      False: np.flatnonzero(flags["exit_short"])}
+        self.plan = Plan(self.bars, flags, self.grid, require_stop=cfg.require_stop, lower=lower,
+                         timeframe_ms=tf_ms)
         self.balance = cfg.starting_balance
         self.trades: list[BacktestTrade] = []
         self.skipped: dict[str, int] = {}
         self.exposure_bars = 0
         self.day = -1
         self.day_start = ZERO
+        self.day_limit = ZERO
         self.day_realised = ZERO
         self.blocked_until = -1
-        self.tick = cfg.rules.tick
-        self.tick_f = float(self.tick)
-        self.tick_slip = self.tick * cfg.slippage_ticks
-
-    # -- prices ---------------------------------------------------------------------------------
-
-    def _snap(self, price: float) -> Decimal:
-        """A float price on the tick grid (nearest tick). Through one float division, not
-        ``dec`` + ``to_tick``: 10x cheaper, and equal for every price that is not within float
-        error of a half tick (prices on the grid, as exchanges send them, are exact)."""
-        if self.tick_f > 0:
-            return Decimal(round(float(price) / self.tick_f)) * self.tick
-        return dec(float(price))
-
-    def _market(self, price: float, buy: bool) -> Decimal:
-        """A market fill near ``price``: on the tick, then slippage against us (ticks + bps,
-        the bps part rounded to the tick away from us)."""
-        base = self._snap(price)
-        slip = self.tick_slip
-        if self.cfg.slippage_bps:
-            extra = base * self.cfg.slippage_bps / BPS
-            tick = self.cfg.rules.tick
-            slip += to_step(extra, tick, ROUND_CEILING) if tick > 0 else extra
-        return base + slip if buy else base - slip
-
-    # -- the pass -------------------------------------------------------------------------------
+        self.curve = _CurveColumns()
 
     def _skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     def run(self) -> None:
-        cursor = 0
-        cands = self.candidates
-        while True:
-            k = int(cands.searchsorted(cursor))
-            if k >= cands.size:
-                return
-            s = int(cands[k])
-            if s + 1 >= self.n:
+        """Walk the candidates: skip what the rules refuse, trade the rest, and after a trade
+        jump to the first candidate at or after its exit bar. One loop with local names: it
+        runs once per candidate reached, and attribute look-ups would be a good part of it."""
+        p, cfg, curve = self.plan, self.cfg, self.curve
+        bar, both, invalid, entry_ms = p.bar, p.both, p.invalid, p.entry_ms
+        pending, ref_f, reasons, nxt = p.pending_l, p.ref, p.reasons, p.next
+        tick, taker, maker_fee = self.grid.tick, cfg.taker_fee, cfg.maker_fee
+        symbol, strategy = self.symbol, self.strategy or None
+        append = self.trades.append
+        n, m, k = self.n, len(bar), 0
+        while k < m:
+            s = bar[k]
+            if s + 1 >= n:
                 self._skip("no next bar")
                 return
-            cursor = s + 1
-            if self.both[s]:
+            if both[k]:
                 self._skip("long and short on one bar")
+                k += 1
                 continue
-            if self.t[s + 1] < self.blocked_until:
+            if entry_ms[k] < self.blocked_until:
                 self._skip("daily_loss_limit")
-                cursor = max(cursor, int(self.t.searchsorted(self.blocked_until)) - 1)
+                cursor = max(s + 1, int(self.bars.t.searchsorted(self.blocked_until)) - 1)
+                k = bisect_left(bar, cursor)
                 continue
-            flat_from = self._trade(s)
-            if flat_from is None:
+            ref = dec(ref_f[k])
+            if invalid[k]:
+                self._skip(invalid[k])
+                k += 1
                 continue
-            if flat_from >= self.n:
+            if pending[k]:
+                p.resolve(k)
+            stop = Decimal(p.stop_t[k]) * tick if p.has_stop[k] else None
+            fill = Decimal(p.fill_t[k]) * tick
+            qty = self._size(ref, stop, fill)
+            if qty is None:
+                k += 1
+                continue
+            long = p.long[k]
+            sign = 1 if long else -1
+            price = Decimal(p.exit_t[k]) * tick
+            entry_fee = fill * qty * taker
+            exit_fee = price * qty * (maker_fee if p.maker[k] else taker)
+            pnl = (price - fill) * qty * sign - entry_fee - exit_fee
+            risk = abs(fill - stop) * qty if stop is not None else None
+            # MAE/MFE: the plan's extreme prices, in ticks from the fill (signed for the side)
+            mae_d, mfe_d = p.mae_d[k], p.mfe_d[k]
+            opened_ms, closed_ms = entry_ms[k], p.exit_ms[k]
+            exit_bar, reason = p.exit_bar[k], reasons[k]
+            trade = ClosedTrade(
+                symbol, "buy" if long else "sell", qty, fill, price, opened_ms, closed_ms, pnl,
+                entry_fee + exit_fee, pnl / risk if risk else None,
+                Decimal(mae_d) * tick * qty if mae_d < 0 else ZERO,
+                Decimal(mfe_d) * tick * qty if mfe_d > 0 else ZERO, strategy,
+            )
+            append(BacktestTrade(
+                trade, s, s + 1, exit_bar, reason, stop,
+                Decimal(p.target_t[k]) * tick if p.has_target[k] else None, risk, entry_fee,
+                exit_fee,
+            ))
+            curve.add(s + 1, exit_bar, qty, sign, p.fill_t[k], entry_fee, pnl)
+            self.exposure_bars += p.exposure[k]
+            if closed_ms // DAY_MS != self.day:
+                self._new_day(closed_ms // DAY_MS, opened_ms, fill, qty, sign, entry_fee)
+            self.day_realised += pnl
+            if self.day_realised <= -self.day_limit:
+                self.blocked_until = (self.day + 1) * DAY_MS
+            self.balance += pnl
+            if reason == END:
                 return
-            cursor = flat_from
-
-    def _trade(self, s: int) -> int | None:
-        """Open on signal bar ``s`` and close; the first signal bar at whose close we are flat
-        again (None: entry not taken)."""
-        cfg, long = self.cfg, bool(self.entry_long[s])
-        sign = 1 if long else -1
-        ref_f = float(self.entry_ref[s])  # math.isnan on floats: np.isnan on scalars is slow
-        ref = dec(ref_f if not isnan(ref_f) else float(self.c[s]))
-        stop: Decimal | None = None
-        stop_f, target_f = float(self.stop[s]), float(self.target[s])
-        if not isnan(stop_f):
-            stop = self._snap(stop_f)
-            if (ref - stop) * sign <= 0:
-                self._skip("stop on the wrong side")
-                return None
-        elif cfg.require_stop:
-            self._skip("no stop")
-            return None
-        target = None if isnan(target_f) else self._snap(target_f)
-        if target is not None and (target - ref) * sign <= 0:
-            target = None
-        e = s + 1
-        fill = self._market(self.o[e], long)
-        qty = self._size(ref, stop, fill)
-        if qty is None:
-            return None
-        entry_fee = fill * qty * cfg.taker_fee
-        exit_bar, price, reason, maker = self._exit(e, long, stop, target, fill)
-        exit_fee = price * qty * (cfg.maker_fee if maker else cfg.taker_fee)
-        pnl = (price - fill) * qty * sign - entry_fee - exit_fee
-        risk = abs(fill - stop) * qty if stop is not None else None
-        held_to = exit_bar if reason == "end" else exit_bar - 1  # bars held from open to close
-        mae, mfe = self._excursions(e, held_to, long, fill, price, qty)
-        closed_ms = int(self.t[exit_bar])
-        trade = ClosedTrade(
-            symbol=self.symbol, side="buy" if long else "sell", quantity=qty,
-            entry_price=fill, exit_price=price, opened_ms=int(self.t[e]), closed_ms=closed_ms,
-            pnl=pnl, fees=entry_fee + exit_fee,
-            r_multiple=pnl / risk if risk else None, mae=mae, mfe=mfe,
-            strategy=self.strategy or None,
-        )
-        self.trades.append(BacktestTrade(trade, s, e, exit_bar, reason, stop, target, risk,
-                                         entry_fee, exit_fee))
-        self.exposure_bars += (exit_bar if reason != "signal" else exit_bar - 1) - e + 1
-        self._on_close(closed_ms, pnl, trade)
-        self.balance += pnl
-        if reason == "end":
-            return self.n
-        return exit_bar
+            k = nxt[k]
 
     def _size(self, ref: Decimal, stop: Decimal | None, fill: Decimal) -> Decimal | None:
         """The risk engine's size (risk % of equity / stop distance, floored to the step), capped
-        by the position limits; None (and a skip reason) when the exchange would refuse it."""
-        cfg, rules = self.cfg, self.cfg.rules
-        equity = self.balance  # flat between trades: equity is the balance
-        down = _DOWN
-        if stop is not None:  # size_for_stop's formula, with a shared context (it is hot here)
-            distance = abs(ref - stop)
+        by the position limits; None (and a skip reason) when the exchange would refuse it.
+        ``size_for_stop``'s and ``position_cap``'s formulas with one shared rounding-down context
+        (``localcontext`` would cost more than the arithmetic: this runs once per trade)."""
+        cfg, rules, down = self.cfg, self.cfg.rules, _DOWN
+        equity, step = self.balance, rules.step  # flat between trades: equity is the balance
+        if stop is not None:
             budget = down.divide(down.multiply(equity, cfg.risk_per_trade_pct), HUNDRED)
-            qty = to_step(down.divide(budget, distance), rules.step) if budget > 0 else ZERO
+            qty = to_step(down.divide(budget, abs(ref - stop)), step) if budget > 0 else ZERO
         else:
-            qty = to_step(down.divide(equity, ref), rules.step)
-        cap_quote = min(down.divide(down.multiply(equity, cfg.max_position_pct), HUNDRED),
+            qty = to_step(down.divide(equity, ref), step)
+        if ref > ZERO:  # position_cap: max_position_pct of equity and max_position_quote
+            quote = min(down.divide(down.multiply(equity, cfg.max_position_pct), HUNDRED),
                         cfg.max_position_quote)
-        cap = to_step(down.divide(cap_quote, ref), rules.step, ROUND_DOWN)
+            units = down.divide(quote, ref)
+            cap = (down.multiply(down.divide(units, step).to_integral_value(rounding=ROUND_DOWN),
+                                 step) if step > 0 else units)
+        else:
+            cap = ZERO
         qty = min(qty, cap)
         if qty <= ZERO or qty < rules.min_qty:
             self._skip("size below the minimum quantity")
@@ -342,103 +343,47 @@ class _EventPass:
             return None
         return qty
 
-    def _exit(self, e: int, long: bool, stop: Decimal | None, target: Decimal | None, fill: Decimal
-              ) -> tuple[int, Decimal, str, bool]:
-        """(exit bar, price, reason, maker?) for a position opened at bar ``e``'s open."""
-        exits = self.exits[long]
-        j = int(exits.searchsorted(e))
-        signal_bar = int(exits[j]) if j < exits.size else -1
-        end = signal_bar if signal_bar >= 0 else self.n - 1
-        stop_f = float(stop) if stop is not None else (-np.inf if long else np.inf)
-        target_f = float(target) if target is not None else None
-        k = first_touch(self.l, self.h, e, end, stop_f, target_f, long)
-        if k >= 0:
-            return self._intrabar(k, e, long, stop, target, stop_f, target_f)
-        if signal_bar >= 0 and signal_bar + 1 < self.n:
-            x = signal_bar + 1
-            return x, self._market(self.o[x], not long), "signal", False
-        last = self.n - 1
-        return last, self._market(self.c[last], not long), "end", False
-
-    def _intrabar(self, k: int, e: int, long: bool, stop: Decimal | None, target: Decimal | None,
-                  stop_f: float, target_f: float | None) -> tuple[int, Decimal, str, bool]:
-        sign = 1.0 if long else -1.0
-        o = float(self.o[k])
-        if sign * (o - stop_f) <= 0:  # opened through the stop: filled at the open, worse
-            return k, self._market(o, not long), STOP, False
-        if target is not None and target_f is not None and sign * (o - target_f) >= 0:
-            if k == e:  # placed after the entry with the market already beyond it: crosses
-                return k, self._market(o, not long), TARGET, False
-            return k, target, TARGET, True  # a resting limit fills at its price
-        stop_hit = sign * ((self.l[k] if long else self.h[k]) - stop_f) <= 0
-        target_hit = target_f is not None and sign * (
-            (self.h[k] if long else self.l[k]) - target_f) >= 0
-        if stop_hit and target_hit and self.lower is not None and target_f is not None:
-            kind, gap = self.lower.resolve(int(self.t[k]), self.tf_ms, stop_f, target_f, long)
-            if kind == TARGET:
-                return k, target, TARGET, True  # type: ignore[return-value]
-            return k, self._market(gap if gap is not None else stop_f, not long), STOP, False
-        if stop_hit:  # stop first when both: we cannot know the order inside the bar
-            return k, self._market(stop_f, not long), STOP, False
-        return k, target, TARGET, True  # type: ignore[return-value]
-
-    def _excursions(self, e: int, held_to: int, long: bool, fill: Decimal, exit_price: Decimal,
-                    qty: Decimal) -> tuple[Decimal, Decimal]:
-        """MAE (<= 0) and MFE (>= 0) in quote: the lows and highs of the bars held from their
-        open to their close (``e..held_to``) and the two fills. The exit bar's range beyond the
-        exit price was never held, and its order inside the bar is unknown, so it is left out."""
-        lo = min(float(fill), float(exit_price))
-        hi = max(float(fill), float(exit_price))
-        if held_to >= e:
-            lo = min(lo, float(self.l[e:held_to + 1].min()))
-            hi = max(hi, float(self.h[e:held_to + 1].max()))
-        worst, best = (lo, hi) if long else (hi, lo)
-        sign = 1 if long else -1
-        mae = min(ZERO, (self._snap(worst) - fill) * qty * sign)
-        mfe = max(ZERO, (self._snap(best) - fill) * qty * sign)
-        return mae, mfe
-
-    def _on_close(self, closed_ms: int, pnl: Decimal, trade: ClosedTrade) -> None:
-        """The risk engine's daily loss limit: realised PnL after fees of the UTC day; reaching
-        ``-limit % x the day's starting equity`` blocks entries until the next 00:00 UTC."""
-        day = closed_ms // DAY_MS
-        if day != self.day:
-            self.day, self.day_realised = day, ZERO
-            self.day_start = self._equity_at(day * DAY_MS, trade)
-        self.day_realised += pnl
-        limit = self.day_start * self.cfg.daily_loss_limit_pct / HUNDRED
-        if self.day_realised <= -limit:
-            self.blocked_until = (day + 1) * DAY_MS
-
-    def _equity_at(self, ms: int, trade: ClosedTrade) -> Decimal:
-        """Equity when the day began: the balance, plus the open trade marked at the day's first
-        open if it was already open then (the entry fee is already out of the balance)."""
-        if trade.opened_ms >= ms:
-            return self.balance
-        first = int(self.t.searchsorted(ms))
-        mark = self._snap(self.o[min(first, self.n - 1)])
-        entry_fee = trade.entry_price * trade.quantity * self.cfg.taker_fee
-        sign = 1 if trade.side == "buy" else -1
-        return self.balance - entry_fee + (mark - trade.entry_price) * trade.quantity * sign
+    def _new_day(self, day: int, opened_ms: int, fill: Decimal, qty: Decimal, sign: int,
+                 entry_fee: Decimal) -> None:
+        """The risk engine's daily loss limit starts a UTC day: ``limit %`` of the day's starting
+        equity (the balance, plus a position open across midnight marked at the day's first
+        open; its entry fee is already out of the balance). Reaching ``-limit`` in realised PnL
+        after fees blocks entries until the next 00:00 UTC."""
+        start = day * DAY_MS
+        self.day, self.day_realised, self.day_start = day, ZERO, self.balance
+        if opened_ms < start:
+            bars = self.bars
+            first = min(int(bars.t.searchsorted(start)), self.n - 1)
+            mark = self.grid.decimal(int(self.grid.snap(bars.o[first:first + 1])[0]))
+            self.day_start = self.balance - entry_fee + (mark - fill) * qty * sign
+        self.day_limit = self.day_start * self.cfg.daily_loss_limit_pct / HUNDRED
 
     # -- the curve ------------------------------------------------------------------------------
 
     def equity_curve(self) -> np.ndarray:
         """Balance plus the open position marked at each close (float64: for ratios and charts;
-        the money itself is in the trades and :attr:`balance`)."""
-        n = self.n
+        the money itself is in the trades and :attr:`balance`). The balance is the running sum
+        of its changes (entry fee at the entry bar, PnL net of it at the exit bar); the position
+        is ``q`` units bought for ``k`` from the entry bar up to the exit bar (trades never
+        overlap), so its value is ``q x close - k`` there and 0 elsewhere."""
+        n, cols = self.n, self.curve
         delta = np.zeros(n)
-        dq = np.zeros(n)
-        dk = np.zeros(n)
-        for bt in self.trades:
-            tr = bt.trade
-            q = float(tr.quantity) * (1.0 if tr.side == "buy" else -1.0)
-            delta[bt.entry_bar] -= float(bt.entry_fee)
-            delta[bt.exit_bar] += float(tr.pnl + bt.entry_fee)
-            dq[bt.entry_bar] += q
-            dk[bt.entry_bar] += q * float(tr.entry_price)
-            dq[bt.exit_bar] -= q
-            dk[bt.exit_bar] -= q * float(tr.entry_price)
+        q = k = np.zeros(0)
+        e = x = np.zeros(0, dtype=np.int64)
+        if cols.entry:
+            e, x = np.array(cols.entry), np.array(cols.exit)
+            q = np.array([float(v) for v in cols.qty]) * np.array(cols.sign, dtype=np.float64)
+            fee = np.array([float(v) for v in cols.entry_fee])
+            k = q * self.grid.floats(np.array(cols.fill_t))
+            delta[e] = -fee
+            delta[x] += np.array([float(p + f) for p, f in zip(cols.pnl, cols.entry_fee,
+                                                                 strict=True)])
+        bounds = np.concatenate(([0], np.column_stack((e, x)).ravel(), [n]))
+        held = np.zeros(2 * q.size + 1)
+        lengths = np.diff(bounds)
+        held[1::2] = q
+        units = np.repeat(held, lengths)
+        held[1::2] = k
+        cost = np.repeat(held, lengths)
         balance = float(self.cfg.starting_balance) + np.cumsum(delta)
-        unreal = np.cumsum(dq) * self.c - np.cumsum(dk)
-        return balance + unreal
+        return balance + (units * self.bars.c - cost)

@@ -1,10 +1,14 @@
-"""Numpy scans of the fast runner: from an entry, the first bar whose range touches the stop or
-the target, and the order of the two inside one bar from a lower-timeframe frame.
+"""Numpy scans of the fast runner: for every entry candidate at once, the first bar whose range
+touches its stop or its target; and the order of the two inside one bar from a lower-timeframe
+frame.
 
-The event pass calls these once per trade, so they must cost a few numpy calls, not a Python loop
-over bars: the search looks at growing chunks (64 bars, then doubling) with ``np.argmax`` on a
-boolean mask, so a trade that ends after 10 bars never compares the 100,000 bars after it, and one
-that runs for 50,000 bars costs about a dozen calls.
+Why all candidates at once: a scan per trade costs a dozen numpy calls (tens of microseconds),
+more than the trade's exact arithmetic. Here each round gathers the next ``width`` bars of every
+unresolved candidate into one 2-D array and takes the first hit per row with ``argmax``; rows
+that hit drop out and the width doubles, so a million bars with tens of thousands of trades cost
+a few rounds. Rounds can be capped (``rounds``): candidates that no position will reach (those
+inside another trade) then cost at most the capped bars, and the few long holds are finished one
+by one, uncapped, when the event pass reaches them.
 """
 
 from __future__ import annotations
@@ -13,41 +17,58 @@ from dataclasses import dataclass
 
 import numpy as np
 
-FIRST_CHUNK = 64
+FIRST_WIDTH = 16
+BLOCK = 1 << 20
+"""Largest gathered array of one step (elements): rows are processed in blocks below it."""
 
 STOP = "stop"
 TARGET = "target"
 
 
-def first_touch(
+def first_touches(
     low: np.ndarray,
     high: np.ndarray,
-    start: int,
-    end: int,
-    stop: float,
-    target: float | None,
+    start: np.ndarray,
+    end: np.ndarray,
+    stop: np.ndarray,
+    target: np.ndarray,
     long: bool,
-) -> int:
-    """Index of the first bar in ``[start, end]`` whose range reaches ``stop`` or ``target``
-    (long: low <= stop or high >= target; short: high >= stop or low <= target); -1 if none."""
-    chunk = FIRST_CHUNK
-    lo = start
-    while lo <= end:
-        hi = min(end + 1, lo + chunk)
-        if long:
-            hit = low[lo:hi] <= stop
-            if target is not None:
-                hit |= high[lo:hi] >= target
-        else:
-            hit = high[lo:hi] >= stop
-            if target is not None:
-                hit |= low[lo:hi] <= target
-        k = int(hit.argmax())  # the method: np.argmax's dispatch costs more than the scan
-        if hit[k]:
-            return lo + k
-        lo = hi
-        chunk *= 2
-    return -1
+    rounds: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row i (all long, or all short): the first index in ``[start[i], end[i]]`` whose range
+    reaches the stop or the target (long: ``low <= stop`` or ``high >= target``; short: ``high
+    >= stop`` or ``low <= target``), -1 if none; and where the scan stopped (> ``end[i]``: the
+    range is done; else the row ran out of ``rounds`` and is unresolved). A missing level is an
+    infinity on its far side: never touched."""
+    adverse, favour = (low, high) if long else (high, low)
+    worse, better = (np.less_equal, np.greater_equal) if long else (np.greater_equal,
+                                                                   np.less_equal)
+    rows_total = start.size
+    touch = np.full(rows_total, -1, dtype=np.int64)
+    lo = start.astype(np.int64, copy=True)
+    last = adverse.size - 1
+    rows = np.flatnonzero(lo <= end)
+    width = FIRST_WIDTH
+    done = 0
+    while rows.size and (rounds is None or done < rounds):
+        steps = np.arange(width)
+        per_block = max(1, BLOCK // width)
+        for b in range(0, rows.size, per_block):
+            r = rows[b:b + per_block]
+            idx = lo[r, None] + steps
+            valid = idx <= end[r, None]
+            np.minimum(idx, last, out=idx)
+            hit = worse(adverse[idx], stop[r, None]) | better(favour[idx], target[r, None])
+            hit &= valid
+            first = hit.argmax(axis=1)
+            got = hit[np.arange(r.size), first]
+            touch[r[got]] = lo[r[got]] + first[got]
+            lo[r[got]] = end[r[got]] + 1  # resolved: nothing left to scan
+        lo[rows] += width
+        rows = rows[(touch[rows] < 0) & (lo[rows] <= end[rows])]
+        width *= 2
+        done += 1
+    return touch, lo
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +86,9 @@ class LowerFrame:
     ) -> tuple[str, float | None]:
         """(STOP or TARGET, gap price) for the bar opening at ``bar_open_ms``: the first lower bar
         that touches either level decides. The gap price is that lower bar's open when it opened
-        beyond the stop (the stop then fills there, worse than the stop), else None. A lower bar touching both, or no lower
-        bar covering the range, still gives the stop: the conservative rule at the finer scale."""
+        beyond the stop (the stop then fills there, worse than the stop), else None. A lower bar
+        touching both, or no lower bar covering the range, still gives the stop: the conservative
+        rule at the finer scale."""
         lo = int(self.open_time.searchsorted(bar_open_ms))
         hi = int(self.open_time.searchsorted(bar_open_ms + bar_ms))
         sign = 1.0 if long else -1.0

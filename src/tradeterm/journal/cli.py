@@ -1,4 +1,5 @@
-"""``tradeterm journal trades|positions|signals|orders|stats``: the journal as tables or CSV.
+"""``tradeterm journal trades|positions|signals|orders|stats|backtests``: the journal as tables
+or CSV; ``tradeterm journal backtest ID``: a stored backtest's report, re-read from the journal.
 
 Views are pure ``rows -> (headers, cells)`` functions shared by the rich table and the CSV output,
 so both always show the same columns. Exit status: 0 shown, 1 no journal or unusable journal.
@@ -19,7 +20,7 @@ if TYPE_CHECKING:  # imported where used: building the parser must stay light
     from tradeterm.journal.reader import JournalReader
     from tradeterm.journal.stats import TradeStats
 
-VIEWS = ("trades", "positions", "signals", "orders", "stats")
+VIEWS = ("trades", "positions", "signals", "orders", "stats", "backtests", "backtest")
 Table = tuple[list[str], list[list[str]]]
 
 
@@ -52,6 +53,7 @@ def add_journal_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("view", choices=VIEWS, help="what to show")
+    parser.add_argument("id", nargs="?", type=int, help="backtest id (for `backtest`)")
     parser.add_argument("--since", type=parse_since, metavar="DATE",
                         help="only from this UTC date (YYYY-MM-DD or ISO date-time)")
     parser.add_argument("--strategy", metavar="NAME", help="only this strategy ('manual' too)")
@@ -141,14 +143,45 @@ def stats_view(reader: JournalReader, since: int | None, strategy: str | None) -
     return STATS_HEADERS, rows
 
 
+def _metric(metrics: dict[str, Any], *path: str, places: int = 2) -> str:
+    value: Any = metrics
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    if value is None:
+        return ""
+    return f"{float(value):.{places}f}"
+
+
+def backtests_view(reader: JournalReader, since: int | None, strategy: str | None) -> Table:
+    """Stored backtests, newest first (``since``: created at or after)."""
+    headers = ["id", "created (UTC)", "strategy", "symbol", "tf", "from", "to", "bars",
+               "trades", "win %", "PF", "net pnl", "return %", "max DD %", "params"]
+    rows = []
+    for b in reader.backtests(strategy):
+        if since is not None and b.created_ms < since:
+            continue
+        m = b.metrics
+        win = m.get("stats", {}).get("win_rate")
+        rows.append([
+            str(b.id), _when(b.created_ms), b.strategy, b.symbol, b.timeframe,
+            _when(b.start_ms)[:16], _when(b.end_ms)[:16], str(b.bars),
+            str(m.get("stats", {}).get("trades", "")), "" if win is None else f"{win * 100:.1f}",
+            _metric(m, "stats", "profit_factor"), _metric(m, "stats", "net_pnl"),
+            _metric(m, "return_pct"), _metric(m, "drawdown", "depth_pct"),
+            " ".join(f"{k}={v}" for k, v in b.params.items()),
+        ])
+    return headers, rows
+
+
 _VIEWS: dict[str, Callable[[JournalReader, int | None, str | None], Table]] = {
     "trades": trades_view, "positions": positions_view, "signals": signals_view,
-    "orders": orders_view, "stats": stats_view,
+    "orders": orders_view, "stats": stats_view, "backtests": backtests_view,
 }
 
 
 _TEXT_COLUMNS = {"closed (UTC)", "opened (UTC)", "time (UTC)", "updated (UTC)", "id", "symbol",
-                 "side", "type", "status", "strategy", "reason", "tf", "kind", "name"}
+                 "side", "type", "status", "strategy", "reason", "tf", "kind", "name",
+                 "created (UTC)", "from", "to", "params"}
 
 
 def _print_rich(title: str, headers: Sequence[str], rows: list[list[str]]) -> None:
@@ -186,6 +219,8 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal)
     if not path.is_file():
         print(f"no journal at {path} (it is created when tradeterm first trades)")
         return 1
+    if args.view == "backtest":
+        return _show_backtest(path, args.id)
     try:
         with JournalReader(path) as reader:
             headers, rows = _VIEWS[args.view](reader, args.since, args.strategy)
@@ -203,3 +238,32 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal)
                                              args.strategy else ""))
     return 0
 
+
+
+def _show_backtest(path: Path, backtest_id: int | None) -> int:
+    """The stored backtest's report, printed by the backtest command's own code."""
+    if backtest_id is None:
+        print("tradeterm journal backtest: give the id (see `tradeterm journal backtests`)",
+              file=sys.stderr)
+        return 1
+    from rich.console import Console
+
+    from tradeterm.backtest.metrics import result_metrics
+    from tradeterm.backtest.report import print_report
+    from tradeterm.backtest.store import load
+    from tradeterm.journal.files import JournalError
+
+    try:
+        found = load(path, backtest_id)
+    except JournalError as exc:
+        print(f"tradeterm journal: {exc}", file=sys.stderr)
+        return 1
+    if found is None:
+        print(f"no backtest {backtest_id} in {path}", file=sys.stderr)
+        return 1
+    row, result = found
+    console = Console()
+    console.print(f"backtest {backtest_id}, stored {_when(row.created_ms)} UTC; params: "
+                  + (" ".join(f"{k}={v}" for k, v in row.params.items()) or "defaults"))
+    print_report(result, result_metrics(result), console, console.is_terminal)
+    return 0

@@ -16,6 +16,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from tradeterm.core.trading import ClosedTrade, Fill, Order, OrderStatus, Position
+from tradeterm.journal import backtests
+from tradeterm.journal.backtests import BacktestRow, BacktestTradeRow
 from tradeterm.journal.files import JournalError, connect_readonly, inspect
 from tradeterm.journal.records import EquityPoint, RestoredState
 from tradeterm.journal.rows import (
@@ -90,6 +92,21 @@ class JournalReader:
 
     def equity(self, since_ms: int | None = None) -> list[EquityPoint]:
         return [equity_from_row(r) for r in self._rows("equity", "timestamp", since_ms, None)]
+
+    def backtests(self, strategy: str | None = None) -> list[BacktestRow]:
+        """Stored backtests, newest first, without their equity curves (none before schema 3)."""
+        try:
+            return backtests.list_rows(self.db, strategy)
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: cannot read backtests: {exc}") from None
+
+    def backtest(self, backtest_id: int) -> tuple[BacktestRow, list[BacktestTradeRow]] | None:
+        """One stored backtest with its curve and trades; None if there is no such id."""
+        try:
+            return backtests.read(self.db, backtest_id)
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: cannot read backtest {backtest_id}: {exc}") \
+                from None
 
     def load_state(self) -> RestoredState:
         """Open positions, working orders, balance and the daily loss state, as last committed."""

@@ -121,7 +121,38 @@ def _v2_indexes(db: Database) -> None:
         db.execute(f"CREATE INDEX idx_{table}_{column} ON {table} ({column})")
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_tables, _v2_indexes)
+def _v3_backtests(db: Database) -> None:
+    """Backtests (``tradeterm backtest``) and their trades. The per-bar equity curve and bar
+    times are zlib-compressed little-endian float64/int64 arrays: a million bars would be a
+    million rows otherwise, and the curve is only ever read whole (floats: a statistic, not
+    money; the money is in the trades and ``final_balance``)."""
+    db.table("backtests").create(
+        {
+            "id": int, "created_ms": int, "strategy": str, "symbol": str, "timeframe": str,
+            "timeframe_ms": int, "start_ms": int, "end_ms": int, "bars": int,
+            "params": str, "settings": str, "metrics": str, "skipped": str,
+            "final_balance": Money, "exposure_bars": int,
+            "open_time": bytes, "equity": bytes,
+        },
+        pk="id",
+    )
+    db.table("backtest_trades").create(
+        {
+            "id": int, "backtest_id": int, "seq": int, "side": str, "quantity": Money,
+            "signal_bar": int, "entry_bar": int, "entry_ms": int, "entry_price": Money,
+            "exit_bar": int, "exit_ms": int, "exit_price": Money, "exit_reason": str,
+            "stop": Money, "target": Money, "initial_risk": Money, "entry_fee": Money,
+            "exit_fee": Money, "fees": Money, "pnl": Money, "r_multiple": Money,
+            "mae": Money, "mfe": Money,
+        },
+        pk="id",
+        foreign_keys=[("backtest_id", "backtests", "id")],
+    )
+    db.execute("CREATE INDEX idx_backtest_trades_backtest_id ON backtest_trades (backtest_id)")
+    db.execute("CREATE INDEX idx_backtests_created_ms ON backtests (created_ms)")
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_tables, _v2_indexes, _v3_backtests)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

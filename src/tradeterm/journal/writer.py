@@ -145,6 +145,17 @@ class JournalWriter:
 
         self._call(apply).result()
 
+    def transaction(self, fn: Callable[[Database], Any]) -> Future[Any]:
+        """Run ``fn(db)`` on the writer thread in one transaction, after everything queued
+        before it; the future holds its result. For writes that need the ids of the rows they
+        insert (a backtest and its trades); an exception rolls the transaction back and fails
+        the future."""
+        def atomic(db: Database) -> Any:
+            with db.atomic():
+                return fn(db)
+
+        return self._call(atomic)
+
     def _call(self, fn: Callable[[Database], Any]) -> Future[Any]:
         future: Future[Any] = Future()
         self._queue.put((fn, future))

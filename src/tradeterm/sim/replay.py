@@ -73,6 +73,26 @@ def replay_symbol(path: Path, symbols: tuple[str, ...]) -> str:
     return symbols[0]
 
 
+def waypoints(o: int, h: int, low: int, c: int) -> list[int]:
+    """The order a candle's extremes are visited in: open -> low -> high -> close for a bullish
+    (or flat) candle, open -> high -> low -> close for a bearish one (prices in ticks)."""
+    h, low = max(h, o, c), min(low, o, c)
+    return [o, low, h, c] if c >= o else [o, h, low, c]
+
+
+def tick_path(o: int, h: int, low: int, c: int) -> list[int]:
+    """Every tick the candle passes through along :func:`waypoints`, once per visit: a price
+    path with no jumps, so a stop or a target inside the candle is printed exactly at its price
+    (the lockstep replay prints it; the parity test hands it to the backtester as its lower
+    timeframe)."""
+    points = waypoints(o, h, low, c)
+    path = [points[0]]
+    for a, b in zip(points, points[1:], strict=False):
+        step = 1 if b >= a else -1
+        path.extend(range(a + step, b + step, step))
+    return path
+
+
 class ReplayDriver:
     """Produces each candle's trade schedule lazily as the simulated clock reaches it."""
 
@@ -86,6 +106,14 @@ class ReplayDriver:
         self._rng = np.random.default_rng([seed, 0x2E91])
         self._row = 0
         self._queue: list[tuple[int, int, int, bool]] = []
+
+    def __len__(self) -> int:
+        return len(self._t)
+
+    def bar(self, row: int) -> tuple[int, int, int, int, int, int]:
+        """Candle ``row`` as (open time, open, high, low, close in ticks, volume in steps)."""
+        o, h, low, c = (self.spec.to_ticks(x) for x in self._ohlc[row])
+        return int(self._t[row]), o, h, low, c, self.spec.to_steps(float(self._vol[row]))
 
     @property
     def start_ms(self) -> int:
@@ -114,7 +142,7 @@ class ReplayDriver:
         total = spec.to_steps(float(self._vol[row]))
         if total <= 0:
             return []
-        ways = [o, low, h, c] if c >= o else [o, h, low, c]
+        ways = waypoints(o, h, low, c)
         n = min(TRADES_PER_CANDLE, total)
         if n < 4:
             ways = ways[:1] + ways[-(n - 1):] if n > 1 else [c]

@@ -78,3 +78,6 @@ def test_chart_draws_equity_and_drawdown_as_text():
 
     text = chart(np.array([100.0, 110.0, 90.0, 120.0] * 100), width=60, height=16)
     assert "Equity" in text and "Drawdown %" in text
+    # the curves themselves, not only the frames (plotext 6 drew empty plots for a while)
+    plotted = set("▖▗▘▙▚▛▜▝▞▟▀▄▌▐█")
+    assert sum(ch in plotted for ch in text) > 50

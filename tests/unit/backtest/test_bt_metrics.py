@@ -75,6 +75,7 @@ def test_cagr_calmar_exposure():
     assert cagr(100, 121, 2.0) == pytest.approx(0.1)
     assert calmar(0.1, 25.0) == pytest.approx(0.4)
     assert calmar(0.1, 0.0) is None and cagr(100, 0, 1.0) is None
+    assert cagr(100, 200, 140 / 525_600) is None  # doubling in 140 minutes overflows a float
     assert exposure_pct(25, 100) == 25.0
 
 

@@ -152,3 +152,18 @@ def test_rolling_folds_pick_a_winner_per_fold(tmp_path):
     assert [f["top"][0]["params"]["hold"] for f in folds] == [20, 20]
     assert all(f["top"][0]["out_of_sample"]["trades"] >= 2 for f in folds)
     assert "walk-forward" in text
+
+
+def test_min_trades_ranks_thin_candidates_last_and_counts_them(tmp_path):
+    strategies, data = _setup(tmp_path)
+    out = tmp_path / "m.json"
+    status, text = _run(tmp_path, strategies, "hold", "--data", str(data), "--param",
+                        "hold=10", "--param", "every=25,40", "--metric", "total_return",
+                        "--min-trades", "5", "--jobs", "1", "--json", str(out))
+    assert status == 0, text
+    doc = json.loads(out.read_text())
+    trades = {r["params"]["every"]: r["in_sample"]["trades"] for r in doc["all"]}
+    assert trades == {25: 6, 40: 4}  # entries at 5, 30, ..., 130 and at 5, 45, 85, 125
+    assert doc["min_trades"] == 5 and doc["too_few_trades"] == 1
+    assert [r["params"]["every"] for r in doc["top"]] == [25, 40]
+    assert "1 with fewer than 5 trades (ranked last)" in text

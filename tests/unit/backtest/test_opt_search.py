@@ -122,9 +122,17 @@ def test_split_boundary_is_exact():
         split_index(10, 0)
 
 
-def _summary(sharpe: float | None, pf: float | None = 1.0) -> Summary:
-    return Summary(trades=1, win_rate=1.0, profit_factor=pf, expectancy_r=None, total_return=0.0,
-                   max_drawdown_pct=0.0, sharpe=sharpe, calmar=None, net_pnl="0", bars=10)
+def _summary(sharpe: float | None, pf: float | None = 1.0, trades: int = 1) -> Summary:
+    return Summary(trades=trades, win_rate=1.0, profit_factor=pf, expectancy_r=None,
+                   total_return=0.0, max_drawdown_pct=0.0, sharpe=sharpe, calmar=None,
+                   net_pnl="0", bars=10)
+
+
+def test_rank_puts_runs_with_too_few_trades_after_all_others():
+    runs = {0: _summary(9.0, trades=2), 1: _summary(1.0, trades=30), 2: _summary(None, trades=30),
+            3: _summary(5.0, trades=29), 4: _summary(2.0, trades=31)}
+    assert rank(runs, "sharpe", min_trades=30) == [4, 1, 2, 0, 3]
+    assert rank(runs, "sharpe") == [0, 3, 4, 1, 2]
 
 
 def test_rank_puts_undefined_last_and_breaks_ties_by_index():

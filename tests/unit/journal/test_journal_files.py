@@ -71,7 +71,7 @@ def test_newer_journal_when_opened_then_refused_and_untouched(tmp_path):
     conn.execute("PRAGMA journal_mode = DELETE")
     conn.close()
     before = _snapshot(path)
-    with pytest.raises(JournalError, match=r"newer\.sqlite.*version 3 is newer"):
+    with pytest.raises(JournalError, match=rf"newer\.sqlite.*version {SCHEMA_VERSION + 1} is newer"):
         JournalWriter(path).start()
     assert _snapshot(path) == before
 

@@ -1,0 +1,161 @@
+"""The fast runner against the naive bar-by-bar reference (``bt_reference``) on random data:
+many trades, stops and targets (missing, wrong side, gapped through), exit signals, fees,
+slippage in ticks and bps, minimum-notional skips, the daily loss limit, lower-timeframe
+resolution and positions held far beyond the runner's bulk scan. Every trade must agree to the
+last digit: bars, reason, quantity, prices, fees, PnL, MAE/MFE; and the final balance."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import polars as pl
+import pytest
+from bt_helpers import START, config
+from bt_reference import reference_backtest
+
+from tradeterm.backtest.runner import simulate
+from tradeterm.backtest.runner_plan import Grid
+from tradeterm.broker.rules import MarketRules
+
+BAR_MS = 900_000  # fifteen minutes: a few thousand bars span weeks of daily limits
+
+
+def random_frame(seed: int, n: int, *, entry_p: float = 0.06, exit_p: float = 0.04,
+                 stop_pct: tuple[float, float] = (0.002, 0.02), with_entry: bool = False
+                 ) -> pl.DataFrame:
+    """Random-walk 15-minute candles on a 0.01 grid with gaps, and random signals: stops and
+    targets at random distances, some missing or on the wrong side, some bars with both sides."""
+    rng = np.random.default_rng(seed)
+    close = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.004, n))), 2)
+    gap = rng.random(n) < 0.05
+    open_ = np.round(np.where(gap, close * (1 + rng.normal(0, 0.01, n)),
+                              np.roll(close, 1)), 2)
+    open_[0] = 100.0
+    high = np.round(np.maximum(open_, close) * (1 + rng.exponential(0.003, n)), 2)
+    low = np.round(np.minimum(open_, close) * (1 - rng.exponential(0.003, n)), 2)
+    long = rng.random(n) < entry_p
+    short = rng.random(n) < entry_p
+    sign = np.where(long, 1.0, -1.0)
+    risk = close * rng.uniform(*stop_pct, n)
+    stop = close - sign * risk
+    stop[rng.random(n) < 0.05] = np.nan
+    wrong = rng.random(n) < 0.05
+    stop[wrong] = close[wrong] + sign[wrong] * risk[wrong]
+    target = close + sign * risk * rng.uniform(0.5, 3.0, n)
+    target[rng.random(n) < 0.2] = np.nan
+    columns = {
+        "open_time": START + np.arange(n, dtype=np.int64) * BAR_MS,
+        "open": open_, "high": high, "low": low, "close": close, "volume": np.ones(n),
+        "entry_long": long, "entry_short": short,
+        "exit_long": rng.random(n) < exit_p, "exit_short": rng.random(n) < exit_p,
+        "stop": np.where(long | short, stop, np.nan),
+        "target_1": np.where(long | short, target, np.nan),
+    }
+    if with_entry:  # the signal's own reference price, sometimes missing (the close then)
+        entry = np.round(close * (1 + rng.normal(0, 0.001, n)), 2)
+        columns["entry"] = np.where(rng.random(n) < 0.3, np.nan, entry)
+    return pl.DataFrame(columns).with_columns(
+        pl.col("stop").fill_nan(None), pl.col("target_1").fill_nan(None))
+
+
+def one_price_path(frame: pl.DataFrame) -> pl.DataFrame:
+    """Lower-timeframe candles: each bar walked open -> low -> high -> close (bearish: high
+    first) as one-price one-minute bars."""
+    o, h, low, c = (frame[k].to_numpy() for k in ("open", "high", "low", "close"))
+    bull = c >= o
+    path = np.column_stack((o, np.where(bull, low, h), np.where(bull, h, low), c)).ravel()
+    times = (frame["open_time"].to_numpy()[:, None] + np.arange(4) * 60_000).ravel()
+    return pl.DataFrame({"open_time": times, "open": path, "high": path, "low": path,
+                         "close": path, "volume": np.ones(path.size)})
+
+
+def assert_same(frame: pl.DataFrame, cfg, lower: pl.DataFrame | None = None) -> None:
+    fast = simulate(frame, cfg, BAR_MS, lower=lower)
+    ref = reference_backtest(frame, cfg, BAR_MS, lower)
+    assert len(fast.trades) == len(ref.trades)
+    for bt, r in zip(fast.trades, ref.trades, strict=True):
+        t = bt.trade
+        assert (bt.signal_bar, bt.entry_bar, bt.exit_bar, bt.exit_reason, t.side) == (
+            r.signal_bar, r.entry_bar, r.exit_bar, r.reason, "buy" if r.long else "sell")
+        assert (t.quantity, t.entry_price, t.exit_price, bt.stop, bt.target) == (
+            r.quantity, r.entry_price, r.exit_price, r.stop, r.target)
+        assert (bt.entry_fee, bt.exit_fee, t.fees, t.pnl, t.mae, t.mfe) == (
+            r.entry_fee, r.exit_fee, r.entry_fee + r.exit_fee, r.pnl, r.mae, r.mfe)
+    assert fast.final_balance == ref.final_balance
+    assert fast.skipped == ref.skipped
+    assert fast.equity[-1] == pytest.approx(float(fast.final_balance))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fees_slippage_and_the_daily_loss_limit(seed):
+    frame = random_frame(seed, 3000, with_entry=seed == 3)
+    cfg = config(slippage_ticks=2, slippage_bps=Decimal("1.5"), risk_per_trade_pct=Decimal(2),
+                 daily_loss_limit_pct=Decimal(5), maker_fee=Decimal("0.0002"))
+    fast = simulate(frame, cfg, BAR_MS)
+    assert len(fast.trades) > 100
+    assert {"stop", "target", "signal"} <= {t.exit_reason for t in fast.trades}
+    assert fast.skipped.get("daily_loss_limit", 0) > 0
+    assert fast.skipped.get("stop on the wrong side", 0) > 0
+    assert_same(frame, cfg)
+
+
+def test_minimum_notional_skips_on_a_small_account():
+    frame = random_frame(4, 3000)
+    cfg = config(starting_balance=Decimal(64), max_position_pct=Decimal(8),
+                 rules=MarketRules("T/USDT", Decimal("0.01"), Decimal("0.001"),
+                                   min_notional=Decimal(5)),
+                 daily_loss_limit_pct=Decimal(100))
+    fast = simulate(frame, cfg, BAR_MS)
+    assert fast.skipped.get("notional below the minimum", 0) > 0 and fast.trades
+    assert_same(frame, cfg)
+
+
+def test_without_costs_and_without_required_stops():
+    frame = random_frame(5, 3000)
+    cfg = config(taker_fee=Decimal(0), maker_fee=Decimal(0), slippage_ticks=0,
+                 require_stop=False, daily_loss_limit_pct=Decimal(100))
+    fast = simulate(frame, cfg, BAR_MS)
+    assert any(t.stop is None for t in fast.trades)
+    assert_same(frame, cfg)
+
+
+def test_lower_timeframe_orders_stop_and_target():
+    frame = random_frame(6, 1500, stop_pct=(0.001, 0.004))
+    lower = one_price_path(frame)
+    cfg = config(daily_loss_limit_pct=Decimal(100))
+    with_lower = simulate(frame, cfg, BAR_MS, lower=lower)
+    without = simulate(frame, cfg, BAR_MS)
+    assert [t.exit_reason for t in with_lower.trades] != [t.exit_reason for t in without.trades]
+    assert_same(frame, cfg, lower)
+
+
+def test_positions_held_beyond_the_bulk_scan():
+    # far stops and rare exits: trades last hundreds of bars (finished one by one in the walk)
+    frame = random_frame(7, 4000, entry_p=0.2, exit_p=0.001, stop_pct=(0.05, 0.15))
+    cfg = config(daily_loss_limit_pct=Decimal(100))
+    fast = simulate(frame, cfg, BAR_MS)
+    assert max(t.exit_bar - t.entry_bar for t in fast.trades) > 300
+    assert_same(frame, cfg)
+
+
+def test_grid_floats_are_the_decimals_floats():
+    rng = np.random.default_rng(0)
+    for tick in ("0.01", "0.5", "0.00001", "25", "1E+1", "0.0025"):
+        grid = Grid(Decimal(tick), 0, Decimal(0))
+        ticks = rng.integers(-10**9, 10**9, 2000)
+        expected = [float(Decimal(int(k)) * Decimal(tick)) for k in ticks]
+        assert grid.floats(ticks).tolist() == expected
+
+
+def test_a_market_without_a_tick_size_is_refused():
+    frame = random_frame(8, 50)
+    with pytest.raises(ValueError, match="tick"):
+        simulate(frame, config(rules=MarketRules("T", Decimal(0), Decimal("0.001"))), BAR_MS)
+
+
+def test_candles_with_a_missing_price_are_refused():
+    frame = random_frame(9, 50).with_columns(
+        pl.when(pl.int_range(pl.len()) == 7).then(None).otherwise(pl.col("open")).alias("open"))
+    with pytest.raises(ValueError, match="open missing or not finite at bar 7"):
+        simulate(frame, config(), BAR_MS)
