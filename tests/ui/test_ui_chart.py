@@ -7,9 +7,7 @@ from dataclasses import replace
 from rich.style import Style
 
 from tradeterm.core.models import Candle
-from tradeterm.ui.themes import TradingColors
-from tradeterm.ui.widgets.chart import (
-    ChartRenderer,
+from tradeterm.ui.chart.axes import (
     PriceScale,
     axis_labels,
     candle_column,
@@ -17,6 +15,8 @@ from tradeterm.ui.widgets.chart import (
     time_axis,
     volume_column,
 )
+from tradeterm.ui.chart.render import ChartRenderer
+from tradeterm.ui.themes import TradingColors
 
 COLORS = TradingColors(up="#00ff00", down="#ff0000")
 T0 = 1_700_006_400_000  # 2023-11-15 00:00 UTC

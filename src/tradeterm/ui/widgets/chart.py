@@ -1,354 +1,73 @@
-"""The candle chart: one terminal column per candle, half blocks for double vertical resolution.
+"""The candle chart widget: candles, overlays, SMC zones, trading marks, crosshair, history.
 
-Layout, top to bottom: a header line (symbol, timeframe, OHLCV of the last candle), the candle
-area with a price axis on the right, volume bars (eighth blocks), and a time axis.
-
-Cost model (a frame may be ~10 ms at 120x40 and the link may be a slow ssh session):
-
-* a candle's column of characters depends only on the candle and the :class:`PriceScale`, so
-  :class:`ChartRenderer` caches columns by ``(candle, scale)``; when only the live candle ticks,
-  only its column is recomputed (``columns_computed`` counts, for tests);
-* the scale is snapped to a coarse grid, so it changes only when the visible range really
-  changes, not on every tick of the last price;
-* the widget compares the new lines with the old and repaints only the rows that changed.
-
-Everything except :class:`CandleChart` is a pure function of data, easy to test.
+The drawing is :class:`~tradeterm.ui.chart.render.ChartRenderer`'s (pure, cached per column;
+see its module for the cost model). This widget holds what the user chose (overlays on, zoom,
+history anchor, crosshair), takes data from the app (:meth:`CandleChart.update_data`,
+:meth:`CandleChart.update_marks`) and repaints only the rows that changed.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from rich.segment import Segment
-from rich.style import Style
+from textual.binding import Binding
+from textual.events import MouseMove, MouseScrollDown, MouseScrollUp
 from textual.geometry import Region
+from textual.reactive import var
 from textual.strip import Strip
 from textual.widget import Widget
 
 from tradeterm.core.models import Candle, Signal
 from tradeterm.core.trading import Fill, Order, Position
-from tradeterm.ui.fmt import fmt_price, fmt_size, nice_step, step_decimals
-from tradeterm.ui.themes import TradingColors, blend
-
-# Cell kinds of one sub-row (half a cell): empty, wick, body.
-_EMPTY, _WICK, _BODY = 0, 1, 2
-# (top half, bottom half) -> character.
-HALF_CHARS: dict[tuple[int, int], str] = {
-    (_EMPTY, _EMPTY): " ",
-    (_BODY, _BODY): "█",
-    (_BODY, _EMPTY): "▀",
-    (_EMPTY, _BODY): "▄",
-    (_WICK, _WICK): "│",
-    (_WICK, _EMPTY): "╹",
-    (_EMPTY, _WICK): "╻",
-    (_BODY, _WICK): "▀",
-    (_WICK, _BODY): "▄",
-}
-VOLUME_CHARS = " ▁▂▃▄▅▆▇█"
-
-# Intervals the time axis may label, in ms (candle boundaries are crossed at these).
-_TIME_STEPS_MS = tuple(
-    m * 60_000
-    for m in (1, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 2880, 10_080, 20_160, 40_320)
-)
-_MIN_LABEL_GAP = 10  # columns between time labels at least
+from tradeterm.ui.chart.marks import Marks, chart_marks
+from tradeterm.ui.chart.overlays import Overlays
+from tradeterm.ui.chart.render import ChartRenderer, Crosshair
+from tradeterm.ui.chart.view import ZOOM_LEVELS, ChartView
+from tradeterm.ui.themes import TradingColors
 
 
-@dataclass(frozen=True, slots=True)
-class PriceScale:
-    """Maps prices to sub-rows of the candle area (``2 * rows`` of them, 0 at the top)."""
+class CandleChart(Widget, can_focus=True):
+    """Draws the candles handed to it by :meth:`update_data`; repaints only changed rows.
 
-    lo: float
-    hi: float
-    rows: int
-
-    def sub_row(self, price: float) -> int:
-        subs = 2 * self.rows
-        frac = (self.hi - price) / (self.hi - self.lo)
-        return min(subs - 1, max(0, int(frac * subs)))
-
-    def row(self, price: float) -> int:
-        return self.sub_row(price) // 2
-
-
-def make_scale(candles: Sequence[Candle], rows: int) -> PriceScale:
-    """A scale covering the candles' lows and highs, snapped outward to a grid of about a
-    twentieth of the range, so small moves of the last price leave it unchanged."""
-    lo = min(c.low for c in candles)
-    hi = max(c.high for c in candles)
-    span = hi - lo
-    if span <= 0:
-        span = abs(hi) * 0.002 or 1.0
-    grid = nice_step(span, 20)
-    lo_s = math.floor(lo / grid) * grid
-    hi_s = math.ceil(hi / grid) * grid
-    if hi_s - lo_s < span:  # rounding in floor/ceil of an exact multiple
-        hi_s += grid
-    if hi_s == lo_s:
-        lo_s, hi_s = lo_s - grid, hi_s + grid
-    return PriceScale(lo_s, hi_s, rows)
-
-
-def candle_column(candle: Candle, scale: PriceScale) -> tuple[str, ...]:
-    """The characters of one candle, top to bottom, ``scale.rows`` long."""
-    subs = [_EMPTY] * (2 * scale.rows)
-    for i in range(scale.sub_row(candle.high), scale.sub_row(candle.low) + 1):
-        subs[i] = _WICK
-    top = scale.sub_row(max(candle.open, candle.close))
-    bottom = scale.sub_row(min(candle.open, candle.close))
-    for i in range(top, bottom + 1):
-        subs[i] = _BODY
-    return tuple(HALF_CHARS[(subs[2 * r], subs[2 * r + 1])] for r in range(scale.rows))
-
-
-def nice_ceiling(value: float) -> float:
-    """The smallest 1/2/5 x 10^k not below ``value`` (volume scale: changes rarely)."""
-    if value <= 0:
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    for mult in (1, 2, 5, 10):
-        if value <= mult * magnitude * (1 + 1e-12):
-            return mult * magnitude
-    return 10 * magnitude
-
-
-def volume_column(volume: float, vmax: float, rows: int) -> tuple[str, ...]:
-    """Eighth-block bar of ``volume`` against ``vmax``, top to bottom, ``rows`` long."""
-    eighths = round(volume / vmax * rows * 8) if vmax > 0 else 0
-    if volume > 0:
-        eighths = max(1, eighths)
-    cells = []
-    for r in range(rows - 1, -1, -1):  # r counts from the bottom
-        fill = min(8, max(0, eighths - 8 * r))
-        cells.append(VOLUME_CHARS[fill])
-    return tuple(cells)
-
-
-def axis_labels(scale: PriceScale) -> dict[int, str]:
-    """Row -> label for round prices inside the scale (about one label every 3 rows)."""
-    step = nice_step(scale.hi - scale.lo, max(1, scale.rows // 3))
-    decimals = step_decimals(step)
-    labels: dict[int, str] = {}
-    price = math.ceil(scale.lo / step) * step
-    while price <= scale.hi + step * 1e-9:
-        row = scale.row(price)
-        labels.setdefault(row, f"{price:.{decimals}f}")
-        price += step
-    return labels
-
-
-def time_step_ms(timeframe_ms: int) -> int:
-    """The smallest label interval leaving at least ``_MIN_LABEL_GAP`` candles between labels."""
-    for step in _TIME_STEPS_MS:
-        if step >= timeframe_ms * _MIN_LABEL_GAP:
-            return step
-    return _TIME_STEPS_MS[-1]
-
-
-def time_axis(columns: Sequence[Candle | None], timeframe_ms: int) -> str:
-    """One line of time labels: a label where a candle crosses a round interval boundary."""
-    step = time_step_ms(timeframe_ms)
-    daily = step >= 86_400_000
-    line = [" "] * len(columns)
-    free_from = 0
-    previous: int | None = None
-    for x, candle in enumerate(columns):
-        if candle is None:
-            continue
-        bucket = candle.open_time // step
-        if previous is not None and bucket != previous and x >= free_from:
-            when = datetime.fromtimestamp(candle.open_time / 1000, UTC)
-            text = when.strftime("%m-%d" if daily else "%H:%M")
-            if x + len(text) <= len(line):
-                line[x : x + len(text)] = text
-                free_from = x + len(text) + 2
-        previous = bucket
-    return "".join(line)
-
-
-def header_text(symbol: str, timeframe: str, candle: Candle | None) -> list[tuple[str, str]]:
-    """(text, role) pieces of the header line; roles: title, label, up, down, plain."""
-    parts: list[tuple[str, str]] = [(f" {symbol} {timeframe} ", "title")]
-    if candle is None:
-        return parts
-    role = "up" if candle.close >= candle.open else "down"
-    change = (candle.close / candle.open - 1) * 100 if candle.open else 0.0
-    for label, value in (("O", candle.open), ("H", candle.high), ("L", candle.low)):
-        parts += [(f" {label} ", "label"), (fmt_price(value), "plain")]
-    parts += [(" C ", "label"), (fmt_price(candle.close), role), (f" {change:+.2f}%", role)]
-    parts += [(" V ", "label"), (fmt_size(candle.volume, 10), "plain")]
-    return parts
-
-
-class ChartRenderer:
-    """Turns candles into Strips, caching per-candle columns (see the module docstring)."""
-
-    def __init__(self) -> None:
-        self.columns_computed = 0
-        self._scale: PriceScale | None = None
-        self._columns: dict[Candle, tuple[str, ...]] = {}
-        self._volume_key: tuple[float, int] | None = None
-        self._volumes: dict[float, tuple[str, ...]] = {}
-
-    def _candle_column(self, candle: Candle, scale: PriceScale) -> tuple[str, ...]:
-        if scale != self._scale:
-            self._scale = scale
-            self._columns = {}
-        column = self._columns.get(candle)
-        if column is None:
-            column = candle_column(candle, scale)
-            self.columns_computed += 1
-            if len(self._columns) > 4096:  # a long session: drop scrolled-off candles
-                self._columns = {}
-            self._columns[candle] = column
-        return column
-
-    def _volume_column(self, volume: float, vmax: float, rows: int) -> tuple[str, ...]:
-        if (vmax, rows) != self._volume_key:
-            self._volume_key = (vmax, rows)
-            self._volumes = {}
-        column = self._volumes.get(volume)
-        if column is None:
-            if len(self._volumes) > 4096:
-                self._volumes = {}
-            column = self._volumes[volume] = volume_column(volume, vmax, rows)
-        return column
-
-    def render(
-        self,
-        candles: Sequence[Candle],
-        *,
-        width: int,
-        height: int,
-        colors: TradingColors,
-        symbol: str = "",
-        timeframe: str = "",
-        timeframe_ms: int = 60_000,
-        message: str = "",
-    ) -> list[Strip]:
-        """``height`` Strips of ``width`` cells. ``message`` is shown when there are no candles."""
-        if width <= 0 or height <= 0:
-            return []
-        styles = _Styles(colors)
-        header = _header_strip(header_text(symbol, timeframe, candles[-1] if candles else None),
-                               styles, width)
-        if not candles or height < 5:
-            blank = Strip.blank(width)
-            lines = [header] + [blank] * (height - 1)
-            if message and height > 2:
-                text = message[:width].center(width)
-                lines[height // 2] = Strip([Segment(text, styles.label)], width)
-            return lines[:height]
-
-        body_rows = height - 2  # minus header and time axis
-        vol_rows = max(1, round(body_rows * 0.2))
-        rows = body_rows - vol_rows
-        probe = make_scale(candles[-max(1, width) :], rows)
-        axis_w = max(len(fmt_price(probe.hi)), len(fmt_price(probe.lo))) + 2
-        n = max(1, width - axis_w)
-        visible = list(candles[-n:])
-        scale = make_scale(visible, rows)
-        columns: list[Candle | None] = [None] * (n - len(visible)) + visible
-        cells = [self._candle_column(c, scale) if c else None for c in columns]
-        ups = [c is not None and c.close >= c.open for c in columns]
-
-        labels = axis_labels(scale)
-        last = visible[-1]
-        last_row = scale.row(last.close)
-        labels.pop(last_row, None)
-        last_style = styles.last_up if last.close >= last.open else styles.last_down
-
-        lines = [header]
-        for r in range(rows):
-            segments = _row_segments(
-                [col[r] if col else " " for col in cells], ups, styles.up, styles.down
-            )
-            if r == last_row:
-                segments.append(Segment("◀" + fmt_price(last.close).ljust(axis_w - 1), last_style))
-            else:
-                label = labels.get(r, "")
-                tick = "┤" if label else "│"
-                segments.append(Segment(tick + label.ljust(axis_w - 1), styles.axis))
-            lines.append(Strip(segments, width).crop_extend(0, width, None))
-
-        vmax = nice_ceiling(max(c.volume for c in visible))
-        vcells = [self._volume_column(c.volume, vmax, vol_rows) if c else None for c in columns]
-        for r in range(vol_rows):
-            segments = _row_segments(
-                [col[r] if col else " " for col in vcells], ups, styles.vol_up, styles.vol_down
-            )
-            label = f"│{vmax:g}" if r == 0 else "│"
-            segments.append(Segment(label.ljust(axis_w), styles.axis))
-            lines.append(Strip(segments, width).crop_extend(0, width, None))
-
-        axis = time_axis(columns, timeframe_ms)
-        lines.append(Strip([Segment(axis.ljust(width)[:width], styles.axis)], width))
-        return lines
-
-
-class _Styles:
-    """Rich styles derived from the theme's trading colours, built once per render."""
-
-    def __init__(self, c: TradingColors) -> None:
-        self.up = Style(color=c.up)
-        self.down = Style(color=c.down)
-        self.vol_up = Style(color=blend(c.up, c.background, 0.45))
-        self.vol_down = Style(color=blend(c.down, c.background, 0.45))
-        self.axis = Style(color=c.muted)
-        self.label = Style(color=c.muted)
-        self.plain = Style(color=c.foreground)
-        self.title = Style(color=c.accent, bold=True)
-        self.last_up = Style(color=c.background, bgcolor=c.up, bold=True)
-        self.last_down = Style(color=c.background, bgcolor=c.down, bold=True)
-
-
-def _row_segments(chars: list[str], ups: list[bool], up: Style, down: Style) -> list[Segment]:
-    """One row of cells as few Segments as possible (runs of one style)."""
-    segments: list[Segment] = []
-    run: list[str] = []
-    run_style: Style | None = None
-    for char, is_up in zip(chars, ups, strict=True):
-        style = None if char == " " else (up if is_up else down)
-        if style is not run_style and run:
-            segments.append(Segment("".join(run), run_style))
-            run = []
-        run_style = style
-        run.append(char)
-    if run:
-        segments.append(Segment("".join(run), run_style))
-    return segments
-
-
-def _header_strip(parts: list[tuple[str, str]], styles: _Styles, width: int) -> Strip:
-    if sum(len(text) for text, _ in parts) > width:  # narrow: drop O, H, L before C and V
-        parts = parts[:1] + parts[7:]
-    roles = {
-        "title": styles.title,
-        "label": styles.label,
-        "plain": styles.plain,
-        "up": styles.up,
-        "down": styles.down,
-    }
-    return Strip([Segment(text, roles[role]) for text, role in parts]).crop_extend(0, width, None)
-
-
-class CandleChart(Widget):
-    """Draws the candles handed to it by :meth:`update_data`; repaints only changed rows."""
+    Focused, the arrow keys move a crosshair (its candle's OHLCV and its price in the header);
+    the mouse moves it too, and the wheel scrolls history. ``view`` (a Textual var) is the
+    window last drawn; the indicator pane watches it to stay column-aligned.
+    """
 
     DEFAULT_CSS = """
     CandleChart { width: 1fr; height: 1fr; }
     """
 
+    BINDINGS = [
+        Binding("left", "cross_move(-1)", "Crosshair left", id="chart.cross_left", show=False),
+        Binding("right", "cross_move(1)", "Crosshair right", id="chart.cross_right",
+                show=False),
+        Binding("shift+left", "cross_move(-10)", "Crosshair 10 left", id="chart.cross_left10",
+                show=False),
+        Binding("shift+right", "cross_move(10)", "Crosshair 10 right",
+                id="chart.cross_right10", show=False),
+        Binding("up", "cross_price(-1)", "Crosshair price up", id="chart.cross_up", show=False),
+        Binding("down", "cross_price(1)", "Crosshair price down", id="chart.cross_down",
+                show=False),
+        Binding("escape", "cross_hide", "Hide the crosshair", id="chart.cross_hide",
+                show=False),
+    ]
+
+    view: var[ChartView | None] = var(None, init=False)
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.renderer = ChartRenderer()
+        self.overlays = Overlays(("ema",))
         self.market_colors = TradingColors()
+        self.marks = Marks()
+        self.per_column = 1
+        # Open time of the newest candle in view; None: live.
+        self.history_anchor: int | None = None
+        self.crosshair: Crosshair | None = None
         self._data: tuple[tuple[Candle, ...], str, str, int, str] = ((), "", "", 60_000, "")
         self._lines: list[Strip] = []
         self._lines_size: tuple[int, int] | None = None
+
+    # -- data in ----------------------------------------------------------------------------
 
     def update_data(
         self,
@@ -365,11 +84,119 @@ class CandleChart(Widget):
         colors = colors or self.market_colors
         if data == self._data and colors == self.market_colors:
             return
+        if (symbol, timeframe) != self._data[1:3]:
+            self.history_anchor = None  # another market: its history has nothing to anchor on
         self._data = data
         self.market_colors = colors
-        self._rebuild(repaint_changed_only=True)
+        self._rebuild()
 
-    def _rebuild(self, *, repaint_changed_only: bool) -> None:
+    def update_marks(
+        self,
+        *,
+        signals: tuple[Signal, ...],
+        fills: tuple[Fill, ...],
+        positions: tuple[Position, ...],
+        orders: tuple[Order, ...],
+    ) -> None:
+        """Signal and fill markers, stop/target lines of open positions, working order prices
+        (of the chart's symbol only)."""
+        marks = chart_marks(self._data[1], signals, fills, positions, orders)
+        if marks != self.marks:
+            self.marks = marks
+            self._rebuild()
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def toggle_overlay(self, name: str) -> bool:
+        """Turn overlay ``name`` (``ema``, ``bollinger``, ``vwap``, ``smc``) on or off; returns
+        whether it is now shown."""
+        shown = self.overlays.toggle(name)
+        self._rebuild()
+        return shown
+
+    def scroll_bars(self, bars: int) -> None:
+        """Move the view ``bars`` columns back (negative) or forward in history, no further
+        than the oldest candle or the newest."""
+        candles, view = self._data[0], self.view
+        if not candles or view is None or not view.groups:
+            return
+        last = view.groups[-1][1] + bars * self.per_column
+        oldest = min(len(candles) - 1, view.plot_width * self.per_column - 1)
+        last = max(oldest, last)
+        self.history_anchor = None if last >= len(candles) - 1 else candles[last].open_time
+        self._rebuild()
+
+    def zoom(self, step: int) -> None:
+        """More candles per column (``step`` < 0, zoom out) or fewer (> 0, zoom in), among
+        :data:`ZOOM_LEVELS`; the newest candle in view stays in view."""
+        index = ZOOM_LEVELS.index(self.per_column) - step
+        self.per_column = ZOOM_LEVELS[max(0, min(len(ZOOM_LEVELS) - 1, index))]
+        self._rebuild()
+
+    def go_live(self) -> None:
+        """Back to the newest candle at the default zoom."""
+        self.history_anchor, self.per_column = None, 1
+        self._rebuild()
+
+    def action_cross_move(self, columns: int) -> None:
+        """Show the crosshair, or move it ``columns`` to the right (negative: left)."""
+        view = self.view
+        if view is None:
+            return
+        if self.crosshair is None:
+            self._show_crosshair()
+            return
+        x = max(0, min(view.plot_width - 1, self.crosshair.column + columns))
+        self.crosshair = Crosshair(x, self.crosshair.row)
+        self._rebuild()
+
+    def action_cross_price(self, rows: int) -> None:
+        """Show the crosshair, or move its price line ``rows`` down (negative: up)."""
+        scale = self.renderer.scale
+        if scale is None:
+            return
+        if self.crosshair is None:
+            self._show_crosshair()
+            return
+        row = max(0, min(scale.rows - 1, self.crosshair.row + rows))
+        self.crosshair = Crosshair(self.crosshair.column, row)
+        self._rebuild()
+
+    def action_cross_hide(self) -> None:
+        """Hide the crosshair."""
+        if self.crosshair is not None:
+            self.crosshair = None
+            self._rebuild()
+
+    def _show_crosshair(self) -> None:
+        """On the newest bar in view, at its close."""
+        view, scale = self.view, self.renderer.scale
+        if view is None or scale is None or not view.bars:
+            return
+        self.crosshair = Crosshair(view.plot_width - 1, scale.row(view.bars[-1].close))
+        self._rebuild()
+
+    def on_mouse_move(self, event: MouseMove) -> None:
+        view, scale = self.view, self.renderer.scale
+        if view is None or scale is None:
+            return
+        if 0 <= event.x < view.plot_width and 1 <= event.y <= scale.rows:
+            crosshair = Crosshair(event.x, event.y - 1)
+            if crosshair != self.crosshair:
+                self.crosshair = crosshair
+                self._rebuild()
+
+    def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
+        event.stop()
+        self.scroll_bars(-_WHEEL_BARS)
+
+    def on_mouse_scroll_down(self, event: MouseScrollDown) -> None:
+        event.stop()
+        self.scroll_bars(_WHEEL_BARS)
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def _rebuild(self, *, repaint_changed_only: bool = True) -> None:
         old, old_size = self._lines, self._lines_size
         lines = self._compute()
         width, height = self.size.width, self.size.height
@@ -385,6 +212,7 @@ class CandleChart(Widget):
     def _compute(self) -> list[Strip]:
         candles, symbol, timeframe, timeframe_ms, message = self._data
         width, height = self.size.width, self.size.height
+        self.overlays.update(candles)
         self._lines = self.renderer.render(
             candles,
             width=width,
@@ -394,38 +222,19 @@ class CandleChart(Widget):
             timeframe=timeframe,
             timeframe_ms=timeframe_ms,
             message=message,
+            per_column=self.per_column,
+            anchor=self.history_anchor,
+            series=self.overlays.series,
+            zones=self.overlays.zones,
+            marks=self.marks,
+            crosshair=self.crosshair,
         )
         self._lines_size = (width, height)
+        self.view = self.renderer.view
         return self._lines
 
     def on_resize(self) -> None:
         self._rebuild(repaint_changed_only=False)
-
-    # -- contract stubs (overlays, markers, navigation): replaced by their implementation --
-
-    def update_marks(
-        self,
-        *,
-        signals: tuple[Signal, ...],
-        fills: tuple[Fill, ...],
-        positions: tuple[Position, ...],
-        orders: tuple[Order, ...],
-    ) -> None:
-        """Signal and fill markers, stop/target lines of open positions, working order prices."""
-
-    def toggle_overlay(self, name: str) -> bool:
-        """Turn overlay ``name`` (``ema``, ``bollinger``, ``vwap``, ``smc``) on or off; returns
-        whether it is now shown."""
-        return False
-
-    def scroll_bars(self, bars: int) -> None:
-        """Move the view ``bars`` candles back (negative) or forward in history."""
-
-    def zoom(self, step: int) -> None:
-        """More candles per column (``step`` < 0, zoom out) or fewer (> 0, zoom in)."""
-
-    def go_live(self) -> None:
-        """Back to the newest candle at the default zoom."""
 
     def render_line(self, y: int) -> Strip:
         if self._lines_size != (self.size.width, self.size.height):
@@ -433,3 +242,6 @@ class CandleChart(Widget):
         if 0 <= y < len(self._lines):
             return self._lines[y]
         return Strip.blank(self.size.width)
+
+
+_WHEEL_BARS = 3  # columns scrolled per wheel notch

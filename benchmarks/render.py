@@ -1,0 +1,178 @@
+"""Render time per frame: the chart, the book ladder, and the whole screen, against 10 ms.
+
+Run: ``uv run python benchmarks/render.py [--frames N]``. Prints median and p99 per frame.
+
+What a "frame" is, per part:
+
+* **chart** (80x25, 200 one-minute candles, EMA set + Bollinger + VWAP + SMC on): the work the
+  chart widget does when the snapshot moves: ``Overlays.update`` plus ``ChartRenderer.render``
+  (Strips ready for Textual). Most frames are live-candle ticks (the close moves); every 20th
+  frame a bar closes, which recomputes SMC zones and the closed-bar arrays. Reported apart,
+  since the budget matters for both. A cold frame (empty caches: first draw, resize, theme)
+  is reported too.
+* **book** (20 levels a side, 40x44): ``build_ladder`` + ``render_ladder`` + the conversion of
+  each line to a Strip that :class:`LineCacheWidget` does, with sizes changing every frame.
+* **screen** (the real :class:`TradetermApp`, 120x40, headless ``run_test`` with the tests'
+  ``FakeEngine``, all overlays on): from the snapshot changing to the screen update encoded as
+  terminal bytes. Per frame: ``engine.step()`` (a tick: live candle, trade, book), the app's
+  ``_redraw()`` (every panel computes its lines and marks changed regions), then what
+  Textual's update timer would do next: ``Screen._on_timer_update()`` (layout if needed, the
+  compositor renders the dirty regions) with ``App._display`` wrapped to encode the update to
+  escape sequences as a real terminal driver does (headless skips that). The untimed
+  ``pilot.pause()`` between frames lets the app process its messages. This uses two private
+  Textual methods; Textual is pinned (pyproject), so they are stable for this script.
+
+Times are wall-clock ``perf_counter`` on an otherwise idle machine; run it twice and look at
+the second run if the first one warms file caches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "ui"))  # the FakeEngine
+
+BUDGET_MS = 10.0
+
+
+def report(name: str, samples: list[float], extra: str = "") -> None:
+    ms = sorted(s * 1000 for s in samples)
+    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    median = statistics.median(ms)
+    verdict = "ok" if p99 <= BUDGET_MS else "OVER BUDGET"
+    print(f"{name:<28} median {median:7.3f} ms   p99 {p99:7.3f} ms   "
+          f"({len(ms)} frames, budget {BUDGET_MS:.0f} ms: {verdict}){extra}")
+
+
+def candles(n: int, seed: int = 3):
+    from tradeterm.core.models import Candle
+    from tradeterm.indicators.frame import synthetic_candles
+
+    frame = synthetic_candles(n, seed=seed)
+    columns = ("open_time", "open", "high", "low", "close", "volume")
+    return [Candle(*row) for row in frame.select(columns).iter_rows()]
+
+
+def bench_chart(frames: int) -> None:
+    from tradeterm.ui.chart.overlays import Overlays
+    from tradeterm.ui.themes import TradingColors
+    from tradeterm.ui.chart.render import ChartRenderer
+
+    rng = random.Random(1)
+    series = candles(200)
+    colors = TradingColors()
+    overlays = Overlays(("ema", "bollinger", "vwap", "smc"))
+    renderer = ChartRenderer()
+
+    def frame() -> None:
+        data = tuple(series)
+        overlays.update(data)
+        renderer.render(data, width=80, height=25, colors=colors, symbol="BTC/USDT",
+                        timeframe="1m", series=overlays.series, zones=overlays.zones)
+
+    frame()  # imports TA-Lib and polars: not a frame
+    cold = []
+    for _ in range(20):
+        renderer = ChartRenderer()
+        start = time.perf_counter()
+        frame()
+        cold.append(time.perf_counter() - start)
+    ticks, closes = [], []
+    for i in range(frames):
+        last = series[-1]
+        if i % 20 == 19:  # a bar closes, a new one opens
+            series.pop(0)
+            series.append(replace(last, open_time=last.open_time + 60_000, open=last.close,
+                                  high=last.close, low=last.close, volume=0.0))
+            bucket = closes
+        else:
+            close = last.close * (1 + rng.gauss(0, 0.0003))
+            series[-1] = replace(last, close=close, high=max(last.high, close),
+                                 low=min(last.low, close), volume=last.volume + 0.1)
+            bucket = ticks
+        start = time.perf_counter()
+        frame()
+        bucket.append(time.perf_counter() - start)
+    report("chart 80x25, live tick", ticks)
+    report("chart 80x25, bar close", closes)
+    report("chart 80x25, cold caches", cold)
+
+
+def bench_book(frames: int) -> None:
+    from rich.console import Console
+
+    from tradeterm.core.models import BookSnapshot
+    from tradeterm.ui.themes import TradingColors
+    from tradeterm.ui.widgets.book import build_ladder, render_ladder
+    from tradeterm.ui.widgets.lines import to_strip
+
+    rng = random.Random(2)
+    console = Console(width=40, color_system="truecolor")
+    colors = TradingColors()
+    samples = []
+    for _ in range(frames):
+        mid = 64_000 + rng.gauss(0, 5)
+        book = BookSnapshot(
+            "BTC/USDT",
+            bids=tuple((round(mid - 0.05 - i * 0.1, 2), rng.uniform(0.01, 3)) for i in range(20)),
+            asks=tuple((round(mid + 0.05 + i * 0.1, 2), rng.uniform(0.01, 3)) for i in range(20)),
+        )
+        start = time.perf_counter()
+        lines = render_ladder(build_ladder(book, 20), 40, 44, colors)
+        [to_strip(line, 40, console, None) for line in lines]
+        samples.append(time.perf_counter() - start)
+    report("book 20 levels, 40x44", samples)
+
+
+async def bench_screen(frames: int) -> None:
+    from fake_engine import FakeEngine
+
+    from tradeterm.config import Settings
+    from tradeterm.ui.app import TradetermApp
+
+    settings = Settings(symbols=["BTC/USDT", "ETH/USDT"], data_dir=Path(tempfile.mkdtemp()))
+    engine = FakeEngine(settings, bars=500)
+    app = TradetermApp(settings, engine)
+    written: list[int] = []
+
+    def display(screen, renderable) -> None:  # what the terminal driver would encode
+        if renderable is not None and hasattr(renderable, "render_segments"):
+            written.append(len(renderable.render_segments(app.console)))
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        await pilot.press("o", "v", "z")  # EMA is on by default: now all four
+        await pilot.pause(0.2)
+        app._display = display  # type: ignore[method-assign]
+        samples = []
+        for _ in range(frames):
+            start = time.perf_counter()
+            engine.step()
+            app._redraw()
+            app.screen._on_timer_update()
+            samples.append(time.perf_counter() - start)
+            await pilot.pause()
+        average = sum(written) / max(1, len(written))
+        report("screen 120x40, tick", samples, f"  ~{average:.0f} bytes/frame")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=1000)
+    args = parser.parse_args()
+    bench_chart(args.frames)
+    bench_book(args.frames)
+    asyncio.run(bench_screen(max(50, args.frames // 4)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""The chart's geometry: price scale, candle and volume columns, price and time axis labels.
+
+Pure functions of data. A candle's column depends only on the candle and the
+:class:`PriceScale`, which is what lets the renderer cache columns; the scale is snapped to a
+coarse grid so that it changes only when the visible range really changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tradeterm.core.models import Candle
+from tradeterm.ui.fmt import nice_step, step_decimals
+
+# Cell kinds of one sub-row (half a cell): empty, wick, body.
+_EMPTY, _WICK, _BODY = 0, 1, 2
+# (top half, bottom half) -> character.
+HALF_CHARS: dict[tuple[int, int], str] = {
+    (_EMPTY, _EMPTY): " ",
+    (_BODY, _BODY): "█",
+    (_BODY, _EMPTY): "▀",
+    (_EMPTY, _BODY): "▄",
+    (_WICK, _WICK): "│",
+    (_WICK, _EMPTY): "╹",
+    (_EMPTY, _WICK): "╻",
+    (_BODY, _WICK): "▀",
+    (_WICK, _BODY): "▄",
+}
+VOLUME_CHARS = " ▁▂▃▄▅▆▇█"
+
+# Intervals the time axis may label, in ms (candle boundaries are crossed at these).
+_TIME_STEPS_MS = tuple(
+    m * 60_000
+    for m in (1, 5, 15, 30, 60, 120, 240, 360, 720, 1440, 2880, 10_080, 20_160, 40_320)
+)
+_MIN_LABEL_GAP = 10  # columns between time labels at least
+
+
+@dataclass(frozen=True, slots=True)
+class PriceScale:
+    """Maps prices to sub-rows of the candle area (``2 * rows`` of them, 0 at the top)."""
+
+    lo: float
+    hi: float
+    rows: int
+
+    def sub_row(self, price: float) -> int:
+        subs = 2 * self.rows
+        frac = (self.hi - price) / (self.hi - self.lo)
+        return min(subs - 1, max(0, int(frac * subs)))
+
+    def row(self, price: float) -> int:
+        return self.sub_row(price) // 2
+
+    def price_at_row(self, row: int) -> float:
+        """The price in the middle of ``row``."""
+        return self.hi - (row + 0.5) * (self.hi - self.lo) / self.rows
+
+    def contains(self, price: float) -> bool:
+        return self.lo <= price <= self.hi
+
+
+def make_scale(candles: Sequence[Candle], rows: int, extra: Sequence[float] = ()) -> PriceScale:
+    """A scale covering the candles' lows and highs (and the ``extra`` prices: overlays, price
+    lines), snapped outward to a grid of about a twentieth of the range, so small moves of the
+    last price leave it unchanged."""
+    lo = min(min(c.low for c in candles), *extra) if extra else min(c.low for c in candles)
+    hi = max(max(c.high for c in candles), *extra) if extra else max(c.high for c in candles)
+    span = hi - lo
+    if span <= 0:
+        span = abs(hi) * 0.002 or 1.0
+    grid = nice_step(span, 20)
+    lo_s = math.floor(lo / grid) * grid
+    hi_s = math.ceil(hi / grid) * grid
+    if hi_s - lo_s < span:  # rounding in floor/ceil of an exact multiple
+        hi_s += grid
+    if hi_s == lo_s:
+        lo_s, hi_s = lo_s - grid, hi_s + grid
+    return PriceScale(lo_s, hi_s, rows)
+
+
+def candle_column(candle: Candle, scale: PriceScale) -> tuple[str, ...]:
+    """The characters of one candle, top to bottom, ``scale.rows`` long."""
+    subs = [_EMPTY] * (2 * scale.rows)
+    for i in range(scale.sub_row(candle.high), scale.sub_row(candle.low) + 1):
+        subs[i] = _WICK
+    top = scale.sub_row(max(candle.open, candle.close))
+    bottom = scale.sub_row(min(candle.open, candle.close))
+    for i in range(top, bottom + 1):
+        subs[i] = _BODY
+    return tuple(HALF_CHARS[(subs[2 * r], subs[2 * r + 1])] for r in range(scale.rows))
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1/2/5 x 10^k not below ``value`` (volume scale: changes rarely)."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(value))
+    for mult in (1, 2, 5, 10):
+        if value <= mult * magnitude * (1 + 1e-12):
+            return mult * magnitude
+    return 10 * magnitude
+
+
+def volume_column(volume: float, vmax: float, rows: int) -> tuple[str, ...]:
+    """Eighth-block bar of ``volume`` against ``vmax``, top to bottom, ``rows`` long."""
+    eighths = round(volume / vmax * rows * 8) if vmax > 0 else 0
+    if volume > 0:
+        eighths = max(1, eighths)
+    cells = []
+    for r in range(rows - 1, -1, -1):  # r counts from the bottom
+        fill = min(8, max(0, eighths - 8 * r))
+        cells.append(VOLUME_CHARS[fill])
+    return tuple(cells)
+
+
+def axis_labels(scale: PriceScale) -> dict[int, str]:
+    """Row -> label for round prices inside the scale (about one label every 3 rows)."""
+    step = nice_step(scale.hi - scale.lo, max(1, scale.rows // 3))
+    decimals = step_decimals(step)
+    labels: dict[int, str] = {}
+    price = math.ceil(scale.lo / step) * step
+    while price <= scale.hi + step * 1e-9:
+        row = scale.row(price)
+        labels.setdefault(row, f"{price:.{decimals}f}")
+        price += step
+    return labels
+
+
+def time_step_ms(timeframe_ms: int) -> int:
+    """The smallest label interval leaving at least ``_MIN_LABEL_GAP`` candles between labels."""
+    for step in _TIME_STEPS_MS:
+        if step >= timeframe_ms * _MIN_LABEL_GAP:
+            return step
+    return _TIME_STEPS_MS[-1]
+
+
+def time_axis(columns: Sequence[Candle | None], timeframe_ms: int) -> str:
+    """One line of time labels: a label where a candle crosses a round interval boundary."""
+    step = time_step_ms(timeframe_ms)
+    daily = step >= 86_400_000
+    line = [" "] * len(columns)
+    free_from = 0
+    previous: int | None = None
+    for x, candle in enumerate(columns):
+        if candle is None:
+            continue
+        bucket = candle.open_time // step
+        if previous is not None and bucket != previous and x >= free_from:
+            when = datetime.fromtimestamp(candle.open_time / 1000, UTC)
+            text = when.strftime("%m-%d" if daily else "%H:%M")
+            if x + len(text) <= len(line):
+                line[x : x + len(text)] = text
+                free_from = x + len(text) + 2
+        previous = bucket
+    return "".join(line)

@@ -1,0 +1,423 @@
+"""The candle chart renderer: one terminal column per candle, half blocks for double vertical resolution.
+
+Layout, top to bottom: a header line (symbol, timeframe, OHLCV of the last candle or of the one
+under the crosshair, overlay legend, zoom and history flags), the candle area with a price axis
+on the right, volume bars (eighth blocks), and a time axis. On the candles: overlay lines
+(Braille dots), SMC zones (background bands), signal and fill markers, price lines of positions
+and working orders (tagged on the axis), and the crosshair.
+
+Cost model (a frame may be ~10 ms at 120x40 and the link may be a slow ssh session):
+
+* a candle's column of characters depends only on the candle and the :class:`PriceScale`, so
+  :class:`ChartRenderer` caches columns by ``(candle, scale)``; when only the live candle ticks,
+  only its column is recomputed (``columns_computed`` counts, for tests). The decorated column
+  (overlay dots, zone bands, markers, crosshair) is cached the same way, keyed by what it shows;
+* the scale is snapped to a coarse grid, so it changes only when the visible range really
+  changes, not on every tick of the last price;
+* the widget compares the new lines with the old and repaints only the rows that changed.
+
+The widget (``tradeterm.ui.widgets.chart.CandleChart``) holds the state (overlays on, zoom,
+history anchor, crosshair) and hands it to :meth:`ChartRenderer.render`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from tradeterm.core.models import Candle
+from tradeterm.ui.chart.axes import (
+    PriceScale,
+    axis_labels,
+    candle_column,
+    make_scale,
+    nice_ceiling,
+    time_axis,
+    volume_column,
+)
+from tradeterm.ui.chart.glyphs import style
+from tradeterm.ui.chart.header import Group, header_parts, header_strip, legend_parts
+from tradeterm.ui.chart.marks import Marks, PriceLine
+from tradeterm.ui.chart.overlays import Series, Zone
+from tradeterm.ui.chart.paint import Band, Dot, Marker, Palette, compose_column
+from tradeterm.ui.chart.view import (
+    ChartView,
+    aggregate,
+    window_end,
+    window_groups,
+)
+from tradeterm.ui.fmt import fmt_price
+from tradeterm.ui.themes import TradingColors, blend
+
+
+@dataclass(frozen=True, slots=True)
+class Crosshair:
+    """Crosshair position: plot column and row of the candle area."""
+
+    column: int
+    row: int
+
+
+_TAG_WIDTH = len("ENTRY ")
+_LINE_REACH = 0.5  # price lines farther than this x the candles' range are clipped to an edge
+_LINE_CHAR = "╌"
+_CROSS_CHAR = "─"
+
+
+def _line_rows(lines: Sequence[PriceLine], scale: PriceScale) -> dict[int, tuple[PriceLine, str]]:
+    """Row -> (line, arrow) for the price lines; a line outside the scale sits on the edge
+    row with an arrow pointing where it is. Lines sharing a row are moved to a free one."""
+    taken: dict[int, tuple[PriceLine, str]] = {}
+    for line in lines:
+        if line.price > scale.hi:
+            row, arrow, step = 0, "▲", 1
+        elif line.price < scale.lo:
+            row, arrow, step = scale.rows - 1, "▼", -1
+        else:
+            row, arrow = scale.row(line.price), ""
+            step = 1 if row < scale.rows // 2 else -1
+        while row in taken and 0 <= row + step < scale.rows:
+            row += step
+        taken[row] = (line, arrow)
+    return taken
+
+
+def _bands(zones: tuple[Zone, ...], scale: PriceScale) -> tuple[Band, ...]:
+    """Rows of the zones covering a column (clipped to the scale; zones outside it dropped)."""
+    return tuple(
+        (scale.row(min(z.top, scale.hi)), scale.row(max(z.bottom, scale.lo)), z.kind)
+        for z in zones
+        if z.top >= scale.lo and z.bottom <= scale.hi
+    )
+
+
+def _column_dots(
+    series: Sequence[Series], lasts: list[int], scale: PriceScale
+) -> list[tuple[Dot, ...]]:
+    """Per bar in view, the overlay dots in its column (vectorised: one numpy pass a series)."""
+    per_column: list[list[Dot]] = [[] for _ in lasts]
+    if not series:
+        return [()] * len(lasts)
+    import numpy as np  # loaded already: the series are numpy arrays
+    quarters = 4 * scale.rows
+    for s in series:
+        values = s.values[lasts]
+        inside = (values >= scale.lo) & (values <= scale.hi)  # False for NaN
+        values = np.where(inside, values, scale.hi)
+        q = np.minimum(quarters - 1,
+                       ((scale.hi - values) / (scale.hi - scale.lo) * quarters).astype(np.int64))
+        rows = q.tolist()
+        for x in np.flatnonzero(inside).tolist():
+            per_column[x].append((rows[x], s.name, s.dotted))
+    return [tuple(d) for d in per_column]
+
+
+def run_segments(chars: Sequence[str], styles: Sequence[Style | None]) -> list[Segment]:
+    """Cells as few Segments as possible: one per run of the identical style object."""
+    segments: list[Segment] = []
+    start = 0
+    for x in range(1, len(chars) + 1):
+        if x == len(chars) or styles[x] is not styles[start]:
+            segments.append(Segment("".join(chars[start:x]), styles[start]))
+            start = x
+    return segments
+
+
+class ChartRenderer:
+    """Turns candles into Strips, caching per-candle columns (see the module docstring).
+
+    After :meth:`render`, ``view`` and ``scale`` describe what was drawn (the widget maps the
+    crosshair and the indicator pane aligns its columns with them).
+    """
+
+    def __init__(self) -> None:
+        self.columns_computed = 0
+        self.view: ChartView | None = None
+        self.scale: PriceScale | None = None
+        self._scale_key: tuple[PriceScale, TradingColors] | None = None
+        self._columns: dict[Candle, tuple[str, ...]] = {}
+        self._composed: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[Style | None, ...]]]
+        self._composed = {}
+        self._volume_key: tuple[float, int] | None = None
+        self._volumes: dict[float, tuple[str, ...]] = {}
+        self._palette: Palette | None = None
+        self._bands_key: tuple[int, PriceScale] | None = None
+        self._bands_at: dict[int, tuple[Band, ...]] = {}
+        self._rows: dict[int, tuple[tuple[object, ...], Strip]] = {}  # candle-area row Strips
+
+    def _palette_for(self, colors: TradingColors) -> Palette:
+        if self._palette is None or self._palette.colors != colors:
+            self._palette = Palette.of(colors)
+        return self._palette
+
+    def _candle_column(self, candle: Candle, scale: PriceScale) -> tuple[str, ...]:
+        column = self._columns.get(candle)
+        if column is None:
+            column = candle_column(candle, scale)
+            self.columns_computed += 1
+            if len(self._columns) > 4096:  # a long session: drop scrolled-off candles
+                self._columns = {}
+            self._columns[candle] = column
+        return column
+
+    def _volume_column(self, volume: float, vmax: float, rows: int) -> tuple[str, ...]:
+        if (vmax, rows) != self._volume_key:
+            self._volume_key = (vmax, rows)
+            self._volumes = {}
+        column = self._volumes.get(volume)
+        if column is None:
+            if len(self._volumes) > 4096:
+                self._volumes = {}
+            column = self._volumes[volume] = volume_column(volume, vmax, rows)
+        return column
+
+    def render(
+        self,
+        candles: Sequence[Candle],
+        *,
+        width: int,
+        height: int,
+        colors: TradingColors,
+        symbol: str = "",
+        timeframe: str = "",
+        timeframe_ms: int = 60_000,
+        message: str = "",
+        per_column: int = 1,
+        anchor: int | None = None,
+        series: Sequence[Series] = (),
+        zones: Sequence[tuple[Zone, ...]] = (),
+        marks: Marks = Marks(),
+        crosshair: Crosshair | None = None,
+    ) -> list[Strip]:
+        """``height`` Strips of ``width`` cells. ``message`` is shown when there are no candles.
+
+        ``series`` and ``zones`` are per candle of ``candles``; ``anchor`` is the open time of the
+        newest candle to show (None: live); ``per_column`` candles are aggregated per column.
+        """
+        if width <= 0 or height <= 0:
+            return []
+        palette = self._palette_for(colors)
+        styles = _Styles(colors)
+        candles = tuple(candles)
+        if not candles or height < 5:
+            self.view, self.scale = None, None
+            header = _header(header_parts(symbol, timeframe, None), styles, width)
+            blank = Strip.blank(width)
+            lines = [header] + [blank] * (height - 1)
+            if message and height > 2:
+                text = message[:width].center(width)
+                lines[height // 2] = Strip([Segment(text, styles.label)], width)
+            return lines[:height]
+
+        body_rows = height - 2  # minus header and time axis
+        vol_rows = max(1, round(body_rows * 0.2))
+        rows = body_rows - vol_rows
+        bucket_ms = per_column * timeframe_ms
+        end = max(1, window_end(candles, anchor, bucket_ms))
+        probe = candles[max(0, end - width * per_column) : end]
+        line_prices = [line.price for line in marks.lines]
+        axis_w = max(len(fmt_price(p)) for p in
+                     (max(c.high for c in probe), min(c.low for c in probe), *line_prices)) + 2
+        if marks.lines:
+            axis_w += _TAG_WIDTH
+        n = max(1, width - axis_w)
+        groups = window_groups(candles, end, per_column, bucket_ms, n)
+        bars = [candles[i] if i == j else aggregate(candles[i : j + 1]) for i, j in groups]
+        pad = n - len(bars)
+        self.view = view = ChartView(candles, tuple(groups), tuple(bars), pad, n, axis_w,
+                                     per_column, end < len(candles))
+
+        lo = min(b.low for b in bars)
+        hi = max(b.high for b in bars)
+        reach = (hi - lo) * _LINE_REACH
+        extra = [p for p in line_prices if lo - reach <= p <= hi + reach]
+        if marks.signals:  # a row of headroom, so markers beside the bars are not clipped
+            extra += [lo - 2 * (hi - lo) / rows, hi + 2 * (hi - lo) / rows]
+        lasts = [j for _, j in groups]
+        for s in series:
+            extra.extend(v for v in s.values[lasts].tolist() if v == v)  # NaN: warm-up
+        self.scale = scale = make_scale(bars, rows, extra)
+        if self._scale_key != (scale, colors):
+            self._scale_key = (scale, colors)
+            self._columns, self._composed = {}, {}
+
+        cross_x = crosshair.column if crosshair is not None else None
+        marker_cols = self._marker_columns(view, marks, scale, timeframe_ms)
+        column_dots = _column_dots(series, lasts, scale)
+        if self._bands_key != (id(zones), scale):  # zones change only when a bar closes
+            self._bands_key, self._bands_at = (id(zones), scale), {}
+        columns: list[tuple[tuple[str, ...], tuple[Style | None, ...]]] = []
+        blank_col = ((" ",) * rows, (None,) * rows)
+        blank_cross = ((" ",) * rows, (style(None, palette.cross),) * rows)
+        for x in range(n):
+            if x < pad:
+                columns.append(blank_cross if x == cross_x else blank_col)
+                continue
+            bar = bars[x - pad]
+            last = lasts[x - pad]
+            bands = self._bands_at.get(last)
+            if bands is None:
+                bands = self._bands_at[last] = _bands(
+                    zones[last] if last < len(zones) else (), scale
+                )
+            dots_ = column_dots[x - pad]
+            key = (bar, dots_, bands, marker_cols.get(x, ()), x == cross_x)
+            composed = self._composed.get(key)
+            if composed is None:
+                if len(self._composed) > 4096:
+                    self._composed = {}
+                composed = self._composed[key] = compose_column(
+                    self._candle_column(bar, scale), bar.close >= bar.open,
+                    (scale.row(bar.high), scale.row(bar.low)), dots_, bands, key[3],
+                    x == cross_x, palette,
+                )
+            columns.append(composed)
+
+        labels = axis_labels(scale)
+        live = bars[-1]
+        last_row = scale.row(live.close) if not view.history else None
+        if last_row is not None:
+            labels.pop(last_row, None)
+        last_style = styles.last_up if live.close >= live.open else styles.last_down
+        line_rows = _line_rows(marks.lines, scale)
+        cross_row = crosshair.row if crosshair is not None and 0 <= crosshair.row < rows else None
+
+        cursor = view.bar_at(cross_x) if cross_x is not None else None
+        legend = legend_parts([s.name for s in series], bool(zones), palette)
+        header = _header(
+            header_parts(
+                symbol, timeframe, cursor or live,
+                cursor_price=scale.price_at_row(cross_row) if cross_row is not None else None,
+                legend=legend, per_column=per_column, history=view.history,
+            ),
+            styles, width,
+        )
+        lines = [header]
+        char_rows = list(zip(*(col[0] for col in columns), strict=True))
+        style_rows = list(zip(*(col[1] for col in columns), strict=True))
+        for r in range(rows):
+            chars, cell_styles = char_rows[r], style_rows[r]
+            axis = None
+            if r in line_rows:
+                line, arrow = line_rows[r]
+                color = self._line_color(line, colors)
+                chars, cell_styles = _hline(chars, cell_styles, _LINE_CHAR, style(color))
+                text = f"{arrow}{line.tag} {fmt_price(line.price)}"
+                axis = Segment(("┤" + text).ljust(axis_w)[:axis_w],
+                               style(colors.background, color, True))
+            if r == cross_row:
+                chars, cell_styles = _hline(chars, cell_styles, _CROSS_CHAR, styles.cross_line)
+                if axis is None:
+                    text = "┤" + fmt_price(scale.price_at_row(r))
+                    axis = Segment(text.ljust(axis_w)[:axis_w], styles.cross_label)
+            if axis is None and r == last_row:
+                axis = Segment("◀" + fmt_price(live.close).ljust(axis_w - 1), last_style)
+            if axis is None:
+                label = labels.get(r, "")
+                axis = Segment(("┤" if label else "│") + label.ljust(axis_w - 1), styles.axis)
+            key = (tuple(chars), tuple(cell_styles), axis, width)
+            cached = self._rows.get(r)
+            if cached is None or cached[0] != key:  # most rows are unchanged on a tick
+                segments = run_segments(chars, cell_styles)
+                segments.append(axis)
+                cached = self._rows[r] = (key, Strip(segments, width).crop_extend(0, width, None))
+            lines.append(cached[1])
+
+        vmax = nice_ceiling(max(b.volume for b in bars))
+        cols: list[Candle | None] = [None] * pad + bars
+        vcells = [self._volume_column(c.volume, vmax, vol_rows) if c else None for c in cols]
+        ups = [c is not None and c.close >= c.open for c in cols]
+        for r in range(vol_rows):
+            segments = _row_segments(
+                [col[r] if col else " " for col in vcells], ups, styles.vol_up, styles.vol_down
+            )
+            label = f"│{vmax:g}" if r == 0 else "│"
+            segments.append(Segment(label.ljust(axis_w), styles.axis))
+            lines.append(Strip(segments, width).crop_extend(0, width, None))
+
+        axis_line = time_axis(cols, timeframe_ms)
+        lines.append(Strip([Segment(axis_line.ljust(width)[:width], styles.axis)], width))
+        return lines
+
+    @staticmethod
+    def _line_color(line: PriceLine, colors: TradingColors) -> str:
+        return {"stop": colors.loss, "target": colors.profit, "entry": colors.accent}.get(
+            line.role, colors.muted
+        )
+
+    @staticmethod
+    def _marker_columns(
+        view: ChartView, marks: Marks, scale: PriceScale, timeframe_ms: int
+    ) -> dict[int, tuple[Marker, ...]]:
+        """Plot column -> markers drawn in it (signals and fills out of view are left out)."""
+        out: dict[int, list[Marker]] = {}
+        for sig in marks.signals:
+            x = view.column_of_time(sig.bar_time, timeframe_ms)
+            if x is not None:
+                out.setdefault(x, []).append(("signal", sig.kind, sig.side))
+        for fill in marks.fills:
+            x = view.column_of_time(fill.timestamp, timeframe_ms)
+            if x is not None and scale.contains(fill.price):
+                out.setdefault(x, []).append(("fill", scale.row(fill.price), fill.side))
+        return {x: tuple(m) for x, m in out.items()}
+
+
+def _hline(
+    chars: Sequence[str], styles: Sequence[Style | None], char: str, line_style: Style
+) -> tuple[list[str], list[Style | None]]:
+    """A horizontal line through the empty cells of a row (candles and markers stay on top)."""
+    new_chars, new_styles = list(chars), list(styles)
+    for x, ch in enumerate(chars):
+        if ch == " ":
+            new_chars[x] = char
+            bg = styles[x].bgcolor if styles[x] is not None else None
+            new_styles[x] = line_style if bg is None else style(
+                line_style.color.name if line_style.color else None, bg.name
+            )
+    return new_chars, new_styles
+
+
+def _header(groups: list[Group], styles: _Styles, width: int) -> Strip:
+    roles = {"title": styles.title, "label": styles.label, "plain": styles.plain,
+             "up": styles.up, "down": styles.down, "accent": styles.accent}
+    return header_strip(groups, roles, width)
+
+
+class _Styles:
+    """Rich styles derived from the theme's trading colours, built once per render."""
+
+    def __init__(self, c: TradingColors) -> None:
+        self.up = style(c.up)
+        self.down = style(c.down)
+        self.vol_up = style(blend(c.up, c.background, 0.45))
+        self.vol_down = style(blend(c.down, c.background, 0.45))
+        self.axis = style(c.muted)
+        self.label = style(c.muted)
+        self.plain = style(c.foreground)
+        self.accent = style(c.accent)
+        self.title = style(c.accent, bold=True)
+        self.last_up = style(c.background, c.up, True)
+        self.last_down = style(c.background, c.down, True)
+        self.cross_line = style(c.muted)
+        self.cross_label = style(c.background, c.muted, True)
+
+
+def _row_segments(chars: list[str], ups: list[bool], up: Style, down: Style) -> list[Segment]:
+    """One row of cells as few Segments as possible (runs of one style)."""
+    segments: list[Segment] = []
+    run: list[str] = []
+    run_style: Style | None = None
+    for char, is_up in zip(chars, ups, strict=True):
+        style_ = None if char == " " else (up if is_up else down)
+        if style_ is not run_style and run:
+            segments.append(Segment("".join(run), run_style))
+            run = []
+        run_style = style_
+        run.append(char)
+    if run:
+        segments.append(Segment("".join(run), run_style))
+    return segments
