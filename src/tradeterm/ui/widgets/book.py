@@ -3,18 +3,26 @@
 :func:`build_ladder` (numbers) and :func:`render_ladder` (one Rich text per row) are pure; the
 widget keeps the last book and, through :class:`LineCacheWidget`, repaints only the cells that
 changed (at most once per UI frame).
+
+Price grouping (``g`` coarser, ``G`` finer): levels are summed into buckets of 1, 10, 100 or
+1000 ticks. Snapshots carry no exchange tick size, so the tick is taken from the book itself
+(the smallest gap between two neighbouring levels) when the user first groups, and kept until
+the symbol changes, so the buckets do not jump when the book's gaps change. Bids are floored
+and asks ceiled to their bucket: a grouped level never shows a better price than any order
+it holds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 
 from rich.style import Style
 from rich.text import Text
 
 from tradeterm.core.models import BookSnapshot
-from tradeterm.ui.fmt import fmt_price, fmt_size, price_decimals
+from tradeterm.ui.fmt import fmt_price, fmt_size, price_decimals, step_decimals
 from tradeterm.ui.themes import TradingColors, blend
 from tradeterm.ui.widgets.lines import LineCacheWidget
 
@@ -53,6 +61,62 @@ def _cumulate(levels: tuple[tuple[float, float], ...]) -> tuple[LadderLevel, ...
     return tuple(out)
 
 
+GROUP_TICKS = (1, 10, 100, 1000)
+"""Bucket sizes offered by ``g``/``G``, in ticks; 1 tick is the ungrouped book."""
+
+
+def book_tick(book: BookSnapshot) -> float | None:
+    """The smallest gap between neighbouring levels of either side (None: fewer than two)."""
+    gaps = [
+        abs(a[0] - b[0])
+        for side in (book.bids, book.asks)
+        for a, b in zip(side, side[1:], strict=False)
+        if a[0] != b[0]
+    ]
+    if not gaps:
+        return None
+    return _significant(min(gaps))
+
+
+def _significant(value: float, digits: int = 6) -> float:
+    """``value`` to ``digits`` significant digits: drops the noise of float subtraction
+    (64250.11 - 64250.10 is 0.010000000000218)."""
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def _bucket(price: float, step: float, up: bool) -> float:
+    units = price / step
+    # A price already on the grid (up to float noise) stays where it is.
+    index = math.ceil(units - 1e-9) if up else math.floor(units + 1e-9)
+    return round(index * step, step_decimals(step))
+
+
+def group_levels(
+    levels: tuple[tuple[float, float], ...], step: float, up: bool
+) -> tuple[tuple[float, float], ...]:
+    """Sum ``levels`` (best first) into buckets of ``step``: floored (bids) or ceiled (asks,
+    ``up``). The order is kept, since bucketing is monotonic."""
+    out: list[list[float]] = []
+    for price, size in levels:
+        bucket = _bucket(price, step, up)
+        if out and out[-1][0] == bucket:
+            out[-1][1] += size
+        else:
+            out.append([bucket, size])
+    return tuple((p, s) for p, s in out)
+
+
+def group_book(book: BookSnapshot, step: float | None) -> BookSnapshot:
+    """``book`` with its levels summed into buckets of ``step`` (unchanged for None)."""
+    if step is None:
+        return book
+    return replace(
+        book,
+        bids=group_levels(book.bids, step, up=False),
+        asks=group_levels(book.asks, step, up=True),
+    )
+
+
 def build_ladder(book: BookSnapshot, depth: int) -> Ladder:
     """The best ``depth`` levels of each side with cumulative sizes, spread and imbalance."""
     asks = _cumulate(book.asks[:depth])
@@ -72,8 +136,11 @@ def ladder_depth(height: int) -> int:
     return max(0, (height - 2) // 2)
 
 
-def render_ladder(ladder: Ladder, width: int, height: int, colors: TradingColors) -> list[Text]:
+def render_ladder(
+    ladder: Ladder, width: int, height: int, colors: TradingColors, group: str | None = None
+) -> list[Text]:
     """The ladder as lines of ``width`` cells, top first: header, asks, spread, bids.
+    ``group`` (the bucket size as text) is shown on the spread line when the book is grouped.
 
     At most ``height`` lines; one per row so that a widget can repaint just the rows that moved.
     """
@@ -100,7 +167,7 @@ def render_ladder(ladder: Ladder, width: int, height: int, colors: TradingColors
     ask_rows = list(reversed(ladder.asks[:depth]))
     lines.extend(Text(" " * width) for _ in range(depth - len(ask_rows)))
     lines.extend(level_line(level, side=styles.ask, bar=styles.ask_bar) for level in ask_rows)
-    lines.append(_spread_line(ladder, decimals, width, colors))
+    lines.append(_spread_line(ladder, decimals, width, colors, group))
     lines.extend(
         level_line(level, side=styles.bid, bar=styles.bid_bar) for level in ladder.bids[:depth]
     )
@@ -162,7 +229,9 @@ def _level_line(
     return text
 
 
-def _spread_line(ladder: Ladder, decimals: int, width: int, colors: TradingColors) -> Text:
+def _spread_line(
+    ladder: Ladder, decimals: int, width: int, colors: TradingColors, group: str | None
+) -> Text:
     line = Text(no_wrap=True, overflow="crop")
     if ladder.spread is None:
         line.append("no book yet".center(width), Style(color=colors.muted))
@@ -176,6 +245,8 @@ def _spread_line(ladder: Ladder, decimals: int, width: int, colors: TradingColor
         color = colors.bid if ladder.imbalance >= 0 else colors.ask
         line.append("  imb ", Style(color=colors.muted))
         line.append(f"{ladder.imbalance * 100:+.0f}%", Style(color=color, bold=True))
+    if group is not None:
+        line.append(f"  by {group}", Style(color=colors.accent))
     line.truncate(width, pad=True)
     return line
 
@@ -191,20 +262,47 @@ class OrderBookLadder(LineCacheWidget):
         super().__init__(id=id)
         self.book: BookSnapshot | None = None
         self.market_colors = TradingColors()
+        self.group_index = 0  # into GROUP_TICKS
+        self.tick: float | None = None  # learnt from the book at the first grouping
 
     def update_data(self, book: BookSnapshot | None, colors: TradingColors | None = None) -> None:
         colors = colors or self.market_colors
         if book == self.book and colors == self.market_colors:
             return
         recolored = colors != self.market_colors
+        if book is not None and self.book is not None and book.symbol != self.book.symbol:
+            self.group_index, self.tick = 0, None  # another market: its own tick
         self.book, self.market_colors = book, colors
         self.lines_changed(full=recolored)
 
+    @property
+    def group_step(self) -> float | None:
+        """The bucket size in price, None while ungrouped."""
+        if self.group_index == 0 or self.tick is None:
+            return None
+        return _significant(self.tick * GROUP_TICKS[self.group_index])
+
     def build_lines(self, width: int, height: int) -> list[Text]:
-        ladder = build_ladder(self.book or BookSnapshot(symbol=""), ladder_depth(height))
-        return render_ladder(ladder, width, height, self.market_colors)
+        step = self.group_step
+        book = group_book(self.book or BookSnapshot(symbol=""), step)
+        ladder = build_ladder(book, ladder_depth(height))
+        label = _step_text(step) if step is not None else None
+        return render_ladder(ladder, width, height, self.market_colors, label)
 
     def group(self, step: int) -> str:
-        """Coarser (``step`` > 0) or finer price grouping; returns the new group size as text.
-        (Contract stub: replaced by its implementation.)"""
-        return ""
+        """Coarser (``step`` > 0) or finer price grouping; returns the new group size as text
+        ("" when there is no book to learn the tick from)."""
+        if self.tick is None:
+            self.tick = book_tick(self.book) if self.book is not None else None
+            if self.tick is None:
+                return ""
+        index = max(0, min(len(GROUP_TICKS) - 1, self.group_index + step))
+        if index != self.group_index:
+            self.group_index = index
+            self.lines_changed()
+        size = self.group_step
+        return _step_text(size) if size is not None else f"tick ({_step_text(self.tick)})"
+
+
+def _step_text(step: float) -> str:
+    return f"{step:.{step_decimals(step)}f}"

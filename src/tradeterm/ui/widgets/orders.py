@@ -1,17 +1,146 @@
-"""Working orders. (Contract stub: replaced by its implementation.)"""
+"""Working orders: id, symbol, side, type, price or trigger, quantity, filled, status, age.
+
+``x`` cancels the order under the cursor (see the app). The age is counted from the wall clock
+at each update, in whole seconds, minutes, hours or days, so a row's age cell changes at most
+once a second and an old order's barely at all.
+"""
 
 from __future__ import annotations
 
-from textual.widgets import Static
+import time
+from collections.abc import Callable, Sequence
+
+from rich.style import Style
+from rich.text import Text
 
 from tradeterm.core.models import EngineSnapshot
+from tradeterm.core.trading import Order, OrderStatus, OrderType
+from tradeterm.ui.fmt import fmt_price, fmt_size
 from tradeterm.ui.themes import TradingColors
+from tradeterm.ui.widgets.table import (
+    Column,
+    CursorTable,
+    fit_columns,
+    header_row,
+    muted,
+    table_row,
+)
+
+COLUMNS = (
+    Column("Id", 8, "<", priority=3),
+    Column("Symbol", 9, "<"),
+    Column("Side", 4, "<"),
+    Column("Type", 5, "<", priority=1),
+    Column("Price", 11),
+    Column("Qty", 8),
+    Column("Filled", 8, priority=4),
+    Column("Status", 7, "<", priority=5),
+    Column("Age", 5, priority=2),
+)
+EMPTY = "no working orders"
+
+TYPE_LABELS = {
+    OrderType.MARKET: "MKT",
+    OrderType.LIMIT: "LMT",
+    OrderType.STOP_MARKET: "STOP",
+    OrderType.STOP_LIMIT: "STPL",
+    OrderType.TRAILING_STOP: "TRAIL",
+}
+STATUS_LABELS = {
+    OrderStatus.PENDING: "pending",
+    OrderStatus.OPEN: "open",
+    OrderStatus.PARTIALLY_FILLED: "partial",
+}
 
 
-class OrdersTable(Static):
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def fmt_age(ms: int) -> str:
+    """``42s``, ``7m``, ``3h``, ``2d``: the largest unit, whole."""
+    seconds = max(0, ms) // 1000
+    for unit, size in (("d", 86_400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def order_price(order: Order) -> str:
+    """The limit price, or for a stop its current trigger as ``@64000.00`` (a stop-limit shows
+    its trigger: what the order waits for is what the trader watches)."""
+    request = order.request
+    stop = order.stop_price if order.stop_price is not None else request.stop_price
+    if stop is not None:
+        return f"@{fmt_price(float(stop))}"
+    return fmt_price(float(request.price)) if request.price is not None else "market"
+
+
+def short_id(order_id: str, width: int = 8) -> str:
+    """The end of the id: the counter part is what tells two orders apart."""
+    return order_id if len(order_id) <= width else "…" + order_id[-(width - 1) :]
+
+
+def order_rows(snap: EngineSnapshot, now_ms: int) -> tuple[tuple[Order, str], ...]:
+    """``(order, age)`` for each working order, oldest first."""
+    orders = snap.account.orders if snap.account is not None else ()
+    return tuple((o, fmt_age(now_ms - o.created_ms)) for o in orders)
+
+
+def render_orders(
+    rows: Sequence[tuple[Order, str]], width: int, colors: TradingColors
+) -> tuple[list[Text], list[Text]]:
+    """``(header, one line per order)``; the columns that fit ``width``."""
+    fitted = fit_columns(COLUMNS, width)
+    head = [header_row(COLUMNS, fitted, width, muted(colors))]
+    lines = []
+    for order, age in rows:
+        request = order.request
+        buy = request.side == "buy"
+        partial = order.filled_quantity > 0
+        cells = [
+            (short_id(order.id), muted(colors)),
+            (request.symbol, None),
+            ("BUY" if buy else "SELL", Style(color=colors.bid if buy else colors.ask)),
+            (TYPE_LABELS.get(request.type, request.type.value), None),
+            (order_price(order), None),
+            (fmt_size(float(request.quantity)), None),
+            (fmt_size(float(order.filled_quantity)) if partial else "-", None),
+            (STATUS_LABELS.get(order.status, order.status.value), muted(colors)),
+            (age, muted(colors)),
+        ]
+        lines.append(table_row(fitted, cells, width))
+    return head, lines
+
+
+class OrdersTable(CursorTable):
+    """Working orders, oldest first."""
+
+    DEFAULT_CSS = """
+    OrdersTable { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None, clock: Callable[[], int] = wall_clock_ms) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.rows: tuple[tuple[Order, str], ...] = ()
+
     def update_data(self, snap: EngineSnapshot, colors: TradingColors) -> None:
         """Take the engine snapshot; repaint only if this panel's slice changed."""
+        rows = order_rows(snap, self.clock())
+        if rows == self.rows and colors == self.market_colors:
+            return
+        recolored = colors != self.market_colors
+        self.rows, self.market_colors = rows, colors
+        self.set_keys([order.id for order, _ in rows])
+        self.lines_changed(full=recolored)
 
     def selected_order_id(self) -> str | None:
         """The id of the highlighted working order (the first one if none is highlighted)."""
-        return None
+        return self.selected_key()
+
+    def build_table(self, width: int) -> tuple[list[Text], list[Text]]:
+        head, lines = render_orders(self.rows, width, self.market_colors)
+        if not lines:
+            head.append(Text(EMPTY, muted(self.market_colors)))
+        return head, lines

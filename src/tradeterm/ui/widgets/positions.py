@@ -1,17 +1,152 @@
-"""Open positions: side, size, entry, mark, unrealised PnL, R, stop/target. (Contract stub: replaced by its implementation.)"""
+"""Open positions: side, size, entry, mark, unrealised PnL, R, stop/target, strategy.
+
+The mark is the book mid for the chart's symbol (its last trade or candle while there is no
+book) and the ticker's last price for the others, the same mark the paper account uses.
+Unrealised PnL is exact: ``(mark - entry) * quantity`` in ``Decimal``, the mark entering money
+through :func:`tradeterm.core.money.dec` like every market price does.
+"""
 
 from __future__ import annotations
 
-from textual.widgets import Static
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rich.style import Style
+from rich.text import Text
 
 from tradeterm.core.models import EngineSnapshot
+from tradeterm.core.money import ZERO, dec
+from tradeterm.core.trading import Position
+from tradeterm.ui.fmt import fmt_price, fmt_size
 from tradeterm.ui.themes import TradingColors
+from tradeterm.ui.widgets.table import (
+    Column,
+    CursorTable,
+    fit_columns,
+    header_row,
+    muted,
+    signed_style,
+    table_row,
+)
+
+COLUMNS = (
+    Column("Symbol", 9, "<"),
+    Column("Side", 5, "<"),
+    Column("Size", 8, priority=2),
+    Column("Entry", 9, priority=3),
+    Column("Mark", 9, priority=4),
+    Column("uPnL", 9),
+    Column("R", 6, priority=1),
+    Column("Stop/Target", 17, priority=5),
+    Column("Strategy", 10, "<", priority=6, grow=True),
+)
+EMPTY = "no open positions"
 
 
-class PositionsTable(Static):
+def mark_price(symbol: str, snap: EngineSnapshot) -> float | None:
+    """Where ``symbol`` would be marked now (see the module docstring); None if unknown."""
+    market = snap.market
+    if symbol == market.symbol:
+        if market.book is not None and market.book.mid is not None:
+            return market.book.mid
+        if market.trades:
+            return market.trades[-1].price
+        if market.candles:
+            return market.candles[-1].close
+    return next((t.last for t in snap.tickers if t.symbol == symbol), None)
+
+
+def unrealized_pnl(position: Position, mark: float) -> Decimal:
+    """Exact unrealised PnL in quote: positive when the position gains (long or short)."""
+    return (dec(mark) - position.average_entry) * position.quantity
+
+
+def r_multiple(pnl: Decimal, initial_risk: Decimal | None) -> Decimal | None:
+    """PnL in units of the risk taken at entry; None without a (positive) initial risk."""
+    if initial_risk is None or initial_risk <= ZERO:
+        return None
+    return pnl / initial_risk
+
+
+@dataclass(frozen=True, slots=True)
+class PositionRow:
+    position: Position
+    mark: float | None
+    pnl: Decimal | None
+    r: Decimal | None
+
+
+def position_rows(snap: EngineSnapshot) -> tuple[PositionRow, ...]:
+    positions = snap.account.positions if snap.account is not None else ()
+    rows = []
+    for pos in positions:
+        mark = mark_price(pos.symbol, snap)
+        pnl = unrealized_pnl(pos, mark) if mark is not None else None
+        r = r_multiple(pnl, pos.initial_risk) if pnl is not None else None
+        rows.append(PositionRow(pos, mark, pnl, r))
+    return tuple(rows)
+
+
+def _opt_price(value: Decimal | None) -> str:
+    return fmt_price(float(value)) if value is not None else "-"
+
+
+def render_positions(
+    rows: Sequence[PositionRow], width: int, colors: TradingColors
+) -> tuple[list[Text], list[Text]]:
+    """``(header, one line per position)``; the columns that fit ``width``."""
+    fitted = fit_columns(COLUMNS, width)
+    head = [header_row(COLUMNS, fitted, width, muted(colors))]
+    lines = []
+    for row in rows:
+        pos = row.position
+        long = pos.quantity > 0
+        pnl_style = (
+            signed_style(row.pnl, colors.profit, colors.loss) if row.pnl is not None else None
+        )
+        cells = [
+            (pos.symbol, None),
+            ("LONG" if long else "SHORT", Style(color=colors.up if long else colors.down)),
+            (fmt_size(float(abs(pos.quantity))), None),
+            (_opt_price(pos.average_entry), None),
+            (fmt_price(row.mark) if row.mark is not None else "…", muted(colors)),
+            (f"{row.pnl:+.2f}" if row.pnl is not None else "…", pnl_style),
+            (f"{row.r:+.2f}R" if row.r is not None else "", pnl_style),
+            (f"{_opt_price(pos.stop)}/{_opt_price(pos.target)}", muted(colors)),
+            (pos.strategy or "manual", muted(colors)),
+        ]
+        lines.append(table_row(fitted, cells, width))
+    return head, lines
+
+
+class PositionsTable(CursorTable):
+    """Open positions; ``c`` closes the one under the cursor (see the app)."""
+
+    DEFAULT_CSS = """
+    PositionsTable { height: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: tuple[PositionRow, ...] = ()
+
     def update_data(self, snap: EngineSnapshot, colors: TradingColors) -> None:
         """Take the engine snapshot; repaint only if this panel's slice changed."""
+        rows = position_rows(snap)
+        if rows == self.rows and colors == self.market_colors:
+            return
+        recolored = colors != self.market_colors
+        self.rows, self.market_colors = rows, colors
+        self.set_keys([row.position.symbol for row in rows])
+        self.lines_changed(full=recolored)
 
     def selected_symbol(self) -> str | None:
         """The symbol of the highlighted position (the first one if none is highlighted)."""
-        return None
+        return self.selected_key()
+
+    def build_table(self, width: int) -> tuple[list[Text], list[Text]]:
+        head, lines = render_positions(self.rows, width, self.market_colors)
+        if not lines:
+            head.append(Text(EMPTY, muted(self.market_colors)))
+        return head, lines

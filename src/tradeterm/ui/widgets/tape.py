@@ -1,7 +1,11 @@
 """The trades tape: newest trade on top, aggressor colour, large prints highlighted.
 
-"Large" is relative to the recent flow (a multiple of the median size of the kept trades), so
-the highlight means the same on BTC and on a small coin without a per-symbol setting.
+"Large" is relative to the recent flow: a trade whose notional (price x size, in quote) is at
+least :data:`LARGE_TRADE_MULTIPLE` times the median notional of the kept trades is drawn bold on
+a tinted background. Relative, so it means the same on BTC and on a small coin without a
+per-symbol setting; a multiple of the median rather than a percentile, because a percentile
+always marks its share of trades even when none stands out, while a quiet, even flow marks none
+here.
 """
 
 from __future__ import annotations
@@ -20,15 +24,20 @@ from tradeterm.ui.fmt import fmt_price, fmt_size, price_decimals
 from tradeterm.ui.themes import TradingColors, blend
 from tradeterm.ui.widgets.lines import LineCacheWidget
 
-LARGE_TRADE_MULTIPLE = 4.0  # a trade this many times the median size is highlighted
+LARGE_TRADE_MULTIPLE = 4.0  # a trade this many times the median notional is highlighted
 _MIN_TRADES_FOR_LARGE = 5  # too few trades: no meaningful median
 
 
+def notional(trade: Trade) -> float:
+    """Quote value of a trade (display only: market data, never money)."""
+    return trade.price * trade.amount
+
+
 def large_trade_threshold(trades: Sequence[Trade]) -> float | None:
-    """The size from which a trade counts as large, or None while there are too few trades."""
+    """The notional from which a trade counts as large, or None while there are too few."""
     if len(trades) < _MIN_TRADES_FOR_LARGE:
         return None
-    return LARGE_TRADE_MULTIPLE * median(t.amount for t in trades)
+    return LARGE_TRADE_MULTIPLE * median(notional(t) for t in trades)
 
 
 def render_tape(
@@ -57,7 +66,7 @@ def render_tape(
             styles.bid if buy else styles.ask,
         )
         row.truncate(width, pad=True)
-        if threshold is not None and trade.amount >= threshold:
+        if threshold is not None and notional(trade) >= threshold:
             row.stylize(styles.bid_large if buy else styles.ask_large)
         lines.append(row)
     return lines[:height]

@@ -1,0 +1,185 @@
+"""Small text tables with a cursor, for the positions, orders and watchlist panels.
+
+Why not ``DataTable``: these panels are sampled ten times a second and a DataTable re-lays out
+and repaints every row on each change (Textual #6457). :class:`CursorTable` is a
+:class:`LineCacheWidget`: each panel builds plain ``Text`` rows, the base adds the cursor and
+scrolling, and only the cells that changed go to the terminal.
+
+Columns are fitted to the panel's width by priority (:func:`fit_columns`): a 44-column panel
+keeps symbol, side and PnL and drops entry or strategy; a wide one shows everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+
+from tradeterm.ui.themes import TradingColors, blend
+from tradeterm.ui.widgets.lines import LineCacheWidget
+
+Cell = tuple[str, Style | None]
+"""One cell's text and style (None: the panel's foreground)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    title: str
+    width: int
+    align: Literal["<", ">"] = ">"
+    priority: int = 0  # 0 is never dropped; higher numbers go first when the panel is narrow
+    grow: bool = False  # gets the width left over (the first growing column that is shown)
+
+
+def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[int, Column]]:
+    """``(index, column)`` of the columns that fit ``width`` (one space between two), in their
+    order; the least important go first; the spare width goes to a growing column."""
+    kept = list(enumerate(columns))
+
+    def used(cols: list[tuple[int, Column]]) -> int:
+        return sum(c.width for _, c in cols) + max(0, len(cols) - 1)
+
+    while used(kept) > width and any(c.priority > 0 for _, c in kept):
+        worst = max(range(len(kept)), key=lambda i: (kept[i][1].priority, i))
+        del kept[worst]
+    spare = width - used(kept)
+    grow = next((i for i, (_, c) in enumerate(kept) if c.grow), None)
+    if spare > 0 and grow is not None:
+        index, column = kept[grow]
+        kept[grow] = (index, replace(column, width=column.width + spare))
+    return kept
+
+
+def table_row(fitted: Sequence[tuple[int, Column]], cells: Sequence[Cell], width: int) -> Text:
+    """One row: ``cells`` (indexed like the unfitted columns) padded and cropped to the fit;
+    a cell too long for its column ends in "…" rather than silently losing digits."""
+    row = Text(no_wrap=True, overflow="crop")
+    for n, (index, column) in enumerate(fitted):
+        text, style = cells[index]
+        if n:
+            row.append(" ")
+        if len(text) > column.width:
+            text = text[: max(0, column.width - 1)] + "…"
+        row.append(f"{text:{column.align}{column.width}}", style)
+    row.truncate(width, pad=True)
+    return row
+
+
+def header_row(
+    columns: Sequence[Column], fitted: Sequence[tuple[int, Column]], width: int, style: Style
+) -> Text:
+    return table_row(fitted, [(c.title, style) for c in columns], width)
+
+
+class CursorTable(LineCacheWidget):
+    """Rows with a cursor: up/down move it while focused, a click puts it on a row.
+
+    Subclasses keep their data, call :meth:`set_keys` with one key per row (symbol, order id)
+    when it changes, and implement :meth:`build_table`. The cursor follows its key when rows are
+    added or removed. The cursor row is tinted always (so ``c`` or ``x`` visibly act on it), more
+    strongly while the panel has focus.
+    """
+
+    can_focus = True
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Cursor up", show=False),
+        Binding("down", "cursor(1)", "Cursor down", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.market_colors = TradingColors()
+        self._keys: tuple[str, ...] = ()
+        self._cursor_key: str | None = None
+        self._top = 0  # first row shown (scrolls to keep the cursor visible)
+
+    # -- rows and cursor ------------------------------------------------------------------------
+
+    def set_keys(self, keys: Sequence[str]) -> None:
+        """The rows' keys, top first. The cursor stays on its key, or moves to the row now at
+        its old index when that row went away."""
+        old_index = self.cursor_index
+        self._keys = tuple(keys)
+        if self._cursor_key not in self._keys:
+            self._cursor_key = (
+                self._keys[min(old_index, len(self._keys) - 1)]
+                if self._keys and old_index is not None
+                else None
+            )
+
+    @property
+    def cursor_index(self) -> int | None:
+        if self._cursor_key in self._keys:
+            return self._keys.index(self._cursor_key)
+        return 0 if self._keys else None
+
+    def selected_key(self) -> str | None:
+        """The key of the cursor row (the first row when the cursor was never moved)."""
+        index = self.cursor_index
+        return self._keys[index] if index is not None else None
+
+    def action_cursor(self, step: int) -> None:
+        index = self.cursor_index
+        if index is None:
+            return
+        self._cursor_key = self._keys[max(0, min(len(self._keys) - 1, index + step))]
+        self.lines_changed()
+
+    def on_click(self, event: events.Click) -> None:
+        row = event.y - self.header_rows() + self._top
+        if 0 <= row < len(self._keys) and event.y >= self.header_rows():
+            self._cursor_key = self._keys[row]
+            self.lines_changed()
+
+    def on_focus(self) -> None:
+        self.lines_changed()
+
+    def on_blur(self) -> None:
+        self.lines_changed()
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def header_rows(self) -> int:
+        """Lines above the rows (a column header); the cursor never lands on them."""
+        return 1
+
+    def build_table(self, width: int) -> tuple[list[Text], list[Text]]:
+        """``(lines above the rows, one line per key)`` for the current data."""
+        raise NotImplementedError
+
+    def build_lines(self, width: int, height: int) -> list[Text]:
+        head, rows = self.build_table(width)
+        visible = max(1, height - len(head))
+        index = self.cursor_index
+        if index is not None:
+            self._top = min(max(0, self._top, index - visible + 1), index)
+            self._top = min(self._top, max(0, len(rows) - visible))
+            row = rows[index].copy()
+            row.stylize(self._cursor_style())
+            rows = rows[:index] + [row] + rows[index + 1 :]
+        else:
+            self._top = 0
+        return head + rows[self._top : self._top + visible]
+
+    def _cursor_style(self) -> Style:
+        colors = self.market_colors
+        strength = 0.35 if self.has_focus else 0.15
+        return Style(bgcolor=blend(colors.accent, colors.background, strength))
+
+
+def muted(colors: TradingColors) -> Style:
+    return Style(color=colors.muted)
+
+
+def signed_style(value: float, up: str, down: str) -> Style | None:
+    """``up`` colour for > 0, ``down`` for < 0, None (foreground) for zero."""
+    if value > 0:
+        return Style(color=up)
+    if value < 0:
+        return Style(color=down)
+    return None
