@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", help="theme name (a file in themes/)")
     parser.add_argument(
         "--replay", type=Path,
-        help="with --demo: drive the simulated market from a parquet of candles",
+        help="bar replay: drive the simulated market from a parquet of candles (implies --demo; "
+        "keys p pause, n step one bar, < > speed)",
     )
     parser.add_argument("--speed", type=float, help="replay speed (1.0 = real time)")
     parser.add_argument("--seed", type=int, help="seed of the simulated market")
@@ -84,7 +85,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "seed": args.seed, "replay": args.replay, "speed": args.speed,
     }
     overrides: dict[str, object] = {
-        "demo": args.demo,
+        "demo": True if args.replay is not None else args.demo,  # a replay is the demo market
         "exchange": args.exchange,
         "timeframe": args.timeframe,
         "theme": args.theme,

@@ -39,6 +39,7 @@ from tradeterm.core.commands import (
     FlattenAll,
     KillSwitch,
     PlaceOrder,
+    ReplayControl,
     ResumeTrading,
     Shutdown,
     StartStrategy,
@@ -56,12 +57,15 @@ from tradeterm.core.events import (
     SymbolsUnavailable,
 )
 from tradeterm.core.models import TIMEFRAME_MS, Candle, EnginePhase, EngineSnapshot
+from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.desk import Desk
 from tradeterm.exchange.client import create_exchange, import_ccxt_pro
 from tradeterm.exchange.errors import one_line, with_cause
 from tradeterm.exchange.feed import Feed
 from tradeterm.exchange.health import FeedHealth
+from tradeterm.exchange.sparklines import Sparklines
 from tradeterm.market.state import MarketState
+from tradeterm.replay_control import ReplayController
 
 if TYPE_CHECKING:
     from tradeterm.strategy.engine import StrategyEngine
@@ -115,6 +119,11 @@ class Engine:
             trades_kept=settings.feed.trades_kept,
         )
         self.health = FeedHealth(clock, self._publish)
+        # --replay FILE: drives the own simulator's clock, mirrored as snapshot.replay
+        self.replay = ReplayController(
+            settings, lambda: self._sim, self.health, self._publish, clock, self._ignore
+        )
+        self.sparklines = Sparklines()  # watchlist lines: fetched on connect, every 5 min
         self._phase = EnginePhase.STARTING
         self._error: str | None = None
         self._demo = settings.demo
@@ -155,6 +164,8 @@ class Engine:
             self.health.version,
             strategies.version if strategies is not None else 0,
             self.desk.version,
+            self.replay.version,
+            self.sparklines.version,
         )
         if self._snap is not None and key == self._snap_key:
             return self._snap
@@ -170,15 +181,25 @@ class Engine:
             market=self.state.snapshot(self._symbol, self._timeframe),
             streams=self.health.streams(),
             tickers=self.state.tickers(self._symbols),
+            sparklines=self.sparklines.snapshot(self._symbols, self.state.tickers(self._symbols)),
             error=self._error,
             signals=strategies.signals() if strategies is not None else (),
             strategies=strategies.health() if strategies is not None else (),
             account=self.desk.account(),
             trading_state=self.desk.trading_state,
             trading_reason=self.desk.trading_reason,
+            replay=self.replay.status,
+            fills=self.desk.fills(),
         )
         self._snap_key = key
         return self._snap
+
+    def preview(self, draft: TicketDraft) -> OrderPreview:
+        """What ``PlaceOrder`` would do with the order ticket's ``draft``; changes nothing."""
+        if self._phase is not EnginePhase.RUNNING:
+            why = self._error or self._phase.value
+            return OrderPreview(None, False, f"not connected to {self._exchange_id}: {why}")
+        return self.desk.preview(draft)
 
     async def run(self) -> None:
         """Run until a :class:`Shutdown` command (or cancellation); then clean up everything.
@@ -187,11 +208,12 @@ class Engine:
         commands = asyncio.create_task(self._process_commands(), name="engine:commands")
         sessions = asyncio.create_task(self._sessions(), name="engine:sessions")
         strategies = asyncio.create_task(self._run_strategies(), name="engine:strategies")
+        replay = asyncio.create_task(self.replay.watch(), name="engine:replay")
         try:
             await self._shutdown.wait()
         finally:
             sync = (self._market_sync,) if self._market_sync is not None else ()
-            tasks = (commands, sessions, strategies, *self._evaluations, *sync)
+            tasks = (commands, sessions, strategies, replay, *self._evaluations, *sync)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -302,6 +324,12 @@ class Engine:
         self._evaluations.add(task)
         task.add_done_callback(self._evaluation_done)
 
+    @property
+    def evaluating(self) -> bool:
+        """A bar close is being evaluated (its signals not yet handed to the desk): a lockstep
+        replay waits for this to clear before the market moves on."""
+        return bool(self._evaluations)
+
     def _evaluation_done(self, task: asyncio.Task[Any]) -> None:
         self._evaluations.discard(task)
         if not task.cancelled() and task.exception() is not None:
@@ -377,9 +405,11 @@ class Engine:
             await self._sync_strategy_streams()
         await self._sync_markets()
         self._feed.watch_tickers(list(listed))
+        self.sparklines.start(exchange, listed)
         return True
 
     async def _disconnect(self) -> None:
+        await self.sparklines.stop()
         feed, self._feed = self._feed, None
         exchange, self._exchange = self._exchange, None
         if feed is not None:
@@ -419,6 +449,8 @@ class Engine:
             await self._switch_timeframe(command)
         elif isinstance(command, StartStrategy | StopStrategy):
             await self._toggle_strategy(command)
+        elif isinstance(command, ReplayControl):
+            await self.replay.handle(command)
         elif isinstance(command, _TRADING):
             if (reason := self.desk.handle(command)) is not None:
                 self._ignore(command, reason)

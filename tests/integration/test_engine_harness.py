@@ -56,8 +56,9 @@ class Running:
 
 @contextlib.asynccontextmanager
 async def running_engine(
-    base_url: str, config: Settings | None = None, **kwargs: Any
+    base_url: str | None, config: Settings | None = None, **kwargs: Any
 ) -> AsyncIterator[Running]:
+    """An Engine running as a task; ``base_url`` None: it starts its own simulator (demo)."""
     engine = Engine(config or settings(), sim_base_url=base_url, **kwargs)
     run = Running(engine)
     task = asyncio.create_task(engine.run())

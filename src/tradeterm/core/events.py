@@ -124,3 +124,11 @@ class TradingStateChanged(Event):
 
     state: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayFinished(Event):
+    """A bar replay (``--replay FILE``) reached the end of its file; the market stays paused."""
+
+    file: str
+

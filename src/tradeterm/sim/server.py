@@ -17,12 +17,13 @@ from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
+from tradeterm.core.models import ReplayStatus
 from tradeterm.sim import wire
 from tradeterm.sim.book import DepthBatch
 from tradeterm.sim.clock import SimClock
 from tradeterm.sim.faults import Faults
 from tradeterm.sim.hub import Connection, Hub
-from tradeterm.sim.market import SymbolMarket
+from tradeterm.sim.market import StepOutput, SymbolMarket
 from tradeterm.sim.replay import ReplayDriver, load_candles, replay_symbol
 from tradeterm.sim.rest import RestApi
 from tradeterm.sim.spec import DEFAULT_SPECS, INTERVAL_MS
@@ -57,6 +58,9 @@ class SimServer:
         self.hub = Hub(set(self.symbols), time.monotonic)
         self.clock = SimClock()
         self.paused = False
+        self.finished = False  # a replay reached the end of its file (and stays paused)
+        self.replay_status: ReplayStatus | None = None  # replaced, never mutated: read it anywhere
+        self._driver: ReplayDriver | None = None
         self._runner: web.AppRunner | None = None
         self._task: asyncio.Task[None] | None = None
         self._acc1000: dict[str, DepthBatch] = {}
@@ -70,6 +74,7 @@ class SimServer:
             replay_sym = replay_symbol(self.replay, self.symbols)
             driver = ReplayDriver(load_candles(self.replay), DEFAULT_SPECS[replay_sym], self.seed)
             self.clock = SimClock(driver.start_ms, self.speed)
+            self._driver = driver
         start = self.clock.now_ms()
         for i, sym in enumerate(self.symbols):
             if sym == replay_sym and driver is not None:
@@ -83,6 +88,7 @@ class SimServer:
         self.loop = asyncio.get_running_loop()
         self.loop_thread = threading.get_ident()
         self._build_markets()
+        self._refresh_replay_status()
         app = web.Application()
         app.add_routes(RestApi(self).routes())
         app.add_routes([
@@ -130,8 +136,69 @@ class SimServer:
         self.clock.freeze()
 
     def resume(self) -> None:
+        if self.finished:  # the end of a replay file: nothing left to play
+            return
         self.clock.thaw()
         self.paused = False
+
+    # ---- replay control (bar replay in the workstation; see docs/replay.md) --------------------
+    def replay_control(self, action: str, factor: float = 1.0) -> ReplayStatus:
+        """``pause``, ``resume``, ``step`` (one bar) or ``speed`` (times ``factor``) a replay;
+        returns the new status. ValueError when this market is not a replay or the action is
+        unknown. Call on the server's loop (``ThreadedSim.call``)."""
+        if self._driver is None:
+            raise ValueError("the simulated market is not a replay")
+        if action == "pause":
+            self.pause()
+        elif action == "resume":
+            self.resume()
+        elif action == "step":
+            self.step_bar()
+        elif action == "speed":
+            if not factor > 0:
+                raise ValueError(f"speed factor must be positive, got {factor}")
+            self.clock.set_speed(self.clock.speed * factor)
+        else:
+            raise ValueError(f"unknown replay action {action!r}")
+        return self._refresh_replay_status()
+
+    def step_bar(self) -> None:
+        """Pause (if running), then play up to the next bar boundary of the replayed file:
+        exactly that bar's remaining trades print and it closes; the clock stays there."""
+        driver = self._driver
+        if driver is None or self.finished:
+            return
+        self.pause()
+        now, start, interval = self.clock.now_ms(), driver.start_ms, driver.interval
+        target = min(start + ((now - start) // interval + 1) * interval, driver.end_ms)
+        self.clock.freeze(target)
+        self._step()
+        self.finished = target >= driver.end_ms
+        self._slow_push()  # the next bar's kline now, not within a second: the bar is closed
+
+    def _end_replay_if_due(self) -> None:
+        """At the end of the file: play up to its last bar's close exactly, then stop there."""
+        driver = self._driver
+        if driver is None or self.paused or self.clock.now_ms() < driver.end_ms:
+            return
+        self.pause()
+        self.clock.freeze(driver.end_ms)
+        self._step()
+        self.finished = True
+
+    def _refresh_replay_status(self) -> ReplayStatus | None:
+        driver = self._driver
+        if driver is None:
+            return None
+        start, interval = driver.start_ms, driver.interval
+        bar = start + (self.clock.now_ms() - start) // interval * interval
+        status = ReplayStatus(
+            paused=self.paused, speed=self.clock.speed,
+            position_ms=min(bar, driver.end_ms - interval), finished=self.finished,
+        )
+        if status != self.replay_status:
+            self.replay_status = status
+        return status
 
     def market(self, symbol: str) -> SymbolMarket:
         try:
@@ -155,8 +222,10 @@ class SimServer:
         while True:
             next_tick += TICK_S
             try:
+                self._end_replay_if_due()
                 if not self.paused:
                     self._step()
+                self._refresh_replay_status()
                 if loop.time() >= next_slow:
                     next_slow = loop.time() + SLOW_PUSH_S
                     self._slow_push()
@@ -169,30 +238,35 @@ class SimServer:
 
     def _step(self) -> None:
         now = self.now_ms()
-        hub = self.hub
         for sym, m in self.markets.items():
-            low = sym.lower()
-            out = m.advance(now)
-            spec = m.spec
-            if out.trades:
-                trade_s, agg_s = f"{low}@trade", f"{low}@aggTrade"
-                for p in out.trades:
-                    if hub.wanted(trade_s):
-                        hub.publish(trade_s, wire.trade_event(spec, p, now))
-                    if hub.wanted(agg_s):
-                        hub.publish(agg_s, wire.agg_trade_event(spec, p, now))
-            for candle in out.closed:
-                interval = _interval_name(candle.interval)
-                name = f"{low}@kline_{interval}"
-                if hub.wanted(name):
-                    hub.publish(name, wire.kline_event(spec, interval, candle, now, True))
-            batch = m.cut_depth()
-            if batch is not None:
-                if hub.wanted(f"{low}@depth@100ms"):
-                    hub.publish(f"{low}@depth@100ms", wire.depth_event(spec, batch, now))
-                self._accumulate_1000(sym, batch, now)
-                if hub.wanted(f"{low}@bookTicker"):
-                    hub.publish(f"{low}@bookTicker", wire.book_ticker_event(m))
+            self.publish(sym, m.advance(now), now)
+
+    def publish(self, sym: str, out: StepOutput, now: int) -> None:
+        """Send what a market step produced: its trades, the candles it closed, then its book
+        changes (one diff event). Also used by the lockstep replay (``sim.lockstep``)."""
+        hub = self.hub
+        m = self.markets[sym]
+        low = sym.lower()
+        spec = m.spec
+        if out.trades:
+            trade_s, agg_s = f"{low}@trade", f"{low}@aggTrade"
+            for p in out.trades:
+                if hub.wanted(trade_s):
+                    hub.publish(trade_s, wire.trade_event(spec, p, now))
+                if hub.wanted(agg_s):
+                    hub.publish(agg_s, wire.agg_trade_event(spec, p, now))
+        for candle in out.closed:
+            interval = _interval_name(candle.interval)
+            name = f"{low}@kline_{interval}"
+            if hub.wanted(name):
+                hub.publish(name, wire.kline_event(spec, interval, candle, now, True))
+        batch = m.cut_depth()
+        if batch is not None:
+            if hub.wanted(f"{low}@depth@100ms"):
+                hub.publish(f"{low}@depth@100ms", wire.depth_event(spec, batch, now))
+            self._accumulate_1000(sym, batch, now)
+            if hub.wanted(f"{low}@bookTicker"):
+                hub.publish(f"{low}@bookTicker", wire.book_ticker_event(m))
 
     def _accumulate_1000(self, sym: str, batch: DepthBatch, now: int) -> None:
         acc = self._acc1000.get(sym)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tradeterm.core.models import ReplayStatus
 from tradeterm.sim.server import SimServer
 
 
@@ -60,6 +61,16 @@ class ThreadedSim:
     @property
     def base_url(self) -> str:
         return self.sim.base_url
+
+    @property
+    def replay_status(self) -> ReplayStatus | None:
+        """Where the replay is (None: a synthetic market). The server replaces this value on
+        its own loop, so reading it from another thread is safe."""
+        return self.sim.replay_status
+
+    def replay_control(self, action: str, factor: float = 1.0) -> ReplayStatus:
+        """:meth:`SimServer.replay_control` on the simulator's loop (blocks: call in a thread)."""
+        return self.call(self.sim.replay_control, action, factor)
 
     def call(self, fn: Callable[..., Any], *args: Any, timeout: float = 30.0) -> Any:
         """Run ``fn(*args)`` on the simulator's loop and return its result (awaited if it is
