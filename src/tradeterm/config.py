@@ -113,6 +113,31 @@ class PaperSettings(_Section):
     )
 
 
+class BacktestSettings(_Section):
+    """Costs of ``tradeterm backtest`` and ``optimize``; unset values come from ``[paper]``, so
+    a backtest trades like the paper account unless told otherwise."""
+
+    slippage_ticks: int = Field(
+        1, ge=0, le=10_000, description="Market and stop fills this many ticks worse."
+    )
+    slippage_bps: Decimal = Field(
+        Decimal("0"), ge=0, lt=1000,
+        description="And this many basis points worse (rounded to the tick, against you).",
+    )
+    starting_balance: Decimal | None = Field(
+        None, gt=0, description="Balance a backtest starts with; default: [paper] starting_balance."
+    )
+    taker_fee: Decimal | None = Field(
+        None, ge=0, lt=Decimal("0.05"), description="Taker fee rate; default: [paper] taker_fee."
+    )
+    maker_fee: Decimal | None = Field(
+        None, ge=0, lt=Decimal("0.05"), description="Maker fee rate; default: [paper] maker_fee."
+    )
+    store: bool = Field(
+        True, description="Store every backtest (settings, metrics, trades) in the journal."
+    )
+
+
 class RiskSettings(_Section):
     risk_per_trade_pct: Decimal = Field(
         Decimal("1"), gt=0, le=100,
@@ -142,7 +167,13 @@ class RiskSettings(_Section):
 
 class UiSettings(_Section):
     fps: int = Field(
-        10, ge=1, le=30, description="Redraws per second at most for the book, tape and chart."
+        10, ge=1, le=30, description="Redraws per second at most for the chart and the panels."
+    )
+    book_fps: int = Field(
+        4, ge=1, le=30,
+        description="Redraws per second at most for the order book and trades tape: they change "
+        "with nearly every exchange message and each redraw rewrites most of their rows, the "
+        "largest share of the terminal output.",
     )
 
 
@@ -182,8 +213,13 @@ class Settings(BaseSettings):
     sim: SimSettings = Field(default_factory=SimSettings)
     strategies: StrategySettings = Field(default_factory=StrategySettings)
     paper: PaperSettings = Field(default_factory=PaperSettings)
+    backtest: BacktestSettings = Field(default_factory=BacktestSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    keymap: dict[str, str] = Field(
+        default_factory=dict,
+        description="Binding id -> key(s), e.g. {\"order.buy\" = \"B\"}; see docs/keys.md.",
+    )
 
     @field_validator("timeframe")
     @classmethod
@@ -200,6 +236,26 @@ class Settings(BaseSettings):
             if not sep or not base or not quote:
                 raise ValueError(f"expected symbols like 'BTC/USDT', got {sym!r}")
         return value
+
+    @field_validator("keymap")
+    @classmethod
+    def _known_bindings(cls, value: dict[str, str]) -> dict[str, str]:
+        from tradeterm.ui.keys import BINDING_IDS  # plain data: no Textual import
+
+        unknown = sorted(set(value) - set(BINDING_IDS))
+        if unknown:
+            raise ValueError(
+                f"unknown binding id(s) {', '.join(map(repr, unknown))}; "
+                f"valid ids: {', '.join(BINDING_IDS)}"
+            )
+        for binding_id, keys in value.items():
+            parts = keys.split(",")
+            if not all(part.strip() and " " not in part.strip() for part in parts):
+                raise ValueError(
+                    f"binding {binding_id!r}: expected a key like 'B' or 'ctrl+b' "
+                    f"(several separated by commas), got {keys!r}"
+                )
+        return {binding_id: keys.replace(" ", "") for binding_id, keys in value.items()}
 
     @field_validator("data_dir", "journal_path")
     @classmethod

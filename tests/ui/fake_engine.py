@@ -11,9 +11,11 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 
 from tradeterm.config import Settings
 from tradeterm.core.commands import Command, Shutdown, SwitchSymbol, SwitchTimeframe, SwitchToDemo
+from tradeterm.broker.rules import MarketRules
 from tradeterm.core.events import Event
 from tradeterm.core.models import (
     BookSnapshot,
@@ -26,6 +28,11 @@ from tradeterm.core.models import (
     Trade,
     timeframe_ms,
 )
+from tradeterm.core.money import dec
+from tradeterm.core.preview import OrderPreview, TicketDraft
+from tradeterm.core.trading import OrderRequest
+from tradeterm.risk import RiskContext, RiskEngine
+from tradeterm.risk.preview import preview_order
 
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % 86_400_000  # a UTC midnight
 
@@ -40,14 +47,20 @@ class FakeEngine:
         auto: bool = False,
         seed: int = 7,
         bars: int = 150,
+        panels: bool = False,
     ) -> None:
+        """``panels``: also an account with positions and orders, tickers, sparklines, signals
+        and strategy health (see :func:`panel_data`)."""
         self.settings = settings
         self.commands: list[Command] = []
         self.listeners: list[Callable[[Event], None]] = []
         self.auto = auto
         self.bars = bars
+        self.panels = panels
         self._rng = random.Random(seed)
         self._stop = asyncio.Event()
+        self.equity = Decimal(10_000)
+        self.risk = RiskEngine(settings.risk, lambda: T0)
         self._snap = EngineSnapshot(
             seq=1,
             phase=phase,
@@ -94,6 +107,24 @@ class FakeEngine:
 
     def add_listener(self, callback: Callable[[Event], None]) -> None:
         self.listeners.append(callback)
+
+    def preview(self, draft: TicketDraft) -> OrderPreview:
+        """The real preview computation and risk rules on the fake book, equity 10000, tick
+        0.01, step 0.0001, min notional 5 (``self.risk.kill(...)`` makes it deny)."""
+        book = self._snap.market.book
+        if book is None or not book.bids or not book.asks:
+            return OrderPreview(None, False, f"no price for {draft.symbol} yet")
+        bid, ask = dec(book.bids[0][0]), dec(book.asks[0][0])
+        rules = MarketRules(draft.symbol, Decimal("0.01"), Decimal("0.0001"),
+                            min_notional=Decimal(5))
+
+        def verdict(request: OrderRequest) -> str | None:
+            ctx = RiskContext(self.equity, self.equity, mid=(bid + ask) / 2)
+            decision = self.risk.evaluate(request, ctx)
+            return decision.reason if not decision.approved else rules.check(request, bid)
+
+        return preview_order(draft, rules=rules, touch=ask if draft.side == "buy" else bid,
+                             equity=self.equity, taker_fee=Decimal("0.001"), verdict=verdict)
 
     # -- test helpers -----------------------------------------------------------------------
 
@@ -148,3 +179,42 @@ class FakeEngine:
             market=MarketSnapshot(self._snap.symbol, self._snap.timeframe, candles, book, trades),
             streams=streams,
         )
+        if self.panels:
+            self._snap = replace(self._snap, **panel_data(self._snap))
+
+
+def panel_data(snap: EngineSnapshot) -> dict:
+    """Made-up trading state for the panels: a long on the chart's symbol (entry 1 below the
+    last close, stop 2 below, so uPnL = +1 x 0.5 at the close), a short on the next symbol, a
+    working limit order, tickers and 24-point sparklines for every symbol, two signals."""
+    from tradeterm.core.models import Signal, StrategyHealth, StrategyState, Ticker
+    from tradeterm.core.trading import (
+        AccountSnapshot, Order, OrderStatus, OrderType, Position,
+    )
+
+    close = dec(round(snap.market.candles[-1].close, 2))
+    other = next((s for s in snap.symbols if s != snap.symbol), snap.symbol)
+    positions = (
+        Position(snap.symbol, Decimal("0.5"), close - 1, T0, "ema_cross", stop=close - 2,
+                 target=close + 4, initial_risk=Decimal(1)),
+        Position(other, Decimal("-2"), Decimal(250), T0, None),
+    )
+    order = Order("P1-7", OrderRequest(snap.symbol, "buy", OrderType.LIMIT, Decimal("0.25"),
+                                       price=close - 5), OrderStatus.OPEN, T0, T0)
+    account = AccountSnapshot("USDT", Decimal(10_000), Decimal("10000.50"), Decimal("0.50"),
+                              Decimal("-12.40"), positions, (order,))
+    tickers = tuple(Ticker(s, last=100.0 * (i + 1) + 0.5, open_24h=100.0 * (i + 1))
+                    for i, s in enumerate(snap.symbols))
+    sparklines = tuple((s, tuple(100.0 * (i + 1) + (k % 6) for k in range(24)))
+                       for i, s in enumerate(snap.symbols))
+    signals = (
+        Signal("ema_cross", snap.symbol, snap.timeframe, T0, "entry", "buy", confidence=0.62,
+               reasons=("ema 9 > 21",)),
+        Signal("rsi_revert", other, snap.timeframe, T0 + 60_000, "entry", "sell",
+               confidence=0.4, reasons=("rsi 78",)),
+    )
+    strategies = (StrategyHealth("ema_cross", StrategyState.ENABLED),
+                  StrategyHealth("rsi_revert", StrategyState.ENABLED),
+                  StrategyHealth("broken", StrategyState.FAILED, last_error="boom"))
+    return {"account": account, "tickers": tickers, "sparklines": sparklines,
+            "signals": signals, "strategies": strategies}

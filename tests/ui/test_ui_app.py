@@ -230,3 +230,173 @@ async def test_events_when_signal_and_strategy_failure_then_plain_notices(settin
             "ema9>ema21, close>ema200": "information",
             "confluence disabled: confluence.py:12: boom": "error",
         }
+
+
+# -- keymap -----------------------------------------------------------------------------------
+
+
+async def test_keymap_when_buy_remapped_then_new_key_works_and_help_shows_it(settings):
+    settings = settings.model_copy(update={"keymap": {"order.buy": "B", "symbol.next": "n"}})
+    app = TradetermApp(settings, FakeEngine(settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("right_square_bracket")  # the old key of symbol.next does nothing now
+        await pilot.press("n")
+        await wait_for(pilot, lambda: SwitchSymbol("ETH/USDT") in app.engine.commands)
+        assert app.engine.commands == [SwitchSymbol("ETH/USDT")]
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        keys = {row[1]: row[0] for row in app.screen.rows}
+        assert keys["Buy"] == "B" and keys["Next symbol"] == "n"
+        assert keys["Sell"] == "s"  # the others keep theirs
+        titles = {c.title: c.help for c in app.get_system_commands(app.main_screen)}
+        assert titles["Buy"] == "key B"
+
+
+async def test_keymap_when_two_bindings_share_a_key_then_warned_not_crashed(settings):
+    settings = settings.model_copy(update={"keymap": {"order.buy": "s"}})
+    app = TradetermApp(settings, FakeEngine(settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("j")
+        await wait_for(pilot, lambda: any("[keymap]" in n.message for n in app._notifications))
+        assert app.is_running
+
+
+def test_keymap_when_unknown_binding_id_then_config_error_names_file_key_and_ids(tmp_path):
+    from tradeterm.config import ConfigError, load_settings
+    from tradeterm.ui.keys import BINDING_IDS
+
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\n"order.bye" = "B"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    message = str(info.value)
+    assert str(path) in message and "'order.bye'" in message
+    assert all(binding_id in message for binding_id in BINDING_IDS)
+    assert {b.id for b in TradetermApp.BINDINGS} == set(BINDING_IDS)
+
+
+def test_keymap_when_key_is_blank_then_config_error(tmp_path):
+    from tradeterm.config import ConfigError, load_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\n"order.buy" = "ctrl b"\n')
+    with pytest.raises(ConfigError, match="order.buy"):
+        load_settings(path)
+    path.write_text('[keymap]\n"order.buy" = "B, f5"\n')
+    assert load_settings(path).keymap == {"order.buy": "B,f5"}
+
+
+# -- strategies screen ------------------------------------------------------------------------
+
+
+def engine_with_strategies(settings):
+    from dataclasses import replace
+
+    from tradeterm.core.models import StrategyHealth, StrategyState
+
+    engine = FakeEngine(settings)
+    engine._snap = replace(engine._snap, strategies=(
+        StrategyHealth("ema_cross", StrategyState.ENABLED, last_duration_ms=1.25, signals=3),
+        StrategyHealth("confluence", StrategyState.FAILED, last_error="confluence.py:12: boom"),
+    ))
+    return engine
+
+
+async def test_strategies_when_enter_on_rows_then_stop_enabled_and_start_failed(settings):
+    from tradeterm.core.commands import StartStrategy, StopStrategy
+    from tradeterm.ui.screens.strategies import StrategiesScreen
+
+    engine = engine_with_strategies(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, StrategiesScreen))
+        text = screen_text(app)
+        assert "ema_cross" in text and "enabled" in text and "1.2 ms" in text
+        assert "confluence" in text and "failed" in text and "confluence.py:12: boom" in text
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: StopStrategy("ema_cross") in engine.commands)
+        assert not isinstance(app.screen, StrategiesScreen)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, StrategiesScreen))
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: StartStrategy("confluence") in engine.commands)
+
+
+async def test_strategies_when_escape_then_nothing_sent(settings):
+    from tradeterm.ui.screens.strategies import StrategiesScreen
+
+    engine = engine_with_strategies(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, StrategiesScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main_screen)
+    assert engine.commands[:-1] == []  # only the Shutdown of quitting
+
+
+# -- notifications audit ----------------------------------------------------------------------
+
+
+async def test_events_when_fill_denial_halt_and_feed_loss_then_a_toast_for_each(settings):
+    from decimal import Decimal
+
+    from tradeterm.core.events import OrderDenied, OrderFilled, TradingStateChanged
+    from tradeterm.core.trading import Fill, Liquidity, Order, OrderRequest, OrderStatus, OrderType
+
+    engine = FakeEngine(settings)
+    app = TradetermApp(settings, engine)
+    request = OrderRequest("BTC/USDT", "buy", OrderType.MARKET, Decimal("0.01"))
+    order = Order("o1", request, OrderStatus.FILLED, 1, 2, Decimal("0.01"), Decimal("100.5"))
+    fill = Fill("f1", "o1", "BTC/USDT", "buy", Decimal("100.5"), Decimal("0.01"),
+                Decimal("0.001"), Liquidity.TAKER, 2, strategy="ema_cross")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: bool(engine.listeners))
+        engine.emit(OrderFilled(2, fill, order))
+        engine.emit(OrderDenied(3, request, "daily loss limit reached (3 %)", "daily_loss_limit"))
+        engine.emit(TradingStateChanged(4, "halted", "kill switch (K)"))
+        engine.emit(FeedStatusChanged(5, "trades", "BTC/USDT", FeedStatus.CONNECTED))
+        engine.emit(FeedStatusChanged(6, "trades", "BTC/USDT", FeedStatus.STALE, "no message"))
+        await wait_for(pilot, lambda: len(app._notifications) >= 4)
+        notes = {n.message: n.severity for n in app._notifications}
+    assert notes["BOUGHT 0.01 BTC/USDT @ 100.5 (ema_cross)"] == "information"
+    assert notes["buy 0.01 BTC/USDT denied: daily loss limit reached (3 %)"] == "warning"
+    assert notes["Trading HALTED: kill switch (K)"] == "error"
+    assert notes["BTC/USDT trades feed lost: no message"] == "warning"
+
+
+# -- themes -----------------------------------------------------------------------------------
+
+
+async def test_theme_when_configured_then_used_and_T_cycles_through_the_shipped_ones(settings):
+    settings = settings.model_copy(update={"theme": "tradeterm-light"})
+    app = TradetermApp(settings, FakeEngine(settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.theme == "tradeterm-light"
+        assert app.market_colors.up == app.get_theme("tradeterm-light").variables["trading-up"]
+        seen = {app.theme}
+        for _ in app.theme_names():
+            await pilot.press("T")
+            await pilot.pause()
+            seen.add(app.theme)
+        assert seen == set(app.theme_names())
+        assert {"tradeterm-dark", "tradeterm-light", "tradeterm-colorblind",
+                "tradeterm-256"} <= seen
+
+
+def test_keymap_when_validated_then_textual_is_not_imported(tmp_path):
+    """The headless engine loads the same config: checking [keymap] must not pull in the UI."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\n"order.buy" = "B"\n')
+    code = (
+        "import sys; from pathlib import Path; from tradeterm.config import load_settings; "
+        f"assert load_settings(Path({str(path)!r})).keymap == {{'order.buy': 'B'}}; "
+        "sys.exit(1 if 'textual' in sys.modules else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -41,3 +41,86 @@ def test_quiet_stream_shows_how_long_ago_in_whole_seconds() -> None:
 def test_live_mode_shows_the_live_badge_not_paper() -> None:
     line = status_text(snap(NOW, mode="live"), NOW, TradingColors(), 120).plain
     assert " LIVE " in line and "PAPER" not in line
+
+
+def test_trading_state_when_active_then_nothing_shown() -> None:
+    line = status_text(snap(NOW), NOW, TradingColors(), 120).plain
+    assert "ACTIVE" not in line and "HALTED" not in line and "REDUCING" not in line
+
+
+def test_trading_state_when_reducing_or_halted_then_badge_in_its_colour_and_reason_as_tooltip():
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from tradeterm.ui.widgets.status import trading_tooltip
+
+    colors = TradingColors(warning="#aa7700", error="#cc0000")
+    reducing = replace(snap(NOW), trading_state="reducing", trading_reason="daily loss limit")
+    text = status_text(reducing, NOW, colors, 120)
+    start = text.plain.index(" REDUCING ")
+    assert text.get_style_at_offset(Console(), start + 1).bgcolor.name == "#aa7700"
+    halted = replace(snap(NOW), trading_state="halted", trading_reason="kill switch (K)")
+    text = status_text(halted, NOW, colors, 120)
+    style = text.get_style_at_offset(Console(), text.plain.index(" HALTED ") + 1)
+    assert style.bold and style.bgcolor.name == "#cc0000"
+    assert "PAPER" in text.plain  # the mode badge stays
+    assert trading_tooltip(halted) == "Trading HALTED: kill switch (K)"
+    assert trading_tooltip(snap(NOW)) is None
+
+
+def test_replay_when_set_then_speed_pause_mark_and_bar_time_shown() -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from tradeterm.core.models import ReplayStatus
+
+    at = int(datetime(2024, 3, 1, 12, 0, tzinfo=UTC).timestamp() * 1000)
+    paused = replace(snap(NOW), replay=ReplayStatus(paused=True, speed=4.0, position_ms=at))
+    line = status_text(paused, NOW, TradingColors(), 120).plain
+    assert "REPLAY  4x ⏸ 2024-03-01 12:00" in line and "UTC" in line
+    playing = replace(paused, replay=ReplayStatus(paused=False, speed=0.5, position_ms=at))
+    assert "0.5x ▶" in status_text(playing, NOW, TradingColors(), 120).plain
+    done = replace(paused, replay=ReplayStatus(paused=False, speed=1.0, finished=True))
+    assert "1x END" in status_text(done, NOW, TradingColors(), 120).plain
+
+
+def test_narrow_when_replaying_and_halted_then_everything_that_matters_fits_in_80() -> None:
+    from dataclasses import replace
+
+    from tradeterm.core.models import ReplayStatus
+
+    busy = replace(snap(NOW), trading_state="halted",
+                   replay=ReplayStatus(paused=True, speed=4.0, position_ms=NOW))
+    line = status_text(busy, NOW, TradingColors(), 80).plain
+    assert len(line) == 80
+    assert "REPLAY" in line and "HALTED" in line and "PAPER" in line and "BTC/USDT" in line
+
+
+def test_status_bar_when_same_second_then_line_unchanged() -> None:
+    """The clock ticks in whole seconds: frames within one second produce the same line."""
+    a = status_text(snap(NOW), NOW + 10, TradingColors(), 120)
+    b = status_text(snap(NOW), NOW + 900, TradingColors(), 120)
+    assert a == b
+
+
+async def test_status_bar_when_engine_halts_then_badge_shown_and_reason_on_hover(tmp_path):
+    from dataclasses import replace
+
+    from fake_engine import FakeEngine
+    from ui_helpers import screen_text, wait_for
+
+    from tradeterm.config import Settings
+    from tradeterm.ui.app import TradetermApp
+    from tradeterm.ui.widgets.status import StatusBar
+
+    settings = Settings(data_dir=tmp_path)
+    engine = FakeEngine(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert "HALTED" not in screen_text(app).splitlines()[0]
+        engine._snap = replace(engine._snap, seq=engine._snap.seq + 1, trading_state="halted",
+                               trading_reason="daily loss limit 3 % reached")
+        await wait_for(pilot, lambda: "HALTED" in screen_text(app).splitlines()[0])
+        assert app.query_one(StatusBar).tooltip == "Trading HALTED: daily loss limit 3 % reached"

@@ -10,6 +10,11 @@ How it talks to the engine (attributes down, messages up):
 
 The engine (and with it ccxt) is imported and started only after the first frame is on screen,
 as a Textual worker whose failure is shown, never swallowed (``on_worker_state_changed``).
+
+Small terminals (under 100 columns or 32 rows, e.g. 80x24) fold the panels: the chart stays, a
+one-line tab bar picks the one panel shown beside or below it (``tab`` / ``shift+tab``, a click,
+or "Panel: ..." in the palette). The panels are the same widgets, shown and hidden by the
+screen classes ``-compact`` and ``-panel-<name>`` (see ``app.tcss`` and ``docs/layout.md``).
 """
 
 from __future__ import annotations
@@ -25,13 +30,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from tradeterm.config import Settings
@@ -61,6 +66,7 @@ from tradeterm.core.events import (
     OrderFilled,
     OrderUpdated,
     PositionClosed,
+    ReplayFinished,
     SignalEmitted,
     StrategyFailed,
     SymbolsUnavailable,
@@ -77,6 +83,9 @@ from tradeterm.core.models import (
 from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.trading import OrderRequest
 from tradeterm.ui.fmt import fmt_price
+from tradeterm.ui.keys import KEYS
+from tradeterm.ui.keys import TIMEFRAME_KEYS as TIMEFRAME_KEYS  # re-exported: keys 1-6
+from tradeterm.ui.palette import PANELS, TradetermCommands
 from tradeterm.ui.screens.backtest import BacktestScreen
 from tradeterm.ui.screens.confirm import ConfirmScreen
 from tradeterm.ui.screens.help import HelpScreen, binding_rows, screen_bindings
@@ -98,15 +107,15 @@ from tradeterm.ui.widgets.watchlist import Watchlist
 if TYPE_CHECKING:
     from textual.theme import Theme
 
-# Keys 1-6 pick these timeframes, in this order.
-TIMEFRAME_KEYS = ("1m", "5m", "15m", "1h", "4h", "1d")
 SHUTDOWN_WAIT_S = 3.0  # how long "quit" waits for the engine to close its connections
 # STOPPED is not "lost": streams stop on purpose when the symbol or timeframe changes.
 _LOST = (FeedStatus.RECONNECTING, FeedStatus.STALE)
 _SKIP_NOTICE_EVERY_MS = 10_000  # one "message skipped" notice per stream and reason at most
 # The footer shows each group as one hint: "123456 Timeframe", "[] Symbol".
-_TIMEFRAME_GROUP = Binding.Group("Timeframe", compact=True)
-_SYMBOL_GROUP = Binding.Group("Symbol", compact=True)
+_GROUPS = {name: Binding.Group(name, compact=True) for name in ("Timeframe", "Symbol")}
+# Below either size the panels fold into tabs (the breakpoints of app.tcss).
+COMPACT_BELOW = (100, 32)
+DEFAULT_PANEL = "book"  # the tab shown first on a small terminal: chart and order book
 
 
 class EngineLike(Protocol):
@@ -127,6 +136,11 @@ class EngineEventReceived(Message):
         self.event = event
 
 
+class PanelTabs(Tabs, can_focus=False):
+    """The tab bar of small terminals: ``tab``/``shift+tab`` and clicks pick the panel shown;
+    it never takes the focus away from the panel's own keys."""
+
+
 class TradetermApp(App[None]):
     """Status bar, candle chart, order book, trades tape and key hints."""
 
@@ -136,68 +150,37 @@ class TradetermApp(App[None]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
 
     BINDINGS = [
-        *(
-            Binding(str(i), f"timeframe('{tf}')", f"{tf} chart", id=f"timeframe.{tf}",
-                    group=_TIMEFRAME_GROUP)
-            for i, tf in enumerate(TIMEFRAME_KEYS, start=1)
-        ),
-        Binding("left_square_bracket", "cycle_symbol(-1)", "Previous symbol",
-                key_display="[", id="symbol.previous", group=_SYMBOL_GROUP),
-        Binding("right_square_bracket", "cycle_symbol(1)", "Next symbol",
-                key_display="]", id="symbol.next", group=_SYMBOL_GROUP),
-        # trading
-        Binding("b", "ticket('buy')", "Buy", id="order.buy"),
-        Binding("s", "ticket('sell')", "Sell", id="order.sell"),
-        Binding("x", "cancel_order", "Cancel order", id="order.cancel", show=False),
-        Binding("c", "close_position", "Close position", id="position.close", show=False),
-        Binding("F", "flatten", "Flatten all", id="flatten", show=False),
-        Binding("K", "kill", "Kill switch", id="kill"),
-        Binding("R", "resume", "Resume trading", id="resume", show=False),
-        # chart
-        Binding("e", "overlay('ema')", "EMA overlay", id="chart.ema", show=False),
-        Binding("o", "overlay('bollinger')", "Bollinger overlay", id="chart.bollinger",
-                show=False),
-        Binding("v", "overlay('vwap')", "VWAP overlay", id="chart.vwap", show=False),
-        Binding("z", "overlay('smc')", "SMC zones", id="chart.smc", show=False),
-        Binding("i", "indicator", "RSI / MACD pane", id="chart.indicator", show=False),
-        Binding("comma", "scroll_chart(-10)", "Scroll back", key_display=",",
-                id="chart.back", show=False),
-        Binding("full_stop", "scroll_chart(10)", "Scroll forward", key_display=".",
-                id="chart.forward", show=False),
-        Binding("minus", "zoom(-1)", "Zoom out", key_display="-", id="chart.zoom_out",
-                show=False),
-        Binding("equals_sign,plus", "zoom(1)", "Zoom in", key_display="+", id="chart.zoom_in",
-                show=False),
-        Binding("0", "go_live", "Back to the newest candle", id="chart.live", show=False),
-        # book
-        Binding("g", "group(1)", "Coarser book grouping", id="book.coarser", show=False),
-        Binding("G", "group(-1)", "Finer book grouping", id="book.finer", show=False),
-        # screens and the rest
-        Binding("j", "journal", "Journal", id="screen.journal"),
-        Binding("t", "backtest", "Backtest", id="screen.backtest", show=False),
-        Binding("S", "strategies", "Strategies", id="strategies"),
-        Binding("T", "next_theme", "Next theme", id="theme.next", show=False),
-        # bar replay (only with --replay)
-        Binding("p", "replay('pause')", "Pause / resume replay", id="replay.pause"),
-        Binding("n", "replay('step')", "Step one bar", id="replay.step"),
-        Binding("less_than_sign", "replay_speed(0.5)", "Replay slower", key_display="<",
-                id="replay.slower", show=False),
-        Binding("greater_than_sign", "replay_speed(2.0)", "Replay faster", key_display=">",
-                id="replay.faster", show=False),
-        Binding("d", "use_demo", "Use the demo market", id="demo"),
-        Binding("question_mark", "help", "Help", key_display="?", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
+        Binding(k.key, k.action, k.description, show=k.show, key_display=k.key_display,
+                priority=k.priority, id=k.id, group=_GROUPS.get(k.group or ""))
+        for k in KEYS
     ]
+    COMMANDS = App.COMMANDS | {TradetermCommands}
 
-    def __init__(self, settings: Settings, engine: EngineLike | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: EngineLike | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``clock`` gives wall time in seconds, for the status bar and order ages (snapshot
+        tests freeze it)."""
         super().__init__()
         self.settings = settings
         self.engine: EngineLike | None = engine
+        self.clock = clock
+        self.compact = False  # panels folded into tabs (small terminal)
+        self.panel = DEFAULT_PANEL
+        self._clashes_noticed: set[frozenset[str]] = set()
+        self._theme_names: list[str] = []  # ours (themes/), set at mount
         self.market_colors = trading_colors(load_themes()[0][DEFAULT_THEME])
         self._engine_worker: Worker[None] | None = None
         self._engine_error: str | None = None
         self._quitting = False
         self._seq: int | None = None
+        self._snap: EngineSnapshot | None = None  # the last one drawn
+        self._depth_pending = False  # the book and tape have not been given it yet
+        self._depth_due = 0.0  # monotonic time from which they may redraw
         self._phase: EnginePhase | None = None
         self._feed_status: dict[tuple[str, str], FeedStatus] = {}
         self._skip_noticed: dict[tuple[str, str], int] = {}
@@ -206,6 +189,8 @@ class TradetermApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
+        yield PanelTabs(*(Tab(name.capitalize(), id=f"tab-{name}") for name in PANELS),
+                        active=f"tab-{DEFAULT_PANEL}", id="tabs")
         with Horizontal(id="body"):
             with Vertical(id="main"):
                 yield CandleChart(id="chart")
@@ -214,7 +199,7 @@ class TradetermApp(App[None]):
                 with Horizontal(id="lower"):
                     with Vertical(id="trading"):
                         yield PositionsTable(id="positions")
-                        yield OrdersTable(id="orders")
+                        yield OrdersTable(id="orders", clock=self.clock_ms)
                     with Vertical(id="info"):
                         yield AccountPanel(id="account")
                         yield SignalsPanel(id="signals")
@@ -237,7 +222,12 @@ class TradetermApp(App[None]):
         self._orders = self.query_one(OrdersTable)
         self._account = self.query_one(AccountPanel)
         self._signals = self.query_one(SignalsPanel)
+        self._tabs = self.query_one(PanelTabs)
+        self.set_keymap(self.settings.keymap)
+        self._check_keymap()
         self._apply_themes()
+        self._set_compact(self.size.width, self.size.height)
+        self.show_panel(self.panel)
         self._unreachable.display = False
         self.set_interval(1 / self.settings.ui.fps, self._redraw, name="redraw")
         self._redraw()
@@ -248,6 +238,7 @@ class TradetermApp(App[None]):
         themes, errors = load_themes()
         for theme in themes.values():
             self.register_theme(theme)
+        self._theme_names = sorted(themes)
         for error in errors:
             self.notify(error, title="Theme file skipped", severity="warning", timeout=10)
         name = self.settings.theme
@@ -266,6 +257,58 @@ class TradetermApp(App[None]):
         if theme is not None:
             self.market_colors = trading_colors(theme)
             self._seq = None  # repaint everything with the new colours
+
+    def clock_ms(self) -> int:
+        """Wall time in ms from the injected clock (status bar, order ages)."""
+        return int(self.clock() * 1000)
+
+    def theme_names(self) -> list[str]:
+        """The themes from ``themes/`` (and the built-in default), not Textual's own."""
+        return list(self._theme_names)
+
+    def set_theme(self, name: str) -> None:
+        """Switch to theme ``name`` now (palette "Theme: NAME", ``T``)."""
+        self.theme = name
+        self.notify(f"Theme {name}", timeout=2)
+
+    # -- small terminals: panels as tabs ----------------------------------------------------
+
+    @property
+    def main_screen(self) -> Screen:
+        """The workstation screen (modal screens stack on top of it)."""
+        return self.screen_stack[0]
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._set_compact(event.size.width, event.size.height)
+
+    def _set_compact(self, width: int, height: int) -> None:
+        compact = width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1]
+        if compact != self.compact:
+            self.compact = compact
+            self.main_screen.set_class(compact, "-compact")
+
+    def show_panel(self, name: str) -> None:
+        """Make panel ``name`` the one shown on a small terminal, and focus it if it takes keys
+        (so ``x`` and ``c`` act on the orders and positions it lists)."""
+        self.panel = name
+        for other in PANELS:
+            self.main_screen.set_class(other == name, f"-panel-{other}")
+        if self._tabs.active != f"tab-{name}":
+            self._tabs.active = f"tab-{name}"
+        widget = self.main_screen.query_one(f"#{name}")
+        if widget.can_focus:
+            self.call_after_refresh(widget.focus)
+
+    @on(Tabs.TabActivated, "#tabs")
+    def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        name = (event.tab.id or "").removeprefix("tab-")
+        if name in PANELS and name != self.panel:
+            self.show_panel(name)
+
+    def action_next_panel(self, step: int) -> None:
+        """Small terminals: show the next (or previous) panel of the tab bar."""
+        index = PANELS.index(self.panel) if self.panel in PANELS else 0
+        self.show_panel(PANELS[(index + step) % len(PANELS)])
 
     # -- engine -----------------------------------------------------------------------------
 
@@ -361,21 +404,30 @@ class TradetermApp(App[None]):
                             f"PnL {trade.pnl:+.2f}{r}", timeout=8)
             case OrderUpdated():
                 return  # order life cycle: the orders panel shows it; fills are noticed above
+            case ReplayFinished(file=file):
+                self.notify(f"Replay of {file} finished: the market stays paused", timeout=10)
             case _:  # events this screen has no special display for yet
                 self.notify(describe_event(event), severity="warning")
+
+    @on(Watchlist.Selected)
+    def _watchlist_selected(self, message: Watchlist.Selected) -> None:
+        """Enter on a watchlist row: that symbol on the chart."""
+        self.submit(SwitchSymbol(message.symbol))
 
     # -- redraw -----------------------------------------------------------------------------
 
     def _redraw(self) -> None:
         """Sample the engine; push each widget its part, only when the snapshot moved."""
         snap = self.engine.snapshot() if self.engine is not None else None
-        now_ms = int(time.time() * 1000)
+        now_ms = self.clock_ms()
         self._status.update_data(
             snap, now_ms, error=self._engine_error, colors=self.market_colors
         )
         if snap is None or snap.seq == self._seq:
+            self._redraw_depth()  # a book or tape held back by its own rate limit
             return
         self._seq = snap.seq
+        self._snap = snap
         unreachable = snap.phase is EnginePhase.UNREACHABLE
         if snap.phase is not self._phase:  # `d` is offered only while unreachable
             self._phase = snap.phase
@@ -402,28 +454,41 @@ class TradetermApp(App[None]):
             orders=account.orders if account is not None else (),
         )
         colors = self.market_colors
-        self._book.update_data(market.book, colors)
-        self._tape.update_data(market.trades, colors)
+        self._depth_pending = True
+        self._redraw_depth()
         for panel in (self._indicator, self._watchlist, self._positions, self._orders,
                       self._account, self._signals):
             panel.update_data(snap, colors)
 
+    def _redraw_depth(self) -> None:
+        """Book and tape at most ``ui.book_fps`` times a second: they change with nearly every
+        message and rewrite most of their rows each time (most of the bytes on the wire)."""
+        now = time.monotonic()
+        if not self._depth_pending or now < self._depth_due or self._snap is None:
+            return
+        self._depth_pending = False
+        self._depth_due = now + 1 / min(self.settings.ui.book_fps, self.settings.ui.fps)
+        market = self._snap.market
+        self._book.update_data(market.book, self.market_colors)
+        self._tape.update_data(market.trades, self.market_colors)
+
     # -- actions ----------------------------------------------------------------------------
 
-    def _submit(self, command: Command) -> None:
+    def submit(self, command: Command) -> None:
+        """Send ``command`` to the engine (nothing happens before the engine exists)."""
         if self.engine is not None:
             self.engine.submit(command)
 
     def action_timeframe(self, timeframe: str) -> None:
         """Switch the chart to ``timeframe``."""
-        self._submit(SwitchTimeframe(timeframe))
+        self.submit(SwitchTimeframe(timeframe))
 
     def action_cycle_symbol(self, step: int) -> None:
         """Move ``step`` places along the watchlist (``settings.symbols``), wrapping around."""
         symbols = self.settings.symbols
         current = self.engine.snapshot().symbol if self.engine is not None else symbols[0]
         index = symbols.index(current) if current in symbols else -step
-        self._submit(SwitchSymbol(symbols[(index + step) % len(symbols)]))
+        self.submit(SwitchSymbol(symbols[(index + step) % len(symbols)]))
 
     def action_ticket(self, side: Side) -> None:
         """Open the order ticket for the chart's symbol; Enter places what it previewed."""
@@ -438,7 +503,7 @@ class TradetermApp(App[None]):
 
         def placed(request: OrderRequest | None) -> None:
             if request is not None:
-                self._submit(PlaceOrder(request))
+                self.submit(PlaceOrder(request))
 
         self.push_screen(ticket, placed)
 
@@ -448,7 +513,7 @@ class TradetermApp(App[None]):
         if order_id is None:
             self.notify("No working order to cancel", severity="warning", timeout=3)
             return
-        self._submit(CancelOrder(order_id))
+        self.submit(CancelOrder(order_id))
 
     def action_close_position(self) -> None:
         """Close the highlighted position with a reduce-only market order."""
@@ -456,21 +521,21 @@ class TradetermApp(App[None]):
         if symbol is None:
             self.notify("No open position to close", severity="warning", timeout=3)
             return
-        self._submit(ClosePosition(symbol))
+        self.submit(ClosePosition(symbol))
 
-    def _confirm(self, title: str, body: str, command: Command) -> None:
+    def _confirm(self, title: str, body: str, command: Command, *, danger: bool = False) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
-                self._submit(command)
+                self.submit(command)
 
-        self.push_screen(ConfirmScreen(title, body), answered)
+        self.push_screen(ConfirmScreen(title, body, danger=danger), answered)
 
     def action_flatten(self) -> None:
         """Close every open position (asks first)."""
         snap = self.engine.snapshot() if self.engine is not None else None
         count = len(snap.account.positions) if snap is not None and snap.account else 0
         self._confirm("Flatten all", f"Close all {count} open position(s) at market?",
-                      FlattenAll())
+                      FlattenAll(), danger=True)
 
     def action_kill(self) -> None:
         """Kill switch: halt trading, cancel every order, flatten every position (asks first)."""
@@ -478,6 +543,7 @@ class TradetermApp(App[None]):
             "Kill switch",
             "HALT trading, cancel every working order and close every position at market?",
             KillSwitch("kill switch (K)"),
+            danger=True,
         )
 
     def action_resume(self) -> None:
@@ -515,7 +581,7 @@ class TradetermApp(App[None]):
     def action_journal(self) -> None:
         """The journal: trades, fills, signals and statistics."""
         if not isinstance(self.screen, HistoryScreen):
-            self.push_screen(HistoryScreen(self.settings.journal_file()))
+            self.push_screen(HistoryScreen(self.settings.journal_file))
 
     def action_backtest(self) -> None:
         """Backtest a strategy on stored history."""
@@ -529,17 +595,21 @@ class TradetermApp(App[None]):
 
         def chosen(command: Command | None) -> None:
             if command is not None:
-                self._submit(command)
+                self.submit(command)
 
         self.push_screen(StrategiesScreen(self.engine.snapshot().strategies), chosen)
 
     def action_next_theme(self) -> None:
         """Switch to the next theme from themes/."""
-        names = sorted(name for name in self.available_themes if not name.startswith("textual"))
+        names = self.theme_names()
         if names:
             index = names.index(self.theme) if self.theme in names else -1
-            self.theme = names[(index + 1) % len(names)]
-            self.notify(f"Theme {self.theme}", timeout=2)
+            self.set_theme(names[(index + 1) % len(names)])
+
+    def show_main(self) -> None:
+        """Close every screen above the main one (palette "Screen: Main")."""
+        while len(self.screen_stack) > 1 and self.screen is not self.main_screen:
+            self.pop_screen()
 
     def action_replay(self, action: str) -> None:
         """Pause/resume the bar replay, or step one bar while paused."""
@@ -548,15 +618,15 @@ class TradetermApp(App[None]):
             return
         if action == "pause":
             action = "resume" if snap.replay.paused else "pause"
-        self._submit(ReplayControl(action))
+        self.submit(ReplayControl(action))
 
     def action_replay_speed(self, factor: float) -> None:
         """Replay slower or faster."""
-        self._submit(ReplayControl("speed", factor))
+        self.submit(ReplayControl("speed", factor))
 
     def action_use_demo(self) -> None:
         """Give up on the configured exchange and use the simulated market."""
-        self._submit(SwitchToDemo())
+        self.submit(SwitchToDemo())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         snap = self.engine.snapshot() if self.engine is not None else None
@@ -564,7 +634,39 @@ class TradetermApp(App[None]):
             return snap is not None and snap.phase is EnginePhase.UNREACHABLE
         if action in ("replay", "replay_speed"):  # only while replaying recorded candles
             return snap is not None and snap.replay is not None
+        if action == "next_panel":  # otherwise tab moves the focus, as everywhere in Textual
+            return self.compact and self.screen is self.main_screen
         return True
+
+    def get_key_display(self, binding: Binding) -> str:
+        """The key as remapped by ``[keymap]`` (a class binding still holds its default)."""
+        remapped = self._keymap.get(binding.id) if binding.id else None
+        if remapped and binding.key not in remapped.split(","):
+            binding = binding.with_key(remapped.split(",")[0], key_display=None)
+        return super().get_key_display(binding)
+
+    def _check_keymap(self) -> None:
+        """Warn about a key that ``[keymap]`` leaves on two bindings: Textual would silently
+        keep only one of them (it reports clashes only for bindings without an id)."""
+        owners: dict[str, set[str]] = {}
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and binding.id:
+                keys = self._keymap.get(binding.id, binding.key)
+                for key in self._normalize_keymap({"k": keys})["k"].split(","):
+                    owners.setdefault(key.strip(), set()).add(binding.id)
+        for ids in owners.values():
+            if len(ids) > 1:
+                self._warn_clash(ids)
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: object) -> None:
+        """A ``[keymap]`` key clashes with one of Textual's own bindings."""
+        self._warn_clash({b.id or b.action for b in clashed_bindings})
+
+    def _warn_clash(self, ids: set[str]) -> None:
+        if frozenset(ids) not in self._clashes_noticed:  # once, not at every key press
+            self._clashes_noticed.add(frozenset(ids))
+            self.notify(f"[keymap] gives one key to several bindings: {', '.join(sorted(ids))}",
+                        title="Keymap", severity="warning", timeout=10)
 
     def action_help(self) -> None:
         """Show every key binding (taken from the bindings themselves, so always current)."""
@@ -576,7 +678,7 @@ class TradetermApp(App[None]):
     async def action_quit(self) -> None:
         """Ask the engine to shut down, give it a moment to close its sockets, then exit."""
         self._quitting = True
-        self._submit(Shutdown())
+        self.submit(Shutdown())
         worker = self._engine_worker
         if worker is not None and worker.is_running:
             try:

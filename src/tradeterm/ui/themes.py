@@ -51,6 +51,7 @@ class TradingColors:
     background: str = "#0f1218"
     muted: str = "#7e8ba3"
     accent: str = "#f0b90b"
+    warning: str = "#f0b90b"
     error: str = "#ef5350"
 
 
@@ -170,6 +171,7 @@ def trading_colors(theme: Theme) -> TradingColors:
     values["background"] = theme.background or defaults.background
     values["muted"] = theme.secondary or defaults.muted
     values["accent"] = theme.accent or defaults.accent
+    values["warning"] = theme.warning or defaults.warning
     values["error"] = theme.error or defaults.error
     return TradingColors(**values)
 

@@ -1,7 +1,13 @@
-"""The status bar: exchange, symbol, timeframe, feed health, PAPER/LIVE, DEMO, UTC clock.
+"""The status bar: exchange, symbol, timeframe, feed health, replay, trading state, PAPER/LIVE,
+DEMO, UTC clock.
 
-It redraws when the snapshot changes and once a second (the clock and the age of the last
-message move even when the market is quiet, and a silent feed must be visible as such).
+It is asked every frame, but the figures that move with every message (last price, 24 h
+change, latency) refresh once a second with the clock, and a state change (symbol, feed status,
+trading state, replay) at once; only the cells that differ are repainted. The clock and the age
+of the last message move even on a quiet market: a silent feed must be visible as such.
+
+The trading state says nothing while ACTIVE (the normal case needs no ink); REDUCING is a
+warning badge and HALTED a bold error badge, with the reason as the bar's tooltip.
 """
 
 from __future__ import annotations
@@ -12,11 +18,17 @@ from datetime import UTC, datetime
 
 from rich.style import Style
 from rich.text import Text
-from textual.widget import Widget
 
-from tradeterm.core.models import EnginePhase, EngineSnapshot, FeedStatus, StreamHealth
+from tradeterm.core.models import (
+    EnginePhase,
+    EngineSnapshot,
+    FeedStatus,
+    ReplayStatus,
+    StreamHealth,
+)
 from tradeterm.ui.fmt import fmt_price
 from tradeterm.ui.themes import TradingColors
+from tradeterm.ui.widgets.lines import LineCacheWidget
 
 # Worst first: the bar shows the worst status among the current symbol's streams.
 _SEVERITY = {
@@ -60,12 +72,14 @@ def status_text(
 ) -> Text:
     """One line of ``width`` cells; ``error`` (a failed worker) replaces the feed part.
 
-    When the full line does not fit (80 columns), a compact form drops the 24 h change and the
-    spaces around separators before anything gets cut."""
-    right = _right_part(snap, now_ms, colors)
+    When the full line does not fit (80 columns), a compact form drops the 24 h change, the
+    spaces around separators and, while replaying, the wall clock (the replay's own time is
+    the one that matters then) before anything gets cut."""
+    right = _right_part(snap, now_ms, colors, compact=False)
     left = _left_part(snap, now_ms, colors, error, compact=False)
     if left.cell_len + right.cell_len > width:
         left = _left_part(snap, now_ms, colors, error, compact=True)
+        right = _right_part(snap, now_ms, colors, compact=True)
     left.truncate(max(0, width - right.cell_len), overflow="ellipsis", pad=True)
     left.append_text(right)
     left.truncate(width, pad=True)
@@ -109,9 +123,23 @@ def _left_part(
     return left
 
 
-def _right_part(snap: EngineSnapshot | None, now_ms: int, colors: TradingColors) -> Text:
+def _right_part(
+    snap: EngineSnapshot | None, now_ms: int, colors: TradingColors, *, compact: bool
+) -> Text:
     right = Text(no_wrap=True)
     if snap is not None:
+        if snap.replay is not None:
+            right.append_text(replay_text(snap.replay, colors))
+            right.append(" ")
+        state = snap.trading_state.lower()
+        if state == "reducing":
+            right.append(" REDUCING ", Style(color=colors.background, bgcolor=colors.warning,
+                                             bold=True))
+            right.append(" ")
+        elif state == "halted":
+            right.append(" HALTED ", Style(color=colors.background, bgcolor=colors.error,
+                                           bold=True))
+            right.append(" ")
         if snap.mode == "live":
             right.append(" LIVE ", Style(color="#ffffff", bgcolor="#d50000", bold=True, blink=True))
         else:
@@ -119,9 +147,33 @@ def _right_part(snap: EngineSnapshot | None, now_ms: int, colors: TradingColors)
         if snap.demo:
             right.append(" ")
             right.append(" DEMO ", Style(color=colors.background, bgcolor=colors.accent, bold=True))
+    if compact and snap is not None and snap.replay is not None:
+        right.append(" ")
+        return right
     clock = datetime.fromtimestamp(now_ms / 1000, UTC).strftime("%H:%M:%S UTC ")
     right.append(f" {clock}", Style(color=colors.foreground))
     return right
+
+
+def replay_text(replay: ReplayStatus, colors: TradingColors) -> Text:
+    """``REPLAY 4x ⏸ 2024-03-01 12:00``: speed, paused (⏸) / playing (▶) / finished, bar time."""
+    speed = f"{replay.speed:g}x"
+    mark = "END" if replay.finished else ("⏸" if replay.paused else "▶")
+    text = Text(no_wrap=True)
+    text.append(" REPLAY ", Style(color=colors.background, bgcolor=colors.accent, bold=True))
+    text.append(f" {speed} {mark}", Style(color=colors.accent, bold=True))
+    if replay.position_ms is not None:
+        when = datetime.fromtimestamp(replay.position_ms / 1000, UTC)
+        text.append(f" {when:%Y-%m-%d %H:%M}", Style(color=colors.foreground))
+    return text
+
+
+def trading_tooltip(snap: EngineSnapshot | None) -> str | None:
+    """Why trading is reduced or halted (the bar's tooltip); None while ACTIVE."""
+    if snap is None or snap.trading_state.lower() == "active":
+        return None
+    reason = snap.trading_reason or "no reason recorded"
+    return f"Trading {snap.trading_state.upper()}: {reason}"
 
 
 def _feed_part(snap: EngineSnapshot, now_ms: int, colors: TradingColors) -> Text:
@@ -150,8 +202,22 @@ def _feed_part(snap: EngineSnapshot, now_ms: int, colors: TradingColors) -> Text
     return part
 
 
-class StatusBar(Widget):
-    """One line at the top of the screen; data comes from :meth:`update_data`."""
+def _state_key(snap: EngineSnapshot | None, now_ms: int) -> tuple[object, ...] | None:
+    """What the line shows that must appear at once, not at the next second."""
+    if snap is None:
+        return None
+    feed = feed_summary(snap.streams, snap.symbol, now_ms).status
+    return (snap.exchange, snap.symbol, snap.timeframe, snap.phase, snap.mode, snap.demo,
+            snap.trading_state, snap.replay, feed)
+
+
+class StatusBar(LineCacheWidget):
+    """One line at the top of the screen; data comes from :meth:`update_data`.
+
+    Asked every frame, it rebuilds its line when a state it shows changes (symbol, timeframe,
+    feed status, trading state, replay, mode, error, colours) and otherwise once a second with
+    the clock: the last price and the latency, which move with every message, refresh then
+    (the chart shows the live price). Only the cells that differ are repainted."""
 
     DEFAULT_CSS = """
     StatusBar { height: 1; dock: top; background: $panel; }
@@ -163,7 +229,7 @@ class StatusBar(Widget):
         self.error: str | None = None
         self.market_colors = TradingColors()
         self.now_ms = 0
-        self._text = Text()
+        self._inputs: tuple[object, ...] | None = None
 
     def update_data(
         self,
@@ -173,22 +239,16 @@ class StatusBar(Widget):
         error: str | None = None,
         colors: TradingColors | None = None,
     ) -> None:
-        """New data: repaint only if the line it produces differs from the one on screen."""
+        """New data: rebuild and repaint only if something the line shows can have changed."""
         self.snapshot, self.error, self.now_ms = snapshot, error, now_ms
         self.market_colors = colors or self.market_colors
-        text = self._line()
-        if text != self._text:
-            self._text = text
-            self.refresh()
+        inputs = (now_ms // 1000, error, self.market_colors, _state_key(snapshot, now_ms))
+        if inputs != self._inputs:
+            self._inputs = inputs
+            self.lines_changed()
+        tooltip = trading_tooltip(snapshot)
+        if tooltip != self.tooltip:
+            self.tooltip = tooltip
 
-    def _line(self) -> Text:
-        return status_text(
-            self.snapshot, self.now_ms, self.market_colors, self.size.width, self.error
-        )
-
-    def on_resize(self) -> None:
-        self._text = self._line()
-        self.refresh()
-
-    def render(self) -> Text:
-        return self._text
+    def build_lines(self, width: int, height: int) -> list[Text]:
+        return [status_text(self.snapshot, self.now_ms, self.market_colors, width, self.error)]

@@ -1,0 +1,111 @@
+"""What the real workstation costs while it streams: terminal output, CPU, memory.
+
+Runs ``tradeterm --demo`` in a pseudo-terminal (120x40 by default; simulator in-process, ccxt
+over loopback, exactly as a user runs it), lets it warm up, then measures over the rest of the
+run: bytes written to the terminal per second (what a slow ssh link has to carry), CPU of the
+process and its children as % of one core, and resident memory.
+
+    uv run --extra test python benchmarks/terminal_load.py [--seconds 60] [--cols 80 --rows 24]
+
+Budgets (docs/architecture.md, issue 5): under 20 KB/s, under 10 % of one core, under 200 MB.
+Exits 1 when a budget is exceeded, so it can gate a release check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pty import PtyApp  # noqa: E402
+
+BUDGET_BYTES_S = 20 * 1024
+BUDGET_CPU_PCT = 10.0
+BUDGET_RSS_MB = 200.0
+
+
+@dataclass(frozen=True)
+class Load:
+    seconds: float
+    bytes_per_s: float
+    cpu_pct: float  # of one core, process + children
+    rss_mb: float  # process + children
+    threads: int
+
+
+def _cpu_s(proc: psutil.Process) -> float:
+    """CPU seconds of ``proc`` and its live children."""
+    total = 0.0
+    for p in (proc, *proc.children(recursive=True)):
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
+
+
+def _rss_mb(proc: psutil.Process) -> float:
+    total = 0
+    for p in (proc, *proc.children(recursive=True)):
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total / 2**20
+
+
+def measure(seconds: float, cols: int = 120, rows: int = 40) -> Load:
+    """Run ``tradeterm --demo`` for ``seconds``; the first third (at most 20 s) is warm-up."""
+    with tempfile.TemporaryDirectory() as data:
+        app = PtyApp(["--demo"], cols=cols, rows=rows, env={"XDG_DATA_HOME": data})
+        proc = psutil.Process(app.proc.pid)
+        try:
+            app.drain_for(min(20.0, seconds / 3))
+            cpu0, t0 = _cpu_s(proc), time.perf_counter()
+            written = app.drain_for(seconds - min(20.0, seconds / 3))
+            elapsed = time.perf_counter() - t0
+            cpu1 = _cpu_s(proc)
+            rss, threads = _rss_mb(proc), proc.num_threads()
+        finally:
+            app.stop()
+    return Load(elapsed, written / elapsed, (cpu1 - cpu0) / elapsed * 100, rss, threads)
+
+
+def report(load: Load, cols: int, rows: int) -> bool:
+    """Print the figures against their budgets; True if all are within."""
+    rows_out = [
+        ("terminal output", load.bytes_per_s / 1024, "KiB/s", BUDGET_BYTES_S / 1024),
+        ("CPU (one core)", load.cpu_pct, "%", BUDGET_CPU_PCT),
+        ("resident memory", load.rss_mb, "MB", BUDGET_RSS_MB),
+    ]
+    print(f"tradeterm --demo at {cols}x{rows}, measured over {load.seconds:.0f} s after warm-up "
+          f"(process + children; simulator in-process, 3 symbols in the watchlist)")
+    ok = True
+    for name, value, unit, budget in rows_out:
+        within = value <= budget
+        ok &= within
+        print(f"  {name:16}: {value:7.1f} {unit:5} budget {budget:5.0f} {unit:5} "
+              f"{'ok' if within else 'OVER'}")
+    print(f"  threads         : {load.threads}")
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="whole run, warm-up included")
+    parser.add_argument("--cols", type=int, default=120)
+    parser.add_argument("--rows", type=int, default=40)
+    args = parser.parse_args()
+    load = measure(args.seconds, args.cols, args.rows)
+    sys.exit(0 if report(load, args.cols, args.rows) else 1)
+
+
+if __name__ == "__main__":
+    main()
