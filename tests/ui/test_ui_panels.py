@@ -209,9 +209,9 @@ def test_orders_when_working_then_rows_with_side_colour_fill_status_and_age():
     head, lines = render_orders(order_rows(snap, T0 + 95_000), 120, COLORS)
     assert head[0].plain.split() == ["Id", "Symbol", "Side", "Type", "Price", "Qty", "Filled",
                                      "Status", "Age"]
-    assert lines[0].plain.split() == ["P1-12", "BTC/USDT", "BUY", "LMT", "64000.00", "0.2500",
+    assert lines[0].plain.split() == ["P1-12", "BTC/USDT", "BUY", "LMT", "64000.00", "0.25",
                                       "-", "open", "1m"]
-    assert lines[1].plain.split()[6:8] == ["0.1000", "partial"]
+    assert lines[1].plain.split()[6:8] == ["0.1", "partial"]
     assert color_of(lines[1], "SELL") == COLORS.ask
 
 
@@ -270,3 +270,11 @@ def test_signals_when_several_then_health_line_and_newest_first():
 def test_signals_when_none_then_empty_state():
     lines = [line.plain for line in render_signals((), (), 36, 5, COLORS)]
     assert lines == ["strategies: none loaded", "no signals yet"]
+
+
+def test_fmt_qty_when_fits_then_exact_else_shortened():
+    from tradeterm.ui.fmt import fmt_qty
+
+    assert fmt_qty(D("0.00153")) == "0.00153"  # not 0.0015: a held quantity is shown exactly
+    assert fmt_qty(D("1.50000")) == "1.5"
+    assert fmt_qty(D("123456.123456")) == "123456.1"

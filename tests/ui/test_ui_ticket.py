@@ -222,3 +222,12 @@ async def test_confirm_when_danger_then_drawn_in_the_error_colour(settings):
         assert app.screen.has_class("-danger")
         await pilot.press("y")
         await wait_for(pilot, lambda: answers == [True])
+
+
+def test_fmt_pct_when_small_risk_then_significant_digits_not_zero():
+    from tradeterm.ui.screens.ticket import fmt_pct
+
+    assert fmt_pct(Decimal("1.25")) == "1.25"
+    assert fmt_pct(Decimal("0.0046")) == "0.0046"
+    assert fmt_pct(Decimal("0.046")) == "0.046"
+    assert fmt_pct(Decimal("0")) == "0.00"

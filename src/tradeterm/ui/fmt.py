@@ -7,6 +7,7 @@ trader reading BTC at 64250.10 and a memecoin at 0.000123 both see the digits th
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 
 def price_decimals(price: float) -> int:
@@ -24,6 +25,13 @@ def price_decimals(price: float) -> int:
 def fmt_price(price: float, decimals: int | None = None) -> str:
     """``price`` with ``decimals`` (default: from its magnitude), no thousands separators."""
     return f"{price:.{price_decimals(price) if decimals is None else decimals}f}"
+
+
+def fmt_qty(quantity: Decimal, width: int = 8) -> str:
+    """An order or position quantity, exactly (``0.00153``) when it fits in ``width``; a held
+    quantity must not read as a rounded one. Only a quantity too long to fit is shortened."""
+    text = f"{quantity.normalize():f}"
+    return text if len(text) <= width else fmt_size(float(quantity), width)
 
 
 def fmt_size(size: float, width: int = 8) -> str:

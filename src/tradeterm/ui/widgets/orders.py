@@ -15,7 +15,7 @@ from rich.text import Text
 
 from tradeterm.core.models import EngineSnapshot
 from tradeterm.core.trading import Order, OrderStatus, OrderType
-from tradeterm.ui.fmt import fmt_price, fmt_size
+from tradeterm.ui.fmt import fmt_price, fmt_qty
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.table import (
     Column,
@@ -104,8 +104,8 @@ def render_orders(
             ("BUY" if buy else "SELL", Style(color=colors.bid if buy else colors.ask)),
             (TYPE_LABELS.get(request.type, request.type.value), None),
             (order_price(order), None),
-            (fmt_size(float(request.quantity)), None),
-            (fmt_size(float(order.filled_quantity)) if partial else "-", None),
+            (fmt_qty(request.quantity), None),
+            (fmt_qty(order.filled_quantity) if partial else "-", None),
             (STATUS_LABELS.get(order.status, order.status.value), muted(colors)),
             (age, muted(colors)),
         ]

@@ -18,7 +18,7 @@ from rich.text import Text
 from tradeterm.core.models import EngineSnapshot
 from tradeterm.core.money import ZERO, dec
 from tradeterm.core.trading import Position
-from tradeterm.ui.fmt import fmt_price, fmt_size
+from tradeterm.ui.fmt import fmt_price, fmt_qty
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.table import (
     Column,
@@ -108,7 +108,7 @@ def render_positions(
         cells = [
             (pos.symbol, None),
             ("LONG" if long else "SHORT", Style(color=colors.up if long else colors.down)),
-            (fmt_size(float(abs(pos.quantity))), None),
+            (fmt_qty(abs(pos.quantity)), None),
             (_opt_price(pos.average_entry), None),
             (fmt_price(row.mark) if row.mark is not None else "…", muted(colors)),
             (f"{row.pnl:+.2f}" if row.pnl is not None else "…", pnl_style),
