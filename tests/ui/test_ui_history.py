@@ -79,8 +79,8 @@ async def test_journal_screen_shows_trades_fills_signals_orders_and_stats(tmp_pa
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen)
                        and row_count(app, "trades") == 2)
         trades = row_texts(table(app, "trades"))
-        assert trades[0][1:3] == ["BTC/USDT", "buy"] and trades[0][6] == "-30"  # newest first
-        assert trades[1][6] == "100" and trades[1][-1] == "ema_cross" and trades[0][-1] == "manual"
+        assert trades[0][1:3] == ["BTC/USDT", "buy"] and trades[0][6] == "-30.00"  # newest first
+        assert trades[1][6] == "100.00" and trades[1][-1] == "ema_cross" and trades[0][-1] == "manual"
         pnl_cell = table(app, "trades").get_row_at(1)[6]
         assert pnl_cell.style == app.market_colors.profit
         assert table(app, "trades").get_row_at(0)[6].style == app.market_colors.loss
@@ -92,7 +92,7 @@ async def test_journal_screen_shows_trades_fills_signals_orders_and_stats(tmp_pa
         assert row_texts(table(app, "orders"))[0][1] == "o-1"
         stats = {(r[0], r[1]): r for r in row_texts(table(app, "stats"))}
         assert stats[("all", "all")][2:5] == ["2", "50.0", "3.33"]  # trades, win %, PF
-        assert stats[("all", "all")][5] == "70"
+        assert stats[("all", "all")][5] == "70.00"
         assert "Journal" in screen_text(app) and "Trades" in screen_text(app)
 
         # r reads the file again: a trade written meanwhile appears.

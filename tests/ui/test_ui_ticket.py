@@ -224,10 +224,10 @@ async def test_confirm_when_danger_then_drawn_in_the_error_colour(settings):
         await wait_for(pilot, lambda: answers == [True])
 
 
-def test_fmt_pct_when_small_risk_then_significant_digits_not_zero():
-    from tradeterm.ui.screens.ticket import fmt_pct
+def test_fmt_decimal_when_small_then_significant_digits_not_zero():
+    from tradeterm.ui.fmt import fmt_decimal
 
-    assert fmt_pct(Decimal("1.25")) == "1.25"
-    assert fmt_pct(Decimal("0.0046")) == "0.0046"
-    assert fmt_pct(Decimal("0.046")) == "0.046"
-    assert fmt_pct(Decimal("0")) == "0.00"
+    assert fmt_decimal(Decimal("1.25")) == "1.25"
+    assert fmt_decimal(Decimal("-0.1411899912")) == "-0.14"
+    assert fmt_decimal(Decimal("0.0046")) == "0.0046"
+    assert fmt_decimal(Decimal("0")) == "0.00"

@@ -400,7 +400,8 @@ class TradetermApp(App[None]):
                 self.notify(f"Trading {state.upper()}: {reason}", severity=severity, timeout=10)
             case PositionClosed(trade=trade):
                 r = f", {trade.r_multiple:.2f} R" if trade.r_multiple is not None else ""
-                self.notify(f"Closed {trade.side} {trade.quantity} {trade.symbol}: "
+                held = "long" if trade.side == "buy" else "short"
+                self.notify(f"Closed {held} {trade.quantity} {trade.symbol}: "
                             f"PnL {trade.pnl:+.2f}{r}", timeout=8)
             case OrderUpdated():
                 return  # order life cycle: the orders panel shows it; fills are noticed above

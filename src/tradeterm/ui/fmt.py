@@ -27,6 +27,14 @@ def fmt_price(price: float, decimals: int | None = None) -> str:
     return f"{price:.{price_decimals(price) if decimals is None else decimals}f}"
 
 
+def fmt_decimal(value: Decimal) -> str:
+    """``1.25``, ``-0.14``, ``0.0046``: two decimals, or two significant digits when that would
+    read as zero, so a small fee or risk never shows as ``0.00``."""
+    if value == 0 or abs(value) >= Decimal("0.01"):
+        return f"{value:.2f}"
+    return f"{value:.2g}" if abs(value) >= Decimal("0.0001") else f"{value:.1e}"
+
+
 def fmt_qty(quantity: Decimal, width: int = 8) -> str:
     """An order or position quantity, exactly (``0.00153``) when it fits in ``width``; a held
     quantity must not read as a rounded one. Only a quantity too long to fit is shortened."""

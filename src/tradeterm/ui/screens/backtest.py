@@ -21,14 +21,28 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import (
-    Button, DataTable, Footer, Input, Label, ProgressBar, Select, Static, TabbedContent, TabPane,
+    Button,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    ProgressBar,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
 )
 from textual.worker import Worker, WorkerState
 
 from tradeterm.config import Settings
 from tradeterm.core.models import TIMEFRAME_MS, timeframe_ms
 from tradeterm.ui.screens.backtest_job import (
-    BacktestOutcome, BacktestRequest, JobError, data_source, pnl_sign, run_job,
+    BacktestOutcome,
+    BacktestRequest,
+    JobError,
+    data_source,
+    pnl_sign,
+    run_job,
 )
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.chart import CandleChart

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from tradeterm.ui.fmt import fmt_decimal
 from tradeterm.ui.themes import TradingColors
 
 ROWS_SHOWN = 500
@@ -28,6 +29,7 @@ ROWS_SHOWN = 500
 
 TABS = ("trades", "fills", "signals", "orders", "stats")
 _MONEY_COLUMNS = {"pnl", "net pnl", "R", "exp. R", "expectancy"}
+_ROUNDED = _MONEY_COLUMNS | {"fees", "fee"}  # shown to the cent (or two significant digits)
 """Columns coloured by sign (profit / loss colours of the theme)."""
 _TEXT_COLUMNS = {"closed (UTC)", "time (UTC)", "updated (UTC)", "id", "order", "symbol", "side",
                  "type", "status", "strategy", "reason", "tf", "kind", "group", "name",
@@ -90,8 +92,11 @@ def cell(header: str, value: str, colors: TradingColors) -> Text:
     if header in _TEXT_COLUMNS:
         return Text(value)
     style = ""
-    if header in _MONEY_COLUMNS and (number := _signed(value)) is not None and number != 0:
+    number = _signed(value)
+    if header in _MONEY_COLUMNS and number is not None and number != 0:
         style = colors.profit if number > 0 else colors.loss
+    if header in _ROUNDED and number is not None:  # exact in the file and in `journal --csv`
+        value = fmt_decimal(number)
     return Text(value, style=style, justify="right")
 
 

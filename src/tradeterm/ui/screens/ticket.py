@@ -28,6 +28,7 @@ from textual.widgets import Input, Label, Static
 from tradeterm.core.models import Side
 from tradeterm.core.preview import OrderPreview, SizeUnit, TicketDraft
 from tradeterm.core.trading import OrderRequest, OrderType
+from tradeterm.ui.fmt import fmt_decimal
 from tradeterm.ui.themes import TradingColors
 
 UNITS: tuple[SizeUnit, ...] = ("quote", "base", "risk")
@@ -74,7 +75,7 @@ def preview_text(preview: OrderPreview | None, symbol: str, colors: TradingColor
         row("Price", f"{p.reference_price:f}" if p.reference_price is not None else "–")
         row("Notional", f"{p.notional:,.2f} {quote}" if p.notional is not None else "–")
         if p.risk_amount is not None:
-            pct = f" ({fmt_pct(p.risk_pct)} % of equity)" if p.risk_pct is not None else ""
+            pct = f" ({fmt_decimal(p.risk_pct)} % of equity)" if p.risk_pct is not None else ""
             row("At risk", f"{p.risk_amount:,.2f} {quote}{pct}")
         else:
             row("At risk", "no stop: not bounded")
@@ -291,10 +292,3 @@ class OrderTicket(ModalScreen[OrderRequest | None]):
             preview_text(self.current, self.symbol, self.colors, self.problem)
         )
 
-
-def fmt_pct(value: Decimal) -> str:
-    """``1.25``, ``0.046``, ``0.0046``: two decimals, or two significant digits below 1 %, so a
-    small risk never reads as ``0.00``."""
-    if value == 0 or abs(value) >= 1:
-        return f"{value:.2f}"
-    return f"{value:.2g}" if abs(value) >= Decimal("0.0001") else f"{value:.1e}"
