@@ -400,3 +400,15 @@ def test_keymap_when_validated_then_textual_is_not_imported(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_quit_when_keys_follow_then_no_screen_opens_while_shutting_down(settings):
+    """`q` waits for the engine to close; keys typed meanwhile (a burst from the terminal) must
+    not push screens onto an app that is exiting (the ticket crashed mounting during exit)."""
+    engine = FakeEngine(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app._quitting = True  # what action_quit sets first
+        await pilot.press("s", "j", "t")
+        await pilot.pause()
+        assert app.screen is app.main_screen

@@ -630,6 +630,10 @@ class TradetermApp(App[None]):
         self.submit(SwitchToDemo())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self._quitting and action != "quit":
+            # Keys typed while the engine shuts down (up to SHUTDOWN_WAIT_S) would open screens
+            # on an app that is about to exit.
+            return False
         snap = self.engine.snapshot() if self.engine is not None else None
         if action == "use_demo":  # offered (and shown in the footer) only when it makes sense
             return snap is not None and snap.phase is EnginePhase.UNREACHABLE

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
@@ -53,7 +53,7 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
+    HelpScreen > VerticalScroll {
         width: 64; max-width: 100%; height: auto; max-height: 100%;
         border: round $primary; background: $surface; padding: 0 1;
     }
@@ -70,10 +70,10 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll():  # up/down/page keys scroll a list taller than the screen
             yield Static("Keys", id="help-title")
+            yield Static("↑↓ scroll · escape closes · ctrl+p: the command palette", id="help-hint")
             yield Static(help_table(self.rows), id="help-table")
-            yield Static("escape closes · ctrl+p opens the command palette", id="help-hint")
 
     def action_dismiss_help(self) -> None:
         self.dismiss(None)
