@@ -123,7 +123,7 @@ def restored_line(account: AccountSnapshot, new: bool) -> str:
 def recent_fills(path: Path, limit: int) -> list[Fill]:
     """The journal's last ``limit`` fills, oldest first (blocking: call in a thread)."""
     with JournalReader(path) as reader:
-        return reader.fills()[-limit:]
+        return reader.fills(last=limit)
 
 
 class Desk:

@@ -169,6 +169,7 @@ class Engine:
         )
         if self._snap is not None and key == self._snap_key:
             return self._snap
+        tickers = self.state.tickers(self._symbols)
         self._snap = EngineSnapshot(
             seq=sum(key),
             phase=self._phase,
@@ -180,8 +181,8 @@ class Engine:
             timeframe=self._timeframe,
             market=self.state.snapshot(self._symbol, self._timeframe),
             streams=self.health.streams(),
-            tickers=self.state.tickers(self._symbols),
-            sparklines=self.sparklines.snapshot(self._symbols, self.state.tickers(self._symbols)),
+            tickers=tickers,
+            sparklines=self.sparklines.snapshot(self._symbols, tickers),
             error=self._error,
             signals=strategies.signals() if strategies is not None else (),
             strategies=strategies.health() if strategies is not None else (),

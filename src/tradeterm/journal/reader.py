@@ -51,7 +51,7 @@ class JournalReader:
 
     def _rows(
         self, table: str, time_col: str, since_ms: int | None, strategy: str | None,
-        order: str | None = None,
+        order: str | None = None, limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         where, params = [], []
         if since_ms is not None:
@@ -64,7 +64,8 @@ class JournalReader:
             params.append(strategy)
         try:
             yield from self.db.table(table).rows_where(
-                " AND ".join(where) or None, params, order_by=order or f"[{time_col}], rowid"
+                " AND ".join(where) or None, params, order_by=order or f"[{time_col}], rowid",
+                limit=limit,
             )
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: cannot read {table}: {exc}") from None
@@ -73,8 +74,15 @@ class JournalReader:
         """Closed trades, oldest first (``since``: closed at or after)."""
         return [trade_from_row(r) for r in self._rows("positions", "closed_ms", since_ms, strategy)]
 
-    def fills(self, since_ms: int | None = None, strategy: str | None = None) -> list[Fill]:
-        return [fill_from_row(r) for r in self._rows("fills", "timestamp", since_ms, strategy)]
+    def fills(
+        self, since_ms: int | None = None, strategy: str | None = None, last: int | None = None
+    ) -> list[Fill]:
+        """Oldest first; ``last``: only the newest ``last`` (read newest first, not all)."""
+        if last is None:
+            return [fill_from_row(r) for r in self._rows("fills", "timestamp", since_ms, strategy)]
+        rows = self._rows("fills", "timestamp", since_ms, strategy,
+                          order="[timestamp] DESC, rowid DESC", limit=last)
+        return [fill_from_row(r) for r in rows][::-1]
 
     def orders(self, since_ms: int | None = None, strategy: str | None = None) -> list[Order]:
         """Latest state of each order updated since ``since_ms``."""
