@@ -259,6 +259,10 @@ class Desk:
         return self.risk.state.value
 
     @property
+    def daily_loss_limit(self) -> Decimal | None:
+        return self.risk.loss_limit
+
+    @property
     def trading_reason(self) -> str | None:
         if self.error is not None:
             return f"trading disabled: {self.error}"

@@ -189,6 +189,7 @@ class Engine:
             account=self.desk.account(),
             trading_state=self.desk.trading_state,
             trading_reason=self.desk.trading_reason,
+            daily_loss_limit=self.desk.daily_loss_limit,
             replay=self.replay.status,
             fills=self.desk.fills(),
         )

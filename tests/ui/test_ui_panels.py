@@ -222,6 +222,9 @@ def test_account_when_loss_today_then_day_against_limit_with_bar():
     snap = snapshot(account=account(realized=D("-150")))
     view = account_view(snap)
     assert daily_loss_limit(view, D("3")) == (D("10010.5") + D("150")) * 3 / 100
+    # once the risk engine knows the day's start equity, its figure is the one shown
+    enforced = account_view(replace(snap, daily_loss_limit=D("250")))
+    assert daily_loss_limit(enforced, D("3")) == D("250")
     lines = [line.plain for line in render_account(view, D("3"), 36, COLORS)]
     assert lines[0].startswith("equity  10010.50 USDT")
     assert "uPnL +10.50" in lines[1]

@@ -10,6 +10,7 @@ Everything here is frozen so a snapshot handed to the UI can never be mutated un
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
@@ -194,6 +195,8 @@ class EngineSnapshot:
     # Watchlist sparklines: (symbol, recent closes oldest first) for each watchlist symbol.
     sparklines: tuple[tuple[str, tuple[float, ...]], ...] = ()
     replay: ReplayStatus | None = None  # set when the market is a bar replay (--replay FILE)
+    # The day's loss limit in quote as the risk engine enforces it (None: start equity unknown).
+    daily_loss_limit: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,12 +205,20 @@ class RiskEngine:
             self._start_equity = self._last_equity - self._realized
             self._check_loss()
 
-    def _check_loss(self) -> None:
+    @property
+    def loss_limit(self) -> Decimal | None:
+        """Today's loss limit in quote (``daily_loss_limit_pct`` of the day's starting equity),
+        or None while that equity is unknown."""
         start = self._start_equity
-        if self._loss_reason is not None or start is None or start <= ZERO:
+        if start is None or start <= ZERO:
+            return None
+        return start * self.settings.daily_loss_limit_pct / HUNDRED
+
+    def _check_loss(self) -> None:
+        start, limit = self._start_equity, self.loss_limit
+        if self._loss_reason is not None or start is None or limit is None:
             return
         pct = self.settings.daily_loss_limit_pct
-        limit = start * pct / HUNDRED
         if -self._realized >= limit:
             self._loss_reason = (
                 f"{DAILY_LOSS}: realised {fmt(self._realized)} today reached {fmt(pct)}% of the "

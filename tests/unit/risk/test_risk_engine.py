@@ -287,3 +287,13 @@ def test_context_from_account_snapshot_marks_a_closing_sell_as_reducing():
     assert (closing.equity, closing.balance, closing.reduces) == (D("9100"), D("9000"), True)
     assert not RiskContext.of(account, close("2.5"), D("100")).reduces
     assert not RiskContext.of(account, entry(), D("100")).reduces
+
+
+def test_loss_limit_when_day_equity_seen_then_pct_of_it_else_unknown():
+    """What the account panel shows as the day's limit is the figure enforced here."""
+    risk = RiskEngine(RiskSettings(daily_loss_limit_pct=D("3")), Clock())
+    assert risk.loss_limit is None
+    risk.tick(D("10000"))
+    assert risk.loss_limit == D("300")
+    risk.tick(D("9000"))  # later equity moves do not move the day's limit
+    assert risk.loss_limit == D("300")

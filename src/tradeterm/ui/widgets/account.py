@@ -1,10 +1,10 @@
 """Equity, balance, unrealised PnL, the day's realised PnL against the daily loss limit, and
 the trading state (ACTIVE / REDUCING / HALTED, with the reason when not active).
 
-The limit is ``settings.risk.daily_loss_limit_pct`` of the day's starting equity. The snapshot
-does not carry that starting equity, so the panel estimates it as ``equity - realised today``,
-the same back-out the risk engine uses when it first sees the equity on a day; it differs from
-the risk engine's figure only by the unrealised PnL moved since 00:00 UTC.
+The limit is the risk engine's own (``EngineSnapshot.daily_loss_limit``:
+``daily_loss_limit_pct`` of the day's starting equity), so the panel shows what is enforced.
+Only while the risk engine has not seen the day's equity yet does the panel estimate it as
+``equity - realised today`` from ``settings.risk``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class AccountView:
     realized_today: Decimal
     state: str
     reason: str | None
+    limit: Decimal | None = None  # the risk engine's figure, when it has one
 
 
 def account_view(snap: EngineSnapshot) -> AccountView | None:
@@ -52,11 +53,14 @@ def account_view(snap: EngineSnapshot) -> AccountView | None:
         account.realized_pnl_today,
         snap.trading_state,
         snap.trading_reason,
+        snap.daily_loss_limit,
     )
 
 
 def daily_loss_limit(view: AccountView, limit_pct: Decimal) -> Decimal:
-    """The day's loss limit in quote (positive), from the estimated starting equity."""
+    """The day's loss limit in quote (positive): the risk engine's, else estimated."""
+    if view.limit is not None:
+        return view.limit
     start = view.equity - view.realized_today
     return max(ZERO, start * limit_pct / HUNDRED)
 
