@@ -30,6 +30,7 @@ from tradeterm.core.trading import ClosedTrade
 
 if TYPE_CHECKING:
     from tradeterm.backtest.runner import BacktestResult
+    from tradeterm.backtest.trades import TradeTable
 
 YEAR_MS = 365 * 86_400_000
 
@@ -82,6 +83,52 @@ def trade_stats(trades: Sequence[ClosedTrade]) -> TradeStats:
         average_mae=_mean([t.mae for t in trades]),
         average_mfe=_mean([t.mfe for t in trades]),
     )
+
+
+def table_stats(table: TradeTable) -> TradeStats:
+    """:func:`trade_stats` from a run's integer columns, without building its records: the same
+    exact values (sums of integers; each R the ``Decimal`` quotient of the same two amounts), at
+    a fraction of the cost for tens of thousands of trades."""
+    money = table.units.money
+    pnls = table.pnl.tolist()
+    count = len(pnls)
+    wins = [p for p in pnls if p > 0]
+    losses = [p for p in pnls if p < 0]
+    gross_profit, gross_loss = money(sum(wins)), money(sum(losses))
+    notional = table.units.notional
+    risks = (abs(f - s) * q * notional if has else 0 for f, s, q, has in zip(
+        table.fill_t.tolist(), table.stop_t.tolist(), table.qty.tolist(),
+        table.has_stop.tolist(), strict=True))
+    r_values = [Decimal(p) / Decimal(r) for p, r in zip(pnls, risks, strict=True) if r]
+    net = money(sum(pnls))
+    return TradeStats(
+        trades=count,
+        wins=len(wins),
+        losses=len(losses),
+        win_rate=len(wins) / count if count else None,
+        net_pnl=net,
+        gross_profit=gross_profit,
+        gross_loss=gross_loss,
+        profit_factor=gross_profit / -gross_loss if gross_loss < ZERO else None,
+        expectancy=net / count if count else None,
+        average_r=_mean(r_values),
+        best=money(max(pnls)) if pnls else None,
+        worst=money(min(pnls)) if pnls else None,
+        fees=money(sum(table.entry_fee.tolist()) + sum(table.exit_fee.tolist())),
+        average_mae=_tick_mean(table, table.mae_ticks, -1),
+        average_mfe=_tick_mean(table, table.mfe_ticks, 1),
+    )
+
+
+def _tick_mean(table: TradeTable, ticks: np.ndarray, sign: int) -> Decimal | None:
+    """Mean excursion in quote: ``ticks x tick x quantity`` where ``ticks`` has ``sign``, else 0
+    (as the records' MAE/MFE)."""
+    if not len(table):
+        return None
+    notional = table.units.notional
+    total = sum(t * q * notional for t, q in zip(ticks.tolist(), table.qty.tolist(), strict=True)
+                if t * sign > 0)
+    return table.units.money(total) / len(table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,21 +260,22 @@ class Metrics:
 
 
 def compute_metrics(
-    trades: Sequence[ClosedTrade],
+    trades: Sequence[ClosedTrade] | TradeStats,
     equity: np.ndarray,
     starting_balance: Decimal,
     final_balance: Decimal,
     timeframe_ms: int,
     bars_in_position: int,
 ) -> Metrics:
-    """All metrics of a run from its trades, its per-bar equity and its exact balances."""
+    """All metrics of a run from its trades (or their :class:`TradeStats`), its per-bar equity
+    and its exact balances."""
     dd = max_drawdown(equity)
     returns = bar_returns(equity)
     per_year = bars_per_year(timeframe_ms)
     years = equity.size * timeframe_ms / YEAR_MS
     growth = cagr(float(starting_balance), float(final_balance), years)
     return Metrics(
-        stats=trade_stats(trades),
+        stats=trades if isinstance(trades, TradeStats) else trade_stats(trades),
         starting_balance=starting_balance,
         final_balance=final_balance,
         return_pct=float((final_balance / starting_balance - 1) * 100) if starting_balance else 0.0,
@@ -244,7 +292,8 @@ def compute_metrics(
 
 def result_metrics(result: BacktestResult) -> Metrics:
     """:func:`compute_metrics` of a :class:`~tradeterm.backtest.runner.BacktestResult`."""
+    stats = table_stats(result.table) if result.table is not None else result.closed_trades
     return compute_metrics(
-        result.closed_trades, result.equity, result.config.starting_balance,
+        stats, result.equity, result.config.starting_balance,
         result.final_balance, result.timeframe_ms, result.exposure_bars,
     )

@@ -13,8 +13,9 @@ from decimal import ROUND_CEILING, ROUND_DOWN, Decimal, localcontext
 
 import numpy as np
 import polars as pl
+import pytest
 
-from tradeterm.backtest.runner import BacktestConfig
+from tradeterm.backtest.runner import BacktestConfig, BacktestResult, simulate
 from tradeterm.core.money import ZERO, dec, to_step, to_tick
 from tradeterm.risk.sizing import HUNDRED, position_cap, size_for_stop
 
@@ -241,3 +242,23 @@ class _Reference:
 def reference_backtest(frame: pl.DataFrame, cfg: BacktestConfig, timeframe_ms: int,
                        lower: pl.DataFrame | None = None) -> RefResult:
     return _Reference(frame, cfg, timeframe_ms, lower).run()
+
+
+def assert_same(frame: pl.DataFrame, cfg: BacktestConfig, lower: pl.DataFrame | None = None,
+                timeframe_ms: int = 900_000) -> BacktestResult:
+    """The runner's result on ``frame``, after checking every trade against the reference."""
+    fast = simulate(frame, cfg, timeframe_ms, lower=lower)
+    ref = reference_backtest(frame, cfg, timeframe_ms, lower)
+    assert len(fast.trades) == len(ref.trades)
+    for bt, r in zip(fast.trades, ref.trades, strict=True):
+        t = bt.trade
+        assert (bt.signal_bar, bt.entry_bar, bt.exit_bar, bt.exit_reason, t.side) == (
+            r.signal_bar, r.entry_bar, r.exit_bar, r.reason, "buy" if r.long else "sell")
+        assert (t.quantity, t.entry_price, t.exit_price, bt.stop, bt.target) == (
+            r.quantity, r.entry_price, r.exit_price, r.stop, r.target)
+        assert (bt.entry_fee, bt.exit_fee, t.fees, t.pnl, t.mae, t.mfe) == (
+            r.entry_fee, r.exit_fee, r.entry_fee + r.exit_fee, r.pnl, r.mae, r.mfe)
+    assert fast.final_balance == ref.final_balance
+    assert fast.skipped == ref.skipped
+    assert fast.equity[-1] == pytest.approx(float(fast.final_balance))
+    return fast

@@ -11,80 +11,12 @@ from decimal import Decimal
 import numpy as np
 import polars as pl
 import pytest
-from bt_helpers import START, config
-from bt_reference import reference_backtest
+from bt_helpers import BAR_MS, config, one_price_path, random_frame
+from bt_reference import assert_same
 
+from tradeterm.backtest.grid import Grid
 from tradeterm.backtest.runner import simulate
-from tradeterm.backtest.runner_plan import Grid
 from tradeterm.broker.rules import MarketRules
-
-BAR_MS = 900_000  # fifteen minutes: a few thousand bars span weeks of daily limits
-
-
-def random_frame(seed: int, n: int, *, entry_p: float = 0.06, exit_p: float = 0.04,
-                 stop_pct: tuple[float, float] = (0.002, 0.02), with_entry: bool = False
-                 ) -> pl.DataFrame:
-    """Random-walk 15-minute candles on a 0.01 grid with gaps, and random signals: stops and
-    targets at random distances, some missing or on the wrong side, some bars with both sides."""
-    rng = np.random.default_rng(seed)
-    close = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.004, n))), 2)
-    gap = rng.random(n) < 0.05
-    open_ = np.round(np.where(gap, close * (1 + rng.normal(0, 0.01, n)),
-                              np.roll(close, 1)), 2)
-    open_[0] = 100.0
-    high = np.round(np.maximum(open_, close) * (1 + rng.exponential(0.003, n)), 2)
-    low = np.round(np.minimum(open_, close) * (1 - rng.exponential(0.003, n)), 2)
-    long = rng.random(n) < entry_p
-    short = rng.random(n) < entry_p
-    sign = np.where(long, 1.0, -1.0)
-    risk = close * rng.uniform(*stop_pct, n)
-    stop = close - sign * risk
-    stop[rng.random(n) < 0.05] = np.nan
-    wrong = rng.random(n) < 0.05
-    stop[wrong] = close[wrong] + sign[wrong] * risk[wrong]
-    target = close + sign * risk * rng.uniform(0.5, 3.0, n)
-    target[rng.random(n) < 0.2] = np.nan
-    columns = {
-        "open_time": START + np.arange(n, dtype=np.int64) * BAR_MS,
-        "open": open_, "high": high, "low": low, "close": close, "volume": np.ones(n),
-        "entry_long": long, "entry_short": short,
-        "exit_long": rng.random(n) < exit_p, "exit_short": rng.random(n) < exit_p,
-        "stop": np.where(long | short, stop, np.nan),
-        "target_1": np.where(long | short, target, np.nan),
-    }
-    if with_entry:  # the signal's own reference price, sometimes missing (the close then)
-        entry = np.round(close * (1 + rng.normal(0, 0.001, n)), 2)
-        columns["entry"] = np.where(rng.random(n) < 0.3, np.nan, entry)
-    return pl.DataFrame(columns).with_columns(
-        pl.col("stop").fill_nan(None), pl.col("target_1").fill_nan(None))
-
-
-def one_price_path(frame: pl.DataFrame) -> pl.DataFrame:
-    """Lower-timeframe candles: each bar walked open -> low -> high -> close (bearish: high
-    first) as one-price one-minute bars."""
-    o, h, low, c = (frame[k].to_numpy() for k in ("open", "high", "low", "close"))
-    bull = c >= o
-    path = np.column_stack((o, np.where(bull, low, h), np.where(bull, h, low), c)).ravel()
-    times = (frame["open_time"].to_numpy()[:, None] + np.arange(4) * 60_000).ravel()
-    return pl.DataFrame({"open_time": times, "open": path, "high": path, "low": path,
-                         "close": path, "volume": np.ones(path.size)})
-
-
-def assert_same(frame: pl.DataFrame, cfg, lower: pl.DataFrame | None = None) -> None:
-    fast = simulate(frame, cfg, BAR_MS, lower=lower)
-    ref = reference_backtest(frame, cfg, BAR_MS, lower)
-    assert len(fast.trades) == len(ref.trades)
-    for bt, r in zip(fast.trades, ref.trades, strict=True):
-        t = bt.trade
-        assert (bt.signal_bar, bt.entry_bar, bt.exit_bar, bt.exit_reason, t.side) == (
-            r.signal_bar, r.entry_bar, r.exit_bar, r.reason, "buy" if r.long else "sell")
-        assert (t.quantity, t.entry_price, t.exit_price, bt.stop, bt.target) == (
-            r.quantity, r.entry_price, r.exit_price, r.stop, r.target)
-        assert (bt.entry_fee, bt.exit_fee, t.fees, t.pnl, t.mae, t.mfe) == (
-            r.entry_fee, r.exit_fee, r.entry_fee + r.exit_fee, r.pnl, r.mae, r.mfe)
-    assert fast.final_balance == ref.final_balance
-    assert fast.skipped == ref.skipped
-    assert fast.equity[-1] == pytest.approx(float(fast.final_balance))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -1,0 +1,95 @@
+"""What the event pass needs to know about each entry candidate (a bar with an entry signal)
+before it walks: its side, levels on the tick grid, entry fill, the first exit signal after it
+and whether the rules refuse it outright, computed with numpy for all candidates at once.
+
+None of this depends on the account, so it is done in bulk; the compiled walk (:mod:`kernel`)
+then only does what does: sizing, the exit scan of the trades it takes, money, the daily limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tradeterm.backtest.grid import Bars, Grid
+from tradeterm.backtest.kernel import NO_STOP, WRONG_STOP
+from tradeterm.core.money import dec
+
+
+@dataclass(slots=True)
+class Candidates:
+    """Per entry candidate, in bar order (the kernel's ``c*`` arrays)."""
+
+    bar: np.ndarray  # the signal bar
+    long: np.ndarray
+    both: np.ndarray  # long and short signals on one bar
+    invalid: np.ndarray  # 0, or the kernel's WRONG_STOP / NO_STOP skip reason
+    signal: np.ndarray  # the first exit signal of the side at or after the entry bar, or -1
+    ref: np.ndarray  # the reference price the risk engine sizes from (float; NaN -> close)
+    has_stop: np.ndarray
+    stop_t: np.ndarray  # ticks (0 when missing)
+    stop_f: np.ndarray  # the stop as a float; -inf for a long without one (+inf short)
+    has_target: np.ndarray  # False also when the target is not beyond the reference
+    target_t: np.ndarray
+    target_f: np.ndarray  # +inf for a long without one (-inf short)
+    fill_t: np.ndarray  # the entry fill: the next bar's open on the tick, plus slippage
+
+    @property
+    def size(self) -> int:
+        return int(self.bar.size)
+
+
+def candidates(bars: Bars, flags: dict[str, np.ndarray], grid: Grid, *, require_stop: bool
+               ) -> Candidates:
+    n = bars.n
+    cand = np.flatnonzero(flags["entry_long"] | flags["entry_short"])
+    long = flags["entry_long"][cand].astype(bool)
+    e = np.minimum(cand + 1, n - 1)  # the last bar's candidate has no next bar: never used
+    sign = np.where(long, 1, -1)
+
+    ref = bars.entry_ref[cand]
+    ref = np.where(np.isnan(ref), bars.c[cand], ref)
+    stop_raw, target_raw = bars.stop[cand], bars.target[cand]
+    if np.isinf(stop_raw).any() or np.isinf(target_raw).any():
+        raise ValueError("stop and target_1 must be finite prices (or null)")
+    has_stop = ~np.isnan(stop_raw)
+    stop_t = np.where(has_stop, grid.snap(stop_raw), 0)
+    stop_f = grid.floats(stop_t)
+    has_target = ~np.isnan(target_raw)
+    target_t = np.where(has_target, grid.snap(target_raw), 0)
+    target_f = grid.floats(target_t)
+    stop_ok = _beyond(grid, ref, stop_f, stop_t, long)  # the reference is beyond the stop
+    has_target &= _beyond(grid, target_f, ref, target_t, long, ticks_first=True)
+
+    both = flags["entry_long"][cand] & flags["entry_short"][cand]
+    invalid = np.where(has_stop, np.where(stop_ok, 0, WRONG_STOP),
+                       NO_STOP if require_stop else 0).astype(np.int8)
+    signal = np.full(cand.size, -1, dtype=np.int64)
+    for side, name in ((True, "exit_long"), (False, "exit_short")):
+        rows, at = np.flatnonzero(long == side), np.flatnonzero(flags[name])
+        if at.size:
+            j = at.searchsorted(e[rows])
+            signal[rows] = np.where(j < at.size, at[np.minimum(j, at.size - 1)], -1)
+    return Candidates(
+        bar=cand.astype(np.int64), long=long, both=both.astype(bool), invalid=invalid,
+        signal=signal, ref=ref, has_stop=has_stop, stop_t=stop_t,
+        stop_f=np.where(has_stop, stop_f, -np.inf * sign), has_target=has_target,
+        target_t=target_t, target_f=np.where(has_target, target_f, np.inf * sign),
+        fill_t=grid.market(bars.o[e], long),
+    )
+
+
+def _beyond(grid: Grid, a: np.ndarray, b: np.ndarray, ticks: np.ndarray, long: np.ndarray,
+            ticks_first: bool = False) -> np.ndarray:
+    """``a > b`` for longs, ``a < b`` for shorts, as the exact Decimals would compare: one of them
+    is the float of a snapped level (exact ``Decimal`` ticks x tick), the other a float whose
+    ``Decimal`` is its repr. Rounding to the nearest float is monotonic, so unequal floats order
+    their Decimals alike; equal floats (rare) are compared as Decimals."""
+    out = np.where(long, a > b, a < b)
+    for i in np.flatnonzero(a == b).tolist():
+        level = grid.decimal(int(ticks[i]))
+        other = dec(float(b[i] if ticks_first else a[i]))
+        x, y = (level, other) if ticks_first else (other, level)
+        out[i] = x > y if long[i] else x < y
+    return out
