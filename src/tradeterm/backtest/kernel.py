@@ -255,39 +255,43 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
 
 
 @njit(cache=True, nogil=True)
-def _certain_floor(x, rel):
-    """``floor`` of an exact quotient known only as the float ``x`` within relative error
-    ``rel``: the floor when the whole interval shares it, else ``OverflowError`` (the runner
-    then recomputes exactly in Python integers)."""
+def _floors(x, rel):
+    """The floors of the ends of ``x``'s error interval (``x`` within relative ``rel`` of an
+    exact quotient, whose floor is one of the two)."""
     if not abs(x) < 2.0**52:
         raise OverflowError("a size beyond 2**52 steps")
-    low, high = np.floor(x - abs(x) * rel), np.floor(x + abs(x) * rel)
-    if low != high:
-        raise OverflowError("a size too close to a step boundary for floats")
-    return np.int64(low)
+    return np.floor(x - abs(x) * rel), np.floor(x + abs(x) * rel)
 
 
 @njit(cache=True, nogil=True)
 def _float_size(balance, ref, stop, has_stop, risk_n, risk_d, max_n, max_d, max_quote,
                 notional):
     """The risk engine's size in steps for a reference price off the tick grid: the integer
-    formulas of :func:`event_pass` in floats, each floor certified. ``balance`` and
-    ``max_quote`` are money units, ``ref``/``stop`` prices, ``notional`` the money units of one
-    step at price 1. The floats of the inputs are within half an ulp of the exact values (the
-    reference price's Decimal is its float's shortest repr) and each operation adds half an ulp:
-    1e-15 covers them; the stop distance adds the two prices' ulps over the distance."""
+    formulas of :func:`event_pass` (the least of three floors: the risk budget over the stop
+    distance, max_position_pct and max_position_quote) in floats. ``balance`` and ``max_quote``
+    are money units, ``ref``/``stop`` prices, ``notional`` the money units of one step at price
+    1. The floats of the inputs are within half an ulp of the exact values (the reference
+    price's Decimal is its float's shortest repr) and each operation adds half an ulp: 1e-15
+    covers them; the stop distance adds the two prices' ulps over the distance. The size is
+    returned when those bounds leave one possible value, else ``OverflowError``: the runner
+    then recomputes exactly in Python integers."""
     if balance <= 0 or ref <= 0:
         return np.int64(0)
     unit = ref * notional
     base_rel = 1e-15
     if has_stop:
         dist = abs(ref - stop)
+        x = balance * risk_n / (risk_d * 100.0 * dist * notional)
         rel = base_rel + 2.3e-16 * (abs(ref) + abs(stop)) / dist
-        qty = _certain_floor(balance * risk_n / (risk_d * 100.0 * dist * notional), rel)
     else:
-        qty = _certain_floor(balance / unit, base_rel)
-    cap = _certain_floor(balance * max_n / (max_d * 100.0 * unit), base_rel)
-    return min(qty, cap, _certain_floor(max_quote / unit, base_rel))
+        x, rel = balance / unit, base_rel
+    lo1, hi1 = _floors(x, rel)
+    lo2, hi2 = _floors(balance * max_n / (max_d * 100.0 * unit), base_rel)
+    lo3, hi3 = _floors(max_quote / unit, base_rel)
+    low, high = min(lo1, lo2, lo3), min(hi1, hi2, hi3)
+    if low != high:
+        raise OverflowError("a size too close to a step boundary for floats")
+    return np.int64(low)
 
 
 compiled = njit(cache=True, nogil=True)(event_pass)

@@ -81,43 +81,50 @@ class TradeTable:
         """PnL per trade as floats (for ratios and charts; the money is in :attr:`pnl`)."""
         return self.pnl.astype(np.float64) / float(10**self.units.digits)
 
-    def record(self, i: int) -> BacktestTrade:
-        """Row ``i`` as a record, in ``Decimal`` computed as the paper broker would."""
-        tick, step = self.tick, self.step
-        long = bool(self.long[i])
-        sign = 1 if long else -1
-        qty = Decimal(int(self.qty[i])) * step
-        fill = Decimal(int(self.fill_t[i])) * tick
-        price = Decimal(int(self.exit_t[i])) * tick
+    def rows(self) -> list[tuple]:
+        """The columns as Python values, one tuple per trade (for :meth:`record`)."""
+        return list(zip(
+            self.long.tolist(), self.qty.tolist(), self.fill_t.tolist(), self.exit_t.tolist(),
+            self.maker.tolist(), self.has_stop.tolist(), self.stop_t.tolist(),
+            self.has_target.tolist(), self.target_t.tolist(), self.mae_ticks.tolist(),
+            self.mfe_ticks.tolist(), self.signal_bar.tolist(), self.exit_bar.tolist(),
+            self.reason.tolist(), self.opened_ms.tolist(), self.closed_ms.tolist(), strict=True))
+
+    def record(self, row: tuple) -> BacktestTrade:
+        """One of :meth:`rows` as a record, in ``Decimal`` computed as the paper broker would."""
+        (long, q, fill_t, exit_t, maker, has_stop, stop_t, has_target, target_t, mae, mfe,
+         signal_bar, exit_bar, reason, opened_ms, closed_ms) = row
+        tick = self.tick
+        qty = Decimal(q) * self.step
+        fill = Decimal(fill_t) * tick
+        price = Decimal(exit_t) * tick
         entry_fee = fill * qty * self.taker_fee
-        exit_fee = price * qty * (self.maker_fee if self.maker[i] else self.taker_fee)
-        pnl = (price - fill) * qty * sign - entry_fee - exit_fee
-        stop = Decimal(int(self.stop_t[i])) * tick if self.has_stop[i] else None
+        exit_fee = price * qty * (self.maker_fee if maker else self.taker_fee)
+        pnl = (price - fill) * qty - entry_fee - exit_fee if long else (
+            (fill - price) * qty - entry_fee - exit_fee)
+        stop = Decimal(stop_t) * tick if has_stop else None
         risk = abs(fill - stop) * qty if stop is not None else None
-        mae, mfe = int(self.mae_ticks[i]), int(self.mfe_ticks[i])
-        signal_bar = int(self.signal_bar[i])
         trade = ClosedTrade(
-            self.symbol, "buy" if long else "sell", qty, fill, price, int(self.opened_ms[i]),
-            int(self.closed_ms[i]), pnl, entry_fee + exit_fee, pnl / risk if risk else None,
+            self.symbol, "buy" if long else "sell", qty, fill, price, opened_ms, closed_ms, pnl,
+            entry_fee + exit_fee, pnl / risk if risk else None,
             Decimal(mae) * tick * qty if mae < 0 else ZERO,
             Decimal(mfe) * tick * qty if mfe > 0 else ZERO, self.strategy or None,
         )
         return BacktestTrade(
-            trade, signal_bar, signal_bar + 1, int(self.exit_bar[i]),
-            EXIT_REASONS[int(self.reason[i])], stop,
-            Decimal(int(self.target_t[i])) * tick if self.has_target[i] else None, risk,
-            entry_fee, exit_fee,
+            trade, signal_bar, signal_bar + 1, exit_bar, EXIT_REASONS[reason], stop,
+            Decimal(target_t) * tick if has_target else None, risk, entry_fee, exit_fee,
         )
 
 
 class TradeRecords(Sequence[BacktestTrade]):
     """The records of a :class:`TradeTable`, each built on first access and kept."""
 
-    __slots__ = ("_built", "table")
+    __slots__ = ("_built", "_rows", "table")
 
     def __init__(self, table: TradeTable) -> None:
         self.table = table
         self._built: list[BacktestTrade | None] = [None] * len(table)
+        self._rows: list[tuple] | None = None
 
     def __len__(self) -> int:
         return len(self._built)
@@ -134,7 +141,9 @@ class TradeRecords(Sequence[BacktestTrade]):
         i = range(len(self))[index]  # negative indices, and IndexError beyond the end
         built = self._built[i]
         if built is None:
-            built = self._built[i] = self.table.record(i)
+            if self._rows is None:
+                self._rows = self.table.rows()
+            built = self._built[i] = self.table.record(self._rows[i])
         return built
 
     def __iter__(self) -> Iterator[BacktestTrade]:

@@ -66,13 +66,18 @@ def test_reference_prices_off_the_tick_grid_are_sized_exactly():
     assert result.table.pnl.dtype == np.int64 and len(result.trades) > 50
 
 
-def test_a_float_size_too_close_to_a_step_boundary_is_left_to_exact_integers():
-    assert kernel._certain_floor(3.5, 1e-15) == 3
-    assert kernel._certain_floor(-0.5, 1e-15) == -1
-    with pytest.raises(OverflowError):
-        kernel._certain_floor(4.0 - 2**-50, 1e-15)  # the exact value may be 4 or just under
-    with pytest.raises(OverflowError):
-        kernel._certain_floor(2.0**60, 1e-15)
+def test_a_float_size_is_taken_only_when_certain():
+    # balance 1000 units, price 1, one step at price 1 = 1 unit, risk 1 %, caps 100 % and 10^6
+    def size(balance, stop=0.9, max_quote=10**6):
+        return kernel._float_size(balance, 1.0, stop, True, 1, 1, 100, 1, max_quote, 1.0)
+
+    assert size(1000.0, stop=0.7) == 33  # 10 / 0.3
+    with pytest.raises(OverflowError, match="step boundary"):
+        size(1000.0)  # 10 / 0.1 is 100 exactly: in floats it may be just under, or just over
+    assert size(1000.0, max_quote=50.5) == 50  # unless a cap decides
+    with pytest.raises(OverflowError, match="2\\*\\*52"):
+        size(2.0**70)
+    assert kernel._floors(3.5, 1e-15) == (3, 3)
 
 
 def test_a_balance_beyond_64_bits_reruns_exactly():
