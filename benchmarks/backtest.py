@@ -3,13 +3,18 @@
     uv run python benchmarks/backtest.py [--bars 1000000] [--runs 3]
 
 For ``ema_cross`` with its stop and target_1 (the issue's budget: well under a second), prints
-the strategy's ``evaluate`` time, the event pass time, the total, bars per second, the number of
-trades and the final balance, for two accounts:
+the strategy's ``evaluate`` time, the event pass time (it returns the trades as exact integer
+columns, the final balance, the skips and the equity curve), the total, bars per second, the
+number of trades and the final balance, and what building every trade's ``BacktestTrade``
+record afterwards costs (records are built lazily, when something reads them), for two accounts:
 
 - ``paper defaults``: the ``[paper]``/``[risk]`` defaults (0.1 % taker fees, 1 tick slippage):
   the account shrinks, so later entries fall under the 5 USDT minimum notional and are skipped;
 - ``no costs``: fees and slippage 0, so (almost) every signal becomes a trade: the heaviest case
   for the event pass.
+
+The first call in the process is timed apart: it loads the compiled walk from numba's cache (or,
+once after an install, compiles it).
 
 Times are the best of ``--runs`` (the least disturbed by other load). Where ``../shared/data``
 exists it also backtests ``confluence`` and ``smc_order_blocks`` on the real BTC/USDT candles.
@@ -19,13 +24,16 @@ and backtesting.py run on the same ``ema_cross`` signals (entries, exits, stop a
 of each signal bar), filled at the next bar's open like ours, without fees or slippage (so the
 account never runs dry and the trade lists stay comparable to the end), and the same sizing
 (5,000 USDT per trade: the backtester with ``risk_per_trade_pct = 100`` so the position cap
-sizes every trade; backtesting.py in whole units). Printed: bars per
-second (signals already computed: the fill simulation only; vectorbt's first call compiles with
-numba and is not timed), trades and final equity, for the cross-check. backtesting.py steps a
-Python ``next()`` per bar, so it runs on the first ``--bt-bars`` bars (default 100,000) and the
-backtester's figures for that slice are printed beside it. Then the like-for-like figure with the
-signals included: ``Strategy.evaluate`` + the event pass against the same strategy written with
-vectorbt's own MA/ATR indicators + ``from_signals``.
+sizes every trade; vectorbt with the same quantity floored to the step; backtesting.py in whole
+units). vectorbt gets the same absolute stop and target levels (see :func:`_vectorbt_inputs`
+for how, and the two rules it cannot follow). Printed: bars per second (signals already
+computed: the fill simulation only; vectorbt's inputs are prepared and its first call compiles
+with numba before the clock starts), trades and final equity, for the cross-check; our row again
+with every trade record built. backtesting.py steps a Python ``next()`` per bar, so it runs on
+the first ``--bt-bars`` bars (default 100,000) and the backtester's figures for that slice are
+printed beside it. Then the like-for-like figure with the signals included:
+``Strategy.evaluate`` + the event pass against the same strategy written with vectorbt's own
+MA/ATR indicators + ``from_signals``.
 """
 
 from __future__ import annotations
@@ -59,6 +67,14 @@ def _best(fn, runs: int) -> tuple[float, object]:
     return best, out
 
 
+def _records(result) -> float:
+    """Seconds to build every trade's ``BacktestTrade`` record (built lazily, on first read)."""
+    t0 = time.perf_counter()
+    for _ in result.trades:
+        pass
+    return time.perf_counter() - t0
+
+
 def speed(bars: int, runs: int) -> None:
     strategies = load_directory(ROOT / "strategies").strategies
     strategy = strategies["ema_cross"].cls()
@@ -70,15 +86,23 @@ def speed(bars: int, runs: int) -> None:
         "no costs": BacktestConfig(rules=rules, taker_fee=Decimal(0), maker_fee=Decimal(0),
                                    slippage_ticks=0),
     }
+    t0 = time.perf_counter()
+    simulate(frame.head(1000), accounts["no costs"], 60_000)
+    first = time.perf_counter() - t0
     print(f"ema_cross on {bars:,} generated 1m bars (best of {runs})")
+    print(f"  first call in this process (loads the compiled walk, or compiles it once after an "
+          f"install): {first:.2f} s")
     print(f"  evaluate: {t_eval * 1000:7.1f} ms")
     for label, cfg in accounts.items():
         t_pass, result = _best(lambda cfg=cfg: simulate(frame, cfg, 60_000, strategy="ema_cross"),
                                runs)
+        t_rec = _records(result)
         total = t_eval + t_pass
-        print(f"  {label:15s} event pass {t_pass * 1000:7.1f} ms, total {total * 1000:7.1f} ms, "
-              f"{bars / total:,.0f} bars/s, {len(result.trades):,} trades, "
-              f"final balance {result.final_balance:,.2f}, skipped {result.skipped}")
+        print(f"  {label:15s} event pass {t_pass * 1000:6.1f} ms ({bars / t_pass / 1e6:5.1f} M "
+              f"bars/s), with evaluate {total * 1000:6.1f} ms ({bars / total / 1e6:4.1f} M bars/s);"
+              f" {len(result.trades):,} trades, final balance {result.final_balance:,.2f}; "
+              f"building every trade record afterwards {t_rec * 1000:.0f} ms; "
+              f"skipped {result.skipped}")
 
 
 def side_by_side(bars: int, bt_bars: int, runs: int) -> None:
@@ -104,6 +128,8 @@ def side_by_side(bars: int, bt_bars: int, runs: int) -> None:
                           runs)
         _row(f"tradeterm ({label})", part.height, t, len(result.trades),
              float(result.final_balance))
+        _row(f"  + every trade record ({label})", part.height, t + _records(result),
+             len(result.trades), float(result.final_balance))
         t, (trades, equity) = _vectorbt(part, cfg, runs)
         _row(f"vectorbt ({label})", part.height, t, trades, equity)
         if part is not frame:
@@ -154,43 +180,94 @@ def _row(label: str, bars: int, seconds: float, trades: int, equity: float) -> N
           f"final equity {equity:12,.2f}")
 
 
-def _signals(frame: pl.DataFrame) -> dict[str, np.ndarray]:
-    """Per-bar arrays, shifted one bar: a signal at bar t's close acts at bar t+1's open."""
+def _signals(frame: pl.DataFrame, shift: int = 1) -> dict[str, np.ndarray]:
+    """Per-bar arrays, shifted ``shift`` bars (default one: a signal at bar t's close acts at bar
+    t+1's open); ``shift=0``: on the signal bar itself."""
     def shifted(name: str, fill: object) -> np.ndarray:
-        return frame.get_column(name).shift(1, fill_value=fill).to_numpy()
+        col = frame.get_column(name)
+        col = col.fill_null(fill) if fill is False else col.cast(pl.Float64)
+        return col.shift(shift, fill_value=fill).to_numpy() if shift else col.to_numpy()
 
     return {k: shifted(k, False) for k in ("entry_long", "entry_short", "exit_long", "exit_short")
             } | {k: shifted(k, np.nan).astype(float) for k in ("stop", "target_1", "close")}
 
 
 def _vectorbt(frame: pl.DataFrame, cfg: BacktestConfig, runs: int) -> tuple[float, object]:
-    _vectorbt_run(frame, cfg)  # numba compiles on the first call
-    return _best(lambda: _vectorbt_run(frame, cfg), runs)
+    """vectorbt's simulation alone: its inputs are prepared before the clock starts."""
+    inputs = _vectorbt_inputs(frame, cfg)
+    _vectorbt_sim(inputs)  # numba compiles on the first call
+    return _best(lambda: _vectorbt_sim(inputs), runs)
 
 
 def _vectorbt_run(frame: pl.DataFrame, cfg: BacktestConfig) -> tuple[int, float]:
-    """vectorbt's ``Portfolio.from_signals`` on an evaluated frame: (trades, final value)."""
-    import pandas as pd
+    return _vectorbt_sim(_vectorbt_inputs(frame, cfg))
+
+
+def _vectorbt_sim(inputs: dict[str, object]) -> tuple[int, float]:
+    """vectorbt's ``Portfolio.from_signals``: (trades, final value)."""
     import vectorbt as vbt
 
-    s = _signals(frame)
+    pf = vbt.Portfolio.from_signals(**inputs)
+    return int(pf.trades.count()), float(pf.final_value())
+
+
+def _vectorbt_inputs(frame: pl.DataFrame, cfg: BacktestConfig) -> dict[str, object]:
+    """The arguments of vectorbt's ``Portfolio.from_signals`` for an evaluated frame.
+
+    Our rules in vectorbt's terms. vectorbt checks a stop only from the bar after the order's bar
+    ("Stop signal cannot be processed at the same bar as the entry signal", ``StopExitPrice``),
+    and ours already on the fill bar t+1; so the signals stay on their bar t and fill at
+    ``price`` = bar t+1's open (the docs' advice for stops: ordinary signals at the close), and
+    the stops are checked from bar t+1 on, against its own open/high/low, as ours. vectorbt's
+    stops are fractions of a base price (``stop_entry_price``, default the order bar's close);
+    ``StopEntryPrice.Price`` makes the base the fill (t+1's open), and the fractions are taken
+    from it to the signal bar's ``stop``/``target_1`` on the tick, so the levels are absolute
+    (0 when t+1 opens beyond a level: vectorbt then exits at that open, as ours). ``StopLimit``
+    fills at the level, or at the open when the bar opens beyond it; the stop is checked before
+    the target. The quantity is ours: 5,000 USDT at the signal bar's close, floored to the step;
+    the entries our rules refuse (no stop, stop on the wrong side, long and short on one bar, no
+    next bar) are dropped. What still differs: vectorbt makes one order per bar and a stop comes
+    first, so an entry signal on the bar a stop or target exits is dropped (ours enters at the
+    next open); a bar opening beyond the target fills vectorbt at that open, ours at the target
+    (a resting limit)."""
+    from decimal import Decimal
+
+    import pandas as pd
+
+    s = _signals(frame, shift=0)  # on the signal bar t: the fills are priced at t+1's open
     index = pd.to_datetime(frame.get_column("open_time").to_numpy(), unit="ms")
-    open_ = frame.get_column("open").to_numpy()
-    ref = s["close"]  # the signal bar's close: the stop and target distances are measured there
+    open_, high, low, close = (frame.get_column(k).to_numpy().astype(float)
+                               for k in ("open", "high", "low", "close"))
+    tick, step = cfg.rules.tick, float(cfg.rules.step)
+    per_tick = 1 / tick
+
+    def on_tick(prices: np.ndarray) -> np.ndarray:  # as ``float(Decimal(ticks) * tick)``
+        if per_tick == per_tick.to_integral_value():
+            return np.rint(prices * float(per_tick)) / float(per_tick)
+        return np.rint(prices / float(tick)) * float(tick)
+
+    # market fills (the entry, an exit signal's, a stop gapped through) at the open on the tick
+    open_, close = on_tick(open_), on_tick(close)
+    fill = np.append(open_[1:], np.nan)  # bar t+1's open: the fill price of bar t's signals
+    stop, target = on_tick(s["stop"]), on_tick(s["target_1"])
+    long, short = s["entry_long"].astype(bool), s["entry_short"].astype(bool)
+    ref = s["close"]  # the risk engine's reference price (the signal bar's close)
+    side = np.where(long, 1.0, -1.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        sl = np.abs(ref - s["stop"]) / ref
-        tp = np.abs(s["target_1"] - ref) / ref
-    pf = vbt.Portfolio.from_signals(
-        pd.Series(frame.get_column("close").to_numpy(), index=index),
-        entries=s["entry_long"], exits=s["exit_long"], short_entries=s["entry_short"],
-        short_exits=s["exit_short"], price=open_, open=open_,
-        high=frame.get_column("high").to_numpy(), low=frame.get_column("low").to_numpy(),
-        sl_stop=sl, tp_stop=tp, size=float(TRADE_VALUE), size_type="value",
-        upon_opposite_entry="ignore",
-        fees=float(cfg.taker_fee), slippage=float(cfg.rules.tick) * cfg.slippage_ticks / open_,
+        ok = (long ^ short) & (side * (ref - stop) > 0) & ~np.isnan(fill)
+        has_target = side * (target - ref) > 0  # no target unless beyond the reference
+        sl = np.where(ok, np.maximum(side * (fill - stop) / fill, 0.0), np.nan)
+        tp = np.where(ok & has_target, np.maximum(side * (target - fill) / fill, 0.0), np.nan)
+        qty = np.floor(float(Decimal(TRADE_VALUE) / cfg.rules.step) / ref) * step
+    return dict(
+        close=pd.Series(close, index=index),
+        entries=long & ok, exits=s["exit_long"].astype(bool), short_entries=short & ok,
+        short_exits=s["exit_short"].astype(bool), price=fill, open=open_, high=high, low=low,
+        sl_stop=sl, tp_stop=tp, stop_entry_price="price", stop_exit_price="stoplimit",
+        upon_stop_exit="close", size=qty, size_type="amount", upon_opposite_entry="ignore",
+        fees=float(cfg.taker_fee), slippage=float(tick) * cfg.slippage_ticks / fill,
         init_cash=float(cfg.starting_balance), freq="1min",
     )
-    return int(pf.trades.count()), float(pf.final_value())
 
 
 def _backtesting(frame: pl.DataFrame, cfg: BacktestConfig) -> tuple[float, object]:
