@@ -417,6 +417,9 @@ def _map(job: Job, tasks: list[tuple[int, Candidate, bool]], jobs: int, phase: s
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from tradeterm.backtest.runner import warm_up
+
+    warm_up()  # the compiled walk in numba's cache before the workers start
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=ctx,
                              initializer=_init_worker, initargs=(job,)) as pool:
