@@ -42,10 +42,11 @@ def _num(value: Any) -> Any:
     return value
 
 
-def trade_rows(result: BacktestResult) -> list[dict[str, Any]]:
-    """One dict per trade, money as strings (exact)."""
+def trade_rows(result: BacktestResult, last: int | None = None) -> list[dict[str, Any]]:
+    """One dict per trade (the ``last`` ones only, if given), money as strings (exact)."""
     rows = []
-    for bt in result.trades:
+    trades = result.trades
+    for bt in (trades if last is None else trades[max(0, len(trades) - last):]):
         t = bt.trade
         rows.append({
             "side": "long" if t.side == "buy" else "short",
@@ -144,7 +145,7 @@ def trades_table(result: BacktestResult, limit: int = 20) -> Table:
     table = Table(title=f"last {min(limit, len(result.trades))} of {len(result.trades)} trades")
     for col in ("side", "entry", "price", "exit", "price", "why", "qty", "PnL", "R"):
         table.add_column(col, justify="right")
-    for row in trade_rows(result)[-limit:]:
+    for row in trade_rows(result, limit):
         pnl = Decimal(row["pnl"])
         table.add_row(
             row["side"], row["entry_time"][5:], row["entry_price"], row["exit_time"][5:],
