@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tradeterm.backtest.codes import NO_STOP, WRONG_STOP
 from tradeterm.backtest.grid import Bars, Grid
-from tradeterm.backtest.kernel import NO_STOP, WRONG_STOP
 from tradeterm.core.money import dec
 
 

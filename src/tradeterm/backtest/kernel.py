@@ -25,20 +25,20 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from tradeterm.backtest.codes import (
+    BELOW_MIN_NOTIONAL,
+    BELOW_MIN_QTY,
+    BOTH_SIDES,
+    DAILY_LIMIT,
+    END,
+    NO_NEXT_BAR,
+    SIGNAL,
+    STOP,
+    TARGET,
+)
 from tradeterm.backtest.units import LIMIT
 
 DAY_MS = 86_400_000
-
-# why an entry candidate was not taken: indices into the ``skipped`` counts
-NO_NEXT_BAR, BOTH_SIDES, DAILY_LIMIT, WRONG_STOP, NO_STOP, BELOW_MIN_QTY, BELOW_MIN_NOTIONAL = (
-    range(7))
-SKIP_REASONS = ("no next bar", "long and short on one bar", "daily_loss_limit",
-                "stop on the wrong side", "no stop", "size below the minimum quantity",
-                "notional below the minimum")
-
-# why a trade ended
-STOP, TARGET, SIGNAL, END = range(4)
-EXIT_REASONS = ("stop", "target", "signal", "end")
 
 
 def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its state stays local

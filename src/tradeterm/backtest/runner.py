@@ -156,6 +156,7 @@ def simulate(
     """The event pass on an already evaluated frame (candle columns plus the signal columns)."""
     from tradeterm.backtest import kernel
     from tradeterm.backtest.candidates import candidates
+    from tradeterm.backtest.codes import SKIP_REASONS
     from tradeterm.backtest.units import (
         LIMIT,
         MoneyUnits,
@@ -212,7 +213,7 @@ def simulate(
                ("exit_t", "qty", "entry_fee", "exit_fee", "pnl", "mae", "mfe")}
         out |= {"k": np.zeros(m, dtype=np.int64), "exit": np.zeros(m, dtype=np.int64),
                 "reason": np.zeros(m, dtype=np.int8), "maker": np.zeros(m, dtype=bool)}
-        skipped = np.zeros(len(kernel.SKIP_REASONS), dtype=np.int64)
+        skipped = np.zeros(len(SKIP_REASONS), dtype=np.int64)
         equity = np.empty(n)
         low = lower if lower is not None else _NO_LOWER
         lower_cols = [low.get_column(k).to_numpy().astype(dt) for k, dt in
@@ -263,7 +264,7 @@ def simulate(
         strategy=strategy, symbol=symbol, timeframe="", timeframe_ms=timeframe_ms, config=cfg,
         trades=TradeRecords(table), open_time=bars.t, equity=equity,
         final_balance=units.money(balance), exposure_bars=int(exposure),
-        skipped={r: int(v) for r, v in zip(kernel.SKIP_REASONS, skipped, strict=True) if v},
+        skipped={r: int(v) for r, v in zip(SKIP_REASONS, skipped, strict=True) if v},
         table=table,
     )
 

@@ -18,7 +18,7 @@ from typing import overload
 
 import numpy as np
 
-from tradeterm.backtest.kernel import EXIT_REASONS
+from tradeterm.backtest.codes import EXIT_REASONS
 from tradeterm.backtest.units import MoneyUnits
 from tradeterm.core.money import ZERO
 from tradeterm.core.trading import ClosedTrade
