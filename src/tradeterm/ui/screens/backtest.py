@@ -32,7 +32,7 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tradeterm.config import Settings
 from tradeterm.core.models import TIMEFRAME_MS, timeframe_ms
@@ -42,7 +42,7 @@ from tradeterm.ui.screens.backtest_job import (
     JobError,
     data_source,
     pnl_sign,
-    run_job,
+    run_isolated,
 )
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.chart import CandleChart
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from tradeterm.strategy.api import ParamSpec
     from tradeterm.strategy.loader import LoadedStrategy
 
-STAGES = 3  # loading candles, running, metrics (see run_job's progress calls)
+STAGES = 4  # starting the process, loading candles, running, metrics (run_isolated, run_job)
 TRADE_COLUMNS = ("side", "entry_time", "entry_price", "exit_time", "exit_price", "exit_reason",
                  "quantity", "pnl", "r_multiple")
 TRADE_HEADERS = ("side", "entry (UTC)", "price", "exit (UTC)", "price", "why", "qty", "PnL", "R")
@@ -177,12 +177,16 @@ class BacktestScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="bt-run")
     def _run(self, loaded: LoadedStrategy, request: BacktestRequest) -> None:
+        worker = get_current_worker()
         try:
-            outcome: BacktestOutcome | str = run_job(
+            outcome: BacktestOutcome | str = run_isolated(
                 self.settings, loaded, request,
                 lambda stage: self.post_message(self.Progressed(stage)),
+                lambda: worker.is_cancelled,
             )
         except JobError as exc:
+            if worker.is_cancelled:  # a newer run (or leaving the screen) replaced this one
+                return
             outcome = str(exc)
         self.post_message(self.Finished(outcome))
 
