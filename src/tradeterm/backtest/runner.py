@@ -29,7 +29,7 @@ import polars as pl
 from tradeterm.backtest.grid import Bars, Grid
 from tradeterm.backtest.trades import BacktestTrade, TradeRecords, TradeTable
 from tradeterm.broker.rules import MarketRules
-from tradeterm.core.money import ZERO, dec
+from tradeterm.core.money import ZERO
 from tradeterm.core.trading import ClosedTrade
 
 __all__ = ["BacktestConfig", "BacktestResult", "BacktestTrade", "rules_for", "run_backtest",
@@ -154,123 +154,24 @@ def simulate(
     lower: pl.DataFrame | None = None,
 ) -> BacktestResult:
     """The event pass on an already evaluated frame (candle columns plus the signal columns)."""
-    from tradeterm.backtest import kernel
     from tradeterm.backtest.candidates import candidates
-    from tradeterm.backtest.codes import SKIP_REASONS
-    from tradeterm.backtest.units import (
-        LIMIT,
-        MoneyUnits,
-        decimal_digits,
-        on_tick_grid,
-        to_units,
-    )
+    from tradeterm.backtest.walk import Walk
 
-    cfg, rules = config, config.rules
+    cfg = config
     bars = Bars(frame)
-    grid = Grid(rules.tick, cfg.slippage_ticks, cfg.slippage_bps)
+    grid = Grid(cfg.rules.tick, cfg.slippage_ticks, cfg.slippage_bps)
     if bars.n and max(abs(float(bars.h.max())), abs(float(bars.l.min()))) / grid.tick_f >= 2**52:
         raise ValueError("price beyond 2**52 ticks: not representable exactly")
     flags = {k: frame.get_column(k).cast(pl.Boolean).fill_null(False).to_numpy() for k in
              ("entry_long", "entry_short", "exit_long", "exit_short")}
     cand = candidates(bars, flags, grid, require_stop=cfg.require_stop)
-
-    ref_t = grid.snap(cand.ref)
-    on_grid = on_tick_grid(cand.ref, ref_t, grid.floats(ref_t), grid.mant)
-
-    def units_for(ref_digits: int) -> MoneyUnits:
-        return MoneyUnits.of(
-            tick=rules.tick, step=rules.step, taker=cfg.taker_fee, maker=cfg.maker_fee,
-            balance=cfg.starting_balance, max_quote=cfg.max_position_quote,
-            min_notional=rules.min_notional, min_qty=rules.min_qty,
-            risk_pct=cfg.risk_per_trade_pct, max_pct=cfg.max_position_pct,
-            loss_pct=cfg.daily_loss_limit_pct, ref_digits=ref_digits)
-
-    def prices(exact: bool) -> tuple[MoneyUnits, np.ndarray, np.ndarray]:
-        """The units, and the reference prices and stops in reference-price units (Python
-        integers). Off the tick grid, a reference price is its ``dec()`` when ``exact`` (the
-        units then reach its last digit), else 0: the compiled walk sizes it from floats."""
-        off = {int(i): dec(float(cand.ref[i])) for i in np.flatnonzero(~on_grid)} if exact else {}
-        units = units_for(max((decimal_digits(d) for d in off.values()), default=0))
-        ref = ref_t.astype(object) * units.tick_to_price
-        ref[~on_grid] = 0
-        for i, d in off.items():
-            ref[i] = to_units(d, units.price_digits)
-        return units, ref, cand.stop_t.astype(object) * units.tick_to_price
-
-    bps = cfg.slippage_bps.as_integer_ratio() if cfg.slippage_bps else (0, 1)
-    m, n = cand.size, bars.n
-    coarse, ref_c, stop_c = prices(exact=False)
-    fits = coarse.fits_int64() and all(
-        not a.size or max(abs(int(a.max())), abs(int(a.min()))) < LIMIT
-        for a in (ref_c, stop_c, cand.target_t, cand.fill_t))
-
-    def run(exact: bool) -> tuple[tuple[int, int, int], dict[str, np.ndarray], np.ndarray,
-                                   np.ndarray, MoneyUnits]:
-        """The kernel compiled (``exact`` False: int64, checked) or as Python (unbounded)."""
-        ints = object if exact else np.int64
-        units, ref, stop_p = prices(exact=True) if exact else (coarse, ref_c, stop_c)
-        out = {name: np.zeros(m, dtype=ints) for name in
-               ("exit_t", "qty", "entry_fee", "exit_fee", "pnl", "mae", "mfe")}
-        out |= {"k": np.zeros(m, dtype=np.int64), "exit": np.zeros(m, dtype=np.int64),
-                "reason": np.zeros(m, dtype=np.int8), "maker": np.zeros(m, dtype=bool)}
-        skipped = np.zeros(len(SKIP_REASONS), dtype=np.int64)
-        equity = np.empty(n)
-        low = lower if lower is not None else _NO_LOWER
-        lower_cols = [low.get_column(k).to_numpy().astype(dt) for k, dt in
-                      (("open_time", np.int64), ("open", np.float64), ("high", np.float64),
-                       ("low", np.float64))]
-        mult, div = ((grid.mant, float(10 ** -grid.exp)) if grid.exp <= 0
-                     else (grid.mant * 10**grid.exp, 1.0))
-        u = units
-        walk = kernel.event_pass if exact else kernel.compiled
-        state = walk(
-            bars.t.astype(np.int64), bars.o, bars.h, bars.l, bars.c,
-            cand.bar, cand.long, cand.both, cand.invalid, cand.signal,
-            on_grid | exact, ref.astype(ints), cand.ref, cand.has_stop, stop_p.astype(ints),
-            cand.stop_f,
-            cand.has_target, cand.target_t.astype(ints), cand.target_f, cand.fill_t.astype(ints),
-            *lower_cols, timeframe_ms,
-            grid.tick_f, mult, div, float(rules.step), grid.slip_ticks, bps[0], bps[1] * 10_000,
-            u.notional, u.ref_notional, u.taker, u.maker, u.balance, u.max_quote, u.min_notional,
-            u.min_qty_steps, *u.risk_pct, *u.max_pct, *u.loss_pct, float(10**u.digits),
-            float(10**u.price_digits), not exact,
-            out["k"], out["exit"], out["reason"], out["maker"], out["exit_t"], out["qty"],
-            out["entry_fee"], out["exit_fee"], out["pnl"], out["mae"], out["mfe"], skipped,
-            equity,
-        )
-        return state, out, skipped, equity, units
-
-    try:
-        if not fits:
-            raise OverflowError("constants beyond 64-bit integers")
-        (count, balance, exposure), out, skipped, equity, units = run(exact=False)
-    except OverflowError:
-        (count, balance, exposure), out, skipped, equity, units = run(exact=True)
-    rows = out["k"][:count]
-    e = cand.bar[rows] + 1
-    table = TradeTable(
-        symbol=symbol, strategy=strategy, tick=rules.tick, step=rules.step,
-        taker_fee=cfg.taker_fee, maker_fee=cfg.maker_fee, units=units,
-        signal_bar=cand.bar[rows], exit_bar=out["exit"][:count], long=cand.long[rows],
-        reason=out["reason"][:count], maker=out["maker"][:count], opened_ms=bars.t[e],
-        closed_ms=bars.t[out["exit"][:count]], qty=out["qty"][:count],
-        fill_t=cand.fill_t[rows], exit_t=out["exit_t"][:count], stop_t=cand.stop_t[rows],
-        has_stop=cand.has_stop[rows], target_t=cand.target_t[rows],
-        has_target=cand.has_target[rows], entry_fee=out["entry_fee"][:count],
-        exit_fee=out["exit_fee"][:count], pnl=out["pnl"][:count], mae_ticks=out["mae"][:count],
-        mfe_ticks=out["mfe"][:count],
-    )
+    done = Walk(bars, grid, cand, cfg, timeframe_ms, lower).run(symbol, strategy)
     return BacktestResult(
         strategy=strategy, symbol=symbol, timeframe="", timeframe_ms=timeframe_ms, config=cfg,
-        trades=TradeRecords(table), open_time=bars.t, equity=equity,
-        final_balance=units.money(balance), exposure_bars=int(exposure),
-        skipped={r: int(v) for r, v in zip(SKIP_REASONS, skipped, strict=True) if v},
-        table=table,
+        trades=TradeRecords(done.table), open_time=bars.t, equity=done.equity,
+        final_balance=done.final_balance, exposure_bars=done.exposure_bars,
+        skipped=done.skipped, table=done.table,
     )
-
-
-_NO_LOWER = pl.DataFrame(schema={"open_time": pl.Int64, "open": pl.Float64, "high": pl.Float64,
-                                 "low": pl.Float64})
 
 
 def warm_up() -> None:
