@@ -39,8 +39,20 @@ def test_records_equal_the_kernel_integers():
 
 
 def test_records_are_built_once_and_index_like_a_list():
+    import gc
+
     result = _run()
     trades = result.trades
+    second = trades[1]
+    assert gc.isenabled()
+    built = list(trades)  # the rest in one go, the collector paused meanwhile
+    assert gc.isenabled() and built[1] is second and len(built) == len(trades)
+    gc.disable()
+    try:
+        list(_run().trades)
+        assert not gc.isenabled()  # a caller's choice is left as it was
+    finally:
+        gc.enable()
     first = trades[0]
     assert trades[0] is first and trades[-1] is trades[len(trades) - 1]
     assert trades[1:3] == [trades[1], trades[2]]
