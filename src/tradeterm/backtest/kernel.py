@@ -99,10 +99,12 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
         fill = cfill_t[k]
 
         # -- size: risk.sizing's size_for_stop and position_cap, floors of exact fractions ----
+        # floor(balance x n / d) as (balance // d) x n + (balance % d) x n // d: the same
+        # integer, but no product beyond d x n, so the balance itself may reach LIMIT
         dist = abs(ref - cstop_p[k])
-        if checked and (abs(float(balance)) * max(risk_n, max_n, 1) >= LIMIT
+        if checked and (abs(float(balance)) >= LIMIT
                         or float(max(risk_d, max_d)) * 100.0 * float(max(abs(ref), dist))
-                        * ref_notional >= LIMIT):
+                        * ref_notional * max(risk_n, max_n, 1) >= LIMIT):
             raise OverflowError("backtest amounts beyond 64-bit integers")
         if not cexact[k]:
             qty = _float_size(float(balance), cref_f[k], cstop_f[k], chas_stop[k], risk_n,
@@ -111,10 +113,12 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
             qty = balance - balance  # 0, of the balance's type
         else:
             if chas_stop[k]:
-                qty = (balance * risk_n) // (risk_d * 100 * dist * ref_notional)
+                d = risk_d * 100 * dist * ref_notional
+                qty = (balance // d) * risk_n + (balance % d) * risk_n // d
             else:
                 qty = balance // (ref * ref_notional)
-            qty = min(qty, (balance * max_n) // (max_d * 100 * ref * ref_notional),
+            d = max_d * 100 * ref * ref_notional
+            qty = min(qty, (balance // d) * max_n + (balance % d) * max_n // d,
                       max_quote // (ref * ref_notional))
         if qty <= 0 or qty < min_qty:
             skipped[BELOW_MIN_QTY] += 1

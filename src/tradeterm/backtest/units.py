@@ -19,8 +19,13 @@ from fractions import Fraction
 
 import numpy as np
 
-LIMIT = float(2**61)
-"""Largest magnitude the kernel lets a product reach: sums of three such stay inside int64."""
+LIMIT = float(2**59)
+"""Largest magnitude the kernel lets a balance, a fee or a product reach. A trade's PnL is a
+price difference times the quantity (< 2 LIMIT) minus two fees (< LIMIT each), so < 4 LIMIT;
+the balance plus that, and the day's start and realised PnL, stay under 2**62: inside int64 with
+room. With BTC/USDT's filters and 0.1 % fees (money in 1e-10 quote) the balance may reach ~57
+million quote, and the daily-limit product ~19 million at 3 %, before a run needs the Python
+walk."""
 
 
 def mantissa(value: Decimal) -> tuple[int, int]:
@@ -99,11 +104,13 @@ class MoneyUnits:
         )
 
     def fits_int64(self) -> bool:
-        """Whether every constant is small enough for the compiled kernel."""
+        """Whether every constant is small enough for the compiled kernel (the caps that are
+        only divided or compared may go up to 2**62; factors stay under :data:`LIMIT`)."""
         values = (self.tick_to_price, self.notional, self.ref_notional, self.taker, self.maker,
-                  self.balance, self.max_quote, self.min_notional, self.min_qty_steps,
-                  *self.risk_pct, *self.max_pct, *self.loss_pct)
-        return all(abs(v) < LIMIT for v in values)
+                  self.balance, self.min_qty_steps, *self.risk_pct, *self.max_pct,
+                  *self.loss_pct)
+        return (all(abs(v) < LIMIT for v in values)
+                and abs(self.max_quote) < 2**62 and abs(self.min_notional) < 2**62)
 
     def money(self, units: int) -> Decimal:
         """An integer of money units as a Decimal, without trailing zeros after the point."""

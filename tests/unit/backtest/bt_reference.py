@@ -245,9 +245,12 @@ def reference_backtest(frame: pl.DataFrame, cfg: BacktestConfig, timeframe_ms: i
 
 
 def assert_same(frame: pl.DataFrame, cfg: BacktestConfig, lower: pl.DataFrame | None = None,
-                timeframe_ms: int = 900_000) -> BacktestResult:
-    """The runner's result on ``frame``, after checking every trade against the reference."""
+                timeframe_ms: int = 900_000, compiled: bool = True) -> BacktestResult:
+    """The runner's result on ``frame``, after checking every trade against the reference, and
+    that the walk ran compiled (int64) or, with ``compiled=False``, as exact Python."""
     fast = simulate(frame, cfg, timeframe_ms, lower=lower)
+    assert fast.table is not None
+    assert fast.table.pnl.dtype == (np.int64 if compiled else object)
     ref = reference_backtest(frame, cfg, timeframe_ms, lower)
     assert len(fast.trades) == len(ref.trades)
     for bt, r in zip(fast.trades, ref.trades, strict=True):

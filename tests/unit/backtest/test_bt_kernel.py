@@ -97,7 +97,7 @@ def test_a_balance_beyond_64_bits_reruns_exactly():
     cfg = config(starting_balance=Decimal("123456789012345.678"),
                  max_position_quote=Decimal(10) ** 18,
                  rules=MarketRules("T/USDT", Decimal("0.01"), Decimal("0.00001")))
-    result = assert_same(random_frame(14, 1500), cfg)
+    result = assert_same(random_frame(14, 1500), cfg, compiled=False)
     assert result.table.pnl.dtype == object and len(result.trades) > 50
     assert table_stats(result.table) == trade_stats(result.closed_trades)
 
@@ -117,7 +117,7 @@ def test_an_amount_that_would_overflow_inside_the_walk_reruns_exactly(monkeypatc
             raise
 
     monkeypatch.setattr(kernel, "compiled", watched)
-    result = assert_same(random_frame(15, 1500), cfg)
+    result = assert_same(random_frame(15, 1500), cfg, compiled=False)
     assert raised == ["backtest amounts beyond 64-bit integers"]
     assert result.table.pnl.dtype == object and len(result.trades) > 50
 
