@@ -1,7 +1,7 @@
 """The market's price grid and the candle arrays the backtester reads.
 
 Prices are integers of ticks: ``Decimal(ticks) * tick`` is exactly the ``Decimal`` the paper
-broker's rounding gives (``_snap``: nearest tick of the float, half to even), and :meth:`Grid.
+broker's rounding gives (``to_tick(dec(price))``: nearest tick, half to even), and :meth:`Grid.
 floats` gives exactly ``float()`` of that ``Decimal`` (a correctly rounded division), so every
 float comparison the backtester makes is the one a per-trade ``Decimal`` implementation would
 make.
@@ -9,10 +9,12 @@ make.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 import polars as pl
+
+from tradeterm.core.money import dec
 
 _MAX_EXACT = 2**53
 
@@ -32,9 +34,19 @@ class Grid:
         self._bps = slippage_bps.as_integer_ratio() if slippage_bps else None
 
     def snap(self, prices: np.ndarray) -> np.ndarray:
-        """Nearest tick (half to even, as ``round``) of float prices, as int64 ticks."""
-        q = np.rint(np.asarray(prices, dtype=np.float64) / self.tick_f)
-        return np.where(np.isfinite(q), q, 0).astype(np.int64)
+        """Float prices on the tick as the paper broker puts them (``to_tick(dec(price))``: the
+        float's shortest-repr Decimal, nearest tick, half to even), as int64 ticks; 0 where not
+        finite. The float quotient decides unless it is within float error of half a tick, where
+        the Decimal may be exactly half (``109.35`` on a 0.1 tick is 1094 ticks, its float
+        quotient 1093.4999999999998): those few are rounded as Decimals."""
+        x = np.asarray(prices, dtype=np.float64)
+        q = x / self.tick_f
+        ticks = np.rint(q)
+        with np.errstate(invalid="ignore"):
+            near_half = np.abs(np.abs(q - np.floor(q)) - 0.5) <= np.abs(q) * 1e-14
+        for i in np.flatnonzero(near_half).tolist():
+            ticks[i] = float((dec(float(x[i])) / self.tick).to_integral_value(ROUND_HALF_EVEN))
+        return np.where(np.isfinite(ticks), ticks, 0).astype(np.int64)
 
     def floats(self, ticks: np.ndarray) -> np.ndarray:
         """``float(Decimal(ticks) * tick)`` for every element, without Decimals: the integer

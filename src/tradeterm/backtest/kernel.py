@@ -41,12 +41,18 @@ from tradeterm.backtest.units import LIMIT
 DAY_MS = 86_400_000
 
 
+class HalfTick(ArithmeticError):
+    """A bar price within float error of half a tick: only its Decimal can say which way the
+    broker rounds it (the runner then passes the bars' exact ticks)."""
+
+
 def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its state stays local
     t, o, h, l, c,  # noqa: E741 - the bars: open time (int64 ms) and prices (float64)
+    have_ticks, o_t, h_t, l_t, c_t,  # the prices on the tick, exactly (empty arrays: not given)
     cbar, clong, cboth, cinvalid, csignal,  # entry candidates: signal bar, side, checks, exit bar
     cexact, cref, cref_f, chas_stop, cstop_p, cstop_f, chas_target, ctarget_t, ctarget_f,
     cfill_t,
-    lower_t, lower_o, lower_h, lower_l, bar_ms,  # a lower timeframe (empty arrays: none)
+    lower_t, lower_o, lower_h, lower_l, lower_ot, bar_ms,  # a lower timeframe (empty: none)
     tick_f, tick_mult, tick_div, step_f, slip_ticks, bps_num, bps_den,
     notional, ref_notional, taker, maker, balance, max_quote, min_notional, min_qty,
     risk_n, risk_d, max_n, max_d, loss_n, loss_d, money_scale, price_scale, checked,
@@ -57,6 +63,12 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
     returns (trades, final balance, bars exposed). ``skipped`` counts per :data:`SKIP_REASONS`;
     ``equity`` gets the balance plus the open position marked at each close (floats, for
     charts and ratios).
+
+    A bar price becomes ticks as the paper broker rounds it (its Decimal, half to even). Without
+    ``have_ticks`` the compiled walk rounds the float and refuses (:class:`HalfTick`) a price
+    within float error of half a tick, where the two could differ (data with more decimals than
+    the tick); the runner then passes the bars' exact ticks (``o_t``...; ``lower_ot`` for the
+    lower timeframe's opens).
 
     Candidate arrays: ``cref`` the reference price the risk engine sizes from and ``cstop_p``
     the stop, in reference-price units, where ``cexact``; elsewhere (a reference price off the
@@ -136,7 +148,8 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
         sig = csignal[k]
         end = sig if sig >= 0 else n - 1
         stop_f, target_f = cstop_f[k], ctarget_f[k]
-        low_run, high_run = np.inf, -np.inf  # extremes of the bars held open to close
+        low_run, high_run = np.inf, -np.inf  # extremes of the bars held open to close...
+        low_i = high_i = -1  # ...and where
         touch = -1
         i = e
         while i <= end:
@@ -147,8 +160,10 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
             elif h[i] >= stop_f or l[i] <= target_f:
                 touch = i
                 break
-            low_run = min(low_run, l[i])
-            high_run = max(high_run, h[i])
+            if l[i] < low_run:
+                low_run, low_i = l[i], i
+            if h[i] > high_run:
+                high_run, high_i = h[i], i
             i += 1
         by_signal = False
         maker_fill = False
@@ -165,7 +180,10 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
             target_hit = inside and chas_target[k] and (
                 favour >= target_f if long else favour <= target_f)
             maker_fill = (gap_target and x > e) or (inside and not stop_hit)
-            at = op if gap_stop or gap_target else (stop_f if stop_hit else 0.0)
+            if gap_stop or gap_target:  # a market order at this open
+                base = o_t[x] if have_ticks else _snap(op, tick_f)
+            else:  # the stop (a level on the tick already), or the target's limit
+                base = int(np.rint(stop_f / tick_f)) if stop_hit else 0
             is_stop = gap_stop or stop_hit
             if has_lower and stop_hit and target_hit:
                 # the first lower bar inside this one touching a level decides; the stop when
@@ -175,8 +193,8 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
                 j_end = np.searchsorted(lower_t, t[x] + bar_ms)
                 while j < j_end:
                     lo_open = lower_o[j]
-                    if sgn * (lo_open - stop_f) <= 0:
-                        at = lo_open  # opened through the stop: filled there, worse
+                    if sgn * (lo_open - stop_f) <= 0:  # opened through the stop: filled there
+                        base = lower_ot[j] if have_ticks else _snap(lo_open, tick_f)
                         break
                     if sgn * (lo_open - target_f) >= 0:
                         maker_fill, is_stop = True, False
@@ -189,13 +207,14 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
                     j += 1
             reason = STOP if is_stop else TARGET
         elif sig >= 0 and sig + 1 < n:
-            x, at, reason, by_signal = sig + 1, o[sig + 1], SIGNAL, True
+            x, reason, by_signal = sig + 1, SIGNAL, True
+            base = o_t[x] if have_ticks else _snap(o[x], tick_f)
         else:
-            x, at, reason = n - 1, c[n - 1], END
+            x, reason = n - 1, END
+            base = c_t[x] if have_ticks else _snap(c[x], tick_f)
         if maker_fill:
             exit_t = ctarget_t[k]
         else:  # a market order: on the tick, then the slippage against us
-            base = int(np.rint(at / tick_f))
             if checked and abs(float(base)) * bps_num >= LIMIT:
                 raise OverflowError("backtest amounts beyond 64-bit integers")
             slip = slip_ticks - (-base * bps_num) // bps_den if bps_num else slip_ticks
@@ -208,15 +227,19 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
         xfee = exit_t * qty * (maker if maker_fill else taker)
         pnl = (exit_t - fill) * qty * sign * notional - efee - xfee
         fill_fl = float(fill * tick_mult) / tick_div
-        exit_fl = float(exit_t * tick_mult) / tick_div
-        low_run = min(low_run, fill_fl, exit_fl)
-        high_run = max(high_run, fill_fl, exit_fl)
-        worst, best = (low_run, high_run) if long else (high_run, low_run)
+        # MAE/MFE: the extreme prices of the fills and the bars held, on the tick (rounding is
+        # monotonic: the tick of the lowest low is the lowest tick)
+        low_tick, high_tick = min(fill, exit_t), max(fill, exit_t)
+        if low_i >= 0:
+            low_tick = min(low_tick, l_t[low_i] if have_ticks else _snap(l[low_i], tick_f))
+        if high_i >= 0:
+            high_tick = max(high_tick, h_t[high_i] if have_ticks else _snap(h[high_i], tick_f))
+        worst, best = (low_tick, high_tick) if long else (high_tick, low_tick)
         out_k[count], out_exit[count], out_reason[count] = k, x, reason
         out_maker[count], out_exit_t[count], out_qty[count] = maker_fill, exit_t, qty
         out_efee[count], out_xfee[count], out_pnl[count] = efee, xfee, pnl
-        out_mae[count] = (int(np.rint(worst / tick_f)) - fill) * sign
-        out_mfe[count] = (int(np.rint(best / tick_f)) - fill) * sign
+        out_mae[count] = (worst - fill) * sign
+        out_mfe[count] = (best - fill) * sign
         count += 1
         exposure += x - e + 1 - (1 if by_signal else 0)
 
@@ -238,7 +261,7 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
             day, day_realised, day_start = closed_day, balance - balance, balance
             if t[e] < day * DAY_MS:
                 first = min(np.searchsorted(t, day * DAY_MS), n - 1)
-                mark = int(np.rint(o[first] / tick_f))
+                mark = o_t[first] if have_ticks else _snap(o[first], tick_f)
                 if checked and float(qty) * abs(float(mark)) * notional >= LIMIT:
                     raise OverflowError("backtest amounts beyond 64-bit integers")
                 day_start = balance - efee + (mark - fill) * qty * sign * notional
@@ -256,6 +279,16 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
     for i in range(filled, n):
         equity[i] = flat
     return count, balance, exposure
+
+
+@njit(cache=True, nogil=True)
+def _snap(price, tick_f):
+    """``price`` in ticks, rounded to the nearest; :class:`HalfTick` when it is within float
+    error of half a tick (its Decimal may be exactly half: the broker then rounds to even)."""
+    q = price / tick_f
+    if abs(abs(q - np.floor(q)) - 0.5) <= abs(q) * 1e-14:
+        raise HalfTick("a price within float error of half a tick")
+    return np.int64(np.rint(q))
 
 
 @njit(cache=True, nogil=True)

@@ -1,7 +1,9 @@
 """Calling the compiled walk (:mod:`kernel`): its arguments from the bars, the entry candidates
 and the account, and its answer as a :class:`~trades.TradeTable`.
 
-The walk is tried compiled, in int64 with every product bounded; when an amount would not fit
+The walk is tried compiled, in int64 with every product bounded, rounding bar prices to the tick
+from their floats; when a price is within float error of half a tick (``kernel.HalfTick``) it
+runs again compiled with every bar price's exact ticks; when an amount would not fit
 (``OverflowError``, from the kernel or from the constants already), the same function runs as
 Python over unbounded integers, with units fine enough for reference prices off the tick grid
 (the compiled run sizes those from floats whose floor it can prove, see
@@ -76,17 +78,25 @@ class Walk:
         fits = units.fits_int64() and all(
             not a.size or max(abs(int(a.max())), abs(int(a.min()))) < LIMIT
             for a in (ref, stop, self.cand.target_t, self.cand.fill_t))
-        try:
-            if not fits:
-                raise OverflowError("constants beyond 64-bit integers")
-            return self._call(units, ref, stop, exact=False, symbol=symbol, strategy=strategy)
-        except OverflowError:
-            units, ref, stop = self.prices(exact=True)
-            return self._call(units, ref, stop, exact=True, symbol=symbol, strategy=strategy)
+        if fits:
+            try:
+                try:
+                    return self._call(units, ref, stop, exact=False, ticks=False,
+                                      symbol=symbol, strategy=strategy)
+                except kernel.HalfTick:  # again, with the bars' exact ticks
+                    return self._call(units, ref, stop, exact=False, ticks=True,
+                                      symbol=symbol, strategy=strategy)
+            except OverflowError:
+                pass
+        units, ref, stop = self.prices(exact=True)
+        return self._call(units, ref, stop, exact=True, ticks=True, symbol=symbol,
+                          strategy=strategy)
 
     def _call(self, u: MoneyUnits, ref: np.ndarray, stop: np.ndarray, *, exact: bool,
-              symbol: str, strategy: str) -> WalkResult:
-        """The kernel compiled (``exact`` False: int64, checked) or as Python (unbounded)."""
+              ticks: bool, symbol: str, strategy: str) -> WalkResult:
+        """The kernel compiled (``exact`` False: int64, checked) or as Python (unbounded);
+        ``ticks``: with every bar price's exact ticks (else the kernel rounds floats and refuses
+        those at half a tick)."""
         bars, grid, cand, cfg = self.bars, self.grid, self.cand, self.cfg
         ints = object if exact else np.int64
         m = cand.size
@@ -98,17 +108,22 @@ class Walk:
         lower = [self.lower.get_column(k).to_numpy().astype(dt) for k, dt in
                  (("open_time", np.int64), ("open", np.float64), ("high", np.float64),
                   ("low", np.float64))]
+        none = np.zeros(0, dtype=np.int64)
+        bar_ticks = [grid.snap(a) if ticks else none for a in (bars.o, bars.h, bars.l, bars.c)]
+        if ticks and exact:
+            bar_ticks = [a.astype(object) for a in bar_ticks]
+        lower_open = grid.snap(lower[1]) if ticks else none
         mult, div = ((grid.mant, float(10 ** -grid.exp)) if grid.exp <= 0
                      else (grid.mant * 10**grid.exp, 1.0))
         bps = cfg.slippage_bps.as_integer_ratio() if cfg.slippage_bps else (0, 1)
         walk = kernel.event_pass if exact else kernel.compiled
         count, balance, exposure = walk(
-            bars.t.astype(np.int64), bars.o, bars.h, bars.l, bars.c,
+            bars.t.astype(np.int64), bars.o, bars.h, bars.l, bars.c, ticks, *bar_ticks,
             cand.bar, cand.long, cand.both, cand.invalid, cand.signal,
             self.on_grid | exact, ref.astype(ints), cand.ref, cand.has_stop, stop.astype(ints),
             cand.stop_f, cand.has_target, cand.target_t.astype(ints), cand.target_f,
             cand.fill_t.astype(ints),
-            *lower, self.timeframe_ms,
+            *lower, lower_open.astype(ints), self.timeframe_ms,
             grid.tick_f, mult, div, float(cfg.rules.step), grid.slip_ticks, bps[0],
             bps[1] * 10_000,
             u.notional, u.ref_notional, u.taker, u.maker, u.balance, u.max_quote, u.min_notional,

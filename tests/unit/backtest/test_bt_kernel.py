@@ -138,3 +138,23 @@ def test_money_units():
     assert mantissa(Decimal("5.00")) == (500, 2) and mantissa(Decimal("1E+1")) == (10, 0)
     assert str(plain(Decimal("10166.87450"))) == "10166.8745"
     assert str(plain(Decimal("1.0E+4"))) == "10000"
+
+
+def test_prices_at_half_a_tick_round_as_the_broker_rounds_them():
+    # 2-decimal candles on a 0.1 tick: many opens are exactly half a tick, where the float
+    # quotient (109.35 / 0.1 = 1093.4999999999998) and the broker's Decimal (1093.5 -> 1094,
+    # half to even) disagree; the walk reruns with the bars' exact ticks and agrees
+    from tradeterm.backtest.grid import Grid
+    from tradeterm.core.money import dec, to_tick
+
+    prices = np.round(np.random.default_rng(5).uniform(90, 110, 5000), 2)
+    for tick in ("0.1", "0.05", "0.25"):
+        grid = Grid(Decimal(tick), 0, Decimal(0))
+        expected = [int(to_tick(dec(float(p)), Decimal(tick)) / Decimal(tick)) for p in prices]
+        assert grid.snap(prices).tolist() == expected
+    rules = MarketRules("T/USDT", Decimal("0.1"), Decimal("0.001"))
+    for seed in (21829, 558388):
+        frame = random_frame(seed, 3000, entry_p=0.1, exit_p=0.05)
+        result = assert_same(frame, config(rules=rules, slippage_bps=Decimal("0.3"),
+                                           daily_loss_limit_pct=Decimal("1.5")))
+        assert len(result.trades) > 50
