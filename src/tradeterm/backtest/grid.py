@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import numpy as np
 import polars as pl
 
+from tradeterm.backtest.units import mantissa
 from tradeterm.core.money import dec
 
 _MAX_EXACT = 2**53
@@ -27,9 +28,7 @@ class Grid:
             raise ValueError("the backtester needs the market's tick size (rules.tick > 0)")
         self.tick = tick
         self.tick_f = float(tick)
-        _, digits, exponent = tick.as_tuple()
-        self.mant = int("".join(map(str, digits)))
-        self.exp = int(exponent)
+        self.mant, self.digits = mantissa(tick)  # tick == mant / 10**digits
         self.slip_ticks = int(slippage_ticks)
         self._bps = slippage_bps.as_integer_ratio() if slippage_bps else None
 
@@ -55,9 +54,7 @@ class Grid:
         scaled = np.asarray(ticks, dtype=np.int64) * self.mant
         if scaled.size and int(np.abs(scaled).max()) >= _MAX_EXACT:
             raise ValueError("price beyond 2**53 ticks: not representable exactly")
-        if self.exp <= 0:
-            return scaled.astype(np.float64) / float(10 ** -self.exp)
-        return (scaled * 10 ** self.exp).astype(np.float64)
+        return scaled.astype(np.float64) / float(10**self.digits)
 
     def slippage(self, base: np.ndarray) -> np.ndarray:
         """Ticks of slippage on a market fill at ``base`` ticks: ``slippage_ticks`` plus

@@ -60,12 +60,41 @@ def _mean(values: Sequence[Decimal]) -> Decimal | None:
 
 def trade_stats(trades: Sequence[ClosedTrade]) -> TradeStats:
     """Counts, PnL sums and averages of ``trades`` (exact)."""
-    pnls = [t.pnl for t in trades]
+    return _summary([t.pnl for t in trades],
+                    [t.r_multiple for t in trades if t.r_multiple is not None],
+                    sum((t.fees for t in trades), ZERO), [t.mae for t in trades],
+                    [t.mfe for t in trades])
+
+
+def table_stats(table: TradeTable) -> TradeStats:
+    """:func:`trade_stats` from a run's integer columns, without building its records: the same
+    exact values (each R the ``Decimal`` quotient of the same two amounts), at a fraction of the
+    cost for tens of thousands of trades."""
+    digits, notional = table.units.digits, table.units.notional
+
+    def money(units: int) -> Decimal:
+        return Decimal(units).scaleb(-digits)
+
+    pnls = table.pnl.tolist()
+    qty = table.qty.tolist()
+    risks = [abs(f - s) * q * notional if has else 0 for f, s, q, has in zip(
+        table.fill_t.tolist(), table.stop_t.tolist(), qty, table.has_stop.tolist(), strict=True)]
+    return _summary(
+        [money(p) for p in pnls],
+        [Decimal(p) / Decimal(r) for p, r in zip(pnls, risks, strict=True) if r],
+        money(sum(table.entry_fee.tolist()) + sum(table.exit_fee.tolist())),
+        [money(t * q * notional) if t < 0 else ZERO
+         for t, q in zip(table.mae_ticks.tolist(), qty, strict=True)],
+        [money(t * q * notional) if t > 0 else ZERO
+         for t, q in zip(table.mfe_ticks.tolist(), qty, strict=True)])
+
+
+def _summary(pnls: list[Decimal], r_values: list[Decimal], fees: Decimal, maes: list[Decimal],
+             mfes: list[Decimal]) -> TradeStats:
     wins = [p for p in pnls if p > ZERO]
     losses = [p for p in pnls if p < ZERO]
     gross_profit = sum(wins, ZERO)
     gross_loss = sum(losses, ZERO)
-    r_values = [t.r_multiple for t in trades if t.r_multiple is not None]
     return TradeStats(
         trades=len(pnls),
         wins=len(wins),
@@ -79,56 +108,10 @@ def trade_stats(trades: Sequence[ClosedTrade]) -> TradeStats:
         average_r=_mean(r_values),
         best=max(pnls) if pnls else None,
         worst=min(pnls) if pnls else None,
-        fees=sum((t.fees for t in trades), ZERO),
-        average_mae=_mean([t.mae for t in trades]),
-        average_mfe=_mean([t.mfe for t in trades]),
+        fees=fees,
+        average_mae=_mean(maes),
+        average_mfe=_mean(mfes),
     )
-
-
-def table_stats(table: TradeTable) -> TradeStats:
-    """:func:`trade_stats` from a run's integer columns, without building its records: the same
-    exact values (sums of integers; each R the ``Decimal`` quotient of the same two amounts), at
-    a fraction of the cost for tens of thousands of trades."""
-    money = table.units.money
-    pnls = table.pnl.tolist()
-    count = len(pnls)
-    wins = [p for p in pnls if p > 0]
-    losses = [p for p in pnls if p < 0]
-    gross_profit, gross_loss = money(sum(wins)), money(sum(losses))
-    notional = table.units.notional
-    risks = (abs(f - s) * q * notional if has else 0 for f, s, q, has in zip(
-        table.fill_t.tolist(), table.stop_t.tolist(), table.qty.tolist(),
-        table.has_stop.tolist(), strict=True))
-    r_values = [Decimal(p) / Decimal(r) for p, r in zip(pnls, risks, strict=True) if r]
-    net = money(sum(pnls))
-    return TradeStats(
-        trades=count,
-        wins=len(wins),
-        losses=len(losses),
-        win_rate=len(wins) / count if count else None,
-        net_pnl=net,
-        gross_profit=gross_profit,
-        gross_loss=gross_loss,
-        profit_factor=gross_profit / -gross_loss if gross_loss < ZERO else None,
-        expectancy=net / count if count else None,
-        average_r=_mean(r_values),
-        best=money(max(pnls)) if pnls else None,
-        worst=money(min(pnls)) if pnls else None,
-        fees=money(sum(table.entry_fee.tolist()) + sum(table.exit_fee.tolist())),
-        average_mae=_tick_mean(table, table.mae_ticks, -1),
-        average_mfe=_tick_mean(table, table.mfe_ticks, 1),
-    )
-
-
-def _tick_mean(table: TradeTable, ticks: np.ndarray, sign: int) -> Decimal | None:
-    """Mean excursion in quote: ``ticks x tick x quantity`` where ``ticks`` has ``sign``, else 0
-    (as the records' MAE/MFE)."""
-    if not len(table):
-        return None
-    notional = table.units.notional
-    total = sum(t * q * notional for t, q in zip(ticks.tolist(), table.qty.tolist(), strict=True)
-                if t * sign > 0)
-    return table.units.money(total) / len(table)
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,8 +113,6 @@ class Walk:
         if ticks and exact:
             bar_ticks = [a.astype(object) for a in bar_ticks]
         lower_open = grid.snap(lower[1]) if ticks else none
-        mult, div = ((grid.mant, float(10 ** -grid.exp)) if grid.exp <= 0
-                     else (grid.mant * 10**grid.exp, 1.0))
         bps = cfg.slippage_bps.as_integer_ratio() if cfg.slippage_bps else (0, 1)
         walk = kernel.event_pass if exact else kernel.compiled
         count, balance, exposure = walk(
@@ -124,8 +122,8 @@ class Walk:
             cand.stop_f, cand.has_target, cand.target_t.astype(ints), cand.target_f,
             cand.fill_t.astype(ints),
             *lower, lower_open.astype(ints), self.timeframe_ms,
-            grid.tick_f, mult, div, float(cfg.rules.step), grid.slip_ticks, bps[0],
-            bps[1] * 10_000,
+            grid.tick_f, grid.mant, float(10**grid.digits), float(cfg.rules.step),
+            grid.slip_ticks, bps[0], bps[1] * 10_000,
             u.notional, u.ref_notional, u.taker, u.maker, u.balance, u.max_quote, u.min_notional,
             u.min_qty_steps, *u.risk_pct, *u.max_pct, *u.loss_pct, float(10**u.digits),
             float(10**u.price_digits), not exact,
