@@ -3,7 +3,8 @@ before it walks: its side, levels on the tick grid, entry fill, the first exit s
 and whether the rules refuse it outright, computed with numpy for all candidates at once.
 
 None of this depends on the account, so it is done in bulk; the compiled walk (:mod:`kernel`)
-then only does what does: sizing, the exit scan of the trades it takes, money, the daily limit.
+then does only what depends on the account: sizing, the exit scan of the trades it takes,
+money, the daily limit.
 """
 
 from __future__ import annotations
