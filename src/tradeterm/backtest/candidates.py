@@ -52,8 +52,13 @@ def candidates(bars: Bars, flags: dict[str, np.ndarray], grid: Grid, *, require_
     ref = bars.entry_ref[cand]
     ref = np.where(np.isnan(ref), bars.c[cand], ref)
     stop_raw, target_raw = bars.stop[cand], bars.target[cand]
-    if np.isinf(stop_raw).any() or np.isinf(target_raw).any():
-        raise ValueError("stop and target_1 must be finite prices (or null)")
+    for name, values in (("stop", stop_raw), ("target_1", target_raw), ("entry", ref)):
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(~(np.isnan(values) | (np.abs(values) / grid.tick_f < 2**52)))
+        if bad.size:  # a signal's level no market could have: the strategy's bug, say where
+            i = int(bad[0])
+            raise ValueError(f"{name} at bar {int(cand[i])} is {values[i]}: a signal's prices "
+                             "must be finite (or null) and within 2**52 ticks")
     has_stop = ~np.isnan(stop_raw)
     stop_t = np.where(has_stop, grid.snap(stop_raw), 0)
     stop_f = grid.floats(stop_t)

@@ -50,7 +50,8 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
     t, o, h, l, c,  # noqa: E741 - the bars: open time (int64 ms) and prices (float64)
     have_ticks, o_t, h_t, l_t, c_t,  # the prices on the tick, exactly (empty arrays: not given)
     cbar, clong, cboth, cinvalid, csignal,  # entry candidates: signal bar, side, checks, exit bar
-    cexact, cref, cref_f, chas_stop, cstop_p, cstop_f, chas_target, ctarget_t, ctarget_f,
+    cexact, cref, cref_f, chas_stop, cstop_p, cstop_t, cstop_f, chas_target, ctarget_t,
+    ctarget_f,
     cfill_t,
     lower_t, lower_o, lower_h, lower_l, lower_ot, bar_ms,  # a lower timeframe (empty: none)
     tick_f, tick_mult, tick_div, step_f, slip_ticks, bps_num, bps_den,
@@ -74,14 +75,14 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
     the stop, in reference-price units, where ``cexact``; elsewhere (a reference price off the
     tick grid, compiled run only) the size comes from the float ``cref_f`` with certain floors
     (:func:`_float_size`). ``cstop_f``/``ctarget_f``: the levels as floats (an infinity beyond
-    reach when missing); ``ctarget_t``/``cfill_t``: ticks; ``csignal``: the first exit signal
-    of the side at or after the entry bar (-1: none)."""
+    reach when missing); ``cstop_t``/``ctarget_t``/``cfill_t``: ticks; ``csignal``: the first
+    exit signal of the side at or after the entry bar (-1: none)."""
     n = t.size
     m = cbar.size
     has_lower = lower_t.size > 0
     day = -1
-    day_start = balance - balance
-    day_realised = day_start
+    day_realised = balance - balance
+    day_loss = day_realised  # the day's realised loss that blocks entries (>= it: blocked)
     blocked_until = -1
     exposure = 0
     count = 0
@@ -115,8 +116,9 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
         # integer, but no product beyond d x n, so the balance itself may reach LIMIT
         dist = abs(ref - cstop_p[k])
         if checked and (abs(float(balance)) >= LIMIT
-                        or float(max(risk_d, max_d)) * 100.0 * float(max(abs(ref), dist))
-                        * ref_notional * max(risk_n, max_n, 1) >= LIMIT):
+                        or float(risk_d) * 100.0 * float(dist) * ref_notional * risk_n >= LIMIT
+                        or float(max_d) * 100.0 * abs(float(ref)) * ref_notional * max_n
+                        >= LIMIT):
             raise OverflowError("backtest amounts beyond 64-bit integers")
         if not cexact[k]:
             qty = _float_size(float(balance), cref_f[k], cstop_f[k], chas_stop[k], risk_n,
@@ -183,7 +185,7 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
             if gap_stop or gap_target:  # a market order at this open
                 base = o_t[x] if have_ticks else _snap(op, tick_f)
             else:  # the stop (a level on the tick already), or the target's limit
-                base = int(np.rint(stop_f / tick_f)) if stop_hit else 0
+                base = cstop_t[k] if stop_hit else 0
             is_stop = gap_stop or stop_hit
             if has_lower and stop_hit and target_hit:
                 # the first lower bar inside this one touching a level decides; the stop when
@@ -265,11 +267,17 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
                 if checked and float(qty) * abs(float(mark)) * notional >= LIMIT:
                     raise OverflowError("backtest amounts beyond 64-bit integers")
                 day_start = balance - efee + (mark - fill) * qty * sign * notional
+            # the limit, day_start x n / d, rounded up (the realised loss is whole units):
+            # split as for the size, so no product beyond d x n
+            d = 100 * loss_d
+            if checked and (float(d) * loss_n >= LIMIT
+                            or abs(float(day_start)) * loss_n / d >= LIMIT):
+                raise OverflowError("backtest amounts beyond 64-bit integers")
+            day_loss = (day_start // d) * loss_n - (-(day_start % d) * loss_n // d)
         day_realised += pnl
-        if checked and (abs(float(day_start)) * max(loss_n, 1) >= LIMIT
-                        or abs(float(day_realised)) * 100.0 * loss_d >= LIMIT):
+        if checked and abs(float(day_realised)) >= LIMIT:
             raise OverflowError("backtest amounts beyond 64-bit integers")
-        if day_realised * 100 * loss_d <= -(day_start * loss_n):
+        if -day_realised >= day_loss:
             blocked_until = (day + 1) * DAY_MS
         balance += pnl
         if reason == END:
@@ -295,8 +303,8 @@ def _snap(price, tick_f):
 def _floors(x, rel):
     """The floors of the ends of ``x``'s error interval (``x`` within relative ``rel`` of an
     exact quotient, whose floor is one of the two)."""
-    if not abs(x) < 2.0**52:
-        raise OverflowError("a size beyond 2**52 steps")
+    if x >= 2.0**52:  # beyond any quantity the kernel takes: a cap that does not bind
+        return np.inf, np.inf
     return np.floor(x - abs(x) * rel), np.floor(x + abs(x) * rel)
 
 
@@ -315,7 +323,7 @@ def _float_size(balance, ref, stop, has_stop, risk_n, risk_d, max_n, max_d, max_
     if balance <= 0 or ref <= 0:
         return np.int64(0)
     unit = ref * notional
-    base_rel = 1e-15
+    base_rel = 2e-15
     if has_stop:
         dist = abs(ref - stop)
         x = balance * risk_n / (risk_d * 100.0 * dist * notional)
@@ -326,6 +334,8 @@ def _float_size(balance, ref, stop, has_stop, risk_n, risk_d, max_n, max_d, max_
     lo2, hi2 = _floors(balance * max_n / (max_d * 100.0 * unit), base_rel)
     lo3, hi3 = _floors(max_quote / unit, base_rel)
     low, high = min(lo1, lo2, lo3), min(hi1, hi2, hi3)
+    if low >= 2.0**52:
+        raise OverflowError("a size beyond 2**52 steps")
     if low != high:
         raise OverflowError("a size too close to a step boundary for floats")
     return np.int64(low)

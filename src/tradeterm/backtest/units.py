@@ -19,19 +19,22 @@ from fractions import Fraction
 
 import numpy as np
 
-LIMIT = float(2**59)
-"""Largest magnitude the kernel lets a balance, a fee or a product reach. A trade's PnL is a
-price difference times the quantity (< 2 LIMIT) minus two fees (< LIMIT each), so < 4 LIMIT;
-the balance plus that, and the day's start and realised PnL, stay under 2**62: inside int64 with
-room. With BTC/USDT's filters and 0.1 % fees (money in 1e-10 quote) the balance may reach ~57
-million quote, and the daily-limit product ~19 million at 3 %, before a run needs the Python
-walk."""
+LIMIT = float(2**60)
+"""Largest magnitude the kernel lets a balance, a fee or a product reach before it raises. A
+trade's PnL is a price difference times the quantity (< 2 LIMIT) minus two fees (< LIMIT each),
+so < 4 LIMIT; a balance (< LIMIT when sized) plus that, the day's realised PnL and its starting
+equity all stay under 5 LIMIT < 2**63. The sizes and the daily limit are split as
+``(b // d) n + (b % d) n // d``, never ``b x n``. How much quote that is depends on the money
+unit: with BTC/USDT's filters (tick 0.01, step 0.00001), 0.1 % fees make it 1e-10 quote (a
+balance up to ~115 million), 0.075 % fees 1e-12 (~1.15 million); beyond, the exact Python walk
+runs instead."""
 
 
 def mantissa(value: Decimal) -> tuple[int, int]:
-    """``value`` as ``(integer, digits)`` with ``value == integer * 10**-digits`` and
-    ``digits >= 0`` (trailing zeros kept: ``Decimal("5.00")`` is ``(500, 2)``)."""
-    sign, digits, exponent = value.as_tuple()
+    """``value`` as ``(integer, digits)`` with ``value == integer * 10**-digits``, ``digits >= 0``
+    and as few digits as that allows (``Decimal("5.00")`` is ``(5, 0)``: trailing zeros would
+    only make every integer larger)."""
+    sign, digits, exponent = value.normalize().as_tuple()
     if not isinstance(exponent, int):
         raise ValueError(f"not a finite number: {value}")
     number = int("".join(map(str, digits))) * (-1 if sign else 1)
@@ -104,13 +107,19 @@ class MoneyUnits:
         )
 
     def fits_int64(self) -> bool:
-        """Whether every constant is small enough for the compiled kernel (the caps that are
-        only divided or compared may go up to 2**62; factors stay under :data:`LIMIT`)."""
+        """Whether every factor is small enough for the compiled kernel (``max_quote`` and
+        ``min_notional`` are only divided or compared: see :meth:`capped`)."""
         values = (self.tick_to_price, self.notional, self.ref_notional, self.taker, self.maker,
                   self.balance, self.min_qty_steps, *self.risk_pct, *self.max_pct,
                   *self.loss_pct)
-        return (all(abs(v) < LIMIT for v in values)
-                and abs(self.max_quote) < 2**62 and abs(self.min_notional) < 2**62)
+        return all(abs(v) < LIMIT for v in values)
+
+    @staticmethod
+    def capped(amount: int) -> int:
+        """``max_quote`` or ``min_notional`` for the compiled kernel: at most 2**62 - 1. The
+        same decisions: a position's notional is under :data:`LIMIT` there, so a larger cap
+        never binds and a larger minimum refuses every entry either way."""
+        return min(amount, 2**62 - 1)
 
     def money(self, units: int) -> Decimal:
         """An integer of money units as a Decimal, without trailing zeros after the point."""

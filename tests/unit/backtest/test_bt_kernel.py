@@ -87,8 +87,9 @@ def test_a_float_size_is_taken_only_when_certain():
     with pytest.raises(OverflowError, match="step boundary"):
         size(1000.0)  # 10 / 0.1 is 100 exactly: in floats it may be just under, or just over
     assert size(1000.0, max_quote=50.5) == 50  # unless a cap decides
+    assert size(2.0**70, max_quote=50.5) == 50  # a quotient beyond 2**52 steps does not bind
     with pytest.raises(OverflowError, match="2\\*\\*52"):
-        size(2.0**70)
+        size(2.0**70, max_quote=2.0**60)
     assert kernel._floors(3.5, 1e-15) == (3, 3)
 
 
@@ -103,9 +104,9 @@ def test_a_balance_beyond_64_bits_reruns_exactly():
 
 
 def test_an_amount_that_would_overflow_inside_the_walk_reruns_exactly(monkeypatch):
-    # the constants fit 64 bits, but balance x max_position_pct would not: the compiled walk
-    # raises instead of wrapping around, and the runner reruns the same walk in Python
-    cfg = config(starting_balance=Decimal(10) ** 8, daily_loss_limit_pct=Decimal(100))
+    # the constants fit 64 bits, but a 15-digit max_position_pct times a price would not: the
+    # compiled walk raises instead of wrapping around, and the runner reruns it in Python
+    cfg = config(max_position_pct=Decimal("12.3456789012345"), daily_loss_limit_pct=Decimal(100))
     raised: list[str] = []
     compiled = kernel.compiled
 
@@ -135,7 +136,8 @@ def test_money_units():
     assert units.min_qty_steps == 15
     assert units.risk_pct == (1, 2)
     assert units.money(units.balance) == Decimal("10000.5")
-    assert mantissa(Decimal("5.00")) == (500, 2) and mantissa(Decimal("1E+1")) == (10, 0)
+    assert mantissa(Decimal("5.00")) == (5, 0) and mantissa(Decimal("1E+1")) == (10, 0)
+    assert mantissa(Decimal("0.0100")) == (1, 2) and mantissa(Decimal("-2.5")) == (-25, 1)
     assert str(plain(Decimal("10166.87450"))) == "10166.8745"
     assert str(plain(Decimal("1.0E+4"))) == "10000"
 
@@ -158,3 +160,17 @@ def test_prices_at_half_a_tick_round_as_the_broker_rounds_them():
         result = assert_same(frame, config(rules=rules, slippage_bps=Decimal("0.3"),
                                            daily_loss_limit_pct=Decimal("1.5")))
         assert len(result.trades) > 50
+
+
+@pytest.mark.parametrize(("column", "value"), [("stop", 1e20), ("target_1", float("inf")),
+                                               ("entry", float("-inf")), ("entry", 1e19)])
+def test_a_level_no_market_could_have_is_refused_with_its_bar(column, value):
+    import polars as pl
+
+    frame = random_frame(16, 200, with_entry=True)
+    at = int(np.flatnonzero((frame["entry_long"] | frame["entry_short"]).to_numpy())[3])
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == at).then(value).otherwise(pl.col(column))
+        .alias(column))
+    with pytest.raises(ValueError, match=f"{column} at bar {at} is"):
+        simulate(frame, config(), BAR_MS)
