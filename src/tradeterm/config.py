@@ -240,7 +240,7 @@ class Settings(BaseSettings):
     @field_validator("keymap")
     @classmethod
     def _known_bindings(cls, value: dict[str, str]) -> dict[str, str]:
-        from tradeterm.ui.keys import BINDING_IDS  # plain data: no Textual import
+        from tradeterm.core.keys import BINDING_IDS  # plain data: config sits below the UI
 
         unknown = sorted(set(value) - set(BINDING_IDS))
         if unknown:

@@ -13,7 +13,7 @@ import numpy as np
 from bt_helpers import config
 from rich.console import Console
 
-from tradeterm.backtest.cli import add_backtest_parser, backtest_command
+from tradeterm.backtest.cli import add_backtest_parser, backtest_command, show_stored
 from tradeterm.backtest.metrics import result_metrics
 from tradeterm.backtest.runner import run_backtest
 from tradeterm.backtest.store import load, save
@@ -86,10 +86,12 @@ def test_backtest_command_stores_by_default_and_journal_shows_it_again(tmp_path,
     assert journal_command(["backtests"], settings) == 0
     listing = capsys.readouterr().out
     assert "ema_cross" in listing and str(backtest_id) in listing
-    assert journal_command(["backtest", str(backtest_id)], settings) == 0
+    assert journal_command(["backtest", str(backtest_id)], settings) == 1  # needs the CLI's hook
+    assert "not available" in capsys.readouterr().err
+    assert journal_command(["backtest", str(backtest_id)], settings, show_stored) == 0
     report = capsys.readouterr().out
     assert "profit factor" in report and f"{net:,.2f}" in report
-    assert journal_command(["backtest", "999"], settings) == 1
+    assert journal_command(["backtest", "999"], settings, show_stored) == 1
 
     status, text = _cli(tmp_path, "ema_cross", "--data", str(data), "--no-chart", "--no-store")
     assert status == 0 and "stored as" not in text
