@@ -44,7 +44,7 @@ def parse_since(text: str) -> int:
 
 def add_journal_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``journal VIEW [--since DATE] [--strategy NAME] [--csv]`` to ``tradeterm``'s parser."""
-    parser = subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "journal", help="show the trading journal: trades, positions, signals, orders, stats"
     )
     _add_arguments(parser)
