@@ -292,9 +292,9 @@ def _backtesting(frame: pl.DataFrame, cfg: BacktestConfig) -> tuple[float, objec
             if i + 1 >= len(raw["close"]):
                 return
             j = i + 1  # the shifted arrays: what acts at the next open was decided now
-            if self.position.is_long and raw["exit_long"][j]:
-                self.position.close()
-            elif self.position.is_short and raw["exit_short"][j]:
+            if (self.position.is_long and raw["exit_long"][j]) or (
+                self.position.is_short and raw["exit_short"][j]
+            ):
                 self.position.close()
             elif not self.position:
                 stop, target = raw["stop"][j], raw["target_1"][j]

@@ -186,9 +186,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return headless_main(settings)
     if args.command == "journal":
+        from tradeterm.backtest.cli import show_stored
         from tradeterm.journal.cli import journal_command
 
-        return journal_command(args, settings)
+        return journal_command(args, settings, show_backtest=show_stored)
     if args.command in ("download", "data"):
         from tradeterm.backtest.data.cli import data_command
 

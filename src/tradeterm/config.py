@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -240,7 +241,7 @@ class Settings(BaseSettings):
     @field_validator("keymap")
     @classmethod
     def _known_bindings(cls, value: dict[str, str]) -> dict[str, str]:
-        from tradeterm.ui.keys import BINDING_IDS  # plain data: no Textual import
+        from tradeterm.core.keys import BINDING_IDS  # plain data: config sits below the UI
 
         unknown = sorted(set(value) - set(BINDING_IDS))
         if unknown:
@@ -291,7 +292,7 @@ class ConfigError(Exception):
     """A config problem, already phrased for the user (file, key, value, what was expected)."""
 
 
-def _describe(errors: list[dict[str, Any]], path: Path | None, cli_keys: set[str]) -> str:
+def _describe(errors: list[ErrorDetails], path: Path | None, cli_keys: set[str]) -> str:
     """One line per problem: where it came from (flag, variable or file), key, value, expected."""
     where = str(path) if path is not None else "defaults"
     lines = []
@@ -319,10 +320,11 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     Raises :class:`ConfigError` with a user-facing message on any problem.
     """
     explicit = config_path is not None
-    path = Path(config_path) if explicit else default_config_path()
-    if not path.is_file():
+    candidate = Path(config_path) if config_path is not None else default_config_path()
+    path: Path | None = candidate
+    if not candidate.is_file():
         if explicit or os.environ.get(CONFIG_ENV):
-            raise ConfigError(f"{path}: config file not found")
+            raise ConfigError(f"{candidate}: config file not found")
         path = None  # no file at the default places: defaults and environment only
     if path is not None:
         try:

@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
-from datetime import date
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from tradeterm.core.commands import (
     PlaceOrder,
     ResumeTrading,
 )
+from tradeterm.core.day import DayState
 from tradeterm.core.events import (
     Event,
     OrderDenied,
@@ -70,8 +71,6 @@ from tradeterm.journal import (
     config_hash,
     load_state,
 )
-from tradeterm.journal import DayState as JournalDay
-from tradeterm.risk import DayState as RiskDay
 from tradeterm.risk import RiskContext, RiskEngine, TradingState, flatten_requests
 from tradeterm.risk.preview import preview_order
 from tradeterm.risk.sizing import position_cap
@@ -94,21 +93,6 @@ FILLS_KEPT = 500
 """Recent fills the snapshot carries (chart markers, the fills list); restored from the journal."""
 
 _Batch = tuple[tuple[object, ...], tuple[Event, ...]]  # (journal records, events to publish)
-
-
-def to_journal_day(day: RiskDay, state: TradingState, now_ms: int) -> JournalDay:
-    """The risk engine's day as the journal stores it (the one place the two types meet)."""
-    return JournalDay(
-        day=day.day.isoformat(), start_equity=day.start_equity, realized_pnl=day.realized,
-        halted=state is not TradingState.ACTIVE, updated_ms=now_ms, reason=day.halted_reason,
-    )
-
-
-def to_risk_day(day: JournalDay) -> RiskDay:
-    return RiskDay(
-        day=date.fromisoformat(day.day), start_equity=day.start_equity,
-        realized=day.realized_pnl, halted_reason=day.reason,
-    )
 
 
 def restored_line(account: AccountSnapshot, new: bool) -> str:
@@ -224,7 +208,7 @@ class Desk:
         if state.balance is not None:
             self.broker.restore(state.balance, state.positions, state.orders, state.realized_today)
         if state.day_state is not None:
-            self.risk.restore(to_risk_day(state.day_state))
+            self.risk.restore(state.day_state)
         account = self.broker.account()
         self._balance = account.balance
         self._symbols = self.symbols_in_use()
@@ -524,8 +508,9 @@ class Desk:
             if self._on_symbols is not None:
                 self._on_symbols()
 
-    def _day_record(self, now: int) -> JournalDay:
-        return to_journal_day(self.risk.day_state(), self.risk.state, now)
+    def _day_record(self, now: int) -> DayState:
+        """The risk engine's day as the journal stores it, stamped ``now``."""
+        return replace(self.risk.day_state(), updated_ms=now)
 
     def _account_record(self) -> AccountRecord:
         return AccountRecord(self._clock(), self.broker.account())
@@ -629,4 +614,4 @@ def _detail(command: Command) -> str:
     return repr(command)
 
 
-__all__ = ["LIVE_REFUSAL", "Desk", "restored_line", "to_journal_day", "to_risk_day"]
+__all__ = ["LIVE_REFUSAL", "Desk", "restored_line"]

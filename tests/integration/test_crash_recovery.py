@@ -144,7 +144,7 @@ def test_sigkill_mid_stream_then_restart_restores_exactly_what_was_committed(tmp
     )
     after = load_state(journal)
     assert after.day_state is not None and state.day_state is not None
-    assert after.day_state.realized_pnl == state.day_state.realized_pnl
+    assert after.day_state.realized == state.day_state.realized
     assert after.day_state.start_equity == state.day_state.start_equity
     assert {o.id for o in after.orders} <= {o.id for o in state.orders}
     still = {f.id: f for f in _fills(journal)}  # type: ignore[attr-defined]

@@ -56,7 +56,7 @@ def test_render_when_known_candles_then_bodies_wicks_and_colours_in_expected_cel
                                    symbol="X/Y", timeframe="1m")
     assert len(lines) == 14 and all(line.cell_length == 30 for line in lines)
     scale = make_scale(candles, 14 - 2 - 2)
-    axis_w = 30 - next(i for i in range(30) if cell(lines[1], i)[0] in "│┤◀") 
+    axis_w = 30 - next(i for i in range(30) if cell(lines[1], i)[0] in "│┤◀")
     up_x, down_x = 30 - axis_w - 2, 30 - axis_w - 1
     top, bottom = 1 + scale.row(20.0), 1 + scale.row(10.0)
     for y in range(top + 1, bottom):

@@ -66,7 +66,8 @@ async def test_small_when_tab_pressed_then_each_panel_in_turn_and_all_reachable(
         for step in range(1, len(PANELS) + 1):
             await pilot.press("tab")
             expected = PANELS[(start + step) % len(PANELS)]
-            await wait_for(pilot, lambda: app.panel == expected and expected in shown(app))
+            await wait_for(pilot, lambda expected=expected: app.panel == expected
+                           and expected in shown(app))
             visible = shown(app)
             seen.append(expected)
             assert "chart" in visible  # the chart never goes away

@@ -58,7 +58,7 @@ def snapshot(**changes) -> EngineSnapshot:
     return replace(snap, **changes)
 
 
-def account(positions=(), orders=(), realized=D("-12.40")) -> AccountSnapshot:
+def account(positions=(), orders=(), realized=D("-12.40")) -> AccountSnapshot:  # noqa: B008
     return AccountSnapshot("USDT", D("10000"), D("10010.5"), D("10.5"), realized,
                            tuple(positions), tuple(orders))
 
@@ -183,7 +183,7 @@ def test_positions_when_narrow_then_symbol_side_and_pnl_kept():
 # -- orders ---------------------------------------------------------------------------------
 
 
-def order(oid="P1-12", type_=OrderType.LIMIT, price=D("64000"), stop=None, filled=D(0),
+def order(oid="P1-12", type_=OrderType.LIMIT, price=D("64000"), stop=None, filled=D(0),  # noqa: B008
           status=OrderStatus.OPEN, side="buy") -> Order:
     request = OrderRequest("BTC/USDT", side, type_, D("0.25"), price=price, stop_price=stop)
     return Order(oid, request, status, T0, T0, filled_quantity=filled)

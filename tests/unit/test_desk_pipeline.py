@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,9 +20,8 @@ from tradeterm.core.events import (
 )
 from tradeterm.core.models import BookSnapshot, Signal, Trade
 from tradeterm.core.trading import OrderRequest, OrderType
-from tradeterm.desk import LIVE_REFUSAL, Desk, to_journal_day, to_risk_day
+from tradeterm.desk import LIVE_REFUSAL, Desk
 from tradeterm.journal import JournalReader, load_state
-from tradeterm.risk import DayState as RiskDay
 from tradeterm.risk import RiskContext, TradingState
 
 SYMBOL = "BTC/USDT"
@@ -152,7 +150,8 @@ async def test_kill_switch_cancels_flattens_and_halts(desk: Harness):
     await until(lambda: len(_rows(desk, "SELECT id FROM equity")) >= 2, "account rows")
     state = load_state(d.settings.journal_file)
     assert state.positions == () and state.orders == ()
-    assert state.day_state is not None and state.day_state.halted
+    assert state.day_state is not None and state.day_state.state is TradingState.HALTED
+    assert state.day_state.kill_reason == "test over"
     d.handle(ResumeTrading())
     assert d.trading_state == TradingState.ACTIVE.value
 
@@ -306,12 +305,22 @@ async def test_trades_are_forwarded_once_by_id(desk: Harness):
     assert len(desk.of(OrderFilled)) == 1
 
 
-def test_day_state_converts_both_ways_exactly():
-    day = RiskDay(date(2024, 6, 1), Decimal("10000.5"), Decimal("-123.456789"),
-                  "kill_switch: x | daily_loss_limit: y")
-    stored = to_journal_day(day, TradingState.HALTED, T0)
-    assert stored.day == "2024-06-01" and stored.halted and stored.updated_ms == T0
-    assert to_risk_day(stored) == day
+async def test_kill_switch_reason_survives_a_restart_through_the_journal(tmp_path: Path):
+    clock = Clock()
+    settings = make_settings(tmp_path)
+    first = await open_desk(settings, clock)
+    first.desk.handle(KillSwitch("going to lunch"))
+    await first.desk.close()
+
+    clock.now += 1000
+    second = await open_desk(settings, clock)
+    try:
+        day = second.desk.risk.day_state()
+        assert (day.kill_reason, day.loss_reason) == ("going to lunch", None)
+        assert second.desk.trading_state == TradingState.HALTED.value
+        assert second.desk.trading_reason == "kill_switch: going to lunch"  # as shown before
+    finally:
+        await second.desk.close()
 
 
 def _ctx(d: Desk) -> RiskContext:

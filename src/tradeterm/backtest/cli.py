@@ -218,3 +218,33 @@ def _store(result: Any, metrics: Any, settings: Any, out: Console) -> None:
         return
     out.print(f"stored as backtest {backtest_id} in {path} "
               f"(tradeterm journal backtest {backtest_id})")
+
+
+def show_stored(path: Path, backtest_id: int | None) -> int:
+    """The stored backtest's report, printed by the backtest command's own code."""
+    if backtest_id is None:
+        print("tradeterm journal backtest: give the id (see `tradeterm journal backtests`)",
+              file=sys.stderr)
+        return 1
+    from rich.console import Console
+
+    from tradeterm.backtest.metrics import result_metrics
+    from tradeterm.backtest.report import print_report
+    from tradeterm.backtest.store import load
+    from tradeterm.journal.files import JournalError
+
+    try:
+        found = load(path, backtest_id)
+    except JournalError as exc:
+        print(f"tradeterm journal: {exc}", file=sys.stderr)
+        return 1
+    if found is None:
+        print(f"no backtest {backtest_id} in {path}", file=sys.stderr)
+        return 1
+    row, result = found
+    stored = datetime.fromtimestamp(row.created_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    console = Console()
+    console.print(f"backtest {backtest_id}, stored {stored} UTC; params: "
+                  + (" ".join(f"{k}={v}" for k, v in row.params.items()) or "defaults"))
+    print_report(result, result_metrics(result), console, console.is_terminal)
+    return 0

@@ -282,7 +282,7 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
         balance += pnl
         if reason == END:
             break
-        k = np.searchsorted(cbar, x)  # flat again at x: its own signal may enter
+        k = int(np.searchsorted(cbar, x))  # flat again at x: its own signal may enter
     flat = float(balance) / money_scale
     for i in range(filled, n):
         equity[i] = flat

@@ -29,6 +29,7 @@ import polars as pl
 from tradeterm.backtest.grid import Bars, Grid
 from tradeterm.backtest.trades import BacktestTrade, TradeRecords, TradeTable
 from tradeterm.broker.rules import MarketRules
+from tradeterm.core.markets import DEMO_MARKETS
 from tradeterm.core.money import ZERO
 from tradeterm.core.trading import ClosedTrade
 
@@ -86,9 +87,7 @@ class BacktestConfig:
 def rules_for(symbol: str) -> MarketRules:
     """The simulator's filters for a symbol it lists (BTC/USDT, ETH/USDT, SOL/USDT), else
     :data:`DEFAULT_RULES` under that symbol's name."""
-    from tradeterm.sim.spec import DEFAULT_SPECS
-
-    spec = DEFAULT_SPECS.get(symbol.replace("/", ""))
+    spec = DEMO_MARKETS.get(symbol.replace("/", ""))
     if spec is None:
         return MarketRules(symbol, DEFAULT_RULES.tick, DEFAULT_RULES.step,
                            min_notional=DEFAULT_RULES.min_notional)

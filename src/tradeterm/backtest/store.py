@@ -44,11 +44,12 @@ def config_json(config: BacktestConfig) -> dict[str, Any]:
 def config_from_json(data: dict[str, Any]) -> BacktestConfig:
     """Inverse of :func:`config_json` (types from the dataclass fields)."""
     rules_data = dict(data["rules"])
-    rules = MarketRules(**{
+    rules_args: dict[str, Any] = {
         f.name: rules_data[f.name] if f.name == "symbol" or rules_data[f.name] is None
         else Decimal(rules_data[f.name])
         for f in fields(MarketRules) if f.name in rules_data
-    })
+    }
+    rules = MarketRules(**rules_args)
     values: dict[str, Any] = {"rules": rules}
     for f in fields(BacktestConfig):
         if f.name == "rules" or f.name not in data:

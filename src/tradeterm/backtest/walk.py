@@ -11,6 +11,7 @@ Python over unbounded integers, with units fine enough for reference prices off 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -114,7 +115,7 @@ class Walk:
             bar_ticks = [a.astype(object) for a in bar_ticks]
         lower_open = grid.snap(lower[1]) if ticks else none
         bps = cfg.slippage_bps.as_integer_ratio() if cfg.slippage_bps else (0, 1)
-        walk = kernel.event_pass if exact else kernel.compiled
+        walk: Callable[..., Any] = kernel.event_pass if exact else kernel.compiled
         count, balance, exposure = walk(
             bars.t.astype(np.int64), bars.o, bars.h, bars.l, bars.c, ticks, *bar_ticks,
             cand.bar, cand.long, cand.both, cand.invalid, cand.signal,

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from tradeterm.core.models import Side
 from tradeterm.core.money import ZERO, dec, to_step, to_tick
+from tradeterm.core.money import fee as fee  # re-exported: the fee formula lives in core
 
 Level = tuple[Decimal, Decimal]  # (price, size), exact
 
@@ -66,8 +67,3 @@ def size_at(same_side: Iterator[Level], price: Decimal) -> Decimal:
         if level_price == price:
             return size
     return ZERO
-
-
-def fee(price: Decimal, quantity: Decimal, rate: Decimal) -> Decimal:
-    """Fee in quote for one fill, exact (no rounding: Decimal products of exact inputs)."""
-    return price * quantity * rate

@@ -18,7 +18,7 @@ from tradeterm.broker.fills import crosses, fee, levels, size_at, walk
 from tradeterm.broker.rules import MarketRules
 from tradeterm.config import PaperSettings
 from tradeterm.core.events import Event, OrderFilled, OrderUpdated, PositionClosed
-from tradeterm.core.models import BookSnapshot, Trade
+from tradeterm.core.models import BookSnapshot, Side, Trade
 from tradeterm.core.money import ZERO, dec, to_step, to_tick
 from tradeterm.core.trading import (
     AccountSnapshot,
@@ -297,7 +297,7 @@ class PaperBroker:
             return
         if request.type is OrderType.TRAILING_STOP:
             moved = self._trail_from(w, price)
-            if (moved < stop) if request.side == "buy" else (moved > stop):
+            if moved is not None and ((moved < stop) if request.side == "buy" else (moved > stop)):
                 self._update(w, now, stop_price=moved)
 
     def _on_resting(self, w: _Working, price: Decimal, amount: Decimal, aggressor: str,
@@ -368,7 +368,7 @@ class PaperBroker:
             return
         bracket = entry.request.bracket
         assert bracket is not None
-        side = "sell" if entry.request.side == "buy" else "buy"
+        side: Side = "sell" if entry.request.side == "buy" else "buy"
         group = f"oco-{entry.id}-{self._seq}"
         specs = []
         if bracket.stop_loss is not None:

@@ -37,3 +37,11 @@ def to_tick(price: Decimal, tick: Decimal, side: str | None = None) -> Decimal:
     """``price`` on the tick grid: a buy rounds down, a sell up (never a worse price), else nearest."""
     rounding = {"buy": ROUND_DOWN, "sell": ROUND_UP}.get(side or "", ROUND_HALF_EVEN)
     return to_step(price, tick, rounding)
+
+
+def fee(price: Decimal, quantity: Decimal, rate: Decimal) -> Decimal:
+    """Fee in quote for one fill, exact (no rounding: Decimal products of exact inputs).
+
+    Here, not in the broker, because the risk package's order preview estimates the same fee
+    and may not import the broker (``docs/architecture.md``, layers)."""
+    return price * quantity * rate

@@ -2,9 +2,10 @@
 
 For the active symbol three streams run (OHLCV, order book, trades), plus one tickers stream for
 the watchlist symbols, plus one OHLCV stream per (symbol, timeframe) a strategy needs that the
-chart does not already show (:meth:`Feed.watch_candles`; never two streams for one key). Each is an independent task under :func:`supervise`, so a failure in one
-never touches the others. A monitor marks silent streams STALE, and a :class:`ReaderGuard`
-revives sockets whose reader a malformed message killed (see ``wsguard.py``).
+chart does not already show (:meth:`Feed.watch_candles`; never two streams for one key). Each
+is an independent task under :func:`supervise`, so a failure in one never touches the others.
+A monitor marks silent streams STALE, and a :class:`ReaderGuard` revives sockets whose reader
+a malformed message killed (see ``wsguard.py``).
 
 The paper broker needs the book and trades of more symbols than the chart's (those with orders
 or positions, those strategies trade): :meth:`Feed.watch_markets` keeps one book and one trades

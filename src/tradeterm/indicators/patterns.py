@@ -76,7 +76,7 @@ PATTERNS: tuple[Pattern, ...] = (
 @cache
 def warmup(talib_function: str) -> int:
     """Bars TA-Lib needs before the first mark (its lookback, with its current candle settings)."""
-    return int(abstract.Function(talib_function).lookback)
+    return int(abstract.Function(talib_function).lookback)  # type: ignore[attr-defined]  # missing from talib's abstract.pyi
 
 
 def _ramp(x: np.ndarray, bad: float, ideal: float) -> np.ndarray:

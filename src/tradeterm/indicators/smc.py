@@ -183,7 +183,7 @@ def smc(
     return SmcResult(swings, structure, order_blocks, fvgs, sweeps)
 
 
-def _flags(n: int, bars: np.ndarray, values: np.ndarray) -> np.ndarray:
+def _flags(n: int, bars: np.ndarray, values: np.ndarray | int) -> np.ndarray:
     out = np.zeros(n, dtype=np.int8)
     out[bars] = values
     return out

@@ -90,7 +90,8 @@ def compute_atr(a: Arrays, n: int) -> dict[str, np.ndarray]:
 
 
 def compute_bollinger(a: Arrays, n: int, k: float) -> dict[str, np.ndarray]:
-    upper, middle, lower = talib.BBANDS(a["close"], timeperiod=n, nbdevup=k, nbdevdn=k, matype=0)
+    upper, middle, lower = talib.BBANDS(a["close"], timeperiod=n, nbdevup=k, nbdevdn=k,
+                                         matype=talib.MA_Type.SMA)
     suffix = f"{n}_{format_number(k)}"
     return {f"bb_upper_{suffix}": upper, f"bb_middle_{suffix}": middle, f"bb_lower_{suffix}": lower}
 
@@ -98,7 +99,8 @@ def compute_bollinger(a: Arrays, n: int, k: float) -> dict[str, np.ndarray]:
 def compute_stochastic(a: Arrays, k: int, smooth_k: int, d: int) -> dict[str, np.ndarray]:
     slow_k, slow_d = talib.STOCH(
         a["high"], a["low"], a["close"],
-        fastk_period=k, slowk_period=smooth_k, slowk_matype=0, slowd_period=d, slowd_matype=0,
+        fastk_period=k, slowk_period=smooth_k, slowk_matype=talib.MA_Type.SMA, slowd_period=d,
+        slowd_matype=talib.MA_Type.SMA,
     )  # fmt: skip
     suffix = f"{k}_{smooth_k}_{d}"
     return {f"stoch_k_{suffix}": slow_k, f"stoch_d_{suffix}": slow_d}

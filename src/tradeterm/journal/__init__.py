@@ -5,7 +5,16 @@ CLI, the UI) open their own read-only connections. See ``docs/journal.md``.
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the real types for mypy; at run time they load lazily (below)
+    from tradeterm.journal.files import JournalError
+    from tradeterm.journal.reader import JournalReader, load_state
+    from tradeterm.journal.records import (
+        AccountRecord, CommandRecord, DayState, EquityPoint, RestoredState, RiskEvent, RunRecord,
+        SignalRecord, config_hash,
+    )
+    from tradeterm.journal.writer import JournalWriteError, JournalWriter
 
 # Lazy exports (PEP 562): ``tradeterm --help`` and the CLI's parser must not pay for sqlite-utils.
 _EXPORTS = {

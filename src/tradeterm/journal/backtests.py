@@ -122,6 +122,11 @@ def _header(row: dict[str, Any]) -> BacktestRow:
     )
 
 
+def _decoded(names: list[str], values: tuple[Any, ...]) -> dict[str, Any]:
+    """A backtest_trades row by column name, money columns back to ``Decimal``."""
+    return {n: from_money(v) if n in _MONEY else v for n, v in zip(names, values, strict=True)}
+
+
 def _has_table(db: Database) -> bool:
     """Journals older than schema 3 have no backtests (readers never migrate)."""
     return db.execute(
@@ -153,9 +158,7 @@ def read(db: Database, backtest_id: int) -> tuple[BacktestRow, list[BacktestTrad
         names = [f.name for f in fields(BacktestTradeRow)]
         trade_cur = db.execute(f"SELECT {', '.join(names)} FROM backtest_trades "
                                "WHERE backtest_id = ? ORDER BY seq", (backtest_id,))
-        trades = [BacktestTradeRow(**{
-            n: from_money(v) if n in _MONEY else v for n, v in zip(names, r, strict=True)})
-            for r in trade_cur]
+        trades = [BacktestTradeRow(**_decoded(names, r)) for r in trade_cur]
     finally:
         db.conn.rollback()
     head = dict(zip(HEADER_COLUMNS, found[:-2], strict=True))

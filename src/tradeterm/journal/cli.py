@@ -44,7 +44,7 @@ def parse_since(text: str) -> int:
 
 def add_journal_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``journal VIEW [--since DATE] [--strategy NAME] [--csv]`` to ``tradeterm``'s parser."""
-    parser = subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "journal", help="show the trading journal: trades, positions, signals, orders, stats"
     )
     _add_arguments(parser)
@@ -206,7 +206,13 @@ def _print_rich(title: str, headers: Sequence[str], rows: list[list[str]]) -> No
         console.print(table)
 
 
-def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal) -> int:
+ShowBacktest = Callable[[Path, int | None], int]
+"""Prints one stored backtest's report (``tradeterm.backtest.cli.show_stored``): the backtest
+package sits above the journal in the layers of ``docs/architecture.md``, so the CLI passes it in."""
+
+
+def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal,
+                    show_backtest: ShowBacktest | None = None) -> int:
     """Run ``tradeterm journal ...``; ``args`` as parsed by :func:`add_journal_parser` or raw."""
     if not isinstance(args, argparse.Namespace):
         parser = argparse.ArgumentParser(prog="tradeterm journal")
@@ -220,7 +226,10 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal)
         print(f"no journal at {path} (it is created when tradeterm first trades)")
         return 1
     if args.view == "backtest":
-        return _show_backtest(path, args.id)
+        if show_backtest is None:
+            print("tradeterm journal backtest: not available here", file=sys.stderr)
+            return 1
+        return show_backtest(path, args.id)
     try:
         with JournalReader(path) as reader:
             headers, rows = _VIEWS[args.view](reader, args.since, args.strategy)
@@ -236,34 +245,4 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal)
     else:
         print(f"no {args.view} in {path}" + (" for these filters" if args.since or
                                              args.strategy else ""))
-    return 0
-
-
-
-def _show_backtest(path: Path, backtest_id: int | None) -> int:
-    """The stored backtest's report, printed by the backtest command's own code."""
-    if backtest_id is None:
-        print("tradeterm journal backtest: give the id (see `tradeterm journal backtests`)",
-              file=sys.stderr)
-        return 1
-    from rich.console import Console
-
-    from tradeterm.backtest.metrics import result_metrics
-    from tradeterm.backtest.report import print_report
-    from tradeterm.backtest.store import load
-    from tradeterm.journal.files import JournalError
-
-    try:
-        found = load(path, backtest_id)
-    except JournalError as exc:
-        print(f"tradeterm journal: {exc}", file=sys.stderr)
-        return 1
-    if found is None:
-        print(f"no backtest {backtest_id} in {path}", file=sys.stderr)
-        return 1
-    row, result = found
-    console = Console()
-    console.print(f"backtest {backtest_id}, stored {_when(row.created_ms)} UTC; params: "
-                  + (" ".join(f"{k}={v}" for k, v in row.params.items()) or "defaults"))
-    print_report(result, result_metrics(result), console, console.is_terminal)
     return 0

@@ -53,7 +53,8 @@ class JournalReader:
         self, table: str, time_col: str, since_ms: int | None, strategy: str | None,
         order: str | None = None, limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[object] = []
         if since_ms is not None:
             where.append(f"[{time_col}] >= ?")
             params.append(since_ms)

@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tradeterm.core.day import DayState as DayState  # the risk engine's day (one type)
 from tradeterm.core.models import Signal
 from tradeterm.core.trading import AccountSnapshot, Order, Position
 
@@ -76,18 +77,6 @@ class CommandRecord:
     timestamp: int
     command: str
     detail: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DayState:
-    """The risk engine's daily loss state for one UTC day (``day`` as ``YYYY-MM-DD``)."""
-
-    day: str
-    start_equity: Decimal
-    realized_pnl: Decimal
-    halted: bool
-    updated_ms: int
-    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,11 @@ The writer turns any accepted record into ``(table, row, replace)`` triples with
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from tradeterm.core.day import DayState, TradingState
 from tradeterm.core.events import (
     OrderDenied, OrderFilled, OrderUpdated, PositionClosed, SignalEmitted, TradingStateChanged,
 )
@@ -19,7 +21,7 @@ from tradeterm.core.trading import (
     TimeInForce,
 )
 from tradeterm.journal.records import (
-    AccountRecord, CommandRecord, DayState, EquityPoint, RiskEvent, SignalRecord,
+    AccountRecord, CommandRecord, EquityPoint, RiskEvent, SignalRecord,
 )
 
 Row = dict[str, Any]
@@ -162,18 +164,41 @@ def equity_from_row(row: Row) -> EquityPoint:
 
 
 def day_row(state: DayState) -> Row:
+    """``halted`` (any state but ACTIVE) is kept for files read by older versions; ``reason``,
+    the two reasons joined with ``" | "`` before schema 4, is no longer written."""
     return {
-        "day": state.day, "start_equity": money(state.start_equity),
-        "realized_pnl": money(state.realized_pnl), "halted": int(state.halted),
-        "reason": state.reason, "updated_ms": state.updated_ms,
+        "day": state.day.isoformat(), "start_equity": money(state.start_equity),
+        "realized_pnl": money(state.realized), "halted": int(state.state is not TradingState.ACTIVE),
+        "kill_reason": state.kill_reason, "loss_reason": state.loss_reason,
+        "updated_ms": state.updated_ms,
     }
 
 
+_LEGACY_SEP = " | "
+_LEGACY_KILL = "kill_switch: "
+
+
+def legacy_reasons(reason: str | None) -> tuple[str | None, str | None]:
+    """(kill reason, loss reason) out of the one ``reason`` column of schemas 1-3, where the risk
+    engine wrote ``"kill_switch: <words>"`` and/or the loss limit's reason joined by ``" | "``."""
+    kill = loss = None
+    for part in reason.split(_LEGACY_SEP) if reason else []:
+        if part.startswith(_LEGACY_KILL):
+            kill = part.removeprefix(_LEGACY_KILL)
+        elif part.startswith("daily_loss_limit"):
+            loss = part
+    return kill, loss
+
+
 def day_from_row(row: Row) -> DayState:
+    if "kill_reason" in row:
+        kill, loss = row["kill_reason"], row["loss_reason"]
+    else:  # a file of schema 1-3 read without migrating (readers never migrate)
+        kill, loss = legacy_reasons(row.get("reason"))
     return DayState(
-        day=row["day"], start_equity=Decimal(row["start_equity"]),
-        realized_pnl=Decimal(row["realized_pnl"]), halted=bool(row["halted"]),
-        updated_ms=row["updated_ms"], reason=row["reason"],
+        day=date.fromisoformat(row["day"]), start_equity=Decimal(row["start_equity"]),
+        realized=Decimal(row["realized_pnl"]), kill_reason=kill, loss_reason=loss,
+        updated_ms=row["updated_ms"],
     )
 
 

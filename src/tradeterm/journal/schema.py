@@ -152,7 +152,33 @@ def _v3_backtests(db: Database) -> None:
     db.execute("CREATE INDEX idx_backtests_created_ms ON backtests (created_ms)")
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_tables, _v2_indexes, _v3_backtests)
+def _v4_day_reasons(db: Database) -> None:
+    """The kill switch's and the loss limit's reasons in their own ``day_state`` columns.
+
+    Until now one ``reason`` column held both, joined by ``" | "`` (the kill switch's as
+    ``"kill_switch: <words>"``, the loss limit's starting with ``"daily_loss_limit"``); they are
+    split into the new columns here. ``reason`` stays (SQLite keeps columns) but is not written.
+    Self-contained on purpose: a migration never calls code that may change later.
+    """
+    db.execute("ALTER TABLE day_state ADD COLUMN kill_reason TEXT")
+    db.execute("ALTER TABLE day_state ADD COLUMN loss_reason TEXT")
+    rows = db.execute("SELECT day, reason FROM day_state WHERE reason IS NOT NULL").fetchall()
+    for day, reason in rows:
+        kill = loss = None
+        for part in reason.split(" | "):
+            if part.startswith("kill_switch: "):
+                kill = part.removeprefix("kill_switch: ")
+            elif part.startswith("daily_loss_limit"):
+                loss = part
+        db.execute(
+            "UPDATE day_state SET kill_reason = ?, loss_reason = ? WHERE day = ?",
+            [kill, loss, day],
+        )
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (
+    _v1_tables, _v2_indexes, _v3_backtests, _v4_day_reasons,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from tradeterm.config import RiskSettings
+from tradeterm.core.day import DayState, TradingState, utc_day
 from tradeterm.core.events import Event, OrderDenied, TradingStateChanged
 from tradeterm.core.models import Signal
 from tradeterm.core.money import ZERO
@@ -26,12 +27,10 @@ from tradeterm.risk import rules
 from tradeterm.risk.context import APPROVED, RiskContext, RiskDecision, deny
 from tradeterm.risk.rules import fmt
 from tradeterm.risk.sizing import HUNDRED, signal_levels, size_for_stop
-from tradeterm.risk.state import DayState, TradingState, utc_day
 
 WINDOW_MS = 60_000  # the orders-per-minute window
 KILL = "kill_switch"
 DAILY_LOSS = "daily_loss_limit"
-_SEP = " | "  # joins the kill and loss reasons in DayState.halted_reason
 
 _ENTRY_RULES = (
     rules.mandatory_stop,
@@ -161,29 +160,26 @@ class RiskEngine:
     def day_state(self) -> DayState:
         """Today's counters for the journal (restore them with :meth:`restore` after a restart)."""
         self._advance(None)
-        reasons = [f"{KILL}: {self._kill_reason}"] if self._kill_reason is not None else []
-        if self._loss_reason is not None:
-            reasons.append(self._loss_reason)
         return DayState(
             day=self._day,
             start_equity=self._start_equity if self._start_equity is not None else ZERO,
             realized=self._realized,
-            halted_reason=_SEP.join(reasons) or None,
+            kill_reason=self._kill_reason,
+            loss_reason=self._loss_reason,
+            updated_ms=self._clock(),
         )
 
     def restore(self, day_state: DayState) -> None:
         """Take back a persisted day. A previous UTC day's counters are discarded; the kill
         switch is kept whatever the day (only the user lifts it)."""
-        parts = day_state.halted_reason.split(_SEP) if day_state.halted_reason else []
-        for part in parts:
-            if part.startswith(f"{KILL}: "):
-                self._kill_reason = part.removeprefix(f"{KILL}: ")
+        if day_state.kill_reason is not None:
+            self._kill_reason = day_state.kill_reason
         self._advance(None)
         if day_state.day == self._day:
             self._realized = day_state.realized
             start = day_state.start_equity
             self._start_equity = start if start > ZERO else None
-            self._loss_reason = next((p for p in parts if p.startswith(DAILY_LOSS)), None)
+            self._loss_reason = day_state.loss_reason
             if self._start_equity is None and self._last_equity is not None:
                 self._start_equity = self._last_equity - self._realized
             self._check_loss()

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Protocol
 
-from tradeterm.broker.fills import fee
-from tradeterm.broker.rules import MarketRules
-from tradeterm.core.money import ZERO, to_step, to_tick
+from tradeterm.core.money import ZERO, fee, to_step, to_tick
 from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.trading import Bracket, OrderRequest, OrderType
 from tradeterm.risk.rules import fmt
@@ -26,7 +25,19 @@ Verdict = Callable[[OrderRequest], str | None]
 """The reason the desk would refuse ``request`` (risk first, then the exchange filters)."""
 
 
-def entry_price(draft: TicketDraft, rules: MarketRules, touch: Decimal | None) -> Decimal | None:
+class Grid(Protocol):
+    """A market's price tick and lot step: what the preview snaps to. The broker's
+    ``MarketRules`` is one; a protocol because risk sits beside the broker and may not import
+    it (``docs/architecture.md``, layers)."""
+
+    @property
+    def tick(self) -> Decimal: ...
+
+    @property
+    def step(self) -> Decimal: ...
+
+
+def entry_price(draft: TicketDraft, rules: Grid, touch: Decimal | None) -> Decimal | None:
     """The price the order is measured at: its limit on the tick (a buy rounds down, a sell up:
     never a worse price than typed), or for a market order the touch it would take."""
     if draft.type is OrderType.LIMIT:
@@ -67,7 +78,7 @@ def quantity_for(draft: TicketDraft, entry: Decimal, stop: Decimal | None, equit
 def preview_order(
     draft: TicketDraft,
     *,
-    rules: MarketRules,
+    rules: Grid,
     touch: Decimal | None,
     equity: Decimal,
     taker_fee: Decimal,

@@ -42,7 +42,9 @@ def load_candles(path: Path) -> pl.DataFrame:
         df = pl.read_parquet(path)
     except (OSError, pl.exceptions.PolarsError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ReplayFileError(f"{path}: cannot read it as parquet ({first}); expected {expected}")
+        raise ReplayFileError(
+            f"{path}: cannot read it as parquet ({first}); expected {expected}"
+        ) from exc
     if "timestamp_ms" not in df.columns and "open_time" in df.columns:
         df = df.rename({"open_time": "timestamp_ms"})
     missing = [c for c in COLUMNS if c not in df.columns]

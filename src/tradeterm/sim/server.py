@@ -105,8 +105,8 @@ class SimServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets  # type: ignore[union-attr]
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        assert isinstance(server, asyncio.Server) and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
         self._task = asyncio.create_task(self._run(), name="sim-market")
 
     async def stop(self) -> None:
@@ -160,7 +160,9 @@ class SimServer:
             self.clock.set_speed(self.clock.speed * factor)
         else:
             raise ValueError(f"unknown replay action {action!r}")
-        return self._refresh_replay_status()
+        status = self._refresh_replay_status()
+        assert status is not None  # a replay (checked above) always has a status
+        return status
 
     def step_bar(self) -> None:
         """Pause (if running), then play up to the next bar boundary of the replayed file:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from tradeterm.core.markets import DEMO_MARKETS
 from tradeterm.core.models import TIMEFRAME_MS
 
 INTERVAL_MS: dict[str, int] = dict(TIMEFRAME_MS)
@@ -66,17 +67,19 @@ def parse_decimal(text: str | None) -> Decimal | None:
         return None
 
 
-DEFAULT_SPECS: dict[str, SymbolSpec] = {
-    s.symbol: s
-    for s in (
-        SymbolSpec("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.00001"), Decimal("5"),
-                   65_000.0, 0.025, 0.05),
-        SymbolSpec("ETHUSDT", "ETH", "USDT", Decimal("0.01"), Decimal("0.0001"), Decimal("5"),
-                   3_400.0, 0.032, 0.8),
-        SymbolSpec("SOLUSDT", "SOL", "USDT", Decimal("0.01"), Decimal("0.001"), Decimal("5"),
-                   150.0, 0.045, 15.0),
-    )
+_CHARACTER: dict[str, tuple[float, float, float]] = {  # start price, daily vol, level size
+    "BTCUSDT": (65_000.0, 0.025, 0.05),
+    "ETHUSDT": (3_400.0, 0.032, 0.8),
+    "SOLUSDT": (150.0, 0.045, 15.0),
 }
+
+DEFAULT_SPECS: dict[str, SymbolSpec] = {
+    m.symbol: SymbolSpec(m.symbol, m.base, m.quote, m.tick, m.step, m.min_notional,
+                         *_CHARACTER[m.symbol])
+    for m in DEMO_MARKETS.values()
+}
+"""The listed markets' filters (``core.markets``, shared with the backtester) plus character."""
+
 
 ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"]
 

@@ -10,7 +10,7 @@ instead of a wrong signal later. See ``docs/strategy-api.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import polars as pl
 from annotated_types import Ge, Gt, Le, Lt, MultipleOf
@@ -121,7 +121,7 @@ class Strategy:
                     if isinstance(meta, kind):
                         bounds[attr] = getattr(meta, attr)
                 if isinstance(meta, MultipleOf):
-                    bounds["multiple_of"] = meta.multiple_of
+                    bounds["multiple_of"] = cast(float, meta.multiple_of)
             annotation = info.annotation if isinstance(info.annotation, type) else object
             space[name] = ParamSpec(
                 name=name,

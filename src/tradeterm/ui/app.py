@@ -35,6 +35,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
@@ -394,7 +395,7 @@ class TradetermApp(App[None]):
                 self.notify(f"{request.side} {request.quantity} {request.symbol} denied: {reason}",
                             severity="warning", timeout=8)
             case TradingStateChanged(state=state, reason=reason):
-                severity = "error" if state == "halted" else "warning"
+                severity: SeverityLevel = "error" if state == "halted" else "warning"
                 if state == "active":
                     severity = "information"
                 self.notify(f"Trading {state.upper()}: {reason}", severity=severity, timeout=10)
@@ -457,9 +458,9 @@ class TradetermApp(App[None]):
         colors = self.market_colors
         self._depth_pending = True
         self._redraw_depth()
-        for panel in (self._indicator, self._watchlist, self._positions, self._orders,
-                      self._account, self._signals):
-            panel.update_data(snap, colors)
+        for pane in (self._indicator, self._watchlist, self._positions, self._orders,
+                     self._account, self._signals):
+            pane.update_data(snap, colors)
 
     def _redraw_depth(self) -> None:
         """Book and tape at most ``ui.book_fps`` times a second: they change with nearly every

@@ -1,84 +1,8 @@
-"""The main screen's keys as plain data: one list that the app turns into Textual bindings and
-the config loader checks ``[keymap]`` against.
-
-It lives apart from ``app.py`` and imports nothing from Textual, so :mod:`tradeterm.config`
-(which the headless engine also loads) can validate binding ids without pulling in the UI.
-"""
+"""The main screen's keys: the data lives in :mod:`tradeterm.core.keys` (config validates
+``[keymap]`` against it and may not import the UI); re-exported here for the app."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from tradeterm.core.keys import BINDING_IDS, KEYS, TIMEFRAME_KEYS, Key
 
-# Keys 1-6 pick these timeframes, in this order.
-TIMEFRAME_KEYS = ("1m", "5m", "15m", "1h", "4h", "1d")
-
-
-@dataclass(frozen=True, slots=True)
-class Key:
-    """One binding: ``id`` is the stable name a ``[keymap]`` entry remaps."""
-
-    id: str
-    key: str
-    action: str
-    description: str
-    show: bool = True  # in the footer
-    key_display: str | None = None
-    group: str | None = None  # footer group: its keys are shown as one hint
-    priority: bool = False  # checked before the focused widget's own keys
-
-
-KEYS: tuple[Key, ...] = (
-    *(
-        Key(f"timeframe.{tf}", str(i), f"timeframe('{tf}')", f"{tf} chart", group="Timeframe")
-        for i, tf in enumerate(TIMEFRAME_KEYS, start=1)
-    ),
-    Key("symbol.previous", "left_square_bracket", "cycle_symbol(-1)", "Previous symbol",
-        key_display="[", group="Symbol"),
-    Key("symbol.next", "right_square_bracket", "cycle_symbol(1)", "Next symbol",
-        key_display="]", group="Symbol"),
-    # trading
-    Key("order.buy", "b", "ticket('buy')", "Buy"),
-    Key("order.sell", "s", "ticket('sell')", "Sell"),
-    Key("order.cancel", "x", "cancel_order", "Cancel order", show=False),
-    Key("position.close", "c", "close_position", "Close position", show=False),
-    Key("flatten", "F", "flatten", "Flatten all", show=False),
-    Key("kill", "K", "kill", "Kill switch"),
-    Key("resume", "R", "resume", "Resume trading", show=False),
-    # chart
-    Key("chart.ema", "e", "overlay('ema')", "EMA overlay", show=False),
-    Key("chart.bollinger", "o", "overlay('bollinger')", "Bollinger overlay", show=False),
-    Key("chart.vwap", "v", "overlay('vwap')", "VWAP overlay", show=False),
-    Key("chart.smc", "z", "overlay('smc')", "SMC zones", show=False),
-    Key("chart.indicator", "i", "indicator", "RSI / MACD pane", show=False),
-    Key("chart.back", "comma", "scroll_chart(-10)", "Scroll back", show=False, key_display=","),
-    Key("chart.forward", "full_stop", "scroll_chart(10)", "Scroll forward", show=False,
-        key_display="."),
-    Key("chart.zoom_out", "minus", "zoom(-1)", "Zoom out", show=False, key_display="-"),
-    Key("chart.zoom_in", "equals_sign,plus", "zoom(1)", "Zoom in", show=False, key_display="+"),
-    Key("chart.live", "0", "go_live", "Back to the newest candle", show=False),
-    # book
-    Key("book.coarser", "g", "group(1)", "Coarser book grouping", show=False),
-    Key("book.finer", "G", "group(-1)", "Finer book grouping", show=False),
-    # panels (small terminals: one panel at a time, chosen with the tab bar)
-    Key("panel.next", "tab", "next_panel(1)", "Next panel", show=False, priority=True),
-    Key("panel.previous", "shift+tab", "next_panel(-1)", "Previous panel", show=False,
-        priority=True),
-    # screens and the rest
-    Key("screen.journal", "j", "journal", "Journal"),
-    Key("screen.backtest", "t", "backtest", "Backtest", show=False),
-    Key("strategies", "S", "strategies", "Strategies"),
-    Key("theme.next", "T", "next_theme", "Next theme", show=False),
-    # bar replay (only with --replay)
-    Key("replay.pause", "p", "replay('pause')", "Pause / resume replay"),
-    Key("replay.step", "n", "replay('step')", "Step one bar"),
-    Key("replay.slower", "less_than_sign", "replay_speed(0.5)", "Replay slower", show=False,
-        key_display="<"),
-    Key("replay.faster", "greater_than_sign", "replay_speed(2.0)", "Replay faster", show=False,
-        key_display=">"),
-    Key("demo", "d", "use_demo", "Use the demo market"),
-    Key("help", "question_mark", "help", "Help", key_display="?"),
-    Key("quit", "q", "quit", "Quit"),
-)
-
-BINDING_IDS: tuple[str, ...] = tuple(key.id for key in KEYS)
-"""Every id a ``[keymap]`` entry may name."""
+__all__ = ["BINDING_IDS", "KEYS", "TIMEFRAME_KEYS", "Key"]

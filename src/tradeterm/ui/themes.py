@@ -106,7 +106,7 @@ def theme_from_data(data: dict[str, Any], origin: str) -> Theme:
     dark = data.get("dark", True)
     if not isinstance(dark, bool):
         raise ThemeFileError(f"{origin}: 'dark' must be true or false, got {dark!r}")
-    slots = {
+    slots: dict[str, Any] = {
         slot: _color(data[slot], f"{origin}: key '{slot}'") for slot in THEME_SLOTS if slot in data
     }
     trading = data.get("trading", {})

@@ -13,10 +13,11 @@ import numpy as np
 from bt_helpers import config
 from rich.console import Console
 
-from tradeterm.backtest.cli import add_backtest_parser, backtest_command
+from tradeterm.backtest.cli import add_backtest_parser, backtest_command, show_stored
 from tradeterm.backtest.metrics import result_metrics
 from tradeterm.backtest.runner import run_backtest
 from tradeterm.backtest.store import load, save
+from tradeterm.cli import main as tradeterm_main
 from tradeterm.config import load_settings
 from tradeterm.indicators.frame import synthetic_candles
 from tradeterm.journal import JournalReader
@@ -67,7 +68,8 @@ def _cli(tmp_path: Path, *argv: str, **settings: object) -> tuple[int, str]:
     return backtest_command(args, conf, console), console.export_text()
 
 
-def test_backtest_command_stores_by_default_and_journal_shows_it_again(tmp_path, capsys):
+def test_backtest_command_stores_by_default_and_journal_shows_it_again(tmp_path, capsys,
+                                                                        monkeypatch):
     data = tmp_path / "candles.parquet"
     synthetic_candles(3000, seed=5).write_parquet(data)
     status, text = _cli(tmp_path, "ema_cross", "--data", str(data), "--no-chart",
@@ -86,10 +88,18 @@ def test_backtest_command_stores_by_default_and_journal_shows_it_again(tmp_path,
     assert journal_command(["backtests"], settings) == 0
     listing = capsys.readouterr().out
     assert "ema_cross" in listing and str(backtest_id) in listing
-    assert journal_command(["backtest", str(backtest_id)], settings) == 0
+    assert journal_command(["backtest", str(backtest_id)], settings) == 1  # needs the CLI's hook
+    assert "not available" in capsys.readouterr().err
+    assert journal_command(["backtest", str(backtest_id)], settings, show_stored) == 0
     report = capsys.readouterr().out
     assert "profit factor" in report and f"{net:,.2f}" in report
-    assert journal_command(["backtest", "999"], settings) == 1
+    assert journal_command(["backtest", "999"], settings, show_stored) == 1
+    capsys.readouterr()
+    # The command line hands the backtest's report printer to the journal's command.
+    monkeypatch.chdir(tmp_path)  # no ./config.toml: defaults and the environment only
+    monkeypatch.setenv("TRADETERM_DATA_DIR", str(tmp_path))
+    assert tradeterm_main(["journal", "backtest", str(backtest_id)]) == 0
+    assert "profit factor" in capsys.readouterr().out
 
     status, text = _cli(tmp_path, "ema_cross", "--data", str(data), "--no-chart", "--no-store")
     assert status == 0 and "stored as" not in text

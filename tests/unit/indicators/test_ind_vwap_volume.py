@@ -77,7 +77,8 @@ def test_session_vwap_equals_a_plain_per_session_loop(layout: str) -> None:
     got = vwap(f)["vwap"].to_list()
     want = naive_session_vwap(f)
     assert [g is None for g in got] == [w is None for w in want]
-    assert np.allclose([g for g in got if g is not None], [w for w in want if w is not None], rtol=1e-12, atol=0)
+    assert np.allclose([g for g in got if g is not None], [w for w in want if w is not None],
+                       rtol=1e-12, atol=0)
 
 
 def test_relative_volume_divides_by_the_mean_of_the_previous_n_bars() -> None:

@@ -6,6 +6,7 @@ import asyncio
 import random
 import sqlite3
 import threading
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -158,8 +159,8 @@ def test_state_when_written_closed_and_reopened_then_restored_exactly(tmp_path):
     first = AccountSnapshot("USDT", Decimal("10000"), Decimal("10000"), Decimal(0), Decimal(0))
     last = AccountSnapshot("USDT", Decimal("9876.543210"), Decimal("9880.01"),
                            Decimal("3.46679"), Decimal("-123.45679"), positions=(pos,))
-    day = DayState("2024-05-01", Decimal("10000"), Decimal("-123.45679"), True, 9_000,
-                   "daily loss limit")
+    day = DayState(date(2024, 5, 1), Decimal("10000"), Decimal("-123.45679"),
+                   loss_reason="daily_loss_limit: reached", updated_ms=9_000)
     with JournalWriter(path, run=RunRecord(1, "0.1.0", "paper", "abc")) as writer:
         writer.write(AccountRecord(1_000, first)).result(20)
         writer.write(_order("o-open", OrderStatus.OPEN, ts=2_000), filled).result(20)

@@ -1,6 +1,7 @@
 """The trading state machine on a simulated clock: daily loss limit (halt, restart, 00:00 UTC
 reset), kill switch, REDUCING, and the sliding orders-per-minute window."""
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 
@@ -22,6 +23,11 @@ LOSS_REASON = (
     "daily_loss_limit: realised -300 today reached 3% of the day's starting equity 10000 "
     "(-300); new entries halted until 00:00 UTC"
 )
+
+
+def unstamped(day: DayState) -> DayState:
+    """``day`` without the time it was taken (``updated_ms``), to compare counters and reasons."""
+    return replace(day, updated_ms=0)
 
 
 class Clock:
@@ -105,7 +111,9 @@ def test_daily_loss_survives_restart_through_day_state():
     risk = RiskEngine(RiskSettings(), clock)
     lose_300(risk)
     saved = risk.day_state()
-    assert saved == DayState(date(2024, 3, 15), D("10000"), D("-300"), LOSS_REASON)
+    assert unstamped(saved) == DayState(date(2024, 3, 15), D("10000"), D("-300"),
+                                        loss_reason=LOSS_REASON)
+    assert saved.updated_ms == clock.now and saved.state is TradingState.REDUCING
 
     clock.now += 3_600_000  # restarted an hour later, same UTC day
     restarted = RiskEngine(RiskSettings(), clock)
@@ -114,13 +122,13 @@ def test_daily_loss_survives_restart_through_day_state():
     assert restarted.state is TradingState.REDUCING
     assert states(restarted.drain_events()) == [("reducing", LOSS_REASON)]
     assert check(restarted, entry()).rule == "daily_loss_limit"
-    assert restarted.day_state() == saved
+    assert unstamped(restarted.day_state()) == unstamped(saved)
 
 
 def test_restored_losses_below_limit_then_one_more_loss_halts_entries():
     # Saved -250 of a 300 limit; the first -50 after the restart trips it.
     risk = RiskEngine(RiskSettings(), Clock())
-    risk.restore(DayState(date(2024, 3, 15), D("10000"), D("-250"), None))
+    risk.restore(DayState(date(2024, 3, 15), D("10000"), D("-250")))
     assert risk.state is TradingState.ACTIVE
     risk.on_fill_realized(D("-50"))
     assert risk.state is TradingState.REDUCING
@@ -140,7 +148,7 @@ def test_daily_loss_resets_at_midnight_utc_then_active_again():
     assert states(risk.drain_events()) == [
         ("active", "new UTC day 2024-03-16: daily loss counters reset")
     ]
-    assert risk.day_state() == DayState(date(2024, 3, 16), D("9700"), D("0"), None)
+    assert unstamped(risk.day_state()) == DayState(date(2024, 3, 16), D("9700"), D("0"))
     assert check(risk, entry(), equity="9700").approved
     # The new day's limit is 3 % of 9700 = 291.
     risk.on_fill_realized(D("-290.99"))
@@ -152,10 +160,10 @@ def test_daily_loss_resets_at_midnight_utc_then_active_again():
 def test_restored_day_state_from_previous_utc_day_is_discarded():
     clock = Clock(MIDNIGHT + 60_000)
     risk = RiskEngine(RiskSettings(), clock)
-    risk.restore(DayState(date(2024, 3, 15), D("10000"), D("-500"), LOSS_REASON))
+    risk.restore(DayState(date(2024, 3, 15), D("10000"), D("-500"), loss_reason=LOSS_REASON))
     assert risk.state is TradingState.ACTIVE
     risk.tick(D("9500"))
-    assert risk.day_state() == DayState(date(2024, 3, 16), D("9500"), D("0"), None)
+    assert unstamped(risk.day_state()) == DayState(date(2024, 3, 16), D("9500"), D("0"))
 
 
 def test_start_equity_learned_after_losses_backs_them_out():
@@ -213,7 +221,8 @@ def test_kill_switch_survives_restart_and_midnight_until_resumed():
     risk = RiskEngine(RiskSettings(), clock)
     risk.kill("panic")
     saved = risk.day_state()
-    assert saved.halted_reason == "kill_switch: panic"
+    assert (saved.kill_reason, saved.loss_reason) == ("panic", None)
+    assert saved.state is TradingState.HALTED
     clock.now = MIDNIGHT + 1
     restarted = RiskEngine(RiskSettings(), clock)
     restarted.restore(saved)
@@ -228,8 +237,10 @@ def test_kill_and_loss_both_restored_from_one_day_state():
     risk = RiskEngine(RiskSettings(), clock)
     lose_300(risk)
     risk.kill("panic")
+    saved = risk.day_state()
+    assert (saved.kill_reason, saved.loss_reason) == ("panic", LOSS_REASON)  # two fields
     restarted = RiskEngine(RiskSettings(), clock)
-    restarted.restore(risk.day_state())
+    restarted.restore(saved)
     assert restarted.state is TradingState.HALTED
     restarted.resume()
     assert restarted.state is TradingState.REDUCING

@@ -68,7 +68,7 @@ def test_random_sizes_never_risk_more_than_the_percent_and_pass_the_check():
         assert size * distance <= budget
         assert (size + step) * distance > budget
 
-        def order(qty):
+        def order(qty, side=side, entry=entry, stop=stop):
             return OrderRequest(
                 "BTC/USDT", side, OrderType.LIMIT, qty, price=entry,
                 bracket=Bracket(stop_loss=stop),

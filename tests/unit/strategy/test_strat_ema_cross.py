@@ -42,4 +42,5 @@ def test_ema_cross_entries_have_stops_and_ordered_targets(strategy, frame):
     assert (longs["close"] > longs["ema_200"]).all()
     assert longs["reasons"].str.contains("ema9>ema21; close>ema200").all()
     assert out["confidence"].is_between(0, 1).all()
-    assert not out.head(strategy.warmup).select(pl.any_horizontal("entry_long", "entry_short")).to_series().any()
+    warm = out.head(strategy.warmup)
+    assert not warm.select(pl.any_horizontal("entry_long", "entry_short")).to_series().any()

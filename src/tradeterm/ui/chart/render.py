@@ -300,7 +300,8 @@ class ChartRenderer:
         char_rows = list(zip(*(col[0] for col in columns), strict=True))
         style_rows = list(zip(*(col[1] for col in columns), strict=True))
         for r in range(rows):
-            chars, cell_styles = char_rows[r], style_rows[r]
+            chars: Sequence[str] = char_rows[r]
+            cell_styles: Sequence[Style | None] = style_rows[r]
             axis = None
             if r in line_rows:
                 line, arrow = line_rows[r]
@@ -319,12 +320,12 @@ class ChartRenderer:
             if axis is None:
                 label = labels.get(r, "")
                 axis = Segment(("┤" if label else "│") + label.ljust(axis_w - 1), styles.axis)
-            key = (tuple(chars), tuple(cell_styles), axis, width)
+            row_key = (tuple(chars), tuple(cell_styles), axis, width)
             cached = self._rows.get(r)
-            if cached is None or cached[0] != key:  # most rows are unchanged on a tick
+            if cached is None or cached[0] != row_key:  # most rows are unchanged on a tick
                 segments = run_segments(chars, cell_styles)
                 segments.append(axis)
-                cached = self._rows[r] = (key, Strip(segments, width).crop_extend(0, width, None))
+                cached = self._rows[r] = (row_key, Strip(segments, width).crop_extend(0, width, None))
             lines.append(cached[1])
 
         vmax = nice_ceiling(max(b.volume for b in bars))
@@ -374,7 +375,8 @@ def _hline(
     for x, ch in enumerate(chars):
         if ch == " ":
             new_chars[x] = char
-            bg = styles[x].bgcolor if styles[x] is not None else None
+            cell_style = styles[x]
+            bg = cell_style.bgcolor if cell_style is not None else None
             new_styles[x] = line_style if bg is None else style(
                 line_style.color.name if line_style.color else None, bg.name
             )

@@ -11,7 +11,7 @@ data, a parameter out of range, a bad date) are shown in the screen, never as a 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from rich.text import Text
 from textual import on, work
@@ -65,8 +65,9 @@ def _bounds(spec: ParamSpec) -> str:
     return f" ({'' if low is None else low}..{'' if high is None else high})"
 
 
-def _input_type(spec: ParamSpec) -> str:
-    return {int: "integer", float: "number"}.get(spec.type, "text")
+def _input_type(spec: ParamSpec) -> Literal["integer", "number", "text"]:
+    kinds: dict[type, Literal["integer", "number"]] = {int: "integer", float: "number"}
+    return kinds.get(spec.type, "text")
 
 
 class BacktestScreen(Screen[None]):

@@ -23,7 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tradeterm.core.models import Candle
+from tradeterm.core.models import Candle, Side
 from tradeterm.core.trading import Fill, Liquidity
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def trade_fills(result: BacktestResult) -> tuple[Fill, ...]:
     fills: list[Fill] = []
     for n, bt in enumerate(result.trades):
         t = bt.trade
-        exit_side = "sell" if t.side == "buy" else "buy"
+        exit_side: Side = "sell" if t.side == "buy" else "buy"
         exit_liquidity = Liquidity.MAKER if bt.exit_reason == "target" else Liquidity.TAKER
         fills.append(Fill(f"bt-{n}-in", f"bt-{n}", t.symbol, t.side, t.entry_price, t.quantity,
                           bt.entry_fee, Liquidity.TAKER, t.opened_ms, t.strategy))
@@ -141,7 +141,7 @@ def run_job(settings: Any, loaded: LoadedStrategy, request: BacktestRequest,
 
 
 def run_isolated(settings: Any, loaded: LoadedStrategy, request: BacktestRequest,
-                 progress: Callable[[str], None] = lambda _: None,
+                 progress: Callable[[str], object] = lambda _: None,
                  cancelled: Callable[[], bool] = lambda: False) -> BacktestOutcome:
     """:func:`run_job` in a child process (a fresh interpreter: nothing of the
     workstation's state is inherited; the strategy is loaded again from its file). The job goes

@@ -150,8 +150,8 @@ class OrderTicket(ModalScreen[OrderRequest | None]):
         self.problem: str | None = None  # the first invalid field, if any
         self._pending = False
 
-    @property
-    def colors(self) -> TradingColors:
+    @property  # TODO(integrator): rename (it shadows Textual's DOMNode.colors) after the ticket work
+    def colors(self) -> TradingColors:  # type: ignore[override]
         colors = getattr(self.app, "market_colors", None)
         return colors if isinstance(colors, TradingColors) else TradingColors()
 

@@ -202,7 +202,7 @@ class CandleChart(Widget, can_focus=True):
         width, height = self.size.width, self.size.height
         if repaint_changed_only and old_size == (width, height) and len(old) == len(lines):
             changed = [
-                Region(0, y, width, 1) for y, (a, b) in enumerate(zip(old, lines)) if a != b
+                Region(0, y, width, 1) for y, (a, b) in enumerate(zip(old, lines, strict=True)) if a != b
             ]
             if changed:
                 self.refresh(*changed)

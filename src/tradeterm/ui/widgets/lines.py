@@ -66,7 +66,7 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int] | None:
     a, b = _cells(old), _cells(new)
     if a is None or b is None or len(a) != len(b):
         return (0, width)
-    start = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+    start = next((i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y), None)
     if start is None:
         return None
     end = len(a)

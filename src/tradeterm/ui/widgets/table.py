@@ -12,6 +12,7 @@ keeps symbol, side and PnL and drops entry or strategy; a wide one shows everyth
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -176,7 +177,7 @@ def muted(colors: TradingColors) -> Style:
     return Style(color=colors.muted)
 
 
-def signed_style(value: float, up: str, down: str) -> Style | None:
+def signed_style(value: float | Decimal, up: str, down: str) -> Style | None:
     """``up`` colour for > 0, ``down`` for < 0, None (foreground) for zero."""
     if value > 0:
         return Style(color=up)
