@@ -10,6 +10,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from tradeterm import __version__
 from tradeterm.config import ConfigError, Settings, load_settings
@@ -17,8 +18,20 @@ from tradeterm.config import ConfigError, Settings, load_settings
 log = logging.getLogger("tradeterm")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``tradeterm: <problem> (see tradeterm --help)``, exit 2.
+
+    argparse's default prints the whole usage block above the error; a mistyped flag deserves
+    one line that names it and where to look. Subcommands' parsers are of this class too
+    (``add_subparsers`` uses the parent's class).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tradeterm",
         description="A trading workstation in the terminal. Paper trading unless you choose live.",
     )
@@ -80,25 +93,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings with CLI flags on top of env, file and defaults. Raises ConfigError."""
-    sim_overrides = {
-        "seed": args.seed, "replay": args.replay, "speed": args.speed,
+    """Settings with CLI flags on top of env, file and defaults. Raises ConfigError.
+
+    Only what the user typed goes in as an override (``sim`` as a partial section, merged into
+    the file's), so a config error blames a flag only when a flag set that key.
+    """
+    sim_set = {
+        k: v for k, v in {"seed": args.seed, "replay": args.replay, "speed": args.speed}.items()
+        if v is not None
     }
     overrides: dict[str, object] = {
         "demo": True if args.replay is not None else args.demo,  # a replay is the demo market
         "exchange": args.exchange,
         "timeframe": args.timeframe,
         "theme": args.theme,
+        "sim": sim_set or None,
     }
     settings = load_settings(args.config, **overrides)
-    sim_set = {k: v for k, v in sim_overrides.items() if v is not None}
-    if args.symbol or sim_set:
-        data = settings.model_dump()
-        if args.symbol:
-            symbols = [s for s in settings.symbols if s != args.symbol]
-            data["symbols"] = [args.symbol, *symbols]
-        data["sim"].update(sim_set)
-        settings = load_settings(args.config, **{**overrides, **data})
+    if args.symbol:
+        symbols = [s for s in settings.symbols if s != args.symbol]
+        settings = load_settings(args.config, **overrides, symbols=[args.symbol, *symbols])
     return settings
 
 
