@@ -7,6 +7,7 @@ chosen, so ``tradeterm --help`` and config errors answer at once.
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import sys
 from pathlib import Path
@@ -26,8 +27,36 @@ class _Parser(argparse.ArgumentParser):
     (``add_subparsers`` uses the parent's class).
     """
 
+    _argv: list[str] = []  # what main() parses: an unknown flag is named even when argparse
+    # trips first over the word after it (``--symbols BTC/USDT``: "invalid choice 'BTC/USDT'")
+
     def error(self, message: str) -> NoReturn:
+        if unknown := self._unknown_flag():
+            message = unknown
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def _flags(self) -> set[str]:
+        flags = set(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    flags |= _Parser._flags(sub)
+        return flags
+
+    def _unknown_flag(self) -> str | None:
+        """``unknown flag --symbols (did you mean --symbol?)`` for the first flag no parser of
+        ``tradeterm`` knows; suggestions are real flags only."""
+        flags = _Parser._flags(self)
+        for word in _Parser._argv:
+            if word == "--":
+                break
+            name = word.split("=", 1)[0]
+            if name.startswith("-") and len(name) > 1 and not name[1:2].isdigit() \
+                    and name not in flags:
+                close = difflib.get_close_matches(name, sorted(flags), n=1, cutoff=0.75)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                return f"unknown flag {name}{hint}"
+        return None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -168,21 +197,19 @@ def _check_replay(settings: Settings) -> str | None:
 
 
 def _check_journal(settings: Settings) -> str | None:
-    """A foreign or corrupt journal is refused (and left untouched) before anything starts:
-    the engine would not trade on it."""
-    path = settings.journal_file
-    if not path.exists():
-        return None
-    from tradeterm.journal.files import JournalError, inspect
+    """A foreign, corrupt, newer or read-only journal (or one that cannot be created) is
+    refused, left untouched, before anything starts: the engine would not trade on it."""
+    from tradeterm.journal.files import JournalError, preflight
 
     try:
-        inspect(path, deep=True)
+        preflight(settings.journal_file)
     except JournalError as exc:
         return str(exc)
     return None
 
 
 def main(argv: list[str] | None = None) -> int:
+    _Parser._argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     try:
         settings = settings_from_args(args)
