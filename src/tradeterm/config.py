@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -355,7 +356,7 @@ def _flag(loc: tuple[Any, ...]) -> str:
 
 
 def _describe(
-    errors: list[dict[str, Any]], path: Path | None, given: dict[str, Any] | set[str]
+    errors: Sequence[Mapping[str, Any]], path: Path | None, given: dict[str, Any] | set[str]
 ) -> str:
     """One line per problem: where it came from (flag, variable or file), key, value, expected.
 
@@ -441,7 +442,8 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     Raises :class:`ConfigError` with a user-facing message on any problem.
     """
     explicit = config_path is not None
-    path = Path(config_path) if explicit else default_config_path()
+    path: Path | None = Path(config_path) if config_path is not None else default_config_path()
+    assert path is not None
     if not path.is_file():
         if path.is_dir():
             _read_toml(path)

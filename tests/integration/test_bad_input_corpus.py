@@ -495,3 +495,52 @@ def test_every_flag_a_message_names_exists() -> None:
     unknown = {flag: where for flag, where in named.items() if flag not in flags}
     assert unknown == {}
     assert set(CLI_FLAGS.values()) <= flags
+
+
+@pytest.fixture
+def read_only_journal(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real journal nobody may write: mode 0444, and for root (who ignores modes) the
+    immutable attribute (``chattr +i``), removed again afterwards."""
+    path = tmp_path / "j" / "journal.sqlite"
+    path.parent.mkdir()
+    journal(path)
+    path.chmod(0o444)
+    immutable = False
+    if os.geteuid() == 0:
+        proc = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            pytest.skip(f"root, and chattr +i is not possible here: {proc.stderr.strip()}")
+        immutable = True
+    yield path
+    if immutable:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+@pytest.mark.parametrize("argv", [["run", "--headless"], []], ids=["headless", "app"])
+def test_read_only_journal_is_refused_before_start(
+    argv: list[str], read_only_journal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from tradeterm.cli import main
+
+    case = Case(f"journal-read-only-{argv}", argv, "read-only")
+    (tmp_path / "sandbox").mkdir()
+    env = sandbox(case, tmp_path / "sandbox")
+    for name in [k for k in os.environ if k not in env]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TRADETERM_JOURNAL_PATH", str(read_only_journal))
+    monkeypatch.chdir(tmp_path / "sandbox")
+
+    def started(*_: object) -> int:
+        raise AssertionError("the app or the engine started on a read-only journal")
+
+    monkeypatch.setattr("tradeterm.ui.app.run_app", started)
+    monkeypatch.setattr("tradeterm.headless.main", started)
+    before = snapshot(tmp_path)
+    status = main(argv)
+    out, err = capfd.readouterr()
+    check_output(case, status, out, err)
+    assert "journal.sqlite" in err
+    assert snapshot(tmp_path) == before

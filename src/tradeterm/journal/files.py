@@ -75,7 +75,7 @@ def inspect(path: Path, *, deep: bool = False) -> int:
     try:
         conn = connect_readonly(path, immutable=not wal.exists())
         try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             if deep:
                 problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
