@@ -11,7 +11,7 @@ import difflib
 import logging
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import ClassVar, NoReturn
 
 from tradeterm import __version__
 from tradeterm.config import ConfigError, Settings, load_settings
@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
     (``add_subparsers`` uses the parent's class).
     """
 
-    _argv: list[str] = []  # what main() parses: an unknown flag is named even when argparse
+    _argv: ClassVar[list[str]] = []  # what main() parses: an unknown flag is named even when argparse
     # trips first over the word after it (``--symbols BTC/USDT``: "invalid choice 'BTC/USDT'")
 
     def error(self, message: str) -> NoReturn:

@@ -332,9 +332,9 @@ THEME_CASES: dict[str, bytes] = {
 
 def test_corpus_size() -> None:
     """The issue asks for at least 60 bad inputs; print the count for the record."""
-    total = len(CASES) + len(THEME_CASES) + 1  # + the Pilot case
+    total = len(CASES) + len(THEME_CASES) + 1 + 2  # + the Pilot case, the read-only journal
     print(f"bad-input corpus: {total} cases ({len(CASES)} CLI, {len(THEME_CASES)} theme files, "
-          f"1 through the app)")
+          f"1 through the app, 2 read-only journal)")
     assert len({c.id for c in CASES} | set(THEME_CASES)) == len(CASES) + len(THEME_CASES)
     assert total >= 60
 
@@ -416,7 +416,7 @@ def test_bad_input_real_process(case: Case, tmp_path: Path) -> None:
     env = sandbox(case, tmp_path)
     before = snapshot(tmp_path)
     proc = subprocess.run([sys.executable, "-m", "tradeterm", *case.argv], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     check_output(case, proc.returncode, proc.stdout, proc.stderr)
     assert snapshot(tmp_path) == before, "the bad input changed or wrote files"
 
@@ -472,7 +472,7 @@ def test_every_flag_a_message_names_exists() -> None:
     import ast
     import re
 
-    from tradeterm.cli import _parser, _Parser
+    from tradeterm.cli import _Parser, _parser
     from tradeterm.config import CLI_FLAGS
 
     flags = _Parser._flags(_parser())
@@ -507,7 +507,8 @@ def read_only_journal(tmp_path: Path):  # type: ignore[no-untyped-def]
     path.chmod(0o444)
     immutable = False
     if os.geteuid() == 0:
-        proc = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True)
+        proc = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True,
+                              check=False)
         if proc.returncode != 0:
             pytest.skip(f"root, and chattr +i is not possible here: {proc.stderr.strip()}")
         immutable = True
