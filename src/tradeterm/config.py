@@ -447,6 +447,8 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     if not path.is_file():
         if path.is_dir():
             _read_toml(path)
+        if path.exists():  # a device, a FIFO: reading it could block or never end
+            raise ConfigError(f"{path}: not a regular file; expected a config file (TOML)")
         if explicit or os.environ.get(CONFIG_ENV):
             raise ConfigError(f"{path}: config file not found")
         path = None  # no file at the default places: defaults and environment only

@@ -146,6 +146,7 @@ CASES: list[Case] = [
          {"other.toml": NON_UTF8}),
     Case("cfg-is-directory", ["--config", "confdir", "journal", "trades"], "confdir",
          {"confdir": directory}),
+    Case("cfg-device", ["--config", "/dev/zero", "journal", "trades"], "/dev/zero"),
     Case("cfg-missing", ["--config", "absent.toml", "journal", "trades"], "absent.toml"),
     Case("cfg-unknown-key", ["journal", "trades"], "exchnage", cfg('exchnage = "x"\n')),
     Case("cfg-unknown-secret-key", ["journal", "trades"], "api_secret",
