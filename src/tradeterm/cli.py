@@ -7,9 +7,11 @@ chosen, so ``tradeterm --help`` and config errors answer at once.
 from __future__ import annotations
 
 import argparse
+import difflib
 import logging
 import sys
 from pathlib import Path
+from typing import ClassVar, NoReturn
 
 from tradeterm import __version__
 from tradeterm.config import ConfigError, Settings, load_settings
@@ -17,8 +19,48 @@ from tradeterm.config import ConfigError, Settings, load_settings
 log = logging.getLogger("tradeterm")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``tradeterm: <problem> (see tradeterm --help)``, exit 2.
+
+    argparse's default prints the whole usage block above the error; a mistyped flag deserves
+    one line that names it and where to look. Subcommands' parsers are of this class too
+    (``add_subparsers`` uses the parent's class).
+    """
+
+    _argv: ClassVar[list[str]] = []  # what main() parses: an unknown flag is named even when argparse
+    # trips first over the word after it (``--symbols BTC/USDT``: "invalid choice 'BTC/USDT'")
+
+    def error(self, message: str) -> NoReturn:
+        if unknown := self._unknown_flag():
+            message = unknown
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def _flags(self) -> set[str]:
+        flags = set(self._option_string_actions)
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    flags |= _Parser._flags(sub)
+        return flags
+
+    def _unknown_flag(self) -> str | None:
+        """``unknown flag --symbols (did you mean --symbol?)`` for the first flag no parser of
+        ``tradeterm`` knows; suggestions are real flags only."""
+        flags = _Parser._flags(self)
+        for word in _Parser._argv:
+            if word == "--":
+                break
+            name = word.split("=", 1)[0]
+            if name.startswith("-") and len(name) > 1 and not name[1:2].isdigit() \
+                    and name not in flags:
+                close = difflib.get_close_matches(name, sorted(flags), n=1, cutoff=0.75)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                return f"unknown flag {name}{hint}"
+        return None
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tradeterm",
         description="A trading workstation in the terminal. Paper trading unless you choose live.",
     )
@@ -80,25 +122,26 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Settings with CLI flags on top of env, file and defaults. Raises ConfigError."""
-    sim_overrides = {
-        "seed": args.seed, "replay": args.replay, "speed": args.speed,
+    """Settings with CLI flags on top of env, file and defaults. Raises ConfigError.
+
+    Only what the user typed goes in as an override (``sim`` as a partial section, merged into
+    the file's), so a config error blames a flag only when a flag set that key.
+    """
+    sim_set = {
+        k: v for k, v in {"seed": args.seed, "replay": args.replay, "speed": args.speed}.items()
+        if v is not None
     }
     overrides: dict[str, object] = {
         "demo": True if args.replay is not None else args.demo,  # a replay is the demo market
         "exchange": args.exchange,
         "timeframe": args.timeframe,
         "theme": args.theme,
+        "sim": sim_set or None,
     }
     settings = load_settings(args.config, **overrides)
-    sim_set = {k: v for k, v in sim_overrides.items() if v is not None}
-    if args.symbol or sim_set:
-        data = settings.model_dump()
-        if args.symbol:
-            symbols = [s for s in settings.symbols if s != args.symbol]
-            data["symbols"] = [args.symbol, *symbols]
-        data["sim"].update(sim_set)
-        settings = load_settings(args.config, **{**overrides, **data})
+    if args.symbol:
+        symbols = [s for s in settings.symbols if s != args.symbol]
+        settings = load_settings(args.config, **overrides, symbols=[args.symbol, *symbols])
     return settings
 
 
@@ -154,21 +197,19 @@ def _check_replay(settings: Settings) -> str | None:
 
 
 def _check_journal(settings: Settings) -> str | None:
-    """A foreign or corrupt journal is refused (and left untouched) before anything starts:
-    the engine would not trade on it."""
-    path = settings.journal_file
-    if not path.exists():
-        return None
-    from tradeterm.journal.files import JournalError, inspect
+    """A foreign, corrupt, newer or read-only journal (or one that cannot be created) is
+    refused, left untouched, before anything starts: the engine would not trade on it."""
+    from tradeterm.journal.files import JournalError, preflight
 
     try:
-        inspect(path, deep=True)
+        preflight(settings.journal_file)
     except JournalError as exc:
         return str(exc)
     return None
 
 
 def main(argv: list[str] | None = None) -> int:
+    _Parser._argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     try:
         settings = settings_from_args(args)

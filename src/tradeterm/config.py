@@ -11,20 +11,22 @@ the CLI exits with status 2.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings.exceptions import SettingsError
 
 from tradeterm.core.models import TIMEFRAME_MS
 
@@ -292,53 +294,174 @@ class ConfigError(Exception):
     """A config problem, already phrased for the user (file, key, value, what was expected)."""
 
 
-def _describe(errors: list[ErrorDetails], path: Path | None, cli_keys: set[str]) -> str:
-    """One line per problem: where it came from (flag, variable or file), key, value, expected."""
+_SECRET_WORDS = ("secret", "token", "password", "passphrase", "passwd", "credential", "apikey",
+                 "api_key", "private")
+"""A key whose name contains one of these (or ends in ``key``) may hold a credential: its value
+is never echoed. ``keymap`` is not one: its values are key bindings."""
+
+MASK = "***"
+
+CLI_FLAGS: dict[str, str] = {
+    "symbols": "--symbol",
+    "sim.seed": "--seed",
+    "sim.replay": "--replay",
+    "sim.speed": "--speed",
+}
+"""Settings keys whose command-line flag is not simply ``--<key>`` (see ``tradeterm --help``)."""
+
+
+def _looks_secret(loc: tuple[Any, ...]) -> bool:
+    for part in loc:
+        name = str(part).lower().replace("-", "_")
+        if name.endswith(("key", "keys")) or any(word in name for word in _SECRET_WORDS):
+            return True
+    return False
+
+
+def _shown_value(loc: tuple[Any, ...], value: Any) -> str:
+    """``value`` as it may be shown: tables and anything under a secret-looking key are masked.
+
+    A table (or a list holding one) may be someone's ``[exchange]`` credentials pasted in the
+    wrong place, so only its shape is named, never its contents.
+    """
+    if _looks_secret(loc):
+        return MASK
+    if isinstance(value, dict):
+        return f"a table ({MASK})"
+    if isinstance(value, list | tuple) and any(isinstance(v, dict | list | tuple) for v in value):
+        return f"a list of tables ({MASK})"
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _given_at(given: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    """True if the CLI overrides hold a value at ``loc`` (or at a prefix of it)."""
+    node: Any = given
+    for part in loc:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+        if not isinstance(node, dict):
+            return True
+    return True
+
+
+def _flag(loc: tuple[Any, ...]) -> str:
+    """The command-line flag that sets ``loc``: the real spelling of ``tradeterm --help``."""
+    parts = [str(p) for p in loc]
+    for n in range(len(parts), 0, -1):
+        if (flag := CLI_FLAGS.get(".".join(parts[:n]))) is not None:
+            return flag
+    return "--" + parts[0].replace("_", "-")
+
+
+def _describe(
+    errors: Sequence[Mapping[str, Any]], path: Path | None, given: dict[str, Any] | set[str]
+) -> str:
+    """One line per problem: where it came from (flag, variable or file), key, value, expected.
+
+    Values that may be secret are masked (:func:`_shown_value`); unknown keys never show theirs.
+    """
     where = str(path) if path is not None else "defaults"
+    cli = given if isinstance(given, dict) else dict.fromkeys(given, True)
     lines = []
     for err in errors:
-        key = ".".join(str(p) for p in err["loc"])
-        env_name = "TRADETERM_" + "__".join(str(p) for p in err["loc"]).upper()
-        if err["loc"] and err["loc"][0] in cli_keys:
-            origin = f"command line (--{str(err['loc'][0]).replace('_', '-')})"
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc)
+        env_name = "TRADETERM_" + "__".join(str(p) for p in loc).upper()
+        if loc and _given_at(cli, loc):
+            origin = f"command line ({_flag(loc)})"
         elif env_name in os.environ:
             origin = f"environment variable {env_name}"
+        elif (var := _env_prefix_var(loc)) is not None:
+            origin = f"environment variable {var}"
         else:
             origin = where
         if err["type"] == "extra_forbidden":
             lines.append(f"{origin}: unknown key '{key}' (check the spelling; see config.toml)")
             continue
-        value = err.get("input")
+        value = _shown_value(loc, err.get("input"))
         expected = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{origin}: key '{key}' has value {value!r}: {expected}")
+        lines.append(f"{origin}: key '{key}' has value {value}: {expected}")
+    if len(lines) == 1:
+        return f"invalid configuration: {lines[0]}"
     return "invalid configuration\n  " + "\n  ".join(lines)
 
 
+def _env_prefix_var(loc: tuple[Any, ...]) -> str | None:
+    """The ``TRADETERM_*`` variable that set a prefix of ``loc`` as JSON (``TRADETERM_SIM``)."""
+    for n in range(len(loc) - 1, 0, -1):
+        name = "TRADETERM_" + "__".join(str(p) for p in loc[:n]).upper()
+        if name in os.environ:
+            return name
+    return None
+
+
+def _bad_env_json(field: str) -> str:
+    """The message for a ``TRADETERM_*`` variable of ``field`` whose value is not valid JSON."""
+    prefix = f"TRADETERM_{field.upper()}"
+    names = sorted(n for n in os.environ if n == prefix or n.startswith(prefix + "__"))
+    for name in names:
+        try:
+            json.loads(os.environ[name])
+        except ValueError as exc:
+            return (f"environment variable {name}: not valid JSON ({exc.args[0].split(':')[0]}); "
+                    f"expected e.g. {_JSON_EXAMPLES.get(field, _JSON_GENERIC)}")
+    shown = names[0] if names else prefix
+    return f"environment variable {shown}: cannot parse its value as JSON"
+
+
+_JSON_GENERIC = "'[\"a\", \"b\"]' for a list or '{\"key\": 1}' for a table"
+_JSON_EXAMPLES = {
+    "symbols": "'[\"BTC/USDT\", \"ETH/USDT\"]'",
+    "keymap": "'{\"order.buy\": \"B\"}'",
+}
+
+
+def _read_toml(path: Path) -> None:
+    """Parse ``path`` once before pydantic does, so every problem is one line naming it."""
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a directory; expected a config file (TOML)")
+    try:
+        with path.open("rb") as fh:
+            tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not a text file in UTF-8 (byte {exc.start}); expected a TOML config file"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
-    """Load settings; ``overrides`` are CLI flags (None values are ignored).
+    """Load settings; ``overrides`` are CLI flags (None values are ignored; a section such as
+    ``sim={"seed": 3}`` is merged into the file's and environment's section).
 
     Raises :class:`ConfigError` with a user-facing message on any problem.
     """
     explicit = config_path is not None
-    candidate = Path(config_path) if config_path is not None else default_config_path()
-    path: Path | None = candidate
-    if not candidate.is_file():
+    path: Path | None = Path(config_path) if config_path is not None else default_config_path()
+    assert path is not None
+    if not path.is_file():
+        if path.is_dir():
+            _read_toml(path)
+        if path.exists():  # a device, a FIFO: reading it could block or never end
+            raise ConfigError(f"{path}: not a regular file; expected a config file (TOML)")
         if explicit or os.environ.get(CONFIG_ENV):
-            raise ConfigError(f"{candidate}: config file not found")
+            raise ConfigError(f"{path}: config file not found")
         path = None  # no file at the default places: defaults and environment only
     if path is not None:
-        try:
-            with path.open("rb") as fh:
-                tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        _read_toml(path)
     _CURRENT_FILE["path"] = path
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**given)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc.errors(), path, set(given))) from None
+        raise ConfigError(_describe(exc.errors(), path, given)) from None
+    except SettingsError as exc:
+        field = str(exc).partition('field "')[2].partition('"')[0]
+        raise ConfigError(_bad_env_json(field)) from None
     finally:
         _CURRENT_FILE["path"] = None

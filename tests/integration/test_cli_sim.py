@@ -41,7 +41,7 @@ def test_sim_command_with_bad_replay_file_exits_2_naming_the_file(tmp_path: Path
         capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 2
-    assert f"{bad}: missing columns high, low, close, volume" in proc.stderr
+    assert f"{bad}: missing column(s) high, low, close, volume" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

@@ -126,8 +126,8 @@ def load_candles(
         )
     try:
         frame = read_candles(path)
-    except DataError as exc:
-        raise UsageError(f"cannot read {path}: {exc}") from None
+    except DataError as exc:  # already names the file
+        raise UsageError(str(exc)) from None
     if first_day:
         frame = frame.filter(pl.col("open_time") >= _day_ms(first_day, end=False))
     if last_day:
@@ -156,7 +156,7 @@ def backtest_command(args: argparse.Namespace, settings: Any, console: Console |
     try:
         return _run(args, settings, out)
     except UsageError as exc:
-        out.print(f"[bold red]tradeterm backtest:[/] {exc}")
+        out.print(f"[bold red]tradeterm backtest:[/] {exc}", soft_wrap=True)  # one line
         return 2
 
 
@@ -167,7 +167,7 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
     from tradeterm.backtest.report import print_report, write_csv, write_json
     from tradeterm.backtest.runner import run_backtest
     from tradeterm.core.models import TIMEFRAME_MS
-    from tradeterm.strategy.check import read_candles
+    from tradeterm.strategy.check import DataError, read_candles
     from tradeterm.strategy.loader import load_directory
 
     loaded = load_directory(settings.strategies.dir)
@@ -187,7 +187,10 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
                               args.bt_balance)
     candles = load_candles(settings, timeframe, symbol=args.bt_symbol, data=args.bt_data,
                            first_day=args.bt_from, last_day=args.bt_to)
-    lower = read_candles(args.bt_lower) if args.bt_lower else None
+    try:
+        lower = read_candles(args.bt_lower) if args.bt_lower else None
+    except DataError as exc:
+        raise UsageError(f"--lower: {exc}") from None
     result = run_backtest(strategy, candles, config, symbol=args.bt_symbol, lower=lower,
                           timeframe=timeframe)
     metrics = result_metrics(result)
@@ -237,7 +240,7 @@ def show_stored(path: Path, backtest_id: int | None) -> int:
         found = load(path, backtest_id)
     except JournalError as exc:
         print(f"tradeterm journal: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if found is None:
         print(f"no backtest {backtest_id} in {path}", file=sys.stderr)
         return 1

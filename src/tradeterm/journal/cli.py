@@ -222,6 +222,9 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal,
     from tradeterm.journal.reader import JournalReader
 
     path = Path(settings.journal_file)
+    if path.exists() and not path.is_file():
+        print(f"tradeterm journal: {path}: not a journal file (a directory?)", file=sys.stderr)
+        return 2
     if not path.is_file():
         print(f"no journal at {path} (it is created when tradeterm first trades)")
         return 1
@@ -235,7 +238,7 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal,
             headers, rows = _VIEWS[args.view](reader, args.since, args.strategy)
     except JournalError as exc:
         print(f"tradeterm journal: {exc}", file=sys.stderr)
-        return 1
+        return 2  # bad input: one line, status 2
     if args.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(headers)

@@ -75,7 +75,7 @@ def inspect(path: Path, *, deep: bool = False) -> int:
     try:
         conn = connect_readonly(path, immutable=not wal.exists())
         try:
-            version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             if deep:
                 problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
@@ -96,6 +96,25 @@ def inspect(path: Path, *, deep: bool = False) -> int:
     return version
 
 
+def preflight(path: Path) -> None:
+    """Refuse, before anything starts, a journal the writer could not use: JournalError with one
+    line. Reads only: a foreign, corrupt or newer file (:func:`inspect`), a read-only file, or a
+    folder that cannot hold a new journal (a file in its way, read-only)."""
+    if path.exists() or path.is_symlink():
+        inspect(path, deep=True)
+        if not os.access(path, os.R_OK | os.W_OK):
+            raise JournalError(f"{path}: the journal is read-only; tradeterm writes every order "
+                               "and fill to it before acting (make it writable)")
+        return
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise JournalError(f"{path}: cannot create the journal: {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise JournalError(f"{path}: cannot create the journal: {folder} is read-only")
+
+
 def open_for_writing(path: Path, synchronous: str = "FULL") -> Database:
     """Create or open, validate, tighten to 0600, migrate and switch to WAL. Writer only.
 
@@ -103,11 +122,12 @@ def open_for_writing(path: Path, synchronous: str = "FULL") -> Database:
     """
     if synchronous not in SYNCHRONOUS:
         raise ValueError(f"synchronous must be one of {SYNCHRONOUS}, got {synchronous!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))  # 0600 from the first byte
     except OSError as exc:
-        raise JournalError(f"{path}: cannot create the journal: {exc.strerror}") from None
+        raise JournalError(f"{path}: cannot open the journal for writing: "
+                           f"{exc.strerror or exc}") from None
     version = inspect(path, deep=True)
     os.chmod(path, 0o600)
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from tradeterm.indicators.candle_file import CandleFileError, read_candle_file
 from tradeterm.sim.spec import SymbolSpec
 
 TRADES_PER_CANDLE = 12
@@ -23,40 +24,14 @@ _WAYPOINT_FRACTIONS = (0.02, 0.3, 0.65, 0.98)
 
 COLUMNS = ("timestamp_ms", "open", "high", "low", "close", "volume")
 
-
-class ReplayFileError(ValueError):
-    """A replay file that cannot be used, with a message for the user (file and problem)."""
+ReplayFileError = CandleFileError
+"""A replay file that cannot be used (one line: file and problem); the candle reader's error."""
 
 
 def load_candles(path: Path) -> pl.DataFrame:
-    """Read, check and sort a candle parquet; :class:`ReplayFileError` says what is wrong.
-
-    The time column may be named ``timestamp_ms`` (the archives' name) or ``open_time`` (the
-    project's candle frames); the result always has ``COLUMNS``. Shared by replay and by
-    ``tradeterm check-strategy --data``.
-    """
-    expected = f"a parquet file with columns {', '.join(COLUMNS)}"
-    if not path.is_file():
-        raise ReplayFileError(f"{path}: file not found")
-    try:
-        df = pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ReplayFileError(
-            f"{path}: cannot read it as parquet ({first}); expected {expected}"
-        ) from exc
-    if "timestamp_ms" not in df.columns and "open_time" in df.columns:
-        df = df.rename({"open_time": "timestamp_ms"})
-    missing = [c for c in COLUMNS if c not in df.columns]
-    if missing:
-        raise ReplayFileError(f"{path}: missing columns {', '.join(missing)}; expected {expected}")
-    df = df.select(COLUMNS).drop_nulls()
-    if df.is_empty():
-        raise ReplayFileError(f"{path}: no complete candle rows")
-    prices = df.select(pl.min_horizontal("open", "high", "low", "close").min()).item()
-    if prices is None or prices <= 0:
-        raise ReplayFileError(f"{path}: prices must be positive")
-    return df.sort("timestamp_ms").unique("timestamp_ms", keep="first", maintain_order=True)
+    """Read and check a candle parquet (:func:`read_candle_file`) as the replay's ``COLUMNS``
+    (time as ``timestamp_ms``, the archives' name); :class:`ReplayFileError` says what is wrong."""
+    return read_candle_file(path).rename({"open_time": "timestamp_ms"})
 
 
 def infer_interval_ms(df: pl.DataFrame) -> int:

@@ -12,8 +12,10 @@ from typing import Any
 
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 
 from tradeterm.core.models import timeframe_ms
+from tradeterm.indicators.candle_file import CandleFileError, read_candle_file
 from tradeterm.strategy.loader import load_directory
 from tradeterm.strategy.lookahead import check_lookahead
 
@@ -21,21 +23,14 @@ SYNTHETIC_BARS = 5000
 MIN_CUTS = 20
 """The command line can afford more cuts than the check at enable time."""
 
-class DataError(Exception):
-    """The ``--data`` file cannot be used; the message says why."""
+DataError = CandleFileError
+"""The ``--data`` file cannot be used; the message (one line) names the file and says why."""
 
 
 def read_candles(path: Path) -> pl.DataFrame:
     """A candle frame from a parquet of candles (``open_time`` or ``timestamp_ms``, OHLCV),
-    checked by the same reader the simulator's replay uses."""
-    from tradeterm.indicators.frame import CANDLE_SCHEMA
-    from tradeterm.sim.replay import ReplayFileError, load_candles
-
-    try:
-        df = load_candles(path)
-    except ReplayFileError as exc:
-        raise DataError(str(exc)) from None
-    return df.rename({"timestamp_ms": "open_time"}).cast(CANDLE_SCHEMA)  # type: ignore[arg-type]
+    checked by the project's one candle reader."""
+    return read_candle_file(path)
 
 
 def _time(ms: int | None) -> str:
@@ -55,11 +50,12 @@ def check_strategy_command(
     loaded = result.strategies.get(name)
     if loaded is None:
         broken = [e for e in result.errors if e.file.stem == name]
-        for err in broken:
-            out.print(f"[bold red]cannot load[/] {err}")
+        for err in broken:  # soft_wrap: one line each, however long the path
+            out.print(f"[bold red]cannot load[/] {escape(str(err))}", soft_wrap=True)
         if not broken:
             known = ", ".join(sorted(result.strategies)) or "none"
-            out.print(f"[bold red]no strategy named {name!r}[/] in {directory} (found: {known})")
+            out.print(f"[bold red]no strategy named {escape(repr(name))}[/] in "
+                      f"{escape(str(directory))} (found: {known})", soft_wrap=True)
         return 2
     cls = loaded.cls
     try:
@@ -74,7 +70,7 @@ def check_strategy_command(
             )
             source = f"{SYNTHETIC_BARS} synthetic {cls.timeframe} bars"
     except DataError as exc:
-        out.print(f"[bold red]cannot load the data:[/] {exc}")
+        out.print(f"[bold red]cannot load the data:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
     cuts = max(settings.strategies.lookahead_cuts, MIN_CUTS)
     out.print(f"checking [bold]{name}[/] ({loaded.file}) on {source}, {cuts} prefix cuts")

@@ -9,7 +9,9 @@ file is executed as its own module (``tradeterm_strategy_<stem>``) with the fold
 from __future__ import annotations
 
 import importlib.util
+import io
 import sys
+import tokenize
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,6 +72,21 @@ def _line_in(exc: BaseException, file: Path) -> int | None:
     return line
 
 
+def _check_text(path: Path, source: bytes) -> None:
+    """Refuse a binary or wrongly encoded file with one line, before ``compile`` words it as a
+    syntax error somewhere inside it."""
+    if b"\x00" in source:
+        raise StrategyLoadError(path, None, "a binary file, not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        source.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as exc:
+        why = f" (byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else ""
+        raise StrategyLoadError(
+            path, None, f"not a text file in UTF-8 or its declared encoding{why}"
+        ) from None
+
+
 def load_file(path: Path) -> list[type[Strategy]]:
     """Execute ``path`` and return the Strategy subclasses it defines (validated).
 
@@ -80,6 +97,7 @@ def load_file(path: Path) -> list[type[Strategy]]:
     module_name = f"{MODULE_PREFIX}{path.stem}"
     try:
         source = path.read_bytes()
+        _check_text(path, source)
         code = compile(source, str(path), "exec")
     except SyntaxError as exc:
         raise StrategyLoadError(path, exc.lineno, f"syntax error: {exc.msg}") from None

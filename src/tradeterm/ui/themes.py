@@ -131,6 +131,10 @@ def load_theme_file(path: Path) -> Theme:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ThemeFileError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ThemeFileError(
+            f"{path}: not a text file in UTF-8 (byte {exc.start}); expected a TOML theme"
+        ) from None
     except OSError as exc:
         raise ThemeFileError(f"{path}: cannot read: {exc.strerror}") from None
     return theme_from_data(data, str(path))

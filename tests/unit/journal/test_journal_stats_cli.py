@@ -109,10 +109,10 @@ def test_missing_journal_when_viewed_then_plain_message_and_exit_1(tmp_path, cap
     assert "no journal at" in capsys.readouterr().out
 
 
-def test_foreign_file_when_viewed_then_clear_error_and_exit_1(tmp_path, capsys):
+def test_foreign_file_when_viewed_then_clear_error_and_exit_2(tmp_path, capsys):
     path = tmp_path / "foreign.sqlite"
     path.write_bytes(b"x" * 200)
-    assert journal_command(["orders"], _Settings(path)) == 1
+    assert journal_command(["orders"], _Settings(path)) == 2
     assert "not a SQLite database" in capsys.readouterr().err
     assert path.read_bytes() == b"x" * 200
 

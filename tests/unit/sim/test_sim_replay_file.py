@@ -21,19 +21,27 @@ def candles(**overrides: list) -> pl.DataFrame:
     return pl.DataFrame(data)
 
 
-def test_good_file_is_sorted_and_deduplicated(tmp_path: Path) -> None:
+def test_good_file_is_read_as_the_replay_columns(tmp_path: Path) -> None:
     path = tmp_path / "c.parquet"
-    candles().write_parquet(path)
+    candles().slice(1, 2).vstack(candles().head(1)).write_parquet(path)
     df = load_candles(path)
+    assert df.columns == ["timestamp_ms", "open", "high", "low", "close", "volume"]
     assert df["timestamp_ms"].to_list() == [0, 60_000, 120_000]
+
+
+def test_unsorted_or_duplicate_times_are_refused_not_repaired(tmp_path: Path) -> None:
+    path = tmp_path / "c.parquet"
+    candles().write_parquet(path)  # 120_000 before 0, and 60_000 twice
+    with pytest.raises(ReplayFileError, match="out of order"):
+        load_candles(path)
 
 
 @pytest.mark.parametrize(
     ("frame", "message"),
     [
-        (candles().drop("volume"), "missing columns volume"),
-        (candles().head(0), "no complete candle rows"),
-        (candles(low=[2.5, -1.0, 1.5, 1.5]), "prices must be positive"),
+        (candles().slice(1, 2).drop("volume"), "missing column\\(s\\) volume"),
+        (candles().head(0), "no candles"),
+        (candles(low=[2.5, -1.0, 1.5, 1.5]).slice(1, 2), "expected positive prices"),
     ],
 )
 def test_bad_content_is_refused(tmp_path: Path, frame: pl.DataFrame, message: str) -> None:
@@ -46,7 +54,7 @@ def test_bad_content_is_refused(tmp_path: Path, frame: pl.DataFrame, message: st
 def test_not_parquet_and_missing_file_are_refused(tmp_path: Path) -> None:
     junk = tmp_path / "junk.parquet"
     junk.write_text("not parquet")
-    with pytest.raises(ReplayFileError, match="cannot read it as parquet"):
+    with pytest.raises(ReplayFileError, match="not a readable parquet file"):
         load_candles(junk)
     with pytest.raises(ReplayFileError, match="file not found"):
         load_candles(tmp_path / "absent.parquet")

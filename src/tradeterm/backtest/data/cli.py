@@ -182,7 +182,13 @@ def list_table(settings: Settings) -> Any:
 def list_command(settings: Settings) -> int:
     from rich.console import Console
 
-    table = list_table(settings)
+    from tradeterm.indicators.candle_file import CandleFileError
+
+    try:
+        table = list_table(settings)
+    except CandleFileError as exc:
+        print(f"tradeterm data: {exc}", file=sys.stderr)
+        return 2
     if table is None:
         print(f"no candles stored in {settings.data_dir / 'candles'}; "
               "fetch some with `tradeterm download SYMBOL --timeframe TF --from DATE`")

@@ -27,6 +27,7 @@ from tradeterm.backtest.data import DEFAULT_ARCHIVE_URL, archive, store
 from tradeterm.backtest.data.archive import ArchiveFileError, Period
 from tradeterm.backtest.data.rest import RestError, fetch_closed_bars
 from tradeterm.core.models import timeframe_ms
+from tradeterm.indicators.candle_file import CandleFileError
 
 
 class NetworkError(RuntimeError):
@@ -223,6 +224,11 @@ async def _one_symbol(
     tf = request.timeframe
     path = store.candle_path(data_dir, symbol, tf)
     report = SymbolReport(symbol, tf, path)
+    try:
+        stored = store.read_candles(path)
+    except CandleFileError as exc:  # never merge into (and overwrite) a file we cannot read
+        report.errors.append(f"{exc}; move it away to download afresh")
+        return report
     done = store.load_done(data_dir, symbol, tf)
     planned = archive.plan_periods(request.start, request.end, today)
     pending = [p for p in planned if not _covered(p, done)]
@@ -250,7 +256,7 @@ async def _one_symbol(
             report.rest_bars = rest.height
             frames.append(rest)  # last: the freshest source wins an overlapping bar
 
-    merged = store.read_candles(path)
+    merged = stored
     if any(f.height for f in frames):
         merged = store.merge(merged, pl.concat(frames))
         store.write_atomic(merged, path)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from tradeterm.indicators.candle_file import read_candle_file, read_candle_times
 from tradeterm.indicators.frame import CANDLE_SCHEMA
 
 SCHEMA = CANDLE_SCHEMA
@@ -49,9 +50,9 @@ def manifest_path(data_dir: Path, symbol: str, timeframe: str) -> Path:
 
 def read_candles(path: Path) -> pl.DataFrame:
     """The stored candles, or an empty frame of the store's schema if there is no file."""
-    if not path.is_file():
+    if not path.exists():
         return pl.DataFrame(schema=SCHEMA)
-    return pl.read_parquet(path).select(list(SCHEMA)).cast(SCHEMA)  # type: ignore[arg-type]
+    return read_candle_file(path, allow_empty=True)
 
 
 def merge(older: pl.DataFrame, newer: pl.DataFrame) -> pl.DataFrame:
@@ -126,7 +127,9 @@ class StoredFile:
 
 
 def list_stored(data_dir: Path) -> list[StoredFile]:
-    """Every candle file in the store, by symbol then timeframe (unknown names skipped)."""
+    """Every candle file in the store, by symbol then timeframe (unknown names skipped).
+
+    A damaged file raises :class:`CandleFileError` (one line naming it)."""
     from tradeterm.core.models import TIMEFRAME_MS
 
     out: list[StoredFile] = []
@@ -134,7 +137,7 @@ def list_stored(data_dir: Path) -> list[StoredFile]:
         symbol, _, timeframe = path.stem.rpartition("_")
         if not symbol or timeframe not in TIMEFRAME_MS:
             continue
-        times = pl.read_parquet(path, columns=["open_time"])["open_time"]
+        times = read_candle_times(path)
         out.append(StoredFile(
             symbol, timeframe, path,
             times.min() if times.len() else None,  # type: ignore[arg-type]

@@ -64,18 +64,17 @@ def _day(ms: int) -> str:
 def data_source(settings: Any, symbol: str, timeframe: str) -> tuple[bool, str]:
     """(stored?, a line about the download store's candles for ``symbol`` ``timeframe``: what is
     there, or the command that fetches them)."""
-    import polars as pl
-
     from tradeterm.backtest.cli import store_path
+    from tradeterm.indicators.candle_file import CandleFileError, read_candle_times
 
     path = store_path(settings.data_dir, symbol, timeframe)
     if not path.is_file():
         return False, (f"no stored candles for {symbol} {timeframe}; fetch them with: "
                        f"tradeterm download {symbol} --timeframe {timeframe} --from YYYY-MM-DD")
     try:
-        times = pl.read_parquet(path, columns=["open_time"])["open_time"]
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        return False, f"{path.name}: cannot read it ({type(exc).__name__})"
+        times = read_candle_times(path)
+    except CandleFileError as exc:
+        return False, str(exc)
     if not times.len():
         return False, f"{path.name}: no candles"
     first, last = int(times.min()), int(times.max())  # type: ignore[arg-type]
