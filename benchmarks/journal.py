@@ -97,7 +97,7 @@ def build(path: Path, trades: int) -> None:
     for i in range(trades):
         opened = START_MS + i * MINUTE_MS
         closed = opened + 45_000
-        side = "long" if i % 3 else "short"
+        side = "buy" if i % 3 else "sell"
         strategy = STRATEGIES[i % len(STRATEGIES)]
         entry = Decimal(60_000 + rng.randint(0, 900_000)) / 100
         exit_ = entry + Decimal(rng.randint(-30_000, 32_000)) / 100
@@ -110,7 +110,7 @@ def build(path: Path, trades: int) -> None:
                           strategy))
         for leg, (when, price) in enumerate(((opened, entry), (closed, exit_))):
             oid = f"o{i}-{leg}"
-            buy = (side == "long") == (leg == 0)
+            buy = (side == "buy") == (leg == 0)
             fills.append((f"f{i}-{leg}", 1, oid, "BTC/USDT", "buy" if buy else "sell",
                           str(price), str(qty), fee, "taker", when, strategy))
             orders.append((oid, 1, "BTC/USDT", "buy" if buy else "sell", "market", str(qty),
