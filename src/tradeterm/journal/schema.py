@@ -152,7 +152,27 @@ def _v3_backtests(db: Database) -> None:
     db.execute("CREATE INDEX idx_backtests_created_ms ON backtests (created_ms)")
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_v1_tables, _v2_indexes, _v3_backtests)
+def _v4_paging_and_coalescing(db: Database) -> None:
+    """Self-contained (renumber freely): indexes for reading a page of one strategy's rows,
+    newest first (the journal screen, ``journal ... --strategy``) and a symbol's recent fills
+    (display decimals), and a ``coalesced`` count on signals and risk events: while a full disk
+    halts trading, repeated signals and denials are kept as one row with how many it stands for
+    (NULL: one)."""
+    for table, columns in (
+        ("positions", "strategy, closed_ms"), ("fills", "strategy, timestamp"),
+        ("fills", "symbol, timestamp"), ("signals", "strategy, timestamp"),
+        ("orders", "strategy, updated_ms"),
+    ):
+        name = f"idx_{table}_{columns.replace(', ', '_')}"
+        db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
+    for table in ("signals", "risk_events"):
+        if "coalesced" not in db.table(table).columns_dict:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN coalesced INTEGER")
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (
+    _v1_tables, _v2_indexes, _v3_backtests, _v4_paging_and_coalescing,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
