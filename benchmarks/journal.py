@@ -158,20 +158,28 @@ def ensure_journal(path: Path, trades: int) -> None:
 
 
 _CHILD = r"""
-import json, os, resource, sys, time
+import json, os, sys, threading, time
 from pathlib import Path
+import psutil
 what, path, since = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+me = psutil.Process()
+peak = [0]
+def sample():  # peak RSS, sampled (ru_maxrss would include the parent's, inherited at fork)
+    while True:
+        peak[0] = max(peak[0], me.memory_info().rss)
+        time.sleep(0.002)
+threading.Thread(target=sample, daemon=True).start()
 if what == "screen":
     import tradeterm.ui.screens.history as history
     import tradeterm.journal.reader, tradeterm.journal.cli  # what the app has loaded anyway
-    base = peak_mb()
+    time.sleep(0.05)
+    base = peak[0] = me.memory_info().rss
     t = time.perf_counter()
     result = history.read_journal(path)
     took = time.perf_counter() - t
+    time.sleep(0.01)
     assert not isinstance(result, str), result
-    print(json.dumps({"s": took, "mb": peak_mb() - base}))
+    print(json.dumps({"s": took, "mb": (peak[0] - base) / 2**20}))
 else:
     from tradeterm.journal.cli import journal_command
     class S:
@@ -186,7 +194,7 @@ else:
     took = time.perf_counter() - t
     os.dup2(out, 1)
     assert code == 0, code
-    print(json.dumps({"s": took, "mb": peak_mb()}))
+    print(json.dumps({"s": took, "mb": peak[0] / 2**20}))
 """
 
 
