@@ -13,7 +13,7 @@ do not help another:
   and peak memory above the process's baseline once the screen's modules are imported
   (budget 0.5 s, under 100 MB);
 - ``tradeterm journal stats`` (budget 2 s);
-- ``tradeterm journal trades --since <one day>`` (budget 0.3 s).
+- ``tradeterm journal trades --since <the last day>`` (budget 0.3 s).
 The CLI figures time ``journal_command`` with stdout piped to /dev/null (the non-terminal path:
 full values, no cutting); interpreter start-up is not included.
 
@@ -212,8 +212,8 @@ def _verdict(value: float, budget: float) -> str:
 
 def read_figures(path: Path, trades: int) -> None:
     ensure_journal(path, trades)
-    day_ms = START_MS + (trades // 2) * MINUTE_MS  # a day in the middle of the journal
-    day = time.strftime("%Y-%m-%d", time.gmtime(day_ms / 1000))
+    last_ms = START_MS + (trades - 1) * MINUTE_MS  # the journal's last day: one day of trades
+    day = time.strftime("%Y-%m-%d", time.gmtime(last_ms / 1000))
     screen = _child("screen", path, day)
     print(f"journal screen, first page, {trades:,} trades: {screen['s']:.2f} s "
           f"(budget {SCREEN_BUDGET_S} s: {_verdict(screen['s'], SCREEN_BUDGET_S)}), "
