@@ -21,6 +21,7 @@ from tradeterm.journal.backtests import BacktestRow, BacktestTradeRow
 from tradeterm.journal.files import JournalError, connect_readonly, inspect
 from tradeterm.journal.records import EquityPoint, RestoredState
 from tradeterm.journal.stats import GroupedStats, stream_stats
+from tradeterm.journal.stats_checkpoint import StatsCheckpoint
 from tradeterm.journal.rows import (
     day_from_row, equity_from_row, fill_from_row, order_from_row, position_from_row,
     trade_from_row,
@@ -119,13 +120,35 @@ class JournalReader:
             raise JournalError(f"{self.path}: cannot read {table}: {exc}") from None
 
     def stats(self, since_ms: int | None = None, strategy: str | None = None) -> GroupedStats:
-        """Overall, per-strategy and per-day statistics, streamed (see ``stats.stream_stats``);
-        the overall drawdown is the equity curve's unless a strategy is chosen (the curve is
-        the whole account's)."""
+        """Overall, per-strategy and per-day statistics: for the whole journal from the writer's
+        checkpoint (``stats_checkpoint.py``), else streamed (``stats.stream_stats``); the
+        overall drawdown is the equity curve's unless a strategy is chosen (the curve is the
+        whole account's)."""
+        if since_ms is None and strategy is None:
+            kept = self._checkpointed_stats()
+            if kept is not None:
+                return kept
         trades = self.columns("positions", "pnl, r_multiple, closed_ms, strategy",
                               since_ms, strategy)
         equity = self.columns("equity", "equity", since_ms) if strategy is None else None
         return stream_stats(trades, equity)
+
+    def _checkpointed_stats(self) -> GroupedStats | None:
+        """Every trade's statistics from the writer's checkpoint, caught up in memory on what
+        was added since; None when the journal has none that holds (then stream)."""
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN")  # one snapshot for the checkpoint and the rows after it
+            checkpoint = StatsCheckpoint.load(conn)
+            if checkpoint is None:
+                return None
+            checkpoint.catch_up(conn)
+            return checkpoint.result()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: cannot read the statistics: {exc}") from None
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
 
     def account_quote(self) -> str | None:
         """The paper account's quote currency (what PnL and fees are in), if one is stored."""

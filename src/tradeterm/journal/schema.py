@@ -155,9 +155,9 @@ def _v3_backtests(db: Database) -> None:
 def _v4_paging_and_coalescing(db: Database) -> None:
     """Self-contained (renumber freely): indexes for reading a page of one strategy's rows,
     newest first (the journal screen, ``journal ... --strategy``) and a symbol's recent fills
-    (display decimals), and a ``coalesced`` count on signals and risk events: while a full disk
-    halts trading, repeated signals and denials are kept as one row with how many it stands for
-    (NULL: one)."""
+    (display decimals); a ``coalesced`` count on signals and risk events (while a full disk
+    halts trading, repeated signals and denials are kept as one row with how many it stands
+    for; NULL: one); and the statistics' checkpoint table (filled by the writer)."""
     for table, columns in (
         ("positions", "strategy, closed_ms"), ("fills", "strategy, timestamp"),
         ("fills", "symbol, timestamp"), ("signals", "strategy, timestamp"),
@@ -168,6 +168,8 @@ def _v4_paging_and_coalescing(db: Database) -> None:
     for table in ("signals", "risk_events"):
         if "coalesced" not in db.table(table).columns_dict:
             db.execute(f"ALTER TABLE {table} ADD COLUMN coalesced INTEGER")
+    # the statistics' checkpoint (journal/stats_checkpoint.py): one JSON state per group
+    db.execute("CREATE TABLE IF NOT EXISTS stats_checkpoint (key TEXT PRIMARY KEY, state TEXT)")
 
 
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (

@@ -188,6 +188,59 @@ class GroupedStats:
     by_day: dict[str, TradeStats]
 
 
+DAY_MS = 86_400_000
+
+
+class TradeGroups:
+    """Overall, per-strategy and per-day accumulators fed one trade at a time in closing order.
+    Its state round-trips through :meth:`state` / :meth:`from_state` exactly (Decimal text), so
+    the journal can keep a checkpoint of it (``journal/stats_checkpoint.py``)."""
+
+    def __init__(self) -> None:
+        self.overall = StatsAccumulator()
+        self.strategies: dict[str, StatsAccumulator] = {}
+        self.days: dict[int, StatsAccumulator] = {}
+        self._day, self._day_acc = -1, self.overall
+
+    def add(self, pnl: Decimal, r: Decimal | None, closed_ms: int, strategy: str | None) -> None:
+        self.overall.add(pnl, r)
+        name = strategy or "manual"
+        acc = self.strategies.get(name)
+        if acc is None:
+            acc = self.strategies[name] = StatsAccumulator()
+        acc.add(pnl, r)
+        day = closed_ms // DAY_MS
+        if day != self._day:  # rows come in closing order: a day's trades are together
+            self._day = day
+            self._day_acc = self.days.get(day) or self.days.setdefault(day, StatsAccumulator())
+        self._day_acc.add(pnl, r)
+
+    def result(self, equity_drawdown: Decimal | None = None) -> GroupedStats:
+        by_day = {utc_day(d * DAY_MS): acc.result() for d, acc in self.days.items()}
+        return GroupedStats(
+            overall=self.overall.result(equity_drawdown),
+            by_strategy={k: self.strategies[k].result() for k in sorted(self.strategies)},
+            by_day={k: by_day[k] for k in sorted(by_day)},
+        )
+
+
+_INTS = ("n", "wins", "r_n", "win_r_n", "loss_r_n")
+_DECIMALS = ("gross_profit", "gross_loss", "running", "peak", "worst", "r_sum", "win_r_sum",
+             "loss_r_sum")
+
+
+def accumulator_state(acc: StatsAccumulator) -> list[str]:
+    """The accumulator as text, exactly (``str(Decimal)`` keeps digits and exponent)."""
+    return [str(getattr(acc, k)) for k in _INTS + _DECIMALS]
+
+
+def accumulator_from_state(state: list[str]) -> StatsAccumulator:
+    acc = StatsAccumulator()
+    for key, text in zip(_INTS + _DECIMALS, state, strict=True):
+        setattr(acc, key, int(text) if key in _INTS else Decimal(text))
+    return acc
+
+
 def stream_stats(
     trades: Iterable[tuple[str, str | None, int, str | None]],
     equity: Iterable[tuple[str]] | None = None,
@@ -196,35 +249,15 @@ def stream_stats(
     as stored: decimal text), with the drawdown of the ``(equity,)`` rows when they make a curve.
     Equal to :func:`compute_stats` and :func:`stats_by` on the same trades; memory grows with the
     number of strategies and days, not of trades."""
-    overall = StatsAccumulator()
-    strategies: dict[str, StatsAccumulator] = {}
-    days: dict[int, StatsAccumulator] = {}
+    groups = TradeGroups()
     to_decimal = Decimal
-    day_ms = 86_400_000
-    current_day, day_acc = -1, overall
     for pnl_text, r_text, closed_ms, strategy in trades:
-        pnl = to_decimal(pnl_text)
-        r = None if r_text is None else to_decimal(r_text)
-        overall.add(pnl, r)
-        name = strategy or "manual"
-        acc = strategies.get(name)
-        if acc is None:
-            acc = strategies[name] = StatsAccumulator()
-        acc.add(pnl, r)
-        day = closed_ms // day_ms
-        if day != current_day:  # rows come in closing order: a day's trades are together
-            current_day = day
-            day_acc = days.get(day) or days.setdefault(day, StatsAccumulator())
-        day_acc.add(pnl, r)
+        groups.add(to_decimal(pnl_text), None if r_text is None else to_decimal(r_text),
+                   closed_ms, strategy)
     equity_dd = None
     if equity is not None:
         curve = DrawdownAccumulator()
         for (value,) in equity:
             curve.add(to_decimal(value))
         equity_dd = curve.worst if curve.points > 1 else None
-    by_day = {utc_day(d * day_ms): acc.result() for d, acc in days.items()}
-    return GroupedStats(
-        overall=overall.result(equity_dd),
-        by_strategy={k: strategies[k].result() for k in sorted(strategies)},
-        by_day={k: by_day[k] for k in sorted(by_day)},
-    )
+    return groups.result(equity_dd)

@@ -46,12 +46,14 @@ from sqlite_utils import Database
 from tradeterm.journal.files import JournalError, open_for_writing
 from tradeterm.journal.records import RunRecord
 from tradeterm.journal.rows import Write, rows_for
+from tradeterm.journal.stats_checkpoint import StatsCheckpoint
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
 COALESCE_KEYS = 1_000
 """Distinct coalesced rows kept while halted; past it, rows merge per table and strategy."""
+_CHECKPOINTED = frozenset({"positions", "equity"})  # tables the statistics' checkpoint follows
 _KEY_FIELDS = {
     "signals": ("run_id", "strategy", "symbol", "timeframe", "kind", "side", "status", "reason"),
     "risk_events": ("run_id", "kind", "rule", "reason", "symbol", "side", "strategy"),
@@ -102,6 +104,7 @@ class JournalWriter:
         self._open_error: BaseException | None = None
         self._retry: list[Write] = []
         self._coalesced: dict[tuple[Any, ...], tuple[dict[str, Any], int]] = {}
+        self._checkpoint: StatsCheckpoint | None = None
         self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self.run_id: int | None = None
         self.error: JournalWriteError | None = None  # set while the journal cannot commit
@@ -215,6 +218,7 @@ class JournalWriter:
             db.close()
 
     def _loop(self, db: Database) -> None:
+        self._stats_checkpoint(db)  # a journal written before the checkpoint catches up once
         while True:
             try:
                 waiting = self._retry or self._coalesced
@@ -264,7 +268,10 @@ class JournalWriter:
                 with db.atomic():
                     for op, table, row in rows:
                         self._insert(db, op, table, row)
+                    if any(table in _CHECKPOINTED for _, table, _ in rows):
+                        self._advance_checkpoint(db)  # in the same transaction
             except sqlite3.Error as exc:
+                self._checkpoint = None  # rolled back with the rows: reloaded next time
                 self._failed(rows, futures, exc)
                 return
         for future in futures:
@@ -278,6 +285,23 @@ class JournalWriter:
             self._callback(self._on_recovered)
         if self._coalesced:
             self._write_coalesced(db)
+
+    def _advance_checkpoint(self, db: Database) -> None:
+        """Feed the statistics' checkpoint what was just inserted (call inside a transaction)."""
+        if self._checkpoint is None:
+            self._checkpoint = StatsCheckpoint.load(db.conn)
+            if self._checkpoint is None:
+                return
+        self._checkpoint.catch_up(db.conn)
+        self._checkpoint.save(db.conn)
+
+    def _stats_checkpoint(self, db: Database) -> None:
+        try:
+            with db.atomic():
+                self._advance_checkpoint(db)
+        except sqlite3.Error as exc:  # a full disk: the checkpoint waits, readers stream
+            self._checkpoint = None
+            log.warning("%s: statistics checkpoint not updated (%s)", self.path, exc)
 
     def _coalesce(
         self, items: list[tuple[list[Write], Future[None]]]

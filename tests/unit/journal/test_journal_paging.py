@@ -7,6 +7,7 @@ import csv
 import io
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 from dataclasses import fields
@@ -214,3 +215,84 @@ def test_display_grid_when_inferred_from_fills_then_ignores_values_off_any_grid(
     assert grid_unit([LONG]) is None and grid_unit([]) is None
     assert quote_of("ETH/BTC") == "BTC" and quote_of("BTC/USDT:USDT") == "USDT"
     assert quote_of("WEIRD") is None
+
+
+def _whole_list(path: Path) -> tuple[TradeStats, dict[str, TradeStats], dict[str, TradeStats]]:
+    with JournalReader(path) as reader:
+        trades = reader.trades()
+        curve = [p.equity for p in reader.equity()]
+    return compute_stats(trades, curve), stats_by(trades, by_strategy), stats_by(trades, by_day)
+
+
+def _assert_stats_equal(path: Path) -> None:
+    overall, strategies, days = _whole_list(path)
+    with JournalReader(path) as reader:
+        mine = reader.stats()
+    _same(mine.overall, overall)
+    assert list(mine.by_strategy) == list(strategies) and list(mine.by_day) == list(days)
+    for name in strategies:
+        _same(mine.by_strategy[name], strategies[name])
+    for name in days:
+        _same(mine.by_day[name], days[name])
+
+
+def _bulk(path: Path, trades: list[ClosedTrade]) -> None:
+    """Rows added behind the writer's back (older code, a bulk import): the checkpoint lags."""
+    from tradeterm.journal.rows import trade_row
+
+    conn = sqlite3.connect(path)
+    with conn:
+        for t in trades:
+            row = trade_row(t, None)
+            conn.execute(f"INSERT INTO positions ({', '.join(row)}) VALUES "
+                         f"({', '.join('?' * len(row))})", tuple(row.values()))
+    conn.close()
+
+
+def _checkpoint(path: Path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT key, state FROM stats_checkpoint").fetchall())
+    finally:
+        conn.close()
+
+
+def test_stats_checkpoint_when_kept_by_the_writer_then_equal_and_read_without_the_trades(
+    tmp_path,
+):
+    path = tmp_path / "j.sqlite"
+    rng = random.Random(3)
+    trades = _trades(300, seed=8)
+    with JournalWriter(path) as writer:
+        for i in range(0, 300, 7):  # trades closing over time, with equity points between
+            writer.write(*trades[i:i + 7]).result(20)
+            value = Decimal(10_000) + _digits(rng)
+            writer.write(AccountRecord(trades[min(i + 6, 299)].closed_ms + 1, AccountSnapshot(
+                "USDT", value, value, Decimal(0), Decimal(0)))).result(20)
+    kept = _checkpoint(path)
+    assert '"trades_ok": true' in kept["meta"] and len(kept) > 10  # meta, all, strategies, days
+    _assert_stats_equal(path)
+
+    seen: list[str] = []
+    with JournalReader(path) as reader:
+        reader.db.conn.set_trace_callback(seen.append)
+        reader.stats()
+    assert not any("FROM [positions]" in sql for sql in seen)  # no streaming of every trade
+
+
+def test_stats_checkpoint_when_rows_added_behind_its_back_then_caught_up_or_abandoned(tmp_path):
+    path = tmp_path / "j.sqlite"
+    trades = _trades(200, seed=12)
+    _journal(path, trades[:120], [Decimal(10_000), Decimal(9_000), Decimal(9_500)])
+    _bulk(path, trades[120:170])  # later closes: the reader catches up in memory
+    _assert_stats_equal(path)
+    with JournalWriter(path):  # the writer catches up on open and stores it
+        pass
+    assert f'"trade_rowid": 170' in _checkpoint(path)["meta"]
+    _assert_stats_equal(path)
+    _bulk(path, trades[:5])  # closed before the last one: the checkpoint cannot follow
+    _assert_stats_equal(path)
+    with JournalWriter(path):
+        pass
+    assert '"trades_ok": false' in _checkpoint(path)["meta"]
+    _assert_stats_equal(path)  # streamed, still equal
