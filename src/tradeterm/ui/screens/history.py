@@ -43,12 +43,17 @@ class JournalTables:
     tables: dict[str, tuple[list[str], Rows, int | None]]
 
 
+FIRST = ("trades",)
+"""The tab the screen opens on: its page is read first; the other tabs follow."""
+
+
 def read_journal(
-    path: Path, limit: int = ROWS_SHOWN, *, counted: bool = False
+    path: Path, limit: int = ROWS_SHOWN, *, tabs: tuple[str, ...] = FIRST,
+    counted: bool = False,
 ) -> JournalTables | str:
-    """The first page of every table tab (the newest ``limit`` rows; with ``counted``, how many
-    there are: counting walks an index, a tenth of a second on millions of rows), or a message
-    saying why there is none. The statistics come separately (:func:`read_stats`).
+    """The first page of the ``tabs`` tables (the newest ``limit`` rows; with ``counted``, how
+    many there are: counting walks an index, a tenth of a second on millions of rows), or a
+    message saying why there is none. The statistics come separately (:func:`read_stats`).
     Blocking (SQLite): call it in a thread."""
     from tradeterm.journal.files import JournalError
     from tradeterm.journal.markets import MarketDisplay
@@ -61,7 +66,7 @@ def read_journal(
     try:
         with JournalReader(path) as reader:
             markets = MarketDisplay(reader)
-            for name in TABS[:-1]:
+            for name in tabs:
                 view = PAGED[name]
                 rows = reader.rows(view.table, newest_first=True, limit=limit)
                 shown = [view.cells(row, markets)[1] for row in rows]
@@ -169,15 +174,19 @@ class HistoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="journal")
     def _read(self) -> None:
-        first = read_journal(self.journal_path)  # shown at once; the totals follow
+        first = read_journal(self.journal_path)  # the tab shown: at once
         self.post_message(self.Loaded(first))
         if isinstance(first, str):
             return
+        others = tuple(name for name in TABS[:-1] if name not in FIRST)
+        self.post_message(self.Loaded(read_journal(self.journal_path, tabs=others,
+                                                   counted=True)))
         if any(total is None for _, _, total in first.tables.values()):
-            counted = read_journal(self.journal_path, counted=True)
+            counted = read_journal(self.journal_path, tabs=FIRST, limit=0, counted=True)
             if not isinstance(counted, str):
-                self.post_message(self.Counted(
-                    {name: (len(rows), total) for name, (_, rows, total) in counted.tables.items()}))
+                self.post_message(self.Counted({
+                    name: (len(first.tables[name][1]), total)
+                    for name, (_, _, total) in counted.tables.items()}))
         self.post_message(self.StatsLoaded(read_stats(self.journal_path)))
 
     def on_history_screen_loaded(self, message: Loaded) -> None:
