@@ -1,8 +1,8 @@
 """``tradeterm run --headless``: the engine without a screen (a VPS, a crash test, a service).
 
-Discrete events are printed one per line (and logged): every denial, the journal's halt on a full
-disk and its recovery (``TradingStateChanged``) among them, after the paper account restored from the
-journal (``restored: balance=... positions=N orders=M realized_today=...``); SIGINT or SIGTERM
+Discrete events are printed one per line (and logged): every denial, the journal's halt on a
+full disk and its recovery (``TradingStateChanged``) among them, after the paper account restored
+from the journal (``restored: balance=... positions=N orders=M realized_today=...``); SIGINT or SIGTERM
 shuts the engine down cleanly: streams cancelled, the exchange client closed, the journal closed.
 """
 

@@ -38,7 +38,7 @@ async def test_desk_when_halted_by_full_disk_then_every_denial_shown_and_recover
         await until(lambda: d.trading_state == "halted", "the halt")
         shown = len(h.of(OrderDenied))
         fills_shown = {e.fill.id for e in h.of(OrderFilled)}
-        for i in range(300):  # the strategy keeps signalling; every signal is denied
+        for _ in range(300):  # the strategy keeps signalling; every signal is denied
             clock.now += 1_000
             signal = Signal("ema", SYMBOL, "1m", clock.now, "entry", "buy", entry=101.0,
                             stop=95.0)

@@ -14,8 +14,8 @@ import csv
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from itertools import islice
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
@@ -48,7 +48,7 @@ def parse_since(text: str) -> int:
 
 def add_journal_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``journal VIEW [--since DATE] [--strategy NAME] [--csv]`` to ``tradeterm``'s parser."""
-    parser = subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         "journal", help="show the trading journal: trades, positions, signals, orders, stats"
     )
     _add_arguments(parser)

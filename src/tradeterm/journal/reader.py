@@ -8,8 +8,8 @@ block the writer nor are blocked by it, so a query during heavy writing does not
 from __future__ import annotations
 
 import sqlite3
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +20,12 @@ from tradeterm.journal import backtests
 from tradeterm.journal.backtests import BacktestRow, BacktestTradeRow
 from tradeterm.journal.files import JournalError, connect_readonly, inspect
 from tradeterm.journal.records import EquityPoint, RestoredState
-from tradeterm.journal.stats import GroupedStats, stream_stats
-from tradeterm.journal.stats_checkpoint import StatsCheckpoint
 from tradeterm.journal.rows import (
     day_from_row, equity_from_row, fill_from_row, order_from_row, position_from_row,
     trade_from_row,
 )
+from tradeterm.journal.stats import GroupedStats, stream_stats
+from tradeterm.journal.stats_checkpoint import StatsCheckpoint
 
 MANUAL = "manual"  # the --strategy name of orders and trades no strategy made (NULL)
 _WORKING = tuple(s.value for s in OrderStatus if s.is_working)

@@ -23,8 +23,13 @@ from decimal import Decimal
 from typing import Any
 
 from tradeterm.journal.stats import (
-    DAY_MS, DrawdownAccumulator, GroupedStats, StatsAccumulator, TradeGroups,
-    accumulator_from_state, accumulator_state,
+    DAY_MS,
+    DrawdownAccumulator,
+    GroupedStats,
+    StatsAccumulator,
+    TradeGroups,
+    accumulator_from_state,
+    accumulator_state,
 )
 
 TABLE = "stats_checkpoint"

@@ -18,13 +18,17 @@ import pytest
 
 from tradeterm.core.trading import AccountSnapshot, ClosedTrade, Fill, Liquidity
 from tradeterm.journal import AccountRecord, JournalWriter
-from tradeterm.journal.cli import journal_command, parse_since
+from tradeterm.journal.cli import parse_since
 from tradeterm.journal.markets import grid_unit, quote_of
 from tradeterm.journal.reader import JournalReader
-from tradeterm.journal.views import when
 from tradeterm.journal.stats import (
-    TradeStats, by_day, by_strategy, compute_stats, stats_by,
+    TradeStats,
+    by_day,
+    by_strategy,
+    compute_stats,
+    stats_by,
 )
+from tradeterm.journal.views import when
 from tradeterm.ui.screens.history import read_journal, read_stats
 
 DAY = 86_400_000
@@ -288,7 +292,7 @@ def test_stats_checkpoint_when_rows_added_behind_its_back_then_caught_up_or_aban
     _assert_stats_equal(path)
     with JournalWriter(path):  # the writer catches up on open and stores it
         pass
-    assert f'"trade_rowid": 170' in _checkpoint(path)["meta"]
+    assert '"trade_rowid": 170' in _checkpoint(path)["meta"]
     _assert_stats_equal(path)
     _bulk(path, trades[:5])  # closed before the last one: the checkpoint cannot follow
     _assert_stats_equal(path)
