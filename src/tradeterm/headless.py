@@ -2,8 +2,8 @@
 
 Discrete events are printed one per line (and logged): every denial, the journal's halt on a
 full disk and its recovery (``TradingStateChanged``) among them, after the paper account restored
-from the journal (``restored: balance=... positions=N orders=M realized_today=...``); SIGINT or SIGTERM
-shuts the engine down cleanly: streams cancelled, the exchange client closed, the journal closed.
+from the journal (``restored: balance=... positions=N orders=M realized_today=...``); SIGINT or
+SIGTERM shuts the engine down cleanly: streams cancelled, the exchange client closed, the journal closed.
 """
 
 from __future__ import annotations
