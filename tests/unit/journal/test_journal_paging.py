@@ -300,3 +300,19 @@ def test_stats_checkpoint_when_rows_added_behind_its_back_then_caught_up_or_aban
         pass
     assert '"trades_ok": false' in _checkpoint(path)["meta"]
     _assert_stats_equal(path)  # streamed, still equal
+
+
+def test_cli_when_the_reader_of_the_pipe_stops_early_then_quiet_exit(tmp_path):
+    path = tmp_path / "j.sqlite"
+    _journal(path, _trades(3000), [])
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    env = {**os.environ, "TRADETERM_JOURNAL_PATH": str(path), "TRADETERM_CONFIG": str(config),
+           "TRADETERM_DATA_DIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "tradeterm", "journal", "trades"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()  # like `| head -1`
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and "Traceback" not in err, err
