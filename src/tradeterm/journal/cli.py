@@ -260,6 +260,9 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal)
     except JournalError as exc:
         print(f"tradeterm journal: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 0
     if not shown:
         print(f"no {args.view} in {path}" + (" for these filters" if args.since or
                                              args.strategy else ""))
