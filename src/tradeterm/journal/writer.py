@@ -65,8 +65,8 @@ def low_value(write: Write) -> bool:
     op, table, row = write
     if op != "insert":
         return False
-    if table == "signals":
-        return row.get("status") != "submitted"
+    if table == "signals":  # one that led to an order is kept: the order refers to it
+        return row.get("order_id") is None and row.get("status") != "submitted"
     return table == "risk_events" and row.get("kind") == "denied"
 
 
