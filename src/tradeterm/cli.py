@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import ClassVar, NoReturn
@@ -146,10 +147,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def _setup_logging(settings: Settings) -> Path | None:
-    """Log to a file in the data directory: the terminal belongs to the UI."""
+    """Log to a file in the data directory: the terminal belongs to the UI. The file is 0600,
+    like the journal (it holds every fill), also when an older run left it 0644."""
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         path = settings.data_dir / "tradeterm.log"
+        os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
         logging.basicConfig(
             filename=path,
             level=logging.INFO,

@@ -529,7 +529,13 @@ class Desk:
                 if writer is not None:
                     await writer.commit(*records)
             except JournalWriteError:
-                self._held.extend(events)  # the writer retries the rows; publish when they land
+                # The writer retries the rows; publish when they land. A denial is shown now:
+                # it changes nothing, and the trader must see every one while the disk is full.
+                for event in events:
+                    if isinstance(event, OrderDenied):
+                        self._publish(event)
+                    else:
+                        self._held.append(event)
                 continue
             except Exception:  # a record the journal refuses must not stop the pipeline
                 log.exception("journal commit failed for %r", records)
@@ -569,6 +575,13 @@ class Desk:
         log.warning("journal writes recovered; trading stays halted until resumed")
         self._release_held()
         self._changed()
+        state = self.risk.state.value
+        notice = TradingStateChanged(
+            self._clock(), state, "journal: writes recovered, nothing committed was lost"
+            + ("; trading stays halted until resumed" if state == "halted" else ""))
+        if self.writer is not None:
+            self.writer.write(notice)
+        self._publish(notice)
 
     async def _timer(self) -> None:
         """Latency releases, and every minute an equity point and a risk tick."""

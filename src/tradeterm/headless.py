@@ -1,8 +1,9 @@
 """``tradeterm run --headless``: the engine without a screen (a VPS, a crash test, a service).
 
-Discrete events are printed one per line (and logged), after the paper account restored from the
-journal (``restored: balance=... positions=N orders=M realized_today=...``); SIGINT or SIGTERM
-shuts the engine down cleanly: streams cancelled, the exchange client closed, the journal closed.
+Discrete events are printed one per line (and logged): every denial, the journal's halt on a
+full disk and its recovery (``TradingStateChanged``) among them, after the paper account restored
+from the journal (``restored: balance=... positions=N orders=M realized_today=...``); SIGINT or
+SIGTERM shuts the engine down cleanly: streams cancelled, the exchange client closed, the journal closed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from enum import Enum
 
 from tradeterm.config import Settings
 from tradeterm.core.commands import Shutdown
-from tradeterm.core.events import Event
+from tradeterm.core.display import fmt_qty
+from tradeterm.core.events import Event, OrderDenied
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,11 @@ def describe(event: Event) -> str:
     """``2026-11-25T17:46:46Z SignalEmitted strategy=... ...`` (one line, no secrets: events
     carry none)."""
     when = datetime.fromtimestamp(event.timestamp / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(event, OrderDenied):  # every denial, one readable line (a halt brings many)
+        r = event.request
+        who = f" strategy={r.strategy}" if r.strategy else ""
+        return (f"{when} OrderDenied {r.side} {fmt_qty(r.quantity)} {r.symbol} {r.type.value}"
+                f"{who} rule={event.rule}: {event.reason}")
     fields = {k: getattr(event, k) for k in event.__dataclass_fields__ if k != "timestamp"}
     text = " ".join(
         f"{k}={v.value if isinstance(v, Enum) else v}" for k, v in fields.items() if v is not None

@@ -90,8 +90,9 @@ async def test_journal_screen_shows_trades_fills_signals_orders_and_stats(tmp_pa
         assert row_texts(table(app, "signals"))[0][1] == "ema_cross"
         assert "accepted" in row_texts(table(app, "signals"))[0]
         assert row_texts(table(app, "orders"))[0][1] == "o-1"
+        await wait_for(pilot, lambda: row_count(app, "stats") > 0)  # they follow the first page
         stats = {(r[0], r[1]): r for r in row_texts(table(app, "stats"))}
-        assert stats[("all", "all")][2:5] == ["2", "50.0", "3.33"]  # trades, win %, PF
+        assert stats[("all", "all")][2:5] == ["2", "50.00", "3.33"]  # trades, win %, PF
         assert stats[("all", "all")][5] == "70.00"
         assert "Journal" in screen_text(app) and "Trades" in screen_text(app)
 
@@ -110,8 +111,8 @@ async def test_journal_screen_without_a_journal_says_so(tmp_path: Path):
     app = TradetermApp(config, engine=FakeEngine(config))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("j")
-        await wait_for(pilot, lambda: "No journal at" in words(app))
-        assert "created when tradeterm first trades" in words(app)
+        await wait_for(pilot, lambda: "created when tradeterm first trades" in words(app))
+        assert "No journal at" in words(app)
         config.journal_file.write_bytes(b"")  # an empty file: never opened by the engine
         await pilot.press("r")
         await wait_for(pilot, lambda: "journal is empty" in words(app))

@@ -1,24 +1,28 @@
 """``tradeterm journal trades|positions|signals|orders|stats|backtests``: the journal as tables
 or CSV; ``tradeterm journal backtest ID``: a stored backtest's report, re-read from the journal.
 
-Views are pure ``rows -> (headers, cells)`` functions shared by the rich table and the CSV output,
-so both always show the same columns. Exit status: 0 shown, 1 no journal or unusable journal.
+Views (``journal/views.py``) turn each stored row into its exact cells (``--csv``) and its shown
+cells (the display policy), streamed from SQLite: no view loads a table. Tables are never cut:
+in a terminal a rich table when it fits, else plain aligned columns with every value in full.
+Exit status: 0 shown, 1 no journal or unusable journal.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 if TYPE_CHECKING:  # imported where used: building the parser must stay light
+    from rich.console import Console
+
     from tradeterm.journal.reader import JournalReader
-    from tradeterm.journal.stats import TradeStats
 
 VIEWS = ("trades", "positions", "signals", "orders", "stats", "backtests", "backtest")
 Table = tuple[list[str], list[list[str]]]
@@ -61,86 +65,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _when(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    from tradeterm.journal.views import when
 
-
-def _s(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _pct(value: Decimal | None) -> str:
-    return "" if value is None else f"{value * 100:.1f}"
-
-
-def _q(value: Decimal | None, places: str = "0.01") -> str:
-    return "" if value is None else str(value.quantize(Decimal(places)))
-
-
-def trades_view(reader: JournalReader, since: int | None, strategy: str | None) -> Table:
-    headers = ["closed (UTC)", "symbol", "side", "qty", "entry", "exit", "pnl", "fees", "R",
-               "MAE", "MFE", "strategy"]
-    rows = [[_when(t.closed_ms), t.symbol, t.side, _s(t.quantity), _s(t.entry_price),
-             _s(t.exit_price), _s(t.pnl), _s(t.fees), _s(t.r_multiple), _s(t.mae), _s(t.mfe),
-             t.strategy or "manual"]
-            for t in reader.trades(since, strategy)]
-    return headers, rows
-
-
-def positions_view(reader: JournalReader, since: int | None, strategy: str | None) -> Table:
-    headers = ["opened (UTC)", "symbol", "side", "qty", "entry", "stop", "target",
-               "realized", "fees", "strategy"]
-    rows = [[_when(p.opened_ms), p.symbol, "long" if p.quantity > 0 else "short",
-             _s(abs(p.quantity)), _s(p.average_entry), _s(p.stop), _s(p.target),
-             _s(p.realized_pnl), _s(p.fees), p.strategy or "manual"]
-            for p in reader.open_positions(strategy)
-            if since is None or p.opened_ms >= since]
-    return headers, rows
-
-
-def signals_view(reader: JournalReader, since: int | None, strategy: str | None) -> Table:
-    headers = ["time (UTC)", "strategy", "symbol", "tf", "kind", "side", "entry", "stop",
-               "confidence", "status", "reason"]
-    rows = [[_when(r["timestamp"]), r["strategy"], r["symbol"], r["timeframe"], r["kind"],
-             r["side"], _s(r["entry"]), _s(r["stop"]), f"{r['confidence']:.2f}", r["status"],
-             _s(r["reason"])]
-            for r in reader.signals(since, strategy)]
-    return headers, rows
-
-
-def orders_view(reader: JournalReader, since: int | None, strategy: str | None) -> Table:
-    headers = ["updated (UTC)", "id", "symbol", "side", "type", "qty", "price", "trigger",
-               "status", "filled", "avg price", "fees", "strategy", "reason"]
-    rows = [[_when(o.updated_ms), o.id, o.request.symbol, o.request.side, o.request.type.value,
-             _s(o.request.quantity), _s(o.request.price), _s(o.stop_price or o.request.stop_price),
-             o.status.value, _s(o.filled_quantity), _s(o.average_price), _s(o.fees),
-             o.request.strategy or "manual", _s(o.reason)]
-            for o in reader.orders(since, strategy)]
-    return headers, rows
-
-
-STATS_HEADERS = ["group", "name", "trades", "win %", "PF", "net pnl", "expectancy",
-                 "exp. R", "avg win R", "avg loss R", "max DD"]
-
-
-def _stats_row(group: str, name: str, st: TradeStats) -> list[str]:
-    pf = "inf" if st.profit_factor is None and st.trades and st.wins else _q(st.profit_factor)
-    return [group, name, str(st.trades), _pct(st.win_rate), pf, _s(st.net_pnl),
-            _q(st.expectancy), _q(st.expectancy_r), _q(st.avg_win_r), _q(st.avg_loss_r),
-            _s(st.max_drawdown)]
-
-
-def stats_view(reader: JournalReader, since: int | None, strategy: str | None) -> Table:
-    trades = reader.trades(since, strategy)
-    use_equity = strategy is None  # the equity curve is the whole account's, not a strategy's
-    equity = [p.equity for p in reader.equity(since)] if use_equity else None
-    from tradeterm.journal.stats import by_day, by_strategy, compute_stats, stats_by
-
-    rows = [_stats_row("all", "all", compute_stats(trades, equity))]
-    rows += [_stats_row("strategy", k, v) for k, v in stats_by(trades, by_strategy).items()]
-    rows += [_stats_row("day", k, v) for k, v in stats_by(trades, by_day).items()]
-    return STATS_HEADERS, rows
+    return when(ms)
 
 
 def _metric(metrics: dict[str, Any], *path: str, places: int = 2) -> str:
@@ -173,37 +100,137 @@ def backtests_view(reader: JournalReader, since: int | None, strategy: str | Non
     return headers, rows
 
 
-_VIEWS: dict[str, Callable[[JournalReader, int | None, str | None], Table]] = {
-    "trades": trades_view, "positions": positions_view, "signals": signals_view,
-    "orders": orders_view, "stats": stats_view, "backtests": backtests_view,
-}
+PLAIN_CHUNK = 1_000
+"""Rows per block of plain output: column widths come from the header and the first block and
+only ever widen, so a table of a million rows streams with constant memory."""
+RICH_ROWS = 500
+"""A terminal gets a rich table up to this many rows (when it fits); more stream as plain."""
 
 
-_TEXT_COLUMNS = {"closed (UTC)", "opened (UTC)", "time (UTC)", "updated (UTC)", "id", "symbol",
-                 "side", "type", "status", "strategy", "reason", "tf", "kind", "name",
-                 "created (UTC)", "from", "to", "params"}
+def _rows_of(
+    reader: JournalReader, view: str, since: int | None, strategy: str | None,
+) -> tuple[list[str], Iterator[tuple[list[str], list[str]]]]:
+    """Headers and (exact cells, shown cells) per row, streamed from the journal."""
+    from tradeterm.journal import views
+    from tradeterm.journal.markets import MarketDisplay
+
+    markets = MarketDisplay(reader)
+    if view in views.PAGED:
+        spec = views.PAGED[view]
+        return spec.headers, views.view_rows(spec, reader.rows(spec.table, since, strategy),
+                                             markets)
+    if view == "positions":
+        rows = (r for r in reader.open_position_rows(strategy)
+                if since is None or r["opened_ms"] >= since)
+        return views.POSITION_HEADERS, (views.position_cells(r, markets) for r in rows)
+    if view == "stats":
+        cells = views.grouped_stats_cells(reader.stats(since, strategy), reader.account_quote())
+        return views.STATS_HEADERS, iter(cells)
+    headers, table = backtests_view(reader, since, strategy)
+    return headers, ((row, row) for row in table)
 
 
-def _print_rich(title: str, headers: Sequence[str], rows: list[list[str]]) -> None:
-    """One rich table; stats become three (overall, by strategy, by day) without the group."""
+def _plain(
+    out: TextIO, headers: Sequence[str], rows: Iterator[list[str]], first: list[list[str]],
+) -> None:
+    """Aligned columns, every value in full (never cut): for pipes, files and wide tables."""
+    from tradeterm.journal.views import TEXT_COLUMNS
+
+    left = [h in TEXT_COLUMNS for h in headers]
+    widths = [len(h) for h in headers]
+
+    def write(block: list[list[str]]) -> None:
+        for row in block:
+            for i, value in enumerate(row):
+                widths[i] = max(widths[i], len(value))
+        out.write("".join(
+            "  ".join(v.ljust(w) if lft else v.rjust(w)
+                      for v, w, lft in zip(row, widths, left, strict=True)).rstrip() + "\n"
+            for row in block))
+
+    for i, header in enumerate(headers):
+        widths[i] = max([len(header), *(len(r[i]) for r in first)])
+    write([list(headers)])
+    write(first)
+    block: list[list[str]] = []
+    for row in rows:
+        block.append(row)
+        if len(block) >= PLAIN_CHUNK:
+            write(block)
+            block = []
+    write(block)
+
+
+def _fits(headers: Sequence[str], rows: list[list[str]], width: int) -> bool:
+    """Whether a rich table (one space of padding each side, a border between) fits ``width``."""
+    needed = sum(max([len(h), *(len(r[i]) for r in rows)]) + 3 for i, h in enumerate(headers))
+    return needed + 1 <= width
+
+
+def _terminal_console() -> Console | None:
+    """A rich console when stdout may be a terminal (rich decides: it also honours
+    ``TTY_COMPATIBLE`` and ``FORCE_COLOR``); None for a plain pipe or file, without importing
+    rich at all (a tenth of a second the piped CLI does not need)."""
+    if not sys.stdout.isatty() and not any(
+            os.environ.get(k) for k in ("TTY_COMPATIBLE", "FORCE_COLOR", "TTY_INTERACTIVE")):
+        return None
     from rich.console import Console
-    from rich.table import Table as RichTable
 
     console = Console()
-    if not console.is_terminal:
-        console.width = 200  # piped: do not squeeze columns to 80
-    grouped = headers[0] == "group"
-    groups = sorted({r[0] for r in rows}, key=["all", "strategy", "day"].index) if grouped \
-        else [None]
-    for group in groups:
-        table = RichTable(title=title if group in (None, "all") else f"by {group}")
-        shown = headers[1:] if grouped else headers
-        for header in shown:
-            table.add_column(header, justify="left" if header in _TEXT_COLUMNS else "right")
-        for row in rows:
-            if group is None or row[0] == group:
-                table.add_row(*(row[1:] if grouped else row))
+    return console if console.is_terminal else None
+
+
+def _print_table(title: str, headers: Sequence[str], rows: Iterator[list[str]]) -> int:
+    """A rich table in a terminal when it fits; otherwise (a pipe, a file, a table wider than
+    the terminal, or a long one) plain aligned columns with every value in full. Returns the
+    number of rows printed."""
+    first = list(islice(rows, RICH_ROWS + 1))
+    if not first:
+        return 0
+    console = _terminal_console()
+    if console is not None and len(first) <= RICH_ROWS and _fits(headers, first, console.width):
+        from rich.table import Table as RichTable
+
+        from tradeterm.journal.views import TEXT_COLUMNS
+
+        table = RichTable(title=title)
+        for header in headers:
+            table.add_column(header, justify="left" if header in TEXT_COLUMNS else "right",
+                             overflow="fold")
+        for row in first:
+            table.add_row(*row)
         console.print(table)
+        return len(first)
+    counted = _Counted(rows)
+    sys.stdout.write(f"{title}\n")
+    _plain(sys.stdout, headers, iter(counted), first)
+    sys.stdout.flush()
+    return len(first) + counted.n
+
+
+class _Counted:
+    def __init__(self, rows: Iterator[list[str]]) -> None:
+        self._rows = rows
+        self.n = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for row in self._rows:
+            self.n += 1
+            yield row
+
+
+def _print_view(title: str, headers: Sequence[str], rows: Iterator[list[str]]) -> int:
+    """One table; stats become three (overall, by strategy, by day) without the group."""
+    if headers[0] != "group":
+        return _print_table(title, headers, rows)
+    stats = list(rows)
+    shown = 0
+    for group in ("all", "strategy", "day"):
+        block = [r[1:] for r in stats if r[0] == group]
+        if block:
+            shown += _print_table(title if group == "all" else f"by {group}", headers[1:],
+                                  iter(block))
+    return shown
 
 
 ShowBacktest = Callable[[Path, int | None], int]
@@ -235,17 +262,21 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal,
         return show_backtest(path, args.id)
     try:
         with JournalReader(path) as reader:
-            headers, rows = _VIEWS[args.view](reader, args.since, args.strategy)
+            headers, rows = _rows_of(reader, args.view, args.since, args.strategy)
+            if args.csv:
+                writer = csv.writer(sys.stdout, lineterminator="\n")
+                writer.writerow(headers)
+                writer.writerows(exact for exact, _ in rows)
+                return 0
+            shown = _print_view(f"{args.view} — {path}", headers, (s for _, s in rows))
     except JournalError as exc:
         print(f"tradeterm journal: {exc}", file=sys.stderr)
         return 2  # bad input: one line, status 2
-    if args.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows(rows)
-    elif rows:
-        _print_rich(f"{args.view} — {path}", headers, rows)
-    else:
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 0
+    if not shown:
         print(f"no {args.view} in {path}" + (" for these filters" if args.since or
                                              args.strategy else ""))
     return 0
+

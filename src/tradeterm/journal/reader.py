@@ -8,8 +8,8 @@ block the writer nor are blocked by it, so a query during heavy writing does not
 from __future__ import annotations
 
 import sqlite3
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,14 @@ from tradeterm.journal.rows import (
     day_from_row, equity_from_row, fill_from_row, order_from_row, position_from_row,
     trade_from_row,
 )
+from tradeterm.journal.stats import GroupedStats, stream_stats
+from tradeterm.journal.stats_checkpoint import StatsCheckpoint
 
 MANUAL = "manual"  # the --strategy name of orders and trades no strategy made (NULL)
 _WORKING = tuple(s.value for s in OrderStatus if s.is_working)
+TIME_COLUMNS = {"positions": "closed_ms", "fills": "timestamp", "signals": "timestamp",
+                "orders": "updated_ms", "equity": "timestamp"}
+"""The tables the views page through, and the time column each is ordered and filtered by."""
 
 
 class JournalReader:
@@ -49,12 +54,11 @@ class JournalReader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _rows(
-        self, table: str, time_col: str, since_ms: int | None, strategy: str | None,
-        order: str | None = None, limit: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
+    def _where(
+        self, time_col: str, since_ms: int | None, strategy: str | None
+    ) -> tuple[str | None, list[Any]]:
         where: list[str] = []
-        params: list[object] = []
+        params: list[Any] = []
         if since_ms is not None:
             where.append(f"[{time_col}] >= ?")
             params.append(since_ms)
@@ -63,13 +67,107 @@ class JournalReader:
         elif strategy is not None:
             where.append("strategy = ?")
             params.append(strategy)
+        return " AND ".join(where) or None, params
+
+    def _rows(
+        self, table: str, time_col: str, since_ms: int | None, strategy: str | None,
+        order: str | None = None, limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        where, params = self._where(time_col, since_ms, strategy)
         try:
             yield from self.db.table(table).rows_where(
-                " AND ".join(where) or None, params, order_by=order or f"[{time_col}], rowid",
-                limit=limit,
+                where, params, order_by=order or f"[{time_col}], rowid", limit=limit,
             )
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: cannot read {table}: {exc}") from None
+
+    # -- paging: what a screen or a streamed CLI table needs, never a whole table in memory --
+
+    def rows(
+        self, table: str, since_ms: int | None = None, strategy: str | None = None, *,
+        newest_first: bool = False, limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of ``table`` (one of :data:`TIME_COLUMNS`) as stored, streamed from the cursor
+        (constant memory): oldest first, or the newest ``limit`` newest first (by index)."""
+        time_col = TIME_COLUMNS[table]
+        order = f"[{time_col}] DESC, rowid DESC" if newest_first else None
+        return self._rows(table, time_col, since_ms, strategy, order=order, limit=limit)
+
+    def count(self, table: str, since_ms: int | None = None, strategy: str | None = None) -> int:
+        """How many rows :meth:`rows` would give without a limit (counted by SQLite)."""
+        where, params = self._where(TIME_COLUMNS[table], since_ms, strategy)
+        sql = f"SELECT count(*) FROM [{table}]" + (f" WHERE {where}" if where else "")
+        try:
+            return int(self.db.execute(sql, params).fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: cannot read {table}: {exc}") from None
+
+    def columns(
+        self, table: str, columns: str, since_ms: int | None = None,
+        strategy: str | None = None, chunk: int = 10_000,
+    ) -> Iterator[tuple[Any, ...]]:
+        """``columns`` (SQL) of ``table`` oldest first, fetched ``chunk`` rows at a time: what
+        the statistics stream through exact Decimal arithmetic with constant memory."""
+        time_col = TIME_COLUMNS[table]
+        where, params = self._where(time_col, since_ms, strategy if table != "equity" else None)
+        sql = (f"SELECT {columns} FROM [{table}]" + (f" WHERE {where}" if where else "")
+               + f" ORDER BY [{time_col}], rowid")
+        try:
+            cursor = self.db.execute(sql, params)
+            while batch := cursor.fetchmany(chunk):
+                yield from batch
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: cannot read {table}: {exc}") from None
+
+    def stats(self, since_ms: int | None = None, strategy: str | None = None) -> GroupedStats:
+        """Overall, per-strategy and per-day statistics: for the whole journal from the writer's
+        checkpoint (``stats_checkpoint.py``), else streamed (``stats.stream_stats``); the
+        overall drawdown is the equity curve's unless a strategy is chosen (the curve is the
+        whole account's)."""
+        if since_ms is None and strategy is None:
+            kept = self._checkpointed_stats()
+            if kept is not None:
+                return kept
+        trades = self.columns("positions", "pnl, r_multiple, closed_ms, strategy",
+                              since_ms, strategy)
+        equity = self.columns("equity", "equity", since_ms) if strategy is None else None
+        return stream_stats(trades, equity)
+
+    def _checkpointed_stats(self) -> GroupedStats | None:
+        """Every trade's statistics from the writer's checkpoint, caught up in memory on what
+        was added since; None when the journal has none that holds (then stream)."""
+        conn = self.db.conn
+        try:
+            conn.execute("BEGIN")  # one snapshot for the checkpoint and the rows after it
+            checkpoint = StatsCheckpoint.load(conn)
+            if checkpoint is None:
+                return None
+            checkpoint.catch_up(conn)
+            return checkpoint.result()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: cannot read the statistics: {exc}") from None
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    def account_quote(self) -> str | None:
+        """The paper account's quote currency (what PnL and fees are in), if one is stored."""
+        try:
+            row = self.db.execute("SELECT quote FROM account WHERE id = 1").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: cannot read account: {exc}") from None
+        return None if row is None else str(row[0])
+
+    def recent_fills(self, symbol: str, limit: int = 200) -> list[tuple[str, str]]:
+        """(price, quantity) text of ``symbol``'s newest ``limit`` fills: the decimals a
+        market's tick and step show through when the journal does not store them."""
+        try:
+            cursor = self.db.execute(
+                "SELECT price, quantity FROM fills WHERE symbol = ? "
+                "ORDER BY timestamp DESC LIMIT ?", (symbol, limit))
+            return [(str(p), str(q)) for p, q in cursor]
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"{self.path}: cannot read fills: {exc}") from None
 
     def trades(self, since_ms: int | None = None, strategy: str | None = None) -> list[ClosedTrade]:
         """Closed trades, oldest first (``since``: closed at or after)."""
@@ -98,6 +196,10 @@ class JournalReader:
     def open_positions(self, strategy: str | None = None) -> list[Position]:
         return [position_from_row(r)
                 for r in self._rows("open_positions", "id", None, strategy)]
+
+    def open_position_rows(self, strategy: str | None = None) -> list[dict[str, Any]]:
+        """Open positions as stored (a handful: the table holds only what is open)."""
+        return list(self._rows("open_positions", "id", None, strategy))
 
     def equity(self, since_ms: int | None = None) -> list[EquityPoint]:
         return [equity_from_row(r) for r in self._rows("equity", "timestamp", since_ms, None)]

@@ -176,8 +176,28 @@ def _v4_day_reasons(db: Database) -> None:
         )
 
 
+def _v5_paging_and_coalescing(db: Database) -> None:
+    """Self-contained (renumber freely): indexes for reading a page of one strategy's rows,
+    newest first (the journal screen, ``journal ... --strategy``) and a symbol's recent fills
+    (display decimals); a ``coalesced`` count on signals and risk events (while a full disk
+    halts trading, repeated signals and denials are kept as one row with how many it stands
+    for; NULL: one); and the statistics' checkpoint table (filled by the writer)."""
+    for table, columns in (
+        ("positions", "strategy, closed_ms"), ("fills", "strategy, timestamp"),
+        ("fills", "symbol, timestamp"), ("signals", "strategy, timestamp"),
+        ("orders", "strategy, updated_ms"),
+    ):
+        name = f"idx_{table}_{columns.replace(', ', '_')}"
+        db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
+    for table in ("signals", "risk_events"):
+        if "coalesced" not in db.table(table).columns_dict:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN coalesced INTEGER")
+    # the statistics' checkpoint (journal/stats_checkpoint.py): one JSON state per group
+    db.execute("CREATE TABLE IF NOT EXISTS stats_checkpoint (key TEXT PRIMARY KEY, state TEXT)")
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
-    _v1_tables, _v2_indexes, _v3_backtests, _v4_day_reasons,
+    _v1_tables, _v2_indexes, _v3_backtests, _v4_day_reasons, _v5_paging_and_coalescing,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -17,6 +17,16 @@ everything committed before stays readable), the batch's futures fail with
 kept in memory and retried with the next batch or every ``retry_interval_s``; ``on_recovered`` is
 called once they land. Callbacks run on the writer thread: hop to the loop with
 ``loop.call_soon_threadsafe``.
+
+While halted, low-value rows (signals that placed no order, order denials: a strategy keeps
+signalling into a halted desk) are coalesced instead of queued one by one: one row per kind
+(strategy, symbol, status, reason...) with a ``coalesced`` count, at most
+:data:`COALESCE_KEYS` of them. Why: queued one by one they would fill the space a user frees
+within seconds, and be lost at close. A write made only of such rows resolves at once (it is
+queued, not yet durable: the desk shows a denial without waiting for the disk). When commits
+succeed again, the kept rows land first (nothing committed or accepted is lost) and the
+coalesced ones after them, in their own transaction, if they fit; if not they wait for the next
+retry. See ``docs/journal.md``.
 """
 
 from __future__ import annotations
@@ -36,10 +46,28 @@ from sqlite_utils import Database
 from tradeterm.journal.files import JournalError, open_for_writing
 from tradeterm.journal.records import RunRecord
 from tradeterm.journal.rows import Write, rows_for
+from tradeterm.journal.stats_checkpoint import StatsCheckpoint
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
+COALESCE_KEYS = 1_000
+"""Distinct coalesced rows kept while halted; past it, rows merge per table and strategy."""
+_CHECKPOINTED = frozenset({"positions", "equity"})  # tables the statistics' checkpoint follows
+_KEY_FIELDS = {
+    "signals": ("run_id", "strategy", "symbol", "timeframe", "kind", "side", "status", "reason"),
+    "risk_events": ("run_id", "kind", "rule", "reason", "symbol", "side", "strategy"),
+}
+
+
+def low_value(write: Write) -> bool:
+    """A row a halted journal coalesces: a signal that placed no order, an order denial."""
+    op, table, row = write
+    if op != "insert":
+        return False
+    if table == "signals":  # one that led to an order is kept: the order refers to it
+        return row.get("order_id") is None and row.get("status") != "submitted"
+    return table == "risk_events" and row.get("kind") == "denied"
 
 
 class JournalWriteError(JournalError):
@@ -75,6 +103,8 @@ class JournalWriter:
         self._ready = threading.Event()
         self._open_error: BaseException | None = None
         self._retry: list[Write] = []
+        self._coalesced: dict[tuple[Any, ...], tuple[dict[str, Any], int]] = {}
+        self._checkpoint: StatsCheckpoint | None = None
         self._sql: dict[tuple[str, str, tuple[str, ...]], str] = {}
         self.run_id: int | None = None
         self.error: JournalWriteError | None = None  # set while the journal cannot commit
@@ -112,6 +142,11 @@ class JournalWriter:
     def pending_retry(self) -> int:
         """Rows that failed to commit and wait in memory for the next attempt."""
         return len(self._retry)
+
+    @property
+    def coalesced(self) -> int:
+        """Low-value rows accepted while halted and not yet written (as count rows)."""
+        return sum(n for _, n in self._coalesced.values())
 
     # -- API -------------------------------------------------------------------------------
 
@@ -183,9 +218,11 @@ class JournalWriter:
             db.close()
 
     def _loop(self, db: Database) -> None:
+        self._stats_checkpoint(db)  # a journal written before the checkpoint catches up once
         while True:
             try:
-                first = self._queue.get(timeout=self._retry_interval_s if self._retry else None)
+                waiting = self._retry or self._coalesced
+                first = self._queue.get(timeout=self._retry_interval_s if waiting else None)
             except queue.Empty:
                 first = None  # a retry tick
             batch = [] if first is None else [first]
@@ -207,9 +244,10 @@ class JournalWriter:
                     writes.append(item)
             self._commit(db, writes)
             if stop:
-                if self._retry:
-                    log.error("%s: closing with %d rows that could not be committed",
-                              self.path, len(self._retry))
+                if self._retry or self._coalesced:
+                    log.error("%s: closing with %d rows that could not be committed and %d "
+                              "coalesced signals and denials", self.path, len(self._retry),
+                              self.coalesced)
                 return
 
     @staticmethod
@@ -220,6 +258,9 @@ class JournalWriter:
             future.set_exception(exc)
 
     def _commit(self, db: Database, items: list[tuple[list[Write], Future[None]]]) -> None:
+        halted = self.error is not None
+        if halted:
+            items = self._coalesce(items)
         rows = self._retry + [w for writes, _ in items for w in writes]
         futures = [future for _, future in items]
         if rows:
@@ -227,19 +268,86 @@ class JournalWriter:
                 with db.atomic():
                     for op, table, row in rows:
                         self._insert(db, op, table, row)
+                    if any(table in _CHECKPOINTED for _, table, _ in rows):
+                        self._advance_checkpoint(db)  # in the same transaction
             except sqlite3.Error as exc:
+                self._checkpoint = None  # rolled back with the rows: reloaded next time
                 self._failed(rows, futures, exc)
                 return
-        self._retry = []
-        recovered = self.error is not None
-        self.error = None
         for future in futures:
             if not future.done():
                 future.set_result(None)
-        if recovered and self._on_recovered is not None:
+        if halted and not rows and not (self._coalesced and self._write_coalesced(db)):
+            return  # nothing landed: no proof yet that the disk has room again
+        self._retry = []
+        self.error = None
+        if halted and self._on_recovered is not None:
             self._callback(self._on_recovered)
+        if self._coalesced:
+            self._write_coalesced(db)
+
+    def _advance_checkpoint(self, db: Database) -> None:
+        """Feed the statistics' checkpoint what was just inserted (call inside a transaction)."""
+        if self._checkpoint is None:
+            self._checkpoint = StatsCheckpoint.load(db.conn)
+            if self._checkpoint is None:
+                return
+        self._checkpoint.catch_up(db.conn)
+        self._checkpoint.save(db.conn)
+
+    def _stats_checkpoint(self, db: Database) -> None:
+        try:
+            with db.atomic():
+                self._advance_checkpoint(db)
+        except sqlite3.Error as exc:  # a full disk: the checkpoint waits, readers stream
+            self._checkpoint = None
+            log.warning("%s: statistics checkpoint not updated (%s)", self.path, exc)
+
+    def _coalesce(
+        self, items: list[tuple[list[Write], Future[None]]]
+    ) -> list[tuple[list[Write], Future[None]]]:
+        """Take the low-value rows out of ``items`` into the coalesced counts; a write left with
+        nothing else is resolved (queued)."""
+        kept: list[tuple[list[Write], Future[None]]] = []
+        for writes, future in items:
+            rest = [w for w in writes if not low_value(w)]
+            for write in writes:
+                if low_value(write):
+                    self._add_coalesced(write)
+            if rest or not writes:
+                kept.append((rest, future))
+            elif not future.done():
+                future.set_result(None)
+        return kept
+
+    def _add_coalesced(self, write: Write) -> None:
+        _, table, row = write
+        key = (table, *(row.get(f) for f in _KEY_FIELDS[table]))
+        if key not in self._coalesced and len(self._coalesced) >= COALESCE_KEYS:
+            key = (table, row.get("strategy"))  # too many kinds: one row per strategy
+            row = {**row, "reason": "(various reasons)"}
+        first, n = self._coalesced.get(key, (row, 0))
+        self._coalesced[key] = (first, n + 1)
+
+    def _write_coalesced(self, db: Database) -> bool:
+        """The coalesced rows, once the kept rows have landed; kept for later if they do not
+        fit (they never halt trading on their own)."""
+        try:
+            with db.atomic():
+                for table, row, n in ((k[0], r, n) for k, (r, n) in self._coalesced.items()):
+                    self._insert(db, "insert", table, {**row, "coalesced": n})
+        except sqlite3.Error as exc:
+            log.warning("%s: %d coalesced signals and denials do not fit yet (%s): retried",
+                        self.path, self.coalesced, exc)
+            return False
+        self._coalesced = {}
+        return True
 
     def _failed(self, rows: list[Write], futures: list[Future[None]], exc: sqlite3.Error) -> None:
+        for write in rows:
+            if low_value(write):
+                self._add_coalesced(write)
+        rows = [w for w in rows if not low_value(w)]
         self._retry = rows
         self.error = JournalWriteError(
             f"{self.path}: could not commit to the journal ({exc}); "

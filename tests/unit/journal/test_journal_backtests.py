@@ -46,7 +46,7 @@ def test_v2_journal_when_opened_then_gains_backtest_tables_and_keeps_its_rows(tm
         assert reader.backtests() == [] and reader.backtest(1) is None
     with JournalWriter(path) as writer:
         new_id = writer.transaction(lambda db: insert(db, _row(), [TRADE])).result()
-    assert SCHEMA_VERSION >= 3
+    assert SCHEMA_VERSION >= 3  # later migrations keep these rows too
     with JournalReader(path) as reader:
         (fill,) = reader.fills()
         assert (fill.id, fill.price, fill.fee) == ("F1", Decimal("100.10"), Decimal("0.05005"))

@@ -1,9 +1,11 @@
 """The journal screen (``j``): closed trades, fills, signals, orders and the statistics, read
 from the journal file in a worker thread (the UI never waits on the disk).
 
-The tables are the ``tradeterm journal`` views (``journal/cli.py``: the same columns as the CLI
-and its CSV), newest first and cut to :data:`ROWS_SHOWN`; fills, which the CLI has no view for,
-get one here. ``r`` reads the file again; escape returns to the main screen.
+The tables are the ``tradeterm journal`` views (``journal/views.py``: the same columns and money
+display as the CLI), their newest :data:`ROWS_SHOWN` rows read newest first by index and counted
+by SQLite, so opening the screen costs the same on a million trades as on ten. The statistics,
+which read every trade (streamed, constant memory), follow in the same worker once the first
+page is shown. ``r`` reads the file again; escape returns to the main screen.
 """
 
 from __future__ import annotations
@@ -21,63 +23,72 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from tradeterm.ui.fmt import fmt_decimal
+from tradeterm.journal.views import TEXT_COLUMNS
 from tradeterm.ui.themes import TradingColors
 
 ROWS_SHOWN = 500
-"""Rows per table (the newest): a DataTable of a year of fills would cost seconds to build."""
+"""Rows per table (the newest, read newest first by index): never the whole table."""
 
 TABS = ("trades", "fills", "signals", "orders", "stats")
 _MONEY_COLUMNS = {"pnl", "net pnl", "R", "exp. R", "expectancy"}
-_ROUNDED = _MONEY_COLUMNS | {"fees", "fee"}  # shown to the cent (or two significant digits)
 """Columns coloured by sign (profit / loss colours of the theme)."""
-_TEXT_COLUMNS = {"closed (UTC)", "time (UTC)", "updated (UTC)", "id", "order", "symbol", "side",
-                 "type", "status", "strategy", "reason", "tf", "kind", "group", "name",
-                 "liquidity"}
 
-Table = tuple[list[str], list[list[str]]]
+Rows = list[list[str]]
 
 
 @dataclass(frozen=True, slots=True)
 class JournalTables:
     """What the screen shows: per tab, headers, the rows shown (newest first) and the total."""
 
-    tables: dict[str, tuple[list[str], list[list[str]], int]]
+    tables: dict[str, tuple[list[str], Rows, int | None]]
 
 
-def fills_view(reader: object, since: int | None, strategy: str | None) -> Table:
-    """Executions, in the shape of the CLI's views."""
-    from tradeterm.journal.cli import _when
-
-    headers = ["time (UTC)", "symbol", "side", "qty", "price", "fee", "liquidity", "strategy",
-               "order"]
-    rows = [[_when(f.timestamp), f.symbol, f.side, str(f.quantity), str(f.price), str(f.fee),
-             f.liquidity.value, f.strategy or "manual", f.order_id]
-            for f in reader.fills(since, strategy)]  # type: ignore[attr-defined]
-    return headers, rows
+FIRST = ("trades",)
+"""The tab the screen opens on: its page is read first; the other tabs follow."""
 
 
-def read_journal(path: Path, limit: int = ROWS_SHOWN) -> JournalTables | str:
-    """Every tab's table from the journal at ``path``, or a message saying why there is none.
-    Blocking (SQLite): call it in a worker thread."""
-    from tradeterm.journal.cli import orders_view, signals_view, stats_view, trades_view
+def read_journal(
+    path: Path, limit: int = ROWS_SHOWN, *, tabs: tuple[str, ...] = FIRST,
+    counted: bool = False,
+) -> JournalTables | str:
+    """The first page of the ``tabs`` tables (the newest ``limit`` rows; with ``counted``, how
+    many there are: counting walks an index, a tenth of a second on millions of rows), or a
+    message saying why there is none. The statistics come separately (:func:`read_stats`).
+    Blocking (SQLite): call it in a thread."""
     from tradeterm.journal.files import JournalError
+    from tradeterm.journal.markets import MarketDisplay
     from tradeterm.journal.reader import JournalReader
+    from tradeterm.journal.views import PAGED
 
     if not path.is_file():
         return f"No journal at {path} yet: it is created when tradeterm first trades."
-    views = {"trades": trades_view, "fills": fills_view, "signals": signals_view,
-             "orders": orders_view, "stats": stats_view}
-    tables: dict[str, tuple[list[str], list[list[str]], int]] = {}
+    tables: dict[str, tuple[list[str], Rows, int | None]] = {}
     try:
         with JournalReader(path) as reader:
-            for name, view in views.items():
-                headers, rows = view(reader, None, None)
-                shown = rows if name == "stats" else rows[::-1][:limit]
-                tables[name] = (headers, shown, len(rows))
+            markets = MarketDisplay(reader)
+            for name in tabs:
+                view = PAGED[name]
+                rows = reader.rows(view.table, newest_first=True, limit=limit)
+                shown = [view.cells(row, markets)[1] for row in rows]
+                total = reader.count(view.table) if counted or len(shown) < limit else None
+                tables[name] = (view.headers, shown, total)
     except JournalError as exc:
         return str(exc)
     return JournalTables(tables)
+
+
+def read_stats(path: Path) -> tuple[list[str], Rows] | str:
+    """The statistics tab (overall, by strategy, by UTC day), streamed over every trade."""
+    from tradeterm.journal.files import JournalError
+    from tradeterm.journal.reader import JournalReader
+    from tradeterm.journal.views import STATS_HEADERS, grouped_stats_cells
+
+    try:
+        with JournalReader(path) as reader:
+            cells = grouped_stats_cells(reader.stats(), reader.account_quote())
+    except JournalError as exc:
+        return str(exc)
+    return STATS_HEADERS, [shown for _, shown in cells]
 
 
 def _signed(value: str) -> Decimal | None:
@@ -89,14 +100,12 @@ def _signed(value: str) -> Decimal | None:
 
 def cell(header: str, value: str, colors: TradingColors) -> Text:
     """A table cell: numbers right-aligned, money and R coloured by their sign."""
-    if header in _TEXT_COLUMNS:
+    if header in TEXT_COLUMNS:
         return Text(value)
     style = ""
     number = _signed(value)
     if header in _MONEY_COLUMNS and number is not None and number != 0:
         style = colors.profit if number > 0 else colors.loss
-    if header in _ROUNDED and number is not None:  # exact in the file and in `journal --csv`
-        value = fmt_decimal(number)
     return Text(value, style=style, justify="right")
 
 
@@ -120,6 +129,20 @@ class HistoryScreen(Screen[None]):
         """The worker read the journal (or found why it cannot)."""
 
         def __init__(self, result: JournalTables | str) -> None:
+            super().__init__()
+            self.result = result
+
+    class Counted(Message):
+        """How many rows each table has (shown, total), after the first page."""
+
+        def __init__(self, counts: dict[str, tuple[int, int | None]]) -> None:
+            super().__init__()
+            self.counts = counts
+
+    class StatsLoaded(Message):
+        """The worker streamed the statistics (after the first page was shown)."""
+
+        def __init__(self, result: tuple[list[str], Rows] | str) -> None:
             super().__init__()
             self.result = result
 
@@ -151,7 +174,20 @@ class HistoryScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="journal")
     def _read(self) -> None:
-        self.post_message(self.Loaded(read_journal(self.journal_path)))
+        first = read_journal(self.journal_path)  # the tab shown: at once
+        self.post_message(self.Loaded(first))
+        if isinstance(first, str):
+            return
+        others = tuple(name for name in TABS[:-1] if name not in FIRST)
+        self.post_message(self.Loaded(read_journal(self.journal_path, tabs=others,
+                                                   counted=True)))
+        if any(total is None for _, _, total in first.tables.values()):
+            counted = read_journal(self.journal_path, tabs=FIRST, limit=0, counted=True)
+            if not isinstance(counted, str):
+                self.post_message(self.Counted({
+                    name: (len(first.tables[name][1]), total)
+                    for name, (_, _, total) in counted.tables.items()}))
+        self.post_message(self.StatsLoaded(read_stats(self.journal_path)))
 
     def on_history_screen_loaded(self, message: Loaded) -> None:
         result = message.result
@@ -164,17 +200,39 @@ class HistoryScreen(Screen[None]):
         message_box.display, tabs.display = False, True
         colors = getattr(self.app, "market_colors", TradingColors())
         for name, (headers, rows, total) in result.tables.items():
-            table = self.query_one(f"#table-{name}", DataTable)
-            table.clear(columns=True)
-            table.add_columns(*headers)
-            table.add_rows([cell(h, v, colors) for h, v in zip(headers, row, strict=True)]
-                           for row in rows)
-            note = f"{total} {name}" if name != "stats" else "overall, by strategy, by UTC day"
-            if total > len(rows) and name != "stats":
-                note = f"newest {len(rows)} of {total} {name}"
-            elif not total:
-                note = f"no {name} yet"
-            self.query_one(f"#note-{name}", Static).update(note)
+            self._fill(name, headers, rows, colors)
+            self._note(name, len(rows), total)
+        self.query_one("#note-stats", Static).update("computing the statistics…")
+
+    def on_history_screen_counted(self, message: Counted) -> None:
+        for name, (shown, total) in message.counts.items():
+            self._note(name, shown, total)
+
+    def _note(self, name: str, shown: int, total: int | None) -> None:
+        note = f"{total} {name}"
+        if total is None:
+            note = f"newest {shown} {name} (counting…)"
+        elif total > shown:
+            note = f"newest {shown} of {total} {name}"
+        elif not total:
+            note = f"no {name} yet"
+        self.query_one(f"#note-{name}", Static).update(note)
+
+    def on_history_screen_stats_loaded(self, message: StatsLoaded) -> None:
+        note = self.query_one("#note-stats", Static)
+        if isinstance(message.result, str):
+            note.update(message.result)
+            return
+        headers, rows = message.result
+        self._fill("stats", headers, rows, getattr(self.app, "market_colors", TradingColors()))
+        note.update("overall, by strategy, by UTC day" if len(rows) > 1 else "no trades yet")
+
+    def _fill(self, name: str, headers: list[str], rows: Rows, colors: TradingColors) -> None:
+        table = self.query_one(f"#table-{name}", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*headers)
+        table.add_rows([cell(h, v, colors) for h, v in zip(headers, row, strict=True)]
+                       for row in rows)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A bug while reading is shown here too (the app's handler also notifies it)."""
