@@ -61,6 +61,12 @@ def _dec(value: Number) -> Decimal:
     return Decimal(value)
 
 
+def quote_of(symbol: str) -> str | None:
+    """The quote currency of a ccxt symbol (``BTC/USDT`` and ``BTC/USDT:USDT`` -> ``USDT``)."""
+    quote = symbol.partition("/")[2].partition(":")[0]
+    return quote or None
+
+
 def places_of(unit: Decimal | float | str | None) -> int | None:
     """Decimals a tick or step needs (``0.01`` -> 2, ``0.5`` -> 1, ``10`` -> 0); None if unknown."""
     if unit is None:
@@ -155,3 +161,24 @@ def fmt_pct(value: Number | None, *, signed: bool = False) -> str:
     if value is None:
         return "-"
     return _fixed(_dec(value), 2, signed=signed)
+
+
+@dataclass(frozen=True, slots=True)
+class MarketFormat:
+    """One market's display: its tick, step and quote currency under a policy, so a screen that
+    shows a position or an order formats all of its numbers the same way."""
+
+    tick: Decimal | None = None
+    step: Decimal | None = None
+    quote: str | None = None
+    policy: DisplayPolicy = DEFAULT_POLICY
+
+    def price(self, value: Number | None) -> str:
+        return fmt_price(value, self.tick)
+
+    def qty(self, value: Number | None) -> str:
+        return fmt_qty(value, self.step)
+
+    def amount(self, value: Number | None, *, signed: bool = False) -> str:
+        """A quote amount of this market (PnL, notional, fee)."""
+        return fmt_quote(value, self.quote, signed=signed, policy=self.policy)

@@ -82,7 +82,9 @@ from tradeterm.core.models import (
 )
 from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.trading import OrderRequest
-from tradeterm.ui.fmt import fmt_price
+from tradeterm.core.display import MarketFormat, quote_of
+from tradeterm.ui.fmt import market_format
+from tradeterm.ui.notices import describe_closed, describe_denial, describe_fill, describe_signal
 from tradeterm.ui.keys import KEYS
 from tradeterm.ui.keys import TIMEFRAME_KEYS as TIMEFRAME_KEYS  # re-exported: keys 1-6
 from tradeterm.ui.palette import PANELS, TradetermCommands
@@ -378,7 +380,8 @@ class TradetermApp(App[None]):
                 where = "the demo market (simulator on 127.0.0.1)" if demo else exchange
                 self.notify(f"Connected to {where}", timeout=3)
             case SignalEmitted(signal=signal):
-                self.notify(describe_signal(signal), title=signal.strategy, timeout=6)
+                self.notify(describe_signal(signal, self._market_format(signal.symbol)),
+                            title=signal.strategy, timeout=6)
             case StrategyFailed(strategy=name, reason=reason):
                 self.notify(f"{name} disabled: {reason}", severity="error", timeout=10)
             case CommandIgnored(reason=reason):
@@ -387,11 +390,9 @@ class TradetermApp(App[None]):
                 self.notify(f"{exchange} does not list {', '.join(symbols)}: left out",
                             severity="warning", timeout=8)
             case OrderFilled(fill=fill):
-                who = f" ({fill.strategy})" if fill.strategy else ""
-                verb = "BOUGHT" if fill.side == "buy" else "SOLD"
-                self.notify(f"{verb} {fill.quantity} {fill.symbol} @ {fill.price}{who}", timeout=5)
+                self.notify(describe_fill(fill, self._market_format(fill.symbol)), timeout=5)
             case OrderDenied(reason=reason, request=request):
-                self.notify(f"{request.side} {request.quantity} {request.symbol} denied: {reason}",
+                self.notify(describe_denial(request, reason, self._market_format(request.symbol)),
                             severity="warning", timeout=8)
             case TradingStateChanged(state=state, reason=reason):
                 severity = "error" if state == "halted" else "warning"
@@ -399,16 +400,19 @@ class TradetermApp(App[None]):
                     severity = "information"
                 self.notify(f"Trading {state.upper()}: {reason}", severity=severity, timeout=10)
             case PositionClosed(trade=trade):
-                r = f", {trade.r_multiple:.2f} R" if trade.r_multiple is not None else ""
-                held = "long" if trade.side == "buy" else "short"
-                self.notify(f"Closed {held} {trade.quantity} {trade.symbol}: "
-                            f"PnL {trade.pnl:+.2f}{r}", timeout=8)
+                self.notify(describe_closed(trade, self._market_format(trade.symbol)), timeout=8)
             case OrderUpdated():
                 return  # order life cycle: the orders panel shows it; fills are noticed above
             case ReplayFinished(file=file):
                 self.notify(f"Replay of {file} finished: the market stays paused", timeout=10)
             case _:  # events this screen has no special display for yet
                 self.notify(describe_event(event), severity="warning")
+
+    def _market_format(self, symbol: str) -> MarketFormat:
+        """How ``symbol``'s numbers are shown (the engine's tick, step, quote and policy)."""
+        snap = self.engine.snapshot() if self.engine is not None else None
+        return market_format(snap, symbol) if snap is not None else MarketFormat(
+            quote=quote_of(symbol))
 
     @on(Watchlist.Selected)
     def _watchlist_selected(self, message: Watchlist.Selected) -> None:
@@ -703,22 +707,6 @@ class TradetermApp(App[None]):
                 f"key {self.get_key_display(binding)}",
                 partial(self.run_action, binding.action),
             )
-
-
-def describe_signal(signal: Signal) -> str:
-    """``BUY BTC/USDT 1m @ 64980.10 stop 64900.00 targets 65100.00 / 65200.00 · 62%: reasons``."""
-    action = signal.side.upper() if signal.kind == "entry" else f"EXIT ({signal.side})"
-    text = f"{action} {signal.symbol} {signal.timeframe}"
-    if signal.entry is not None:
-        text += f" @ {fmt_price(signal.entry)}"
-    if signal.stop is not None:
-        text += f" stop {fmt_price(signal.stop)}"
-    if signal.targets:
-        text += " targets " + " / ".join(fmt_price(t) for t in signal.targets)
-    text += f" · {signal.confidence:.0%}"
-    if signal.reasons:
-        text += ": " + ", ".join(signal.reasons)
-    return text
 
 
 def describe_event(event: Event) -> str:
