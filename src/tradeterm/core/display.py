@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from types import MappingProxyType
 
 Number = Decimal | float | int | str
@@ -52,6 +52,10 @@ class DisplayPolicy:
 
 DEFAULT_POLICY = DisplayPolicy()
 
+_CONTEXT = Context(prec=80, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation])
+"""Display rounds on purpose: its own context, so a caller's strict one (the broker traps
+``Inexact`` to prove its money exact) never sees the display's rounding as an error."""
+
 
 def _dec(value: Number) -> Decimal:
     if isinstance(value, Decimal):
@@ -77,7 +81,7 @@ def places_of(unit: Decimal | float | str | None) -> int | None:
         return None
     if not d.is_finite() or d <= 0:
         return None
-    exponent = d.normalize().as_tuple().exponent
+    exponent = d.normalize(_CONTEXT).as_tuple().exponent
     assert isinstance(exponent, int)
     return max(0, -exponent)
 
@@ -98,9 +102,9 @@ def _fixed(value: Decimal, places: int, *, signed: bool = False) -> str:
     """``value`` rounded half-to-even to ``places`` decimals; ``-0.00`` becomes ``0.00``."""
     if not value.is_finite():
         return str(value)
-    q = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    q = value.quantize(Decimal(1).scaleb(-places, _CONTEXT), ROUND_HALF_EVEN, _CONTEXT)
     if q.is_zero():
-        q = abs(q)
+        q = q.copy_abs()
     text = f"{q:.{places}f}"
     if signed and q > 0:
         text = "+" + text
@@ -108,7 +112,8 @@ def _fixed(value: Decimal, places: int, *, signed: bool = False) -> str:
 
 
 def _on_grid(value: Decimal, unit: Decimal) -> Decimal:
-    return (value / unit).to_integral_value(rounding=ROUND_HALF_EVEN) * unit
+    units = _CONTEXT.divide(value, unit).to_integral_value(ROUND_HALF_EVEN, _CONTEXT)
+    return _CONTEXT.multiply(units, unit)
 
 
 def fmt_price(value: Number | None, tick: Decimal | float | str | None = None) -> str:

@@ -16,7 +16,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from tradeterm.core.display import DEFAULT_POLICY, DisplayPolicy
+from tradeterm.core.display import DEFAULT_POLICY, DisplayPolicy, MarketFormat, quote_of
 
 if TYPE_CHECKING:
     from tradeterm.core.trading import AccountSnapshot, Fill
@@ -224,6 +224,14 @@ class EngineSnapshot:
     def precision(self, symbol: str) -> MarketPrecision | None:
         """``symbol``'s tick, step and currencies; None before the markets are loaded."""
         return self.markets.get(symbol)
+
+    def market_format(self, symbol: str) -> MarketFormat:
+        """How ``symbol``'s numbers are shown: its tick, step and quote currency under the
+        display policy (the quote from the symbol while the market is unknown)."""
+        p = self.markets.get(symbol)
+        if p is None:
+            return MarketFormat(quote=quote_of(symbol), policy=self.display)
+        return MarketFormat(p.tick, p.step, p.quote, self.display)
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,7 +84,7 @@ from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.trading import OrderRequest
 from tradeterm.core.display import MarketFormat, quote_of
 from tradeterm.ui.fmt import market_format
-from tradeterm.ui.notices import describe_closed, describe_denial, describe_fill, describe_signal
+from tradeterm.core.notices import describe_closed, describe_denial, describe_fill, describe_signal
 from tradeterm.ui.keys import KEYS
 from tradeterm.ui.keys import TIMEFRAME_KEYS as TIMEFRAME_KEYS  # re-exported: keys 1-6
 from tradeterm.ui.palette import PANELS, TradetermCommands
@@ -450,6 +450,7 @@ class TradetermApp(App[None]):
             timeframe_ms=timeframe_ms(market.timeframe),
             message=waiting_message(snap),
             colors=self.market_colors,
+            tick=precision.tick if (precision := snap.precision(market.symbol)) else None,
         )
         account = snap.account
         chart.update_marks(
@@ -474,8 +475,9 @@ class TradetermApp(App[None]):
         self._depth_pending = False
         self._depth_due = now + 1 / min(self.settings.ui.book_fps, self.settings.ui.fps)
         market = self._snap.market
-        self._book.update_data(market.book, self.market_colors)
-        self._tape.update_data(market.trades, self.market_colors)
+        precision = self._snap.precision(market.symbol)
+        self._book.update_data(market.book, self.market_colors, precision)
+        self._tape.update_data(market.trades, self.market_colors, precision)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -505,6 +507,7 @@ class TradetermApp(App[None]):
             side, snap.symbol, self.engine.preview,
             last_price=Decimal(repr(last)) if last is not None else None,
         )
+        ticket.market = market_format(snap, snap.symbol)
 
         def placed(request: OrderRequest | None) -> None:
             if request is not None:

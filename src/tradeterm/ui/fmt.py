@@ -13,17 +13,13 @@ import math
 from decimal import Decimal
 
 from tradeterm.core import display
-from tradeterm.core.display import MarketFormat, magnitude_places, places_of, quote_of
+from tradeterm.core.display import MarketFormat, magnitude_places, places_of
 from tradeterm.core.models import EngineSnapshot
 
 
 def market_format(snap: EngineSnapshot, symbol: str) -> MarketFormat:
-    """How ``symbol``'s numbers are shown: the snapshot's tick, step and quote currency under
-    its display policy (the quote from the symbol while the market is unknown)."""
-    precision = snap.precision(symbol)
-    if precision is None:
-        return MarketFormat(quote=quote_of(symbol), policy=snap.display)
-    return MarketFormat(precision.tick, precision.step, precision.quote, snap.display)
+    """How ``symbol``'s numbers are shown (:meth:`EngineSnapshot.market_format`)."""
+    return snap.market_format(symbol)
 
 
 def price_decimals(price: float, tick: Decimal | None = None) -> int:

@@ -1,6 +1,7 @@
-"""The texts of the trading toasts (fills, denials, closed positions, signals), on the money
-display policy: prices on the market's tick, quantities on its step, PnL at the quote
-currency's decimals, R with 2. Pure, so each text is tested without an app."""
+"""The texts of trading events for people (the workstation's toasts, the headless output):
+fills, denials, closed positions, signals, on the money display policy: prices on the market's
+tick, quantities on its step, PnL at the quote currency's decimals, R with 2. Pure (no UI), so
+the screen and ``run --headless`` say the same thing and each text is tested alone."""
 
 from __future__ import annotations
 
