@@ -124,6 +124,11 @@ def test_order_price_on_the_tick_and_quantity_on_the_step():
     assert "64000.10" in lines[0].plain and "0.00153 " in lines[0].plain
     assert "0.0015300000" not in lines[0].plain and "64000.1000000" not in lines[0].plain
     assert "@63000.00" in lines[1].plain
+    coarse = MarketPrecision(D("0.5"), D("0.001"), "BTC", "USDT")  # a tick of 0.5
+    snap = replace(snap, markets=MappingProxyType({"BTC/USDT": coarse}))
+    _, lines = render_orders(order_rows(snap, 1000), 120, COLORS)
+    assert "64000.0 " in lines[0].plain and "0.002 " in lines[0].plain
+    assert "@63000.0 " in lines[1].plain
 
 
 # -- account --------------------------------------------------------------------------------
@@ -160,17 +165,19 @@ def test_book_and_tape_show_prices_on_the_tick_and_sizes_on_the_step():
 
 
 def test_status_bar_and_watchlist_and_chart_header_use_the_tick():
-    tick5 = MarketPrecision(D("0.00001"), D("1"), "DOGE", "USDT")
+    # a 0.0001 tick, where the magnitude rule alone would show 5 decimals (0.12346)
+    tick4 = MarketPrecision(D("0.0001"), D("1"), "DOGE", "USDT")
     snap = snapshot(symbols=("DOGE/USDT",), symbol="DOGE/USDT",
-                    markets=MappingProxyType({"DOGE/USDT": tick5}),
+                    markets=MappingProxyType({"DOGE/USDT": tick4}),
                     tickers=(Ticker("DOGE/USDT", last=0.123456789, open_24h=0.12),))
     status = status_text(snap, 0, COLORS, 120).plain
-    assert " 0.12346 " in status and "+2.88%" in status
+    assert " 0.1235 " in status and "+2.88%" in status
     rows = watch_rows(snap)
-    assert "0.12346" in text_of(render_watchlist(rows, "DOGE/USDT", 40, COLORS))
+    watch = text_of(render_watchlist(rows, "DOGE/USDT", 40, COLORS))
+    assert "0.1235 " in watch and "0.12346" not in watch
     candle = Candle(0, 0.1200004, 0.13, 0.11, 0.123456789, 10.0)
-    header = "".join(text for text, _ in header_text("DOGE/USDT", "1m", candle, D("0.00001")))
-    assert "C 0.12346 " in header and "O 0.12000 " in header
+    header = "".join(text for text, _ in header_text("DOGE/USDT", "1m", candle, D("0.0001")))
+    assert "C 0.1235 " in header and "O 0.1200 " in header
 
 
 # -- toasts, ticket, headless ---------------------------------------------------------------
@@ -214,3 +221,13 @@ def test_headless_fill_line_on_the_policy():
                 D("0.09944199818827093911659371082"), Liquidity.TAKER, 0)
     line = describe(OrderFilled(0, fill, order), snapshot().market_format)
     assert line.endswith("OrderFilled order=o1 BOUGHT 0.00153 BTC/USDT @ 64994.77 fee=0.10")
+
+
+def test_position_prices_follow_a_coarser_tick_not_the_magnitude():
+    coarse = MappingProxyType({"BTC/USDT": MarketPrecision(D("0.1"), D("0.001"), "BTC", "USDT")})
+    pos = Position("BTC/USDT", D("0.0015"), LONG_ENTRY, 0)
+    snap = replace(with_mark(65011.2345, pos), markets=coarse)
+    _, lines = render_positions(position_rows(snap), 120, COLORS)
+    row = lines[0].plain
+    assert "64994.8 " in row and "65011.2 " in row and " 0.002 " in row  # half-even on 0.001
+    assert "64994.77" not in row
