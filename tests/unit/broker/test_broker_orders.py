@@ -209,3 +209,12 @@ def test_manual_close_when_bracket_left_working_then_children_cancelled_with_the
     broker.submit(OrderRequest(SYMBOL, "buy", OrderType.MARKET, D("1")))
     broker.on_trade(SYMBOL, trade(94.0, 1.0, "sell"))
     assert broker.account().positions[0].quantity == D("1")
+
+
+def test_min_notional_message_shows_the_notional_at_the_quote_decimals() -> None:
+    # measured: "MIN_NOTIONAL: notional 3.24988735... below minimum 5" with every digit
+    rules = MarketRules(SYMBOL, D("0.01"), D("0.00001"), min_notional=D("5"))
+    request = OrderRequest(SYMBOL, "buy", OrderType.MARKET, D("0.00005"))
+    reason = rules.check(request, reference_price=D("64994.77005769996020692399522"))
+    assert reason == "MIN_NOTIONAL: notional 3.25 below minimum 5.00"
+    assert filter_name(reason) == "MIN_NOTIONAL"  # callers parse the prefix
