@@ -451,6 +451,7 @@ class TradetermApp(App[None]):
             message=waiting_message(snap),
             colors=self.market_colors,
             tick=precision.tick if (precision := snap.precision(market.symbol)) else None,
+            step=precision.step if precision else None,
         )
         account = snap.account
         chart.update_marks(

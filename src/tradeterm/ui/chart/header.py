@@ -24,10 +24,11 @@ Group = tuple[int, list[tuple[str, str]]]  # (display position, pieces)
 
 
 def header_text(
-    symbol: str, timeframe: str, candle: Candle | None, tick: Decimal | None = None
+    symbol: str, timeframe: str, candle: Candle | None, tick: Decimal | None = None,
+    step: Decimal | None = None,
 ) -> list[tuple[str, str]]:
     """(text, role) pieces of the header line; roles: title, label, up, down, plain. Prices on
-    ``tick`` when known."""
+    ``tick`` and the volume on the lot ``step`` when known."""
     parts: list[tuple[str, str]] = [(f" {symbol} {timeframe} ", "title")]
     if candle is None:
         return parts
@@ -37,7 +38,7 @@ def header_text(
         parts += [(f" {label} ", "label"), (fmt_price(value, tick), "plain")]
     parts += [(" C ", "label"), (fmt_price(candle.close, tick), role),
               (f" {fmt_pct(change, signed=True)}%", role)]
-    parts += [(" V ", "label"), (fmt_size(candle.volume, 10), "plain")]
+    parts += [(" V ", "label"), (fmt_size(candle.volume, 10, step), "plain")]
     return parts
 
 
@@ -51,11 +52,12 @@ def header_parts(
     per_column: int = 1,
     history: bool = False,
     tick: Decimal | None = None,
+    step: Decimal | None = None,
 ) -> list[Group]:
     """The header as (display position, (text, role) pieces) groups, most important first: a
     narrow terminal keeps the first groups only. Roles: title, label, plain, up, down, accent,
     or a colour (``#rrggbb``) for legend entries."""
-    parts = header_text(symbol, timeframe, candle, tick)
+    parts = header_text(symbol, timeframe, candle, tick, step)
     title = parts[:1]
     if per_column > 1:
         title = [*title, (f"×{per_column} ", "label")]

@@ -194,9 +194,11 @@ class ChartRenderer:
         marks: Marks = Marks(),
         crosshair: Crosshair | None = None,
         tick: Decimal | None = None,
+        step: Decimal | None = None,
     ) -> list[Strip]:
         """``height`` Strips of ``width`` cells. ``message`` is shown when there are no candles.
-        Prices in the header and on the axis are on ``tick`` (the market's) when known.
+        Prices in the header and on the axis are on ``tick`` (the market's) when known, the
+        header's volume on the lot ``step``.
 
         ``series`` and ``zones`` are per candle of ``candles``; ``anchor`` is the open time of the
         newest candle to show (None: live); ``per_column`` candles are aggregated per column.
@@ -296,6 +298,7 @@ class ChartRenderer:
                 symbol, timeframe, cursor or live,
                 cursor_price=scale.price_at_row(cross_row) if cross_row is not None else None,
                 legend=legend, per_column=per_column, history=view.history, tick=tick,
+                step=step,
             ),
             styles, width,
         )
