@@ -38,6 +38,7 @@ from tradeterm.core.commands import (
     PlaceOrder,
     ResumeTrading,
 )
+from tradeterm.core.display import DEFAULT_POLICY, DisplayPolicy, fmt_quote
 from tradeterm.core.events import (
     Event,
     OrderDenied,
@@ -45,7 +46,6 @@ from tradeterm.core.events import (
     SignalEmitted,
     TradingStateChanged,
 )
-from tradeterm.core.display import DEFAULT_POLICY, DisplayPolicy, fmt_quote
 from tradeterm.core.models import BookSnapshot, Signal, Trade
 from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.money import ZERO, dec, to_tick

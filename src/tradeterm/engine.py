@@ -50,6 +50,7 @@ from tradeterm.core.commands import (
     SwitchTimeframe,
     SwitchToDemo,
 )
+from tradeterm.core.display import DEFAULT_POLICY
 from tradeterm.core.events import (
     CommandIgnored,
     EngineReady,
@@ -58,7 +59,6 @@ from tradeterm.core.events import (
     SignalEmitted,
     SymbolsUnavailable,
 )
-from tradeterm.core.display import DEFAULT_POLICY
 from tradeterm.core.models import (
     NO_MARKETS,
     TIMEFRAME_MS,

@@ -340,14 +340,12 @@ async def test_strategies_when_escape_then_nothing_sent(settings):
 
 
 async def test_events_when_fill_denial_halt_and_feed_loss_then_a_toast_for_each(settings):
+    from dataclasses import replace
     from decimal import Decimal
 
     from tradeterm.core.events import OrderDenied, OrderFilled, TradingStateChanged
-    from tradeterm.core.trading import Fill, Liquidity, Order, OrderRequest, OrderStatus, OrderType
-
-    from dataclasses import replace
-
     from tradeterm.core.models import MarketPrecision
+    from tradeterm.core.trading import Fill, Liquidity, Order, OrderRequest, OrderStatus, OrderType
 
     engine = FakeEngine(settings)
     precision = MarketPrecision(Decimal("0.1"), Decimal("0.001"), "BTC", "USDT")

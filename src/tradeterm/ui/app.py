@@ -54,6 +54,7 @@ from tradeterm.core.commands import (
     SwitchTimeframe,
     SwitchToDemo,
 )
+from tradeterm.core.display import MarketFormat, quote_of
 from tradeterm.core.events import (
     BookResynced,
     CommandIgnored,
@@ -77,14 +78,12 @@ from tradeterm.core.models import (
     EngineSnapshot,
     FeedStatus,
     Side,
-    Signal,
     timeframe_ms,
 )
+from tradeterm.core.notices import describe_closed, describe_denial, describe_fill, describe_signal
 from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.trading import OrderRequest
-from tradeterm.core.display import MarketFormat, quote_of
 from tradeterm.ui.fmt import market_format
-from tradeterm.core.notices import describe_closed, describe_denial, describe_fill, describe_signal
 from tradeterm.ui.keys import KEYS
 from tradeterm.ui.keys import TIMEFRAME_KEYS as TIMEFRAME_KEYS  # re-exported: keys 1-6
 from tradeterm.ui.palette import PANELS, TradetermCommands

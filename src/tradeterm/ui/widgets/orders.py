@@ -67,9 +67,10 @@ def fmt_age(ms: int) -> str:
     return f"{seconds}s"
 
 
-def order_price(order: Order, fmt: MarketFormat = MarketFormat()) -> str:
+def order_price(order: Order, fmt: MarketFormat | None = None) -> str:
     """The limit price, or for a stop its current trigger as ``@64000.00`` (a stop-limit shows
     its trigger: what the order waits for is what the trader watches), on the market's tick."""
+    fmt = fmt or MarketFormat()
     request = order.request
     stop = order.stop_price if order.stop_price is not None else request.stop_price
     if stop is not None:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from rich.style import Style
 from rich.text import Text
 
+from tradeterm.core.display import fmt_pct
 from tradeterm.core.models import (
     EnginePhase,
     EngineSnapshot,
@@ -26,7 +27,6 @@ from tradeterm.core.models import (
     ReplayStatus,
     StreamHealth,
 )
-from tradeterm.core.display import fmt_pct
 from tradeterm.ui.fmt import fmt_price
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.lines import LineCacheWidget
