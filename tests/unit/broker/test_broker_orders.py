@@ -166,7 +166,7 @@ def test_max_notional_and_margin_then_rejected() -> None:
         "MAX_NOTIONAL: notional 1100.00 above maximum 1000.00")
     broker = make_broker(Clock(), balance="500")
     order = broker.submit(OrderRequest(SYMBOL, "buy", OrderType.LIMIT, D("6"), price=D("100")))
-    assert order.reason == "MARGIN: position notional 600 above equity 500 (leverage 1)"
+    assert order.reason == "MARGIN: position notional 600.00 above equity 500.00 (leverage 1)"
 
 
 def test_rules_from_ccxt_market_then_reads_tick_step_and_limits() -> None:
