@@ -44,6 +44,9 @@ class DisplayPolicy:
             return FIAT_PLACES
         return self.quote_places.get(currency.upper(), self.default_places)
 
+    def __hash__(self) -> int:  # the mapping is read-only: hash its items (snapshots hash)
+        return hash((tuple(sorted(self.quote_places.items())), self.default_places))
+
     def with_overrides(self, overrides: Mapping[str, int]) -> DisplayPolicy:
         merged = dict(self.quote_places)
         merged.update({k.upper(): int(v) for k, v in overrides.items()})

@@ -8,9 +8,9 @@ Price grouping (``g`` coarser, ``G`` finer): levels are summed into buckets of 1
 1000 ticks of the market's tick (``EngineSnapshot.markets``); while that is unknown, the tick is
 taken from the book itself (the smallest gap between two neighbouring levels) when the user
 first groups, and kept until the symbol changes, so the buckets do not jump when the book's gaps
-change. Prices show the tick's decimals and sizes the lot step's (the display policy). Bids are floored
-and asks ceiled to their bucket: a grouped level never shows a better price than any order
-it holds.
+change. Bids are floored and asks ceiled to their bucket: a grouped level never shows a better
+price than any order it holds. Prices show the tick's decimals and sizes the lot step's (the
+display policy, :mod:`tradeterm.core.display`).
 """
 
 from __future__ import annotations
