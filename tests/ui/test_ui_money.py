@@ -231,3 +231,15 @@ def test_position_prices_follow_a_coarser_tick_not_the_magnitude():
     row = lines[0].plain
     assert "64994.8 " in row and "65011.2 " in row and " 0.002 " in row  # half-even on 0.001
     assert "64994.77" not in row
+
+
+def test_chart_axis_labels_are_prices_on_the_tick():
+    from tradeterm.ui.chart.axes import PriceScale, axis_labels
+
+    scale = PriceScale(lo=100.0, hi=102.0, rows=30)  # a 0.2 step by itself
+    assert "100.2" in axis_labels(scale).values()
+    labels = axis_labels(scale, 0.5)
+    assert labels and all((float(v) / 0.5).is_integer() for v in labels.values())
+    assert all(len(v.split(".")[1]) == 1 for v in labels.values())  # the tick's decimals
+    fine = axis_labels(PriceScale(lo=0.5, hi=0.6, rows=15), 0.01)
+    assert fine and all(len(v.split(".")[1]) <= 2 for v in fine.values())

@@ -282,7 +282,7 @@ class ChartRenderer:
                 )
             columns.append(composed)
 
-        labels = axis_labels(scale)
+        labels = axis_labels(scale, float(tick) if tick is not None else None)
         live = bars[-1]
         last_row = scale.row(live.close) if not view.history else None
         if last_row is not None:
