@@ -243,3 +243,22 @@ def test_chart_axis_labels_are_prices_on_the_tick():
     assert all(len(v.split(".")[1]) == 1 for v in labels.values())  # the tick's decimals
     fine = axis_labels(PriceScale(lo=0.5, hi=0.6, rows=15), 0.01)
     assert fine and all(len(v.split(".")[1]) <= 2 for v in fine.values())
+
+
+def test_headless_denial_and_close_lines_on_the_policy_and_other_events_unchanged():
+    from tradeterm.core.events import EngineReady, OrderDenied, PositionClosed
+    from tradeterm.headless import describe
+
+    fmt_for = snapshot().market_format
+    request = OrderRequest("BTC/USDT", "buy", OrderType.MARKET, D("0.0000500"))
+    denied = describe(OrderDenied(0, request, "MIN_NOTIONAL: notional 3.25 below minimum 5.00",
+                                  "MIN_NOTIONAL"), fmt_for)
+    assert denied.endswith("OrderDenied rule=MIN_NOTIONAL buy 0.00005 BTC/USDT denied: "
+                           "MIN_NOTIONAL: notional 3.25 below minimum 5.00")
+    trade = ClosedTrade("BTC/USDT", "sell", D("0.00153"), LONG_ENTRY, D("64000"), 0, 1,
+                        D("1.5218200882649999"), D("0.1"), D("-0.99999999999999999999"),
+                        D(0), D(0))
+    closed = describe(PositionClosed(0, trade), fmt_for)
+    assert closed.endswith("PositionClosed Closed short 0.00153 BTC/USDT: PnL +1.52, -1.00 R")
+    ready = describe(EngineReady(0, exchange="binance", symbols=("BTC/USDT",)), fmt_for)
+    assert ready.endswith("EngineReady exchange=binance symbols=('BTC/USDT',)")
