@@ -124,6 +124,8 @@ def fmt_price(value: Number | None, tick: Decimal | float | str | None = None) -
     if value is None:
         return "-"
     d = _dec(value)
+    if not d.is_finite():  # an indicator's warm-up NaN, a float overflow: shown as they are
+        return str(d)
     places = places_of(tick)
     if places is None:
         return _fixed(d, magnitude_places(d))

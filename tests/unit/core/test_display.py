@@ -79,3 +79,8 @@ def test_market_format_and_quote_of_a_symbol():
     fmt = MarketFormat(Decimal("0.5"), Decimal("0.001"), "BTC")
     assert fmt.price(Decimal("100.26")) == "100.5" and fmt.qty(Decimal("1.0004")) == "1.000"
     assert fmt.amount(Decimal("-0.000000001"), signed=True) == "0.00000000"
+
+
+def test_price_of_a_nan_or_infinity_is_shown_not_raised():
+    assert fmt_price(float("nan")) == "NaN"
+    assert fmt_price(float("inf"), Decimal("0.01")) == "Infinity"
