@@ -180,6 +180,24 @@ class UiSettings(_Section):
     )
 
 
+class DisplaySettings(_Section):
+    quote_decimals: dict[str, int] = Field(
+        default_factory=dict,
+        description="Decimals shown for amounts in a quote currency, overriding the defaults "
+        "(2 for USDT and other dollar/fiat quotes, 8 for coins), e.g. {USDT = 2, BTC = 6}. "
+        "Prices follow the market's tick and quantities its step; exact values stay in the "
+        "journal, --csv and --json.",
+    )
+
+    @field_validator("quote_decimals")
+    @classmethod
+    def _decimals_in_range(cls, value: dict[str, int]) -> dict[str, int]:
+        for currency, places in value.items():
+            if not 0 <= places <= 18:
+                raise ValueError(f"expected 0..18 decimals for {currency}, got {places}")
+        return {currency.upper(): places for currency, places in value.items()}
+
+
 class Settings(BaseSettings):
     """All of tradeterm's settings. See the commented ``config.toml`` for each key."""
 
@@ -219,6 +237,7 @@ class Settings(BaseSettings):
     backtest: BacktestSettings = Field(default_factory=BacktestSettings)
     risk: RiskSettings = Field(default_factory=RiskSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
+    display: DisplaySettings = Field(default_factory=DisplaySettings)
     keymap: dict[str, str] = Field(
         default_factory=dict,
         description="Binding id -> key(s), e.g. {\"order.buy\" = \"B\"}; see docs/keys.md.",

@@ -39,6 +39,7 @@ from tradeterm.core.commands import (
     ResumeTrading,
 )
 from tradeterm.core.day import DayState
+from tradeterm.core.display import DEFAULT_POLICY, DisplayPolicy, fmt_quote
 from tradeterm.core.events import (
     Event,
     OrderDenied,
@@ -95,11 +96,15 @@ FILLS_KEPT = 500
 _Batch = tuple[tuple[object, ...], tuple[Event, ...]]  # (journal records, events to publish)
 
 
-def restored_line(account: AccountSnapshot, new: bool) -> str:
-    """``restored: balance=... positions=N orders=M realized_today=...`` (headless prints it)."""
+def restored_line(
+    account: AccountSnapshot, new: bool, policy: DisplayPolicy = DEFAULT_POLICY
+) -> str:
+    """``restored: balance=... positions=N orders=M realized_today=...`` (headless prints it),
+    amounts at the quote currency's display decimals (the journal keeps them exact)."""
     line = (
-        f"restored: balance={account.balance} positions={len(account.positions)} "
-        f"orders={len(account.orders)} realized_today={account.realized_pnl_today}"
+        f"restored: balance={fmt_quote(account.balance, account.quote, policy=policy)} "
+        f"positions={len(account.positions)} orders={len(account.orders)} "
+        f"realized_today={fmt_quote(account.realized_pnl_today, account.quote, policy=policy)}"
     )
     return line + (" (new journal)" if new else "")
 
@@ -212,7 +217,9 @@ class Desk:
         account = self.broker.account()
         self._balance = account.balance
         self._symbols = self.symbols_in_use()
-        self.restored = restored_line(account, state.balance is None)
+        self.restored = restored_line(
+            account, state.balance is None,
+            DEFAULT_POLICY.with_overrides(self.settings.display.quote_decimals))
         log.info("%s", self.restored)
         if self.on_restored is not None:
             self.on_restored(self.restored)

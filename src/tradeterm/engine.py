@@ -28,9 +28,11 @@ import contextlib
 import importlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from tradeterm.broker.rules import markets_precision
 from tradeterm.config import Settings
 from tradeterm.core.commands import (
     CancelOrder,
@@ -48,6 +50,7 @@ from tradeterm.core.commands import (
     SwitchTimeframe,
     SwitchToDemo,
 )
+from tradeterm.core.display import DEFAULT_POLICY
 from tradeterm.core.events import (
     CommandIgnored,
     EngineReady,
@@ -56,7 +59,14 @@ from tradeterm.core.events import (
     SignalEmitted,
     SymbolsUnavailable,
 )
-from tradeterm.core.models import TIMEFRAME_MS, Candle, EnginePhase, EngineSnapshot
+from tradeterm.core.models import (
+    NO_MARKETS,
+    TIMEFRAME_MS,
+    Candle,
+    EnginePhase,
+    EngineSnapshot,
+    MarketPrecision,
+)
 from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.desk import Desk
 from tradeterm.exchange.client import create_exchange, import_ccxt_pro
@@ -135,6 +145,9 @@ class Engine:
         self._symbol = settings.symbols[0]
         self._timeframe = settings.timeframe
         self._version = 0
+        # Display precision of every listed market (set on connect) and the [display] policy.
+        self._markets: Mapping[str, MarketPrecision] = NO_MARKETS
+        self._display = DEFAULT_POLICY.with_overrides(settings.display.quote_decimals)
         self._snap: EngineSnapshot | None = None
         self._snap_key: tuple[int, ...] | None = None
         self._shutdown = asyncio.Event()
@@ -192,6 +205,8 @@ class Engine:
             daily_loss_limit=self.desk.daily_loss_limit,
             replay=self.replay.status,
             fills=self.desk.fills(),
+            markets=self._markets,
+            display=self._display,
         )
         self._snap_key = key
         return self._snap
@@ -230,6 +245,11 @@ class Engine:
 
     def _changed(self) -> None:
         self._version += 1
+
+    def _set_markets(self, markets: Mapping[str, MarketPrecision]) -> None:
+        """The markets' display precision; a new snapshot (the cache key moves) shows it."""
+        self._markets = MappingProxyType(dict(markets))
+        self._changed()
 
     def _set_phase(self, phase: EnginePhase, error: str | None = None) -> None:
         self._phase, self._error = phase, error
@@ -395,6 +415,7 @@ class Engine:
         if self._symbol not in exchange.markets and listed:
             self._symbol = listed[0]
         self.desk.attach_markets(exchange.markets)
+        self._set_markets(markets_precision(exchange.markets))
         self._feed = Feed(
             exchange, self.state, self.health, self.settings.feed, self._publish, self._clock,
             on_book=self.desk.on_book, on_trades=self.desk.on_trades,

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tradeterm.core.display import fmt_quote
 from tradeterm.indicators.frame import synthetic_candles
 from tradeterm.journal import JournalReader, load_state
 
@@ -139,8 +140,8 @@ def test_sigkill_mid_stream_then_restart_restores_exactly_what_was_committed(tmp
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert restored == (
-        f"restored: balance={state.balance} positions={len(state.positions)} "
-        f"orders={len(state.orders)} realized_today={state.realized_today}"
+        f"restored: balance={fmt_quote(state.balance, 'USDT')} positions={len(state.positions)} "
+        f"orders={len(state.orders)} realized_today={fmt_quote(state.realized_today, 'USDT')}"
     )
     after = load_state(journal)
     assert after.day_state is not None and state.day_state is not None

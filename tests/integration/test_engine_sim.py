@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from decimal import Decimal
 
 import pytest
 
 from tradeterm.core.commands import Shutdown, SwitchSymbol, SwitchTimeframe, SwitchToDemo
 from tradeterm.core.events import EngineReady, ExchangeUnreachable
-from tradeterm.core.models import EnginePhase, FeedStatus
+from tradeterm.core.models import EnginePhase, FeedStatus, MarketPrecision
 from tradeterm.core.events import CommandIgnored
 from tradeterm.engine import Engine
 from tradeterm.sim import SimServer
@@ -45,6 +46,9 @@ async def test_engine_reaches_running_with_history_book_trades_and_tickers(sim: 
         assert spacing(snap.market.candles) == {60_000}
         assert [t.symbol for t in snap.tickers] == list(WATCHLIST)
         assert all(t.last and t.last > 0 for t in snap.tickers)
+        # the display precision came from the exchange's markets (the simulator's spec)
+        assert snap.precision("BTC/USDT") == MarketPrecision(
+            Decimal("0.01"), Decimal("0.00001"), "BTC", "USDT")
         await until(
             lambda: all(h.status is FeedStatus.CONNECTED for h in run.engine.snapshot().streams)
             and len(run.engine.snapshot().streams) == 4,

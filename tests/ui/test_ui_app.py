@@ -340,16 +340,21 @@ async def test_strategies_when_escape_then_nothing_sent(settings):
 
 
 async def test_events_when_fill_denial_halt_and_feed_loss_then_a_toast_for_each(settings):
+    from dataclasses import replace
     from decimal import Decimal
 
     from tradeterm.core.events import OrderDenied, OrderFilled, TradingStateChanged
+    from tradeterm.core.models import MarketPrecision
     from tradeterm.core.trading import Fill, Liquidity, Order, OrderRequest, OrderStatus, OrderType
 
     engine = FakeEngine(settings)
+    precision = MarketPrecision(Decimal("0.1"), Decimal("0.001"), "BTC", "USDT")
+    engine._snap = replace(engine._snap, markets={"BTC/USDT": precision})
     app = TradetermApp(settings, engine)
     request = OrderRequest("BTC/USDT", "buy", OrderType.MARKET, Decimal("0.01"))
     order = Order("o1", request, OrderStatus.FILLED, 1, 2, Decimal("0.01"), Decimal("100.5"))
-    fill = Fill("f1", "o1", "BTC/USDT", "buy", Decimal("100.5"), Decimal("0.01"),
+    # the fill's exact price has more digits than the 0.1 tick: the toast shows the tick's
+    fill = Fill("f1", "o1", "BTC/USDT", "buy", Decimal("100.4999999999"), Decimal("0.01"),
                 Decimal("0.001"), Liquidity.TAKER, 2, strategy="ema_cross")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: bool(engine.listeners))
@@ -360,8 +365,8 @@ async def test_events_when_fill_denial_halt_and_feed_loss_then_a_toast_for_each(
         engine.emit(FeedStatusChanged(6, "trades", "BTC/USDT", FeedStatus.STALE, "no message"))
         await wait_for(pilot, lambda: len(app._notifications) >= 4)
         notes = {n.message: n.severity for n in app._notifications}
-    assert notes["BOUGHT 0.01 BTC/USDT @ 100.5 (ema_cross)"] == "information"
-    assert notes["buy 0.01 BTC/USDT denied: daily loss limit reached (3 %)"] == "warning"
+    assert notes["BOUGHT 0.010 BTC/USDT @ 100.5 (ema_cross)"] == "information"
+    assert notes["buy 0.010 BTC/USDT denied: daily loss limit reached (3 %)"] == "warning"
     assert notes["Trading HALTED: kill switch (K)"] == "error"
     assert notes["BTC/USDT trades feed lost: no message"] == "warning"
 

@@ -15,6 +15,7 @@ from tradeterm.backtest.data.store import candle_path, write_atomic
 from tradeterm.backtest.metrics import result_metrics
 from tradeterm.backtest.runner import BacktestConfig, rules_for, run_backtest
 from tradeterm.config import Settings
+from tradeterm.core.display import fmt_quote
 from tradeterm.indicators.frame import synthetic_candles
 from tradeterm.strategy.loader import load_directory
 from tradeterm.ui.app import TradetermApp
@@ -87,7 +88,7 @@ async def test_backtest_screen_runs_ema_cross_like_the_runner(tmp_path: Path):
         metrics = result_metrics(direct)
         table = shown(bt, "#bt-metrics")
         assert f"│ trades │ {metrics.stats.trades} │" in table
-        assert f"│ net PnL │ {metrics.stats.net_pnl:,.2f} │" in table
+        assert f"│ net PnL │ {fmt_quote(metrics.stats.net_pnl, 'USDT')} │" in table
         assert "profit factor" in table and "max drawdown" in table and "Sharpe" in table
         assert "Equity" in shown(bt, "#bt-equity") and "Drawdown" in shown(bt, "#bt-equity")
 

@@ -15,6 +15,7 @@ from tradeterm.config import Settings
 from tradeterm.core.commands import (
     CancelOrder, ClosePosition, KillSwitch, PlaceOrder, ResumeTrading,
 )
+from tradeterm.core.display import fmt_quote
 from tradeterm.core.events import (
     Event, OrderDenied, OrderFilled, SignalEmitted, TradingStateChanged,
 )
@@ -197,8 +198,8 @@ async def test_restart_restores_balance_positions_orders_and_the_days_loss(tmp_p
             (o.id, o.request, o.status) for o in before.orders]
         assert second.desk.risk.day_state().realized == day_before.realized
         assert second.desk.restored == (
-            f"restored: balance={before.balance} positions=1 orders=1 "
-            f"realized_today={before.realized_pnl_today}")
+            f"restored: balance={fmt_quote(before.balance, 'USDT')} positions=1 orders=1 "
+            f"realized_today={fmt_quote(before.realized_pnl_today, 'USDT')}")
     finally:
         await second.desk.close()
 

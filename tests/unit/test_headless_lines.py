@@ -15,8 +15,8 @@ def test_denial_when_described_then_side_quantity_symbol_rule_and_reason():
     request = OrderRequest("BTC/USDT", "buy", OrderType.MARKET, Decimal("0.00123000"),
                            strategy="ema")
     line = describe(OrderDenied(T, request, "kill switch: journal: disk full", "kill_switch"))
-    assert line == ("2024-06-01T00:00:00Z OrderDenied buy 0.00123 BTC/USDT market "
-                    "strategy=ema rule=kill_switch: kill switch: journal: disk full")
+    assert line == ("2024-06-01T00:00:00Z OrderDenied rule=kill_switch strategy=ema "
+                    "buy 0.00123 BTC/USDT denied: kill switch: journal: disk full")
 
 
 def test_halt_and_recovery_when_described_then_state_and_reason():

@@ -1,7 +1,10 @@
 """Showing and exporting a backtest: rich tables, a plotext equity/drawdown chart (text), JSON
 (metrics, settings and trades) and CSV (one row per trade).
 
-Decimals are written as strings in JSON and CSV so the exact money survives the round trip.
+Decimals are written as strings in JSON and CSV so the exact money survives the round trip;
+the tables (terminal and the backtest screen) show them on the money display policy
+(:mod:`tradeterm.core.display`): prices on the market's tick, quantities on its step, quote
+amounts at the quote currency's decimals, R, ratios and percentages with 2.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from rich.text import Text
 
 from tradeterm.backtest.metrics import Metrics, drawdown_series
 from tradeterm.backtest.runner import BacktestResult
+from tradeterm.core.display import MarketFormat, fmt_pct, fmt_r, quote_of
 
 TRADE_FIELDS = (
     "side", "quantity", "entry_time", "entry_price", "exit_time", "exit_price", "exit_reason",
@@ -95,18 +99,41 @@ def write_csv(path: Path, result: BacktestResult) -> None:
         writer.writerows(trade_rows(result))
 
 
-def _fmt(value: Any, digits: int = 2, suffix: str = "") -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, Decimal):
-        value = float(value)
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}{suffix}"
-    return f"{value}{suffix}"
+def market_format(result: BacktestResult) -> MarketFormat:
+    """The run's market on the display policy: its rules' tick and step, its quote."""
+    rules = result.config.rules
+    return MarketFormat(rules.tick or None, rules.step or None, quote_of(result.symbol or ""))
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{fmt_pct(value)} %"
+
+
+def _ratio(value: Any) -> str:
+    """A ratio (profit factor, Sharpe, ...): 2 decimals like R."""
+    return fmt_r(value)
+
+
+def display_row(row: dict[str, Any], fmt: MarketFormat) -> dict[str, str]:
+    """A :func:`trade_rows` row as shown: prices on the tick, quantity on the step, PnL and
+    fees at the quote's decimals, R with 2 (the exact strings stay in CSV and JSON)."""
+    shown = {k: "" if v is None else str(v) for k, v in row.items()}
+    for key in ("entry_price", "exit_price", "stop", "target"):
+        if row.get(key) is not None:
+            shown[key] = fmt.price(Decimal(row[key]))
+    for key in ("pnl", "fees", "mae", "mfe"):
+        if row.get(key) is not None:
+            shown[key] = fmt.amount(Decimal(row[key]))
+    if row.get("quantity") is not None:
+        shown["quantity"] = fmt.qty(Decimal(row["quantity"]))
+    if row.get("r_multiple") is not None:
+        shown["r_multiple"] = fmt_r(Decimal(row["r_multiple"]))
+    return shown
 
 
 def summary_table(result: BacktestResult, metrics: Metrics) -> Table:
     s, dd = metrics.stats, metrics.drawdown
+    q = market_format(result).amount
     table = Table(title=f"{result.strategy} on {result.symbol or '?'} {result.timeframe}",
                   show_header=False)
     table.add_column("metric", style="bold")
@@ -114,23 +141,23 @@ def summary_table(result: BacktestResult, metrics: Metrics) -> Table:
     rows = [
         ("bars", f"{metrics.bars:,}"),
         ("trades", str(s.trades)),
-        ("win rate", _fmt(s.win_rate * 100 if s.win_rate is not None else None, 1, " %")),
-        ("profit factor", _fmt(s.profit_factor, 2)),
-        ("expectancy", _fmt(s.expectancy, 2)),
-        ("average R", _fmt(s.average_r, 3)),
-        ("net PnL", _fmt(s.net_pnl, 2)),
-        ("fees", _fmt(s.fees, 2)),
-        ("final balance", f"{metrics.final_balance:,.2f} (from {metrics.starting_balance:,.2f})"),
-        ("return", _fmt(metrics.return_pct, 2, " %")),
-        ("max drawdown", f"{_fmt(dd.depth)} ({dd.depth_pct:.2f} %)"),
+        ("win rate", _pct(s.win_rate * 100 if s.win_rate is not None else None)),
+        ("profit factor", _ratio(s.profit_factor)),
+        ("expectancy", q(s.expectancy)),
+        ("average R", fmt_r(s.average_r)),
+        ("net PnL", q(s.net_pnl)),
+        ("fees", q(s.fees)),
+        ("final balance", f"{q(metrics.final_balance)} (from {q(metrics.starting_balance)})"),
+        ("return", _pct(metrics.return_pct)),
+        ("max drawdown", f"{q(dd.depth)} ({_pct(dd.depth_pct)})"),
         ("drawdown duration", f"{dd.duration_bars:,} bars ({metrics.drawdown_ms / 3_600_000:,.1f} h)"),
-        ("Sharpe", _fmt(metrics.sharpe, 2)),
-        ("Sortino", _fmt(metrics.sortino, 2)),
-        ("CAGR", _fmt(metrics.cagr * 100 if metrics.cagr is not None else None, 2, " %")),
-        ("Calmar", _fmt(metrics.calmar, 2)),
-        ("exposure", _fmt(metrics.exposure_pct, 1, " %")),
-        ("best / worst trade", f"{_fmt(s.best)} / {_fmt(s.worst)}"),
-        ("average MAE / MFE", f"{_fmt(s.average_mae)} / {_fmt(s.average_mfe)}"),
+        ("Sharpe", _ratio(metrics.sharpe)),
+        ("Sortino", _ratio(metrics.sortino)),
+        ("CAGR", _pct(metrics.cagr * 100 if metrics.cagr is not None else None)),
+        ("Calmar", _ratio(metrics.calmar)),
+        ("exposure", _pct(metrics.exposure_pct)),
+        ("best / worst trade", f"{q(s.best)} / {q(s.worst)}"),
+        ("average MAE / MFE", f"{q(s.average_mae)} / {q(s.average_mfe)}"),
     ]
     if result.skipped:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(result.skipped.items()))
@@ -145,13 +172,15 @@ def trades_table(result: BacktestResult, limit: int = 20) -> Table:
     table = Table(title=f"last {min(limit, len(result.trades))} of {len(result.trades)} trades")
     for col in ("side", "entry", "price", "exit", "price", "why", "qty", "PnL", "R"):
         table.add_column(col, justify="right")
+    fmt = market_format(result)
     for row in trade_rows(result, limit):
         pnl = Decimal(row["pnl"])
+        shown = display_row(row, fmt)
         table.add_row(
-            row["side"], row["entry_time"][5:], row["entry_price"], row["exit_time"][5:],
-            row["exit_price"], row["exit_reason"], row["quantity"],
-            Text(f"{pnl:,.2f}", style="green" if pnl > 0 else "red"),
-            _fmt(Decimal(row["r_multiple"]) if row["r_multiple"] else None, 2),
+            row["side"], row["entry_time"][5:], shown["entry_price"], row["exit_time"][5:],
+            shown["exit_price"], row["exit_reason"], shown["quantity"],
+            Text(shown["pnl"], style="green" if pnl > 0 else "red"),
+            shown["r_multiple"] or "-",
         )
     return table
 

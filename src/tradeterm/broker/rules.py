@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from tradeterm.core.display import fmt_quote, quote_of
+from tradeterm.core.models import MarketPrecision
 from tradeterm.core.money import ZERO, dec
 from tradeterm.core.trading import OrderRequest, OrderType
 
@@ -30,6 +32,30 @@ def _number(value: Any, default: Decimal) -> Decimal:
 def filter_name(reason: str) -> str:
     """The filter a :meth:`MarketRules.check` message names (``"LOT_SIZE"``, ...)."""
     return reason.split(":", 1)[0]
+
+
+def market_precision(market: Mapping[str, Any]) -> MarketPrecision:
+    """How a ccxt unified market's numbers are shown (its tick, step, base and quote)."""
+    rules = MarketRules.from_ccxt(market)
+    symbol = rules.symbol
+    base, _, quote = symbol.partition("/")
+    return MarketPrecision(
+        tick=rules.tick or None,
+        step=rules.step or None,
+        base=str(market.get("base") or base),
+        quote=str(market.get("quote") or quote.partition(":")[0]),
+    )
+
+
+def markets_precision(markets: Mapping[str, Mapping[str, Any]]) -> dict[str, MarketPrecision]:
+    """:func:`market_precision` of every market that has a readable one."""
+    out: dict[str, MarketPrecision] = {}
+    for symbol, market in markets.items():
+        try:
+            out[symbol] = market_precision(market)
+        except (KeyError, TypeError, ValueError, ArithmeticError):
+            continue
+    return out
 
 
 def _on_grid(value: Decimal, step: Decimal) -> bool:
@@ -98,10 +124,16 @@ class MarketRules:
             return None
         notional = qty * price
         if notional < self.min_notional:
-            return f"MIN_NOTIONAL: notional {notional} below minimum {self.min_notional}"
+            return (f"MIN_NOTIONAL: notional {self._quote(notional)} below minimum "
+                    f"{self._quote(self.min_notional)}")
         if self.max_notional is not None and notional > self.max_notional:
-            return f"MAX_NOTIONAL: notional {notional} above maximum {self.max_notional}"
+            return (f"MAX_NOTIONAL: notional {self._quote(notional)} above maximum "
+                    f"{self._quote(self.max_notional)}")
         return None
+
+    def _quote(self, amount: Decimal) -> str:
+        """A notional in the message: the quote currency's display decimals, not 28 digits."""
+        return fmt_quote(amount, quote_of(self.symbol))
 
 
 def _notional_price(request: OrderRequest) -> Decimal | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tradeterm.broker.rules import MarketRules
+from tradeterm.core.display import fmt_quote, quote_of
 from tradeterm.core.money import ZERO
 from tradeterm.core.trading import OrderRequest, OrderType, TimeInForce
 
@@ -73,5 +74,7 @@ def check_margin(request: OrderRequest, position: Decimal, price: Decimal | None
         return None
     notional = after * price
     if notional > equity:
-        return f"MARGIN: position notional {notional} above equity {equity} (leverage 1)"
+        quote = quote_of(request.symbol)
+        return (f"MARGIN: position notional {fmt_quote(notional, quote)} above equity "
+                f"{fmt_quote(equity, quote)} (leverage 1)")
     return None

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from types import MappingProxyType
 
 Number = Decimal | float | int | str
@@ -44,6 +44,9 @@ class DisplayPolicy:
             return FIAT_PLACES
         return self.quote_places.get(currency.upper(), self.default_places)
 
+    def __hash__(self) -> int:  # the mapping is read-only: hash its items (snapshots hash)
+        return hash((tuple(sorted(self.quote_places.items())), self.default_places))
+
     def with_overrides(self, overrides: Mapping[str, int]) -> DisplayPolicy:
         merged = dict(self.quote_places)
         merged.update({k.upper(): int(v) for k, v in overrides.items()})
@@ -52,6 +55,10 @@ class DisplayPolicy:
 
 DEFAULT_POLICY = DisplayPolicy()
 
+_CONTEXT = Context(prec=80, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation])
+"""Display rounds on purpose: its own context, so a caller's strict one (the broker traps
+``Inexact`` to prove its money exact) never sees the display's rounding as an error."""
+
 
 def _dec(value: Number) -> Decimal:
     if isinstance(value, Decimal):
@@ -59,6 +66,12 @@ def _dec(value: Number) -> Decimal:
     if isinstance(value, float):
         return Decimal(repr(value))
     return Decimal(value)
+
+
+def quote_of(symbol: str) -> str | None:
+    """The quote currency of a ccxt symbol (``BTC/USDT`` and ``BTC/USDT:USDT`` -> ``USDT``)."""
+    quote = symbol.partition("/")[2].partition(":")[0]
+    return quote or None
 
 
 def places_of(unit: Decimal | float | str | None) -> int | None:
@@ -71,7 +84,7 @@ def places_of(unit: Decimal | float | str | None) -> int | None:
         return None
     if not d.is_finite() or d <= 0:
         return None
-    exponent = d.normalize().as_tuple().exponent
+    exponent = d.normalize(_CONTEXT).as_tuple().exponent
     assert isinstance(exponent, int)
     return max(0, -exponent)
 
@@ -92,9 +105,9 @@ def _fixed(value: Decimal, places: int, *, signed: bool = False) -> str:
     """``value`` rounded half-to-even to ``places`` decimals; ``-0.00`` becomes ``0.00``."""
     if not value.is_finite():
         return str(value)
-    q = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    q = value.quantize(Decimal(1).scaleb(-places, _CONTEXT), ROUND_HALF_EVEN, _CONTEXT)
     if q.is_zero():
-        q = abs(q)
+        q = q.copy_abs()
     text = f"{q:.{places}f}"
     if signed and q > 0:
         text = "+" + text
@@ -102,7 +115,8 @@ def _fixed(value: Decimal, places: int, *, signed: bool = False) -> str:
 
 
 def _on_grid(value: Decimal, unit: Decimal) -> Decimal:
-    return (value / unit).to_integral_value(rounding=ROUND_HALF_EVEN) * unit
+    units = _CONTEXT.divide(value, unit).to_integral_value(ROUND_HALF_EVEN, _CONTEXT)
+    return _CONTEXT.multiply(units, unit)
 
 
 def fmt_price(value: Number | None, tick: Decimal | float | str | None = None) -> str:
@@ -110,6 +124,8 @@ def fmt_price(value: Number | None, tick: Decimal | float | str | None = None) -
     if value is None:
         return "-"
     d = _dec(value)
+    if not d.is_finite():  # an indicator's warm-up NaN, a float overflow: shown as they are
+        return str(d)
     places = places_of(tick)
     if places is None:
         return _fixed(d, magnitude_places(d))
@@ -155,3 +171,24 @@ def fmt_pct(value: Number | None, *, signed: bool = False) -> str:
     if value is None:
         return "-"
     return _fixed(_dec(value), 2, signed=signed)
+
+
+@dataclass(frozen=True, slots=True)
+class MarketFormat:
+    """One market's display: its tick, step and quote currency under a policy, so a screen that
+    shows a position or an order formats all of its numbers the same way."""
+
+    tick: Decimal | None = None
+    step: Decimal | None = None
+    quote: str | None = None
+    policy: DisplayPolicy = DEFAULT_POLICY
+
+    def price(self, value: Number | None) -> str:
+        return fmt_price(value, self.tick)
+
+    def qty(self, value: Number | None) -> str:
+        return fmt_qty(value, self.step)
+
+    def amount(self, value: Number | None, *, signed: bool = False) -> str:
+        """A quote amount of this market (PnL, notional, fee)."""
+        return fmt_quote(value, self.quote, signed=signed, policy=self.policy)

@@ -9,10 +9,14 @@ Everything here is frozen so a snapshot handed to the UI can never be mutated un
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
+
+from tradeterm.core.display import DEFAULT_POLICY, DisplayPolicy, MarketFormat, quote_of
 
 if TYPE_CHECKING:
     from tradeterm.core.trading import AccountSnapshot, Fill
@@ -159,6 +163,21 @@ class MarketSnapshot:
     ticker: Ticker | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class MarketPrecision:
+    """How one market's numbers are shown: prices on ``tick``, quantities on ``step``, amounts
+    in ``quote`` at its display decimals. ``None``: the exchange stated no grid (the display
+    policy then picks decimals from the value)."""
+
+    tick: Decimal | None
+    step: Decimal | None
+    base: str
+    quote: str
+
+
+NO_MARKETS: Mapping[str, MarketPrecision] = MappingProxyType({})
+
+
 class EnginePhase(str, Enum):
     """Where the engine is in its life, for the status bar and the 'cannot connect' screen."""
 
@@ -197,6 +216,22 @@ class EngineSnapshot:
     replay: ReplayStatus | None = None  # set when the market is a bar replay (--replay FILE)
     # The day's loss limit in quote as the risk engine enforces it (None: start equity unknown).
     daily_loss_limit: Decimal | None = None
+    # Display precision per symbol, from the exchange's markets (empty until connected), and
+    # the quote decimals of ``[display]``: every screen formats money through these.
+    markets: Mapping[str, MarketPrecision] = field(default_factory=lambda: NO_MARKETS)
+    display: DisplayPolicy = DEFAULT_POLICY
+
+    def precision(self, symbol: str) -> MarketPrecision | None:
+        """``symbol``'s tick, step and currencies; None before the markets are loaded."""
+        return self.markets.get(symbol)
+
+    def market_format(self, symbol: str) -> MarketFormat:
+        """How ``symbol``'s numbers are shown: its tick, step and quote currency under the
+        display policy (the quote from the symbol while the market is unknown)."""
+        p = self.markets.get(symbol)
+        if p is None:
+            return MarketFormat(quote=quote_of(symbol), policy=self.display)
+        return MarketFormat(p.tick, p.step, p.quote, self.display)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,13 @@ from decimal import Decimal
 
 from tradeterm.config import RiskSettings
 from tradeterm.core.day import DayState, TradingState, utc_day
+from tradeterm.core.display import fmt_pct, fmt_quote
 from tradeterm.core.events import Event, OrderDenied, TradingStateChanged
 from tradeterm.core.models import Signal
 from tradeterm.core.money import ZERO
 from tradeterm.core.trading import OrderRequest, OrderType, Position
 from tradeterm.risk import rules
 from tradeterm.risk.context import APPROVED, RiskContext, RiskDecision, deny
-from tradeterm.risk.rules import fmt
 from tradeterm.risk.sizing import HUNDRED, signal_levels, size_for_stop
 
 WINDOW_MS = 60_000  # the orders-per-minute window
@@ -217,8 +217,9 @@ class RiskEngine:
         pct = self.settings.daily_loss_limit_pct
         if -self._realized >= limit:
             self._loss_reason = (
-                f"{DAILY_LOSS}: realised {fmt(self._realized)} today reached {fmt(pct)}% of the "
-                f"day's starting equity {fmt(start)} (-{fmt(limit)}); new entries halted until "
+                f"{DAILY_LOSS}: realised {fmt_quote(self._realized)} today reached "
+                f"{fmt_pct(pct)}% of the day's starting equity {fmt_quote(start)} "
+                f"(-{fmt_quote(limit)}); new entries halted until "
                 "00:00 UTC"
             )
             self._update_state(self._loss_reason)

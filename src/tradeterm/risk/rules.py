@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tradeterm.config import RiskSettings
+from tradeterm.core.display import fmt_pct, fmt_quote, quote_of
 from tradeterm.core.money import ZERO
 from tradeterm.core.trading import OrderRequest
 from tradeterm.risk.context import (
@@ -21,17 +22,22 @@ from tradeterm.risk.context import (
 )
 from tradeterm.risk.sizing import HUNDRED, risk_budget
 
-_PCT = Decimal("0.01")
-
 
 def fmt(value: Decimal) -> str:
-    """A Decimal for a human: plain notation, no trailing zeros (``1E+4`` -> ``10000``)."""
+    """A price or quantity for a human: plain notation, no trailing zeros (``1E+4`` ->
+    ``10000``). Prices and quantities here are on the market's grid already, so exact is short;
+    quote amounts and percentages go through the display policy (:func:`_quote`, :func:`_pct`)."""
     text = format(value.normalize(), "f")
     return "0" if text in ("-0", "") else text
 
 
 def _pct(value: Decimal) -> str:
-    return fmt(value.quantize(_PCT))
+    return fmt_pct(value)
+
+
+def _quote(value: Decimal, symbol: str) -> str:
+    """A quote amount in a denial: the quote currency's display decimals, never 28 digits."""
+    return fmt_quote(value, quote_of(symbol))
 
 
 def mandatory_stop(
@@ -72,7 +78,7 @@ def price_band(
             return deny(
                 "price_band",
                 f"{label} {fmt(price)} is {_pct(distance * HUNDRED / mid)}% from the mid "
-                f"{fmt(mid)}, limit {fmt(band)}%",
+                f"{fmt(mid)}, limit {_pct(band)}%",
             )
     return None
 
@@ -110,8 +116,9 @@ def risk_per_trade(
     if risk > budget:
         return deny(
             "risk_per_trade",
-            f"risk {fmt(risk)} ({fmt(quantity)} x stop distance {fmt(distance)}) exceeds "
-            f"{fmt(settings.risk_per_trade_pct)}% of equity {fmt(ctx.equity)} ({fmt(budget)})",
+            f"risk {_quote(risk, request.symbol)} ({fmt(quantity)} x stop distance "
+            f"{fmt(distance)}) exceeds {_pct(settings.risk_per_trade_pct)}% of equity "
+            f"{_quote(ctx.equity, request.symbol)} ({_quote(budget, request.symbol)})",
         )
     return None
 
@@ -134,12 +141,13 @@ def _exposure(request: OrderRequest, ctx: RiskContext) -> tuple[Decimal, Decimal
 
 def _exposure_text(request: OrderRequest, parts: tuple[Decimal, Decimal, Decimal]) -> str:
     opened, working, order = parts
-    terms = [f"{fmt(opened)} open"] if opened else []
+    symbol = request.symbol
+    terms = [f"{_quote(opened, symbol)} open"] if opened else []
     if working:
-        terms.append(f"{fmt(working)} in working orders")
-    terms.append(f"{fmt(order)} this order")
+        terms.append(f"{_quote(working, symbol)} in working orders")
+    terms.append(f"{_quote(order, symbol)} this order")
     side = "long" if request.side == "buy" else "short"
-    return f"{request.symbol} {side} exposure {fmt(sum(parts, ZERO))} ({' + '.join(terms)})"
+    return f"{symbol} {side} exposure {_quote(sum(parts, ZERO), symbol)} ({' + '.join(terms)})"
 
 
 def max_position(
@@ -151,14 +159,15 @@ def max_position(
     if total > settings.max_position_quote:
         return deny(
             "max_position_quote",
-            f"{_exposure_text(request, parts)}, limit {fmt(settings.max_position_quote)}",
+            f"{_exposure_text(request, parts)}, limit "
+            f"{_quote(settings.max_position_quote, request.symbol)}",
         )
     if total * HUNDRED > settings.max_position_pct * ctx.equity:
         share = f"{_pct(total * HUNDRED / ctx.equity)}%" if ctx.equity > ZERO else "all"
         return deny(
             "max_position_pct",
-            f"{_exposure_text(request, parts)} is {share} of equity {fmt(ctx.equity)}, "
-            f"limit {fmt(settings.max_position_pct)}%",
+            f"{_exposure_text(request, parts)} is {share} of equity "
+            f"{_quote(ctx.equity, request.symbol)}, limit {_pct(settings.max_position_pct)}%",
         )
     return None
 

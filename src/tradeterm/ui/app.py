@@ -55,6 +55,7 @@ from tradeterm.core.commands import (
     SwitchTimeframe,
     SwitchToDemo,
 )
+from tradeterm.core.display import MarketFormat, quote_of
 from tradeterm.core.events import (
     BookResynced,
     CommandIgnored,
@@ -78,12 +79,12 @@ from tradeterm.core.models import (
     EngineSnapshot,
     FeedStatus,
     Side,
-    Signal,
     timeframe_ms,
 )
+from tradeterm.core.notices import describe_closed, describe_denial, describe_fill, describe_signal
 from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.trading import OrderRequest
-from tradeterm.ui.fmt import fmt_price
+from tradeterm.ui.fmt import market_format
 from tradeterm.ui.keys import KEYS
 from tradeterm.ui.keys import TIMEFRAME_KEYS as TIMEFRAME_KEYS  # re-exported: keys 1-6
 from tradeterm.ui.palette import PANELS, TradetermCommands
@@ -379,7 +380,8 @@ class TradetermApp(App[None]):
                 where = "the demo market (simulator on 127.0.0.1)" if demo else exchange
                 self.notify(f"Connected to {where}", timeout=3)
             case SignalEmitted(signal=signal):
-                self.notify(describe_signal(signal), title=signal.strategy, timeout=6)
+                self.notify(describe_signal(signal, self._market_format(signal.symbol)),
+                            title=signal.strategy, timeout=6)
             case StrategyFailed(strategy=name, reason=reason):
                 self.notify(f"{name} disabled: {reason}", severity="error", timeout=10)
             case CommandIgnored(reason=reason):
@@ -388,11 +390,9 @@ class TradetermApp(App[None]):
                 self.notify(f"{exchange} does not list {', '.join(symbols)}: left out",
                             severity="warning", timeout=8)
             case OrderFilled(fill=fill):
-                who = f" ({fill.strategy})" if fill.strategy else ""
-                verb = "BOUGHT" if fill.side == "buy" else "SOLD"
-                self.notify(f"{verb} {fill.quantity} {fill.symbol} @ {fill.price}{who}", timeout=5)
+                self.notify(describe_fill(fill, self._market_format(fill.symbol)), timeout=5)
             case OrderDenied(reason=reason, request=request):
-                self.notify(f"{request.side} {request.quantity} {request.symbol} denied: {reason}",
+                self.notify(describe_denial(request, reason, self._market_format(request.symbol)),
                             severity="warning", timeout=8)
             case TradingStateChanged(state=state, reason=reason):
                 severity: SeverityLevel = "error" if state == "halted" else "warning"
@@ -400,16 +400,19 @@ class TradetermApp(App[None]):
                     severity = "information"
                 self.notify(f"Trading {state.upper()}: {reason}", severity=severity, timeout=10)
             case PositionClosed(trade=trade):
-                r = f", {trade.r_multiple:.2f} R" if trade.r_multiple is not None else ""
-                held = "long" if trade.side == "buy" else "short"
-                self.notify(f"Closed {held} {trade.quantity} {trade.symbol}: "
-                            f"PnL {trade.pnl:+.2f}{r}", timeout=8)
+                self.notify(describe_closed(trade, self._market_format(trade.symbol)), timeout=8)
             case OrderUpdated():
                 return  # order life cycle: the orders panel shows it; fills are noticed above
             case ReplayFinished(file=file):
                 self.notify(f"Replay of {file} finished: the market stays paused", timeout=10)
             case _:  # events this screen has no special display for yet
                 self.notify(describe_event(event), severity="warning")
+
+    def _market_format(self, symbol: str) -> MarketFormat:
+        """How ``symbol``'s numbers are shown (the engine's tick, step, quote and policy)."""
+        snap = self.engine.snapshot() if self.engine is not None else None
+        return market_format(snap, symbol) if snap is not None else MarketFormat(
+            quote=quote_of(symbol))
 
     @on(Watchlist.Selected)
     def _watchlist_selected(self, message: Watchlist.Selected) -> None:
@@ -447,6 +450,8 @@ class TradetermApp(App[None]):
             timeframe_ms=timeframe_ms(market.timeframe),
             message=waiting_message(snap),
             colors=self.market_colors,
+            tick=precision.tick if (precision := snap.precision(market.symbol)) else None,
+            step=precision.step if precision else None,
         )
         account = snap.account
         chart.update_marks(
@@ -471,8 +476,9 @@ class TradetermApp(App[None]):
         self._depth_pending = False
         self._depth_due = now + 1 / min(self.settings.ui.book_fps, self.settings.ui.fps)
         market = self._snap.market
-        self._book.update_data(market.book, self.market_colors)
-        self._tape.update_data(market.trades, self.market_colors)
+        precision = self._snap.precision(market.symbol)
+        self._book.update_data(market.book, self.market_colors, precision)
+        self._tape.update_data(market.trades, self.market_colors, precision)
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -502,6 +508,7 @@ class TradetermApp(App[None]):
             side, snap.symbol, self.engine.preview,
             last_price=Decimal(repr(last)) if last is not None else None,
         )
+        ticket.market = market_format(snap, snap.symbol)
 
         def placed(request: OrderRequest | None) -> None:
             if request is not None:
@@ -704,22 +711,6 @@ class TradetermApp(App[None]):
                 f"key {self.get_key_display(binding)}",
                 partial(self.run_action, binding.action),
             )
-
-
-def describe_signal(signal: Signal) -> str:
-    """``BUY BTC/USDT 1m @ 64980.10 stop 64900.00 targets 65100.00 / 65200.00 · 62%: reasons``."""
-    action = signal.side.upper() if signal.kind == "entry" else f"EXIT ({signal.side})"
-    text = f"{action} {signal.symbol} {signal.timeframe}"
-    if signal.entry is not None:
-        text += f" @ {fmt_price(signal.entry)}"
-    if signal.stop is not None:
-        text += f" stop {fmt_price(signal.stop)}"
-    if signal.targets:
-        text += " targets " + " / ".join(fmt_price(t) for t in signal.targets)
-    text += f" · {signal.confidence:.0%}"
-    if signal.reasons:
-        text += ": " + ", ".join(signal.reasons)
-    return text
 
 
 def describe_event(event: Event) -> str:

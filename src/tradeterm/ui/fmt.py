@@ -1,7 +1,10 @@
-"""Number formatting shared by the chart axis, the book ladder, the tape and the status bar.
+"""The screens' side of the money display policy (:mod:`tradeterm.core.display`).
 
-Snapshots carry no market precision yet, so decimals are chosen from the price's magnitude: a
-trader reading BTC at 64250.10 and a memecoin at 0.000123 both see the digits that move.
+There is one policy: prices on the market's tick, quantities on its step, quote amounts at the
+quote currency's decimals, R and % at 2. The helpers here only add what a screen needs on top
+of it: the market's grid read from the engine snapshot (:func:`market_format`), and fitting a
+number into a fixed column (:func:`fmt_size`, :func:`fmt_qty`). Before the exchange's markets
+are loaded the tick is unknown and a price's decimals follow its magnitude.
 """
 
 from __future__ import annotations
@@ -9,42 +12,58 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-
-def price_decimals(price: float) -> int:
-    """Decimals worth showing for a price of this size."""
-    p = abs(price)
-    if p >= 10:
-        return 2
-    if p >= 1:
-        return 3
-    if p >= 0.01:
-        return 5
-    return 8
+from tradeterm.core import display
+from tradeterm.core.display import MarketFormat, magnitude_places, places_of
+from tradeterm.core.models import EngineSnapshot
 
 
-def fmt_price(price: float, decimals: int | None = None) -> str:
-    """``price`` with ``decimals`` (default: from its magnitude), no thousands separators."""
-    return f"{price:.{price_decimals(price) if decimals is None else decimals}f}"
+def market_format(snap: EngineSnapshot, symbol: str) -> MarketFormat:
+    """How ``symbol``'s numbers are shown (:meth:`EngineSnapshot.market_format`)."""
+    return snap.market_format(symbol)
+
+
+def price_decimals(price: float, tick: Decimal | None = None) -> int:
+    """Decimals of a price: the tick's, else worth showing for a price of this size."""
+    places = places_of(tick)
+    if places is not None:
+        return places
+    return magnitude_places(Decimal(repr(float(price))))
+
+
+def fmt_price(price: float | Decimal, tick: Decimal | None = None) -> str:
+    """``price`` on the tick grid (the policy's :func:`~tradeterm.core.display.fmt_price`)."""
+    return display.fmt_price(price, tick)
+
+
+def fmt_decimals(price: float, decimals: int) -> str:
+    """``price`` with a fixed number of ``decimals`` (a column of prices that share them);
+    ``-0.00`` never shows."""
+    text = f"{price:.{decimals}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def fmt_decimal(value: Decimal) -> str:
     """``1.25``, ``-0.14``, ``0.0046``: two decimals, or two significant digits when that would
-    read as zero, so a small fee or risk never shows as ``0.00``."""
+    read as zero. Kept for the journal screen until it moves to the policy (core/display)."""
     if value == 0 or abs(value) >= Decimal("0.01"):
         return f"{value:.2f}"
     return f"{value:.2g}" if abs(value) >= Decimal("0.0001") else f"{value:.1e}"
 
 
-def fmt_qty(quantity: Decimal, width: int = 8) -> str:
-    """An order or position quantity, exactly (``0.00153``) when it fits in ``width``; a held
-    quantity must not read as a rounded one. Only a quantity too long to fit is shortened."""
-    text = f"{quantity.normalize():f}"
+def fmt_qty(quantity: Decimal, width: int = 8, step: Decimal | None = None) -> str:
+    """An order or position quantity on the market's step (exact, no trailing zeros while the
+    step is unknown); a held quantity must not read as a rounded one. Only a quantity too long
+    to fit ``width`` is shortened."""
+    text = display.fmt_qty(quantity, step)
     return text if len(text) <= width else fmt_size(float(quantity), width)
 
 
-def fmt_size(size: float, width: int = 8) -> str:
-    """A size in at most ``width`` characters: as many decimals as fit, then k/M suffixes."""
-    for decimals in (4, 3, 2, 1, 0):
+def fmt_size(size: float, width: int = 8, step: Decimal | None = None) -> str:
+    """A market size in at most ``width`` characters: the step's decimals when known (else up
+    to 4), fewer when that does not fit, then k/M suffixes."""
+    places = places_of(step)
+    start = 4 if places is None else places
+    for decimals in range(start, -1, -1):
         text = f"{size:.{decimals}f}"
         if len(text) <= width:
             return text

@@ -141,7 +141,7 @@ def test_reduce_only_in_the_direction_of_the_position_then_rejected() -> None:
         ("0.0015", "100", "LOT_SIZE: quantity 0.0015 not a multiple of step 0.001"),
         ("0.0001", "100", "LOT_SIZE: quantity 0.0001 below minimum 0.001"),
         ("200", "100", "LOT_SIZE: quantity 200 above maximum 100"),
-        ("0.01", "100", "MIN_NOTIONAL: notional 1.00 below minimum 5"),
+        ("0.01", "100", "MIN_NOTIONAL: notional 1.00 below minimum 5.00"),
     ],
 )
 def test_filter_violation_then_rejected_naming_filter_and_value(quantity, price, reason) -> None:
@@ -157,16 +157,16 @@ def test_market_order_notional_then_checked_against_the_mid() -> None:
     broker = make_broker(Clock())
     broker.on_book(SYMBOL, book([(99.0, 5.0)], [(101.0, 5.0)]))
     order = broker.submit(OrderRequest(SYMBOL, "buy", OrderType.MARKET, D("0.04")))
-    assert order.reason == "MIN_NOTIONAL: notional 4.000 below minimum 5"
+    assert order.reason == "MIN_NOTIONAL: notional 4.00 below minimum 5.00"
 
 
 def test_max_notional_and_margin_then_rejected() -> None:
     rules = MarketRules(SYMBOL, D("0.01"), D("0.001"), max_notional=D("1000"))
     assert rules.check(OrderRequest(SYMBOL, "buy", OrderType.LIMIT, D("11"), price=D("100"))) == (
-        "MAX_NOTIONAL: notional 1100 above maximum 1000")
+        "MAX_NOTIONAL: notional 1100.00 above maximum 1000.00")
     broker = make_broker(Clock(), balance="500")
     order = broker.submit(OrderRequest(SYMBOL, "buy", OrderType.LIMIT, D("6"), price=D("100")))
-    assert order.reason == "MARGIN: position notional 600 above equity 500 (leverage 1)"
+    assert order.reason == "MARGIN: position notional 600.00 above equity 500.00 (leverage 1)"
 
 
 def test_rules_from_ccxt_market_then_reads_tick_step_and_limits() -> None:
@@ -209,3 +209,12 @@ def test_manual_close_when_bracket_left_working_then_children_cancelled_with_the
     broker.submit(OrderRequest(SYMBOL, "buy", OrderType.MARKET, D("1")))
     broker.on_trade(SYMBOL, trade(94.0, 1.0, "sell"))
     assert broker.account().positions[0].quantity == D("1")
+
+
+def test_min_notional_message_shows_the_notional_at_the_quote_decimals() -> None:
+    # measured: "MIN_NOTIONAL: notional 3.24988735... below minimum 5" with every digit
+    rules = MarketRules(SYMBOL, D("0.01"), D("0.00001"), min_notional=D("5"))
+    request = OrderRequest(SYMBOL, "buy", OrderType.MARKET, D("0.00005"))
+    reason = rules.check(request, reference_price=D("64994.77005769996020692399522"))
+    assert reason == "MIN_NOTIONAL: notional 3.25 below minimum 5.00"
+    assert filter_name(reason) == "MIN_NOTIONAL"  # callers parse the prefix

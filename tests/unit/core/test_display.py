@@ -57,3 +57,30 @@ def test_r_and_percent_two_decimals():
     assert fmt_r(Decimal("-0.001"), signed=True) == "0.00"
     assert fmt_pct(Decimal("3.14159"), signed=True) == "+3.14"
     assert fmt_pct(-0.004) == "0.00"
+
+
+def test_display_rounds_even_under_a_strict_decimal_context():
+    # The broker proves its money exact by trapping Inexact; a denial message formatted inside
+    # that context (MIN_NOTIONAL's notional) must round, not raise.
+    from decimal import Inexact, Rounded, localcontext
+
+    with localcontext() as ctx:
+        ctx.traps[Inexact] = ctx.traps[Rounded] = True
+        assert fmt_quote(Decimal("4.62352"), "USDT") == "4.62"
+        assert fmt_price(Decimal("64994.77005769996020692399522"), Decimal("0.01")) == "64994.77"
+        assert fmt_qty(Decimal("0.001534"), Decimal("0.00001")) == "0.00153"
+
+
+def test_market_format_and_quote_of_a_symbol():
+    from tradeterm.core.display import MarketFormat, quote_of
+
+    assert quote_of("BTC/USDT") == "USDT" and quote_of("BTC/USDT:USDT") == "USDT"
+    assert quote_of("BTCUSDT") is None
+    fmt = MarketFormat(Decimal("0.5"), Decimal("0.001"), "BTC")
+    assert fmt.price(Decimal("100.26")) == "100.5" and fmt.qty(Decimal("1.0004")) == "1.000"
+    assert fmt.amount(Decimal("-0.000000001"), signed=True) == "0.00000000"
+
+
+def test_price_of_a_nan_or_infinity_is_shown_not_raised():
+    assert fmt_price(float("nan")) == "NaN"
+    assert fmt_price(float("inf"), Decimal("0.01")) == "Infinity"

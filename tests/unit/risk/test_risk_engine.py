@@ -20,8 +20,8 @@ from tradeterm.risk import (
 T0 = 1_710_504_000_000  # 2024-03-15 12:00:00 UTC
 MIDNIGHT = 1_710_547_200_000  # 2024-03-16 00:00:00 UTC
 LOSS_REASON = (
-    "daily_loss_limit: realised -300 today reached 3% of the day's starting equity 10000 "
-    "(-300); new entries halted until 00:00 UTC"
+    "daily_loss_limit: realised -300.00 today reached 3.00% of the day's starting equity "
+    "10000.00 (-300.00); new entries halted until 00:00 UTC"
 )
 
 

@@ -119,7 +119,7 @@ async def test_preview_when_below_min_notional_then_denied_by_the_filter(desk):
     assert not p.allowed
     assert p.request is not None  # the order exists; the exchange would refuse it
     assert p.reason is not None  # at the mid 100.5, as the broker measures a market order
-    assert p.reason.startswith("MIN_NOTIONAL: notional 3.979800 below minimum 5")
+    assert p.reason.startswith("MIN_NOTIONAL: notional 3.98 below minimum 5.00")
 
 
 async def test_preview_when_stop_above_a_buy_then_denied_with_reason(desk):

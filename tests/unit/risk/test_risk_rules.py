@@ -96,7 +96,7 @@ def test_limit_price_just_outside_band_then_denied_with_distance():
     # |94.99 - 100| / 100 = 5.01 % > 5 %.
     decision = check(limit(price="94.99"))
     assert decision.rule == "price_band"
-    assert decision.reason == "price_band: limit price 94.99 is 5.01% from the mid 100, limit 5%"
+    assert decision.reason == "price_band: limit price 94.99 is 5.01% from the mid 100, limit 5.00%"
 
 
 def test_limit_price_exactly_on_band_edge_then_approved():
@@ -107,7 +107,7 @@ def test_limit_price_exactly_on_band_edge_then_approved():
 def test_stop_price_outside_band_then_denied():
     request = OrderRequest("BTC/USDT", "buy", OrderType.STOP_MARKET, D("1"), stop_price=D("105.5"))
     decision = check(request)
-    assert decision.reason == "price_band: stop price 105.5 is 5.5% from the mid 100, limit 5%"
+    assert decision.reason == "price_band: stop price 105.5 is 5.50% from the mid 100, limit 5.00%"
 
 
 def test_market_entry_without_mid_then_denied():
@@ -129,7 +129,8 @@ def test_stop_risk_above_one_percent_of_equity_then_denied_with_numbers():
     decision = check(request)
     assert decision.rule == "risk_per_trade"
     assert decision.reason == (
-        "risk_per_trade: risk 100.01 (10.001 x stop distance 10) exceeds 1% of equity 10000 (100)"
+        "risk_per_trade: risk 100.01 (10.001 x stop distance 10) exceeds 1.00% of equity 10000.00 "
+        "(100.00)"
     )
 
 
@@ -146,7 +147,8 @@ def test_market_entry_risk_measured_from_the_mid():
     too_big = market(qty="20.01", bracket=Bracket(stop_loss=D("195")))
     decision = check(too_big, mid="200", settings={"max_position_pct": D(100)})
     assert decision.reason == (
-        "risk_per_trade: risk 100.05 (20.01 x stop distance 5) exceeds 1% of equity 10000 (100)"
+        "risk_per_trade: risk 100.05 (20.01 x stop distance 5) exceeds 1.00% of equity 10000.00 "
+        "(100.00)"
     )
 
 
@@ -164,7 +166,8 @@ def test_position_plus_order_above_quote_cap_then_denied_with_parts():
     decision = check(request, equity="100000", positions=[pos(qty="30")])
     assert decision.rule == "max_position_quote"
     assert decision.reason == (
-        "max_position_quote: BTC/USDT long exposure 5001 (3000 open + 2001 this order), limit 5000"
+        "max_position_quote: BTC/USDT long exposure 5001.00 (3000.00 open + 2001.00 this order), "
+        "limit 5000.00"
     )
 
 
@@ -179,8 +182,8 @@ def test_working_entry_orders_on_same_side_count_towards_the_cap():
         limit(qty="10.11"), equity="100000", positions=[pos(qty="30")], orders=[resting]
     )
     assert decision.reason == (
-        "max_position_quote: BTC/USDT long exposure 5001 "
-        "(3000 open + 990 in working orders + 1011 this order), limit 5000"
+        "max_position_quote: BTC/USDT long exposure 5001.00 "
+        "(3000.00 open + 990.00 in working orders + 1011.00 this order), limit 5000.00"
     )
     # A partly filled working order counts its remainder only: 4 left x 99 = 396.
     partly = working(limit(qty="10", price="99"), filled="6")
@@ -192,7 +195,7 @@ def test_flip_counts_only_the_part_beyond_the_closed_position():
     # Short 10; buy 60.01 closes 10 and opens 50.01 long: 5001 > 5000.
     decision = check(limit(qty="60.01"), equity="100000", positions=[pos(qty="-10")])
     assert decision.reason == (
-        "max_position_quote: BTC/USDT long exposure 5001 (5001 this order), limit 5000"
+        "max_position_quote: BTC/USDT long exposure 5001.00 (5001.00 this order), limit 5000.00"
     )
     assert check(limit(qty="60"), equity="100000", positions=[pos(qty="-10")]).approved
 
@@ -202,8 +205,8 @@ def test_exposure_above_percent_of_equity_then_denied():
     decision = check(limit(qty="40.01"), equity="8000")
     assert decision.rule == "max_position_pct"
     assert decision.reason == (
-        "max_position_pct: BTC/USDT long exposure 4001 (4001 this order) is 50.01% of equity "
-        "8000, limit 50%"
+        "max_position_pct: BTC/USDT long exposure 4001.00 (4001.00 this order) is 50.01% of "
+        "equity 8000.00, limit 50.00%"
     )
     assert check(limit(qty="40"), equity="8000").approved
 

@@ -117,9 +117,15 @@ def volume_column(volume: float, vmax: float, rows: int) -> tuple[str, ...]:
     return tuple(cells)
 
 
-def axis_labels(scale: PriceScale) -> dict[int, str]:
-    """Row -> label for round prices inside the scale (about one label every 3 rows)."""
+def axis_labels(scale: PriceScale, tick: float | None = None) -> dict[int, str]:
+    """Row -> label for round prices inside the scale (about one label every 3 rows). With the
+    market's ``tick`` the labels are prices on its grid: a step finer than it, or not a multiple
+    of it (0.25 on a 0.1 tick), grows to the next multiple of the tick."""
     step = nice_step(scale.hi - scale.lo, max(1, scale.rows // 3))
+    if tick is not None and tick > 0:
+        units = step / tick
+        if abs(units - round(units)) > 1e-9 * units or units < 1:
+            step = round(max(1, math.ceil(units - 1e-9)) * tick, step_decimals(tick))
     decimals = step_decimals(step)
     labels: dict[int, str] = {}
     price = math.ceil(scale.lo / step) * step

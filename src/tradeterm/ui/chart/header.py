@@ -7,11 +7,13 @@ important groups (O, H, L first) instead of cutting the line mid-number.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from tradeterm.core.display import fmt_pct
 from tradeterm.core.models import Candle
 from tradeterm.ui.chart.glyphs import style
 from tradeterm.ui.chart.overlays import BOLLINGER
@@ -21,17 +23,22 @@ from tradeterm.ui.fmt import fmt_price, fmt_size
 Group = tuple[int, list[tuple[str, str]]]  # (display position, pieces)
 
 
-def header_text(symbol: str, timeframe: str, candle: Candle | None) -> list[tuple[str, str]]:
-    """(text, role) pieces of the header line; roles: title, label, up, down, plain."""
+def header_text(
+    symbol: str, timeframe: str, candle: Candle | None, tick: Decimal | None = None,
+    step: Decimal | None = None,
+) -> list[tuple[str, str]]:
+    """(text, role) pieces of the header line; roles: title, label, up, down, plain. Prices on
+    ``tick`` and the volume on the lot ``step`` when known."""
     parts: list[tuple[str, str]] = [(f" {symbol} {timeframe} ", "title")]
     if candle is None:
         return parts
     role = "up" if candle.close >= candle.open else "down"
     change = (candle.close / candle.open - 1) * 100 if candle.open else 0.0
     for label, value in (("O", candle.open), ("H", candle.high), ("L", candle.low)):
-        parts += [(f" {label} ", "label"), (fmt_price(value), "plain")]
-    parts += [(" C ", "label"), (fmt_price(candle.close), role), (f" {change:+.2f}%", role)]
-    parts += [(" V ", "label"), (fmt_size(candle.volume, 10), "plain")]
+        parts += [(f" {label} ", "label"), (fmt_price(value, tick), "plain")]
+    parts += [(" C ", "label"), (fmt_price(candle.close, tick), role),
+              (f" {fmt_pct(change, signed=True)}%", role)]
+    parts += [(" V ", "label"), (fmt_size(candle.volume, 10, step), "plain")]
     return parts
 
 
@@ -44,11 +51,13 @@ def header_parts(
     legend: Sequence[tuple[str, str]] = (),
     per_column: int = 1,
     history: bool = False,
+    tick: Decimal | None = None,
+    step: Decimal | None = None,
 ) -> list[Group]:
     """The header as (display position, (text, role) pieces) groups, most important first: a
     narrow terminal keeps the first groups only. Roles: title, label, plain, up, down, accent,
     or a colour (``#rrggbb``) for legend entries."""
-    parts = header_text(symbol, timeframe, candle)
+    parts = header_text(symbol, timeframe, candle, tick, step)
     title = parts[:1]
     if per_column > 1:
         title = [*title, (f"×{per_column} ", "label")]
@@ -56,7 +65,7 @@ def header_parts(
     if history:
         groups.append((5, [("  history (0 = live)", "accent")]))
     if cursor_price is not None:
-        groups.append((3, [(" @ ", "label"), (fmt_price(cursor_price), "accent")]))
+        groups.append((3, [(" @ ", "label"), (fmt_price(cursor_price, tick), "accent")]))
     if legend:
         groups.append((4, [(" ", "plain"), *legend]))
     groups.append((1, parts[1:7]))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from rich.segment import Segment
 from rich.style import Style
@@ -192,8 +193,12 @@ class ChartRenderer:
         zones: Sequence[tuple[Zone, ...]] = (),
         marks: Marks = Marks(),
         crosshair: Crosshair | None = None,
+        tick: Decimal | None = None,
+        step: Decimal | None = None,
     ) -> list[Strip]:
         """``height`` Strips of ``width`` cells. ``message`` is shown when there are no candles.
+        Prices in the header and on the axis are on ``tick`` (the market's) when known, the
+        header's volume on the lot ``step``.
 
         ``series`` and ``zones`` are per candle of ``candles``; ``anchor`` is the open time of the
         newest candle to show (None: live); ``per_column`` candles are aggregated per column.
@@ -205,7 +210,7 @@ class ChartRenderer:
         candles = tuple(candles)
         if not candles or height < 5:
             self.view, self.scale = None, None
-            header = _header(header_parts(symbol, timeframe, None), styles, width)
+            header = _header(header_parts(symbol, timeframe, None, tick=tick), styles, width)
             blank = Strip.blank(width)
             lines = [header] + [blank] * (height - 1)
             if message and height > 2:
@@ -220,7 +225,7 @@ class ChartRenderer:
         end = max(1, window_end(candles, anchor, bucket_ms))
         probe = candles[max(0, end - width * per_column) : end]
         line_prices = [line.price for line in marks.lines]
-        axis_w = max(len(fmt_price(p)) for p in
+        axis_w = max(len(fmt_price(p, tick)) for p in
                      (max(c.high for c in probe), min(c.low for c in probe), *line_prices)) + 2
         if marks.lines:
             axis_w += _TAG_WIDTH
@@ -277,7 +282,7 @@ class ChartRenderer:
                 )
             columns.append(composed)
 
-        labels = axis_labels(scale)
+        labels = axis_labels(scale, float(tick) if tick is not None else None)
         live = bars[-1]
         last_row = scale.row(live.close) if not view.history else None
         if last_row is not None:
@@ -292,7 +297,8 @@ class ChartRenderer:
             header_parts(
                 symbol, timeframe, cursor or live,
                 cursor_price=scale.price_at_row(cross_row) if cross_row is not None else None,
-                legend=legend, per_column=per_column, history=view.history,
+                legend=legend, per_column=per_column, history=view.history, tick=tick,
+                step=step,
             ),
             styles, width,
         )
@@ -307,16 +313,16 @@ class ChartRenderer:
                 line, arrow = line_rows[r]
                 color = self._line_color(line, colors)
                 chars, cell_styles = _hline(chars, cell_styles, _LINE_CHAR, style(color))
-                text = f"{arrow}{line.tag} {fmt_price(line.price)}"
+                text = f"{arrow}{line.tag} {fmt_price(line.price, tick)}"
                 axis = Segment(("┤" + text).ljust(axis_w)[:axis_w],
                                style(colors.background, color, True))
             if r == cross_row:
                 chars, cell_styles = _hline(chars, cell_styles, _CROSS_CHAR, styles.cross_line)
                 if axis is None:
-                    text = "┤" + fmt_price(scale.price_at_row(r))
+                    text = "┤" + fmt_price(scale.price_at_row(r), tick)
                     axis = Segment(text.ljust(axis_w)[:axis_w], styles.cross_label)
             if axis is None and r == last_row:
-                axis = Segment("◀" + fmt_price(live.close).ljust(axis_w - 1), last_style)
+                axis = Segment("◀" + fmt_price(live.close, tick).ljust(axis_w - 1), last_style)
             if axis is None:
                 label = labels.get(r, "")
                 axis = Segment(("┤" if label else "│") + label.ljust(axis_w - 1), styles.axis)

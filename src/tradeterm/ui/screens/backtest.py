@@ -321,14 +321,16 @@ class BacktestScreen(Screen[None]):
         box.update(Text(Text.from_ansi(chart(equity, width=width, height=height)).plain))
 
     def _show_trades(self, outcome: BacktestOutcome) -> None:
-        from tradeterm.backtest.report import trade_rows
+        from tradeterm.backtest.report import display_row, market_format, trade_rows
 
         colors = getattr(self.app, "market_colors", TradingColors())
         table = self.query_one("#bt-trades", DataTable)
         table.clear(columns=True)
         table.add_columns(*TRADE_HEADERS)
+        fmt = market_format(outcome.result)
         for row in trade_rows(outcome.result):
-            cells = [Text(str(row[c] if row[c] is not None else "")) for c in TRADE_COLUMNS]
+            shown = display_row(row, fmt)  # the policy's decimals; exact values stay in CSV/JSON
+            cells = [Text(shown[c]) for c in TRADE_COLUMNS]
             sign = pnl_sign(row["pnl"])
             if sign:
                 cells[TRADE_COLUMNS.index("pnl")].stylize(colors.profit if sign > 0

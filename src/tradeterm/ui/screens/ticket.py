@@ -25,10 +25,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from tradeterm.core.display import MarketFormat, fmt_pct, fmt_r, quote_of
 from tradeterm.core.models import Side
 from tradeterm.core.preview import OrderPreview, SizeUnit, TicketDraft
 from tradeterm.core.trading import OrderRequest, OrderType
-from tradeterm.ui.fmt import fmt_decimal
 from tradeterm.ui.themes import TradingColors
 
 UNITS: tuple[SizeUnit, ...] = ("quote", "base", "risk")
@@ -59,10 +59,12 @@ def unit_label(unit: SizeUnit, symbol: str) -> str:
 
 
 def preview_text(preview: OrderPreview | None, symbol: str, colors: TradingColors,
-                 problem: str | None = None) -> Text:
+                 problem: str | None = None, fmt: MarketFormat | None = None) -> Text:
     """The preview block: quantity, notional, risk, R:R, fees, then the verdict in colour.
-    ``problem`` (an invalid field) replaces the engine's verdict."""
+    ``problem`` (an invalid field) replaces the engine's verdict. Numbers on the display policy
+    with ``fmt`` (the market's tick, step and quote decimals)."""
     base, _, quote = symbol.partition("/")
+    fmt = fmt or MarketFormat(quote=quote_of(symbol))
     text = Text()
 
     def row(label: str, value: str) -> None:
@@ -71,16 +73,16 @@ def preview_text(preview: OrderPreview | None, symbol: str, colors: TradingColor
 
     p = preview
     if p is not None and p.quantity is not None:
-        row("Quantity", f"{p.quantity:f} {base}")
-        row("Price", f"{p.reference_price:f}" if p.reference_price is not None else "–")
-        row("Notional", f"{p.notional:,.2f} {quote}" if p.notional is not None else "–")
+        row("Quantity", f"{fmt.qty(p.quantity)} {base}")
+        row("Price", fmt.price(p.reference_price) if p.reference_price is not None else "–")
+        row("Notional", f"{fmt.amount(p.notional)} {quote}" if p.notional is not None else "–")
         if p.risk_amount is not None:
-            pct = f" ({fmt_decimal(p.risk_pct)} % of equity)" if p.risk_pct is not None else ""
-            row("At risk", f"{p.risk_amount:,.2f} {quote}{pct}")
+            pct = f" ({fmt_pct(p.risk_pct)} % of equity)" if p.risk_pct is not None else ""
+            row("At risk", f"{fmt.amount(p.risk_amount)} {quote}{pct}")
         else:
             row("At risk", "no stop: not bounded")
-        row("R:R", f"{p.reward_risk:.2f}" if p.reward_risk is not None else "–")
-        row("Fees", f"{p.fee_estimate:,.2f} {quote} (in and out, taker)"
+        row("R:R", fmt_r(p.reward_risk) if p.reward_risk is not None else "–")
+        row("Fees", f"{fmt.amount(p.fee_estimate)} {quote} (in and out, taker)"
             if p.fee_estimate is not None else "–")
     if problem is not None:
         text.append(f"✗ {problem}", style=f"bold {colors.loss}")
@@ -103,6 +105,8 @@ class AmountInput(Input):
 
 class OrderTicket(ModalScreen[OrderRequest | None]):
     """See the module docstring. ``preview`` is ``Engine.preview``."""
+
+    market: MarketFormat | None = None  # the symbol's tick, step and quote (set by the app)
 
     DEFAULT_CSS = """
     OrderTicket { align: center middle; }
@@ -289,6 +293,6 @@ class OrderTicket(ModalScreen[OrderRequest | None]):
             except Exception as exc:  # a bug in the engine must not take the form down
                 self.current = OrderPreview(None, False, f"preview failed: {exc}")
         self.query_one("#ticket-preview", Static).update(
-            preview_text(self.current, self.symbol, self.colors, self.problem)
+            preview_text(self.current, self.symbol, self.colors, self.problem, self.market)
         )
 

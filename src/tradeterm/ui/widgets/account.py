@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 
 from tradeterm.config import RiskSettings
+from tradeterm.core.display import DEFAULT_POLICY, DisplayPolicy, fmt_quote
 from tradeterm.core.models import EngineSnapshot
 from tradeterm.core.money import ZERO
 from tradeterm.core.trading import AccountSnapshot
@@ -39,6 +40,11 @@ class AccountView:
     state: str
     reason: str | None
     limit: Decimal | None = None  # the risk engine's figure, when it has one
+    policy: DisplayPolicy = DEFAULT_POLICY  # quote decimals ([display])
+
+    def amount(self, value: Decimal, *, signed: bool = False) -> str:
+        """A quote amount of the account at its currency's display decimals."""
+        return fmt_quote(value, self.quote, signed=signed, policy=self.policy)
 
 
 def account_view(snap: EngineSnapshot) -> AccountView | None:
@@ -54,6 +60,7 @@ def account_view(snap: EngineSnapshot) -> AccountView | None:
         snap.trading_state,
         snap.trading_reason,
         snap.daily_loss_limit,
+        snap.display,
     )
 
 
@@ -80,20 +87,20 @@ def render_account(
         return [Text("account: waiting for the journal…", dim)]
     lines = []
     equity = Text("equity  ", dim)
-    equity.append(f"{view.equity:.2f}", Style(bold=True))
+    equity.append(view.amount(view.equity), Style(bold=True))
     equity.append(f" {view.quote}", dim)
     lines.append(equity)
     balance = Text("balance ", dim)
-    balance.append(f"{view.balance:.2f}")
+    balance.append(view.amount(view.balance))
     balance.append("  uPnL ", dim)
-    balance.append(f"{view.unrealized:+.2f}",
+    balance.append(view.amount(view.unrealized, signed=True),
                    signed_style(view.unrealized, colors.profit, colors.loss))
     lines.append(balance)
     limit = daily_loss_limit(view, limit_pct)
     day = Text("day     ", dim)
-    day.append(f"{view.realized_today:+.2f}",
+    day.append(view.amount(view.realized_today, signed=True),
                signed_style(view.realized_today, colors.profit, colors.loss))
-    day.append(f" / -{limit:.2f} limit", dim)
+    day.append(f" / {view.amount(-limit)} limit", dim)
     lines.append(day)
     used = -view.realized_today / limit if limit > ZERO and view.realized_today < ZERO else ZERO
     filled, empty = loss_bar(used, BAR_CELLS)

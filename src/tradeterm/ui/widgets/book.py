@@ -5,24 +5,26 @@ widget keeps the last book and, through :class:`LineCacheWidget`, repaints only 
 changed (at most once per UI frame).
 
 Price grouping (``g`` coarser, ``G`` finer): levels are summed into buckets of 1, 10, 100 or
-1000 ticks. Snapshots carry no exchange tick size, so the tick is taken from the book itself
-(the smallest gap between two neighbouring levels) when the user first groups, and kept until
-the symbol changes, so the buckets do not jump when the book's gaps change. Bids are floored
-and asks ceiled to their bucket: a grouped level never shows a better price than any order
-it holds.
+1000 ticks of the market's tick (``EngineSnapshot.markets``); while that is unknown, the tick is
+taken from the book itself (the smallest gap between two neighbouring levels) when the user
+first groups, and kept until the symbol changes, so the buckets do not jump when the book's gaps
+change. Bids are floored and asks ceiled to their bucket: a grouped level never shows a better
+price than any order it holds. Prices show the tick's decimals and sizes the lot step's (the
+display policy, :mod:`tradeterm.core.display`).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import lru_cache, partial
 
 from rich.style import Style
 from rich.text import Text
 
-from tradeterm.core.models import BookSnapshot
-from tradeterm.ui.fmt import fmt_price, fmt_size, price_decimals, step_decimals
+from tradeterm.core.models import BookSnapshot, MarketPrecision
+from tradeterm.ui.fmt import fmt_decimals, fmt_size, price_decimals, step_decimals
 from tradeterm.ui.themes import TradingColors, blend
 from tradeterm.ui.widgets.lines import LineCacheWidget
 
@@ -137,18 +139,24 @@ def ladder_depth(height: int) -> int:
 
 
 def render_ladder(
-    ladder: Ladder, width: int, height: int, colors: TradingColors, group: str | None = None
+    ladder: Ladder,
+    width: int,
+    height: int,
+    colors: TradingColors,
+    group: str | None = None,
+    precision: MarketPrecision | None = None,
 ) -> list[Text]:
     """The ladder as lines of ``width`` cells, top first: header, asks, spread, bids.
-    ``group`` (the bucket size as text) is shown on the spread line when the book is grouped.
+    ``group`` (the bucket size as text) is shown on the spread line when the book is grouped;
+    ``precision`` (the market's tick and step) sets the decimals of prices and sizes.
 
     At most ``height`` lines; one per row so that a widget can repaint just the rows that moved.
     """
     depth = ladder_depth(height)
     ref = ladder.mid or next((lv.price for lv in ladder.bids + ladder.asks), 1.0)
-    decimals = price_decimals(ref)
+    decimals = price_decimals(ref, precision.tick if precision is not None else None)
     price_w = max(
-        [len(fmt_price(lv.price, decimals)) for lv in ladder.asks + ladder.bids] + [5]
+        [len(fmt_decimals(lv.price, decimals)) for lv in ladder.asks + ladder.bids] + [5]
     )
     col_w = max(4, (width - price_w - 2) // 2)
     styles = _styles(colors)
@@ -158,6 +166,7 @@ def render_ladder(
     level_line = partial(
         _level_line,
         decimals=decimals,
+        lot=precision.step if precision is not None else None,
         price_w=price_w,
         col_w=col_w,
         width=width,
@@ -205,6 +214,7 @@ def _row(price: str, size: str, total: str, price_w: int, col_w: int, width: int
 def _level_line(
     level: LadderLevel,
     decimals: int,
+    lot: Decimal | None,
     price_w: int,
     col_w: int,
     width: int,
@@ -214,9 +224,9 @@ def _level_line(
     bar: Style,
 ) -> Text:
     line = _row(
-        fmt_price(level.price, decimals),
-        fmt_size(level.size, col_w),
-        fmt_size(level.cumulative, col_w),
+        fmt_decimals(level.price, decimals),
+        fmt_size(level.size, col_w, lot),
+        fmt_size(level.cumulative, col_w, lot),
         price_w,
         col_w,
         width,
@@ -237,7 +247,8 @@ def _spread_line(
         line.append("no book yet".center(width), Style(color=colors.muted))
         return line
     line.append(" spread ", Style(color=colors.muted))
-    line.append(fmt_price(ladder.spread, decimals), Style(color=colors.foreground, bold=True))
+    line.append(fmt_decimals(ladder.spread, decimals),
+                Style(color=colors.foreground, bold=True))
     if ladder.spread_bps is not None:
         bps = ladder.spread_bps
         line.append(f" {bps:.{2 if bps < 10 else 1}f}bp", Style(color=colors.muted))
@@ -263,16 +274,24 @@ class OrderBookLadder(LineCacheWidget):
         self.book: BookSnapshot | None = None
         self.market_colors = TradingColors()
         self.group_index = 0  # into GROUP_TICKS
-        self.tick: float | None = None  # learnt from the book at the first grouping
+        self.tick: float | None = None  # the market's, else learnt from the book when grouping
+        self.precision: MarketPrecision | None = None  # the market's tick and step, once known
 
-    def update_data(self, book: BookSnapshot | None, colors: TradingColors | None = None) -> None:
+    def update_data(
+        self,
+        book: BookSnapshot | None,
+        colors: TradingColors | None = None,
+        precision: MarketPrecision | None = None,
+    ) -> None:
         colors = colors or self.market_colors
-        if book == self.book and colors == self.market_colors:
+        if book == self.book and colors == self.market_colors and precision == self.precision:
             return
         recolored = colors != self.market_colors
         if book is not None and self.book is not None and book.symbol != self.book.symbol:
             self.group_index, self.tick = 0, None  # another market: its own tick
-        self.book, self.market_colors = book, colors
+        if precision is not None and precision.tick is not None:
+            self.tick = float(precision.tick)
+        self.book, self.market_colors, self.precision = book, colors, precision
         self.lines_changed(full=recolored)
 
     @property
@@ -287,7 +306,7 @@ class OrderBookLadder(LineCacheWidget):
         book = group_book(self.book or BookSnapshot(symbol=""), step)
         ladder = build_ladder(book, ladder_depth(height))
         label = _step_text(step) if step is not None else None
-        return render_ladder(ladder, width, height, self.market_colors, label)
+        return render_ladder(ladder, width, height, self.market_colors, label, self.precision)
 
     def group(self, step: int) -> str:
         """Coarser (``step`` > 0) or finer price grouping; returns the new group size as text

@@ -8,6 +8,8 @@ history anchor, crosshair), takes data from the app (:meth:`CandleChart.update_d
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from textual.binding import Binding
 from textual.events import MouseMove, MouseScrollDown, MouseScrollUp
 from textual.geometry import Region
@@ -64,6 +66,8 @@ class CandleChart(Widget, can_focus=True):
         self.history_anchor: int | None = None
         self.crosshair: Crosshair | None = None
         self._data: tuple[tuple[Candle, ...], str, str, int, str] = ((), "", "", 60_000, "")
+        self.tick: Decimal | None = None  # the market's price tick, once known
+        self.step: Decimal | None = None  # and its lot step
         self._lines: list[Strip] = []
         self._lines_size: tuple[int, int] | None = None
 
@@ -78,12 +82,18 @@ class CandleChart(Widget, can_focus=True):
         timeframe_ms: int,
         message: str = "",
         colors: TradingColors | None = None,
+        tick: Decimal | None = None,
+        step: Decimal | None = None,
     ) -> None:
-        """Take new data; recompute and repaint only if something this widget shows changed."""
+        """Take new data; recompute and repaint only if something this widget shows changed.
+        ``tick`` and ``step`` (the market's) put the header's and the axis' prices and the
+        volume on its grid."""
         data = (candles, symbol, timeframe, timeframe_ms, message)
         colors = colors or self.market_colors
-        if data == self._data and colors == self.market_colors:
+        grid = (tick, step)
+        if data == self._data and colors == self.market_colors and grid == (self.tick, self.step):
             return
+        self.tick, self.step = grid
         if (symbol, timeframe) != self._data[1:3]:
             self.history_anchor = None  # another market: its history has nothing to anchor on
         self._data = data
@@ -228,6 +238,8 @@ class CandleChart(Widget, can_focus=True):
             zones=self.overlays.zones,
             marks=self.marks,
             crosshair=self.crosshair,
+            tick=self.tick,
+            step=self.step,
         )
         self._lines_size = (width, height)
         self.view = self.renderer.view

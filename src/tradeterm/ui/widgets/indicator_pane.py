@@ -15,6 +15,7 @@ the live candle recomputes the series on those arrays (microseconds for a thousa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -142,20 +143,22 @@ def rsi_lines(
 
 def macd_lines(
     macd: Sequence[float], signal: Sequence[float], hist: Sequence[float], axis_w: int,
-    height: int, colors: TradingColors,
+    height: int, colors: TradingColors, tick: Decimal | None = None,
 ) -> list[Strip]:
-    """Header with the newest values, histogram bars (half blocks) around 0, MACD and signal."""
+    """Header with the newest values, histogram bars (half blocks) around 0, MACD and signal.
+    MACD is in price units: its values show on the market's ``tick`` when known."""
     rows = height - 1
     fast, slow, sig = MACD_PARAMS
     head = [Segment(f" MACD {fast} {slow} {sig} ", style(colors.accent, bold=True))]
     last = next((i for i in range(len(macd) - 1, -1, -1) if macd[i] == macd[i]), None)
     if last is not None:
         head += [
-            Segment(f" {fmt_price(macd[last])}", style(colors.accent)),
+            Segment(f" {fmt_price(macd[last], tick)}", style(colors.accent)),
             Segment("  signal ", style(colors.muted)),
-            Segment(fmt_price(signal[last]), style(_SIGNAL_COLOR)),
+            Segment(fmt_price(signal[last], tick), style(_SIGNAL_COLOR)),
             Segment("  hist ", style(colors.muted)),
-            Segment(fmt_price(hist[last]), style(colors.up if hist[last] >= 0 else colors.down)),
+            Segment(fmt_price(hist[last], tick),
+                    style(colors.up if hist[last] >= 0 else colors.down)),
         ]
     if rows <= 0:
         return [Strip(head)]
@@ -181,7 +184,7 @@ def macd_lines(
             cell_styles[r][x] = bar_style
     _draw_line(chars, cell_styles, line_dots(signal, lo, hi, rows), _SIGNAL_COLOR)
     _draw_line(chars, cell_styles, line_dots(macd, lo, hi, rows), colors.accent)
-    labels = {0: fmt_price(hi), rows - 1: fmt_price(lo), zero // 2: "0"}
+    labels = {0: fmt_price(hi, tick), rows - 1: fmt_price(lo, tick), zero // 2: "0"}
     return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors))]
 
 
@@ -197,6 +200,7 @@ class IndicatorPane(LineCacheWidget):
         self._data = CandleArrays()
         self._values: tuple[object, str, dict[str, np.ndarray]] | None = None
         self._shown_key: tuple[object, ...] | None = None
+        self.tick: Decimal | None = None  # the chart market's price tick, once known
 
     def on_mount(self) -> None:
         charts = self.screen.query(CandleChart)
@@ -212,6 +216,8 @@ class IndicatorPane(LineCacheWidget):
         """Take the engine snapshot; repaint only if this panel's slice changed."""
         self._candles = snap.market.candles
         self.market_colors = colors
+        precision = snap.precision(snap.market.symbol)
+        self.tick = precision.tick if precision is not None else None
         self._refresh()
 
     def cycle_mode(self) -> str:
@@ -228,7 +234,7 @@ class IndicatorPane(LineCacheWidget):
 
     def _refresh(self) -> None:
         view = self._view()  # with a chart, its view says which candles: ours may lag a frame
-        key = (view or self._candles, self.mode, self.market_colors)
+        key = (view or self._candles, self.mode, self.market_colors, self.tick)
         if key != self._shown_key:
             self._shown_key = key
             self.lines_changed()
@@ -261,4 +267,5 @@ class IndicatorPane(LineCacheWidget):
         return macd_lines(
             column_values(values["macd"], columns), column_values(values["signal"], columns),
             column_values(values["hist"], columns), axis_w, height, self.market_colors,
+            self.tick,
         )

@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from rich.style import Style
 from rich.text import Text
 
+from tradeterm.core.display import MarketFormat
 from tradeterm.core.models import EngineSnapshot
 from tradeterm.core.trading import Order, OrderStatus, OrderType
-from tradeterm.ui.fmt import fmt_price, fmt_qty
+from tradeterm.ui.fmt import fmt_qty, market_format
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.table import (
     Column,
@@ -66,14 +67,15 @@ def fmt_age(ms: int) -> str:
     return f"{seconds}s"
 
 
-def order_price(order: Order) -> str:
+def order_price(order: Order, fmt: MarketFormat | None = None) -> str:
     """The limit price, or for a stop its current trigger as ``@64000.00`` (a stop-limit shows
-    its trigger: what the order waits for is what the trader watches)."""
+    its trigger: what the order waits for is what the trader watches), on the market's tick."""
+    fmt = fmt or MarketFormat()
     request = order.request
     stop = order.stop_price if order.stop_price is not None else request.stop_price
     if stop is not None:
-        return f"@{fmt_price(float(stop))}"
-    return fmt_price(float(request.price)) if request.price is not None else "market"
+        return f"@{fmt.price(stop)}"
+    return fmt.price(request.price) if request.price is not None else "market"
 
 
 def short_id(order_id: str, width: int = 8) -> str:
@@ -81,20 +83,27 @@ def short_id(order_id: str, width: int = 8) -> str:
     return order_id if len(order_id) <= width else "…" + order_id[-(width - 1) :]
 
 
-def order_rows(snap: EngineSnapshot, now_ms: int) -> tuple[tuple[Order, str], ...]:
-    """``(order, age)`` for each working order, oldest first."""
+OrderRow = tuple[Order, str, MarketFormat]
+"""``(order, age, the market's display format)``."""
+
+
+def order_rows(snap: EngineSnapshot, now_ms: int) -> tuple[OrderRow, ...]:
+    """``(order, age, format)`` for each working order, oldest first."""
     orders = snap.account.orders if snap.account is not None else ()
-    return tuple((o, fmt_age(now_ms - o.created_ms)) for o in orders)
+    return tuple(
+        (o, fmt_age(now_ms - o.created_ms), market_format(snap, o.request.symbol))
+        for o in orders
+    )
 
 
 def render_orders(
-    rows: Sequence[tuple[Order, str]], width: int, colors: TradingColors
+    rows: Sequence[OrderRow], width: int, colors: TradingColors
 ) -> tuple[list[Text], list[Text]]:
     """``(header, one line per order)``; the columns that fit ``width``."""
     fitted = fit_columns(COLUMNS, width)
     head = [header_row(COLUMNS, fitted, width, muted(colors))]
     lines = []
-    for order, age in rows:
+    for order, age, fmt in rows:
         request = order.request
         buy = request.side == "buy"
         partial = order.filled_quantity > 0
@@ -103,9 +112,9 @@ def render_orders(
             (request.symbol, None),
             ("BUY" if buy else "SELL", Style(color=colors.bid if buy else colors.ask)),
             (TYPE_LABELS.get(request.type, request.type.value), None),
-            (order_price(order), None),
-            (fmt_qty(request.quantity), None),
-            (fmt_qty(order.filled_quantity) if partial else "-", None),
+            (order_price(order, fmt), None),
+            (fmt_qty(request.quantity, step=fmt.step), None),
+            (fmt_qty(order.filled_quantity, step=fmt.step) if partial else "-", None),
             (STATUS_LABELS.get(order.status, order.status.value), muted(colors)),
             (age, muted(colors)),
         ]
@@ -123,7 +132,7 @@ class OrdersTable(CursorTable):
     def __init__(self, *, id: str | None = None, clock: Callable[[], int] = wall_clock_ms) -> None:
         super().__init__(id=id)
         self.clock = clock
-        self.rows: tuple[tuple[Order, str], ...] = ()
+        self.rows: tuple[OrderRow, ...] = ()
 
     def update_data(self, snap: EngineSnapshot, colors: TradingColors) -> None:
         """Take the engine snapshot; repaint only if this panel's slice changed."""
@@ -132,7 +141,7 @@ class OrdersTable(CursorTable):
             return
         recolored = colors != self.market_colors
         self.rows, self.market_colors = rows, colors
-        self.set_keys([order.id for order, _ in rows])
+        self.set_keys([row[0].id for row in rows])
         self.lines_changed(full=recolored)
 
     def selected_order_id(self) -> str | None:

@@ -15,10 +15,11 @@ from decimal import Decimal
 from rich.style import Style
 from rich.text import Text
 
+from tradeterm.core.display import MarketFormat, fmt_r
 from tradeterm.core.models import EngineSnapshot
 from tradeterm.core.money import ZERO, dec
 from tradeterm.core.trading import Position
-from tradeterm.ui.fmt import fmt_price, fmt_qty
+from tradeterm.ui.fmt import fmt_qty, market_format
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.table import (
     Column,
@@ -75,6 +76,7 @@ class PositionRow:
     mark: float | None
     pnl: Decimal | None
     r: Decimal | None
+    fmt: MarketFormat = MarketFormat()  # the market's tick, step and quote (display policy)
 
 
 def position_rows(snap: EngineSnapshot) -> tuple[PositionRow, ...]:
@@ -84,12 +86,12 @@ def position_rows(snap: EngineSnapshot) -> tuple[PositionRow, ...]:
         mark = mark_price(pos.symbol, snap)
         pnl = unrealized_pnl(pos, mark) if mark is not None else None
         r = r_multiple(pnl, pos.initial_risk) if pnl is not None else None
-        rows.append(PositionRow(pos, mark, pnl, r))
+        rows.append(PositionRow(pos, mark, pnl, r, market_format(snap, pos.symbol)))
     return tuple(rows)
 
 
-def _opt_price(value: Decimal | None) -> str:
-    return fmt_price(float(value)) if value is not None else "-"
+def _opt_price(value: Decimal | None, fmt: MarketFormat) -> str:
+    return fmt.price(value) if value is not None else "-"
 
 
 def render_positions(
@@ -100,7 +102,7 @@ def render_positions(
     head = [header_row(COLUMNS, fitted, width, muted(colors))]
     lines = []
     for row in rows:
-        pos = row.position
+        pos, fmt = row.position, row.fmt
         long = pos.quantity > 0
         pnl_style = (
             signed_style(row.pnl, colors.profit, colors.loss) if row.pnl is not None else None
@@ -108,12 +110,12 @@ def render_positions(
         cells = [
             (pos.symbol, None),
             ("LONG" if long else "SHORT", Style(color=colors.up if long else colors.down)),
-            (fmt_qty(abs(pos.quantity)), None),
-            (_opt_price(pos.average_entry), None),
-            (fmt_price(row.mark) if row.mark is not None else "…", muted(colors)),
-            (f"{row.pnl:+.2f}" if row.pnl is not None else "…", pnl_style),
-            (f"{row.r:+.2f}R" if row.r is not None else "", pnl_style),
-            (f"{_opt_price(pos.stop)}/{_opt_price(pos.target)}", muted(colors)),
+            (fmt_qty(abs(pos.quantity), step=fmt.step), None),
+            (_opt_price(pos.average_entry, fmt), None),
+            (fmt.price(row.mark) if row.mark is not None else "…", muted(colors)),
+            (fmt.amount(row.pnl, signed=True) if row.pnl is not None else "…", pnl_style),
+            (f"{fmt_r(row.r, signed=True)}R" if row.r is not None else "", pnl_style),
+            (f"{_opt_price(pos.stop, fmt)}/{_opt_price(pos.target, fmt)}", muted(colors)),
             (pos.strategy or "manual", muted(colors)),
         ]
         lines.append(table_row(fitted, cells, width))

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from rich.style import Style
 from rich.text import Text
 
+from tradeterm.core.display import fmt_pct
 from tradeterm.core.models import (
     EnginePhase,
     EngineSnapshot,
@@ -108,10 +109,12 @@ def _left_part(
         candles = snap.market.candles
         last = ticker.last if ticker and ticker.last else (candles[-1].close if candles else None)
         if last is not None:
-            left.append(f" {fmt_price(last)}", plain)
+            precision = snap.precision(snap.symbol)
+            left.append(f" {fmt_price(last, precision.tick if precision else None)}", plain)
         change = ticker.change_pct if ticker else None
         if change is not None and not compact:
-            left.append(f" {change:+.2f}%", Style(color=colors.up if change >= 0 else colors.down))
+            left.append(f" {fmt_pct(change, signed=True)}%",
+                        Style(color=colors.up if change >= 0 else colors.down))
         left.append(*sep)
         left.append(snap.timeframe, Style(color=colors.foreground, bold=True))
         left.append(*sep)

@@ -19,8 +19,8 @@ from statistics import median
 from rich.style import Style
 from rich.text import Text
 
-from tradeterm.core.models import Trade
-from tradeterm.ui.fmt import fmt_price, fmt_size, price_decimals
+from tradeterm.core.models import MarketPrecision, Trade
+from tradeterm.ui.fmt import fmt_decimals, fmt_size, price_decimals
 from tradeterm.ui.themes import TradingColors, blend
 from tradeterm.ui.widgets.lines import LineCacheWidget
 
@@ -41,14 +41,21 @@ def large_trade_threshold(trades: Sequence[Trade]) -> float | None:
 
 
 def render_tape(
-    trades: Sequence[Trade], width: int, height: int, colors: TradingColors
+    trades: Sequence[Trade],
+    width: int,
+    height: int,
+    colors: TradingColors,
+    precision: MarketPrecision | None = None,
 ) -> list[Text]:
-    """Header plus the newest ``height - 1`` trades (``trades`` is oldest first), one per line."""
+    """Header plus the newest ``height - 1`` trades (``trades`` is oldest first), one per line;
+    prices on the market's tick and sizes on its step when ``precision`` is known."""
     styles = _styles(colors)
     rows = max(0, height - 1)
     shown = list(reversed(trades[-rows:])) if rows else []
-    decimals = price_decimals(shown[0].price) if shown else 2
-    price_w = max([len(fmt_price(t.price, decimals)) for t in shown] + [5])
+    tick = precision.tick if precision is not None else None
+    lot = precision.step if precision is not None else None
+    decimals = price_decimals(shown[0].price, tick) if shown else 2
+    price_w = max([len(fmt_decimals(t.price, decimals)) for t in shown] + [5])
     spare = max(0, width - 8 - price_w - 2 - 8)  # room beyond an 8-cell size column
     price_w += spare // 2
     size_w = 8 + spare - spare // 2
@@ -61,8 +68,8 @@ def render_tape(
         row = Text(f"{when} ", styles.muted, no_wrap=True, overflow="crop")
         # Price and size share one style so they go out as one run (one escape sequence).
         row.append(
-            f"{fmt_price(trade.price, decimals):>{price_w}} "
-            f"{fmt_size(trade.amount, size_w):>{size_w}}",
+            f"{fmt_decimals(trade.price, decimals):>{price_w}} "
+            f"{fmt_size(trade.amount, size_w, lot):>{size_w}}",
             styles.bid if buy else styles.ask,
         )
         row.truncate(width, pad=True)
@@ -104,14 +111,20 @@ class TradesTape(LineCacheWidget):
         super().__init__(id=id)
         self.trades: tuple[Trade, ...] = ()
         self.market_colors = TradingColors()
+        self.precision: MarketPrecision | None = None
 
-    def update_data(self, trades: tuple[Trade, ...], colors: TradingColors | None = None) -> None:
+    def update_data(
+        self,
+        trades: tuple[Trade, ...],
+        colors: TradingColors | None = None,
+        precision: MarketPrecision | None = None,
+    ) -> None:
         colors = colors or self.market_colors
-        if trades == self.trades and colors == self.market_colors:
+        if trades == self.trades and colors == self.market_colors and precision == self.precision:
             return
         recolored = colors != self.market_colors
-        self.trades, self.market_colors = trades, colors
+        self.trades, self.market_colors, self.precision = trades, colors, precision
         self.lines_changed(full=recolored)
 
     def build_lines(self, width: int, height: int) -> list[Text]:
-        return render_tape(self.trades, width, height, self.market_colors)
+        return render_tape(self.trades, width, height, self.market_colors, self.precision)

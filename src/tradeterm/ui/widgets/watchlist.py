@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from rich.style import Style
 from rich.text import Text
@@ -17,7 +18,7 @@ from textual.geometry import Size
 from textual.message import Message
 
 from tradeterm.core.models import EngineSnapshot
-from tradeterm.ui.fmt import price_decimals
+from tradeterm.ui.fmt import fmt_decimals, price_decimals
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.table import Column, CursorTable, fit_columns, signed_style, table_row
 
@@ -48,13 +49,13 @@ def sparkline(values: Sequence[float], cells: int) -> str:
     return "".join(SPARK_CHARS[round((v - low) / (high - low) * top)] for v in values)
 
 
-def fit_price(price: float, width: int) -> str:
-    """The price with as many of its usual decimals as fit ``width``."""
-    for decimals in range(price_decimals(price), -1, -1):
-        text = f"{price:.{decimals}f}"
+def fit_price(price: float, width: int, tick: Decimal | None = None) -> str:
+    """The price with as many of its usual decimals (the tick's, when known) as fit ``width``."""
+    for decimals in range(price_decimals(price, tick), -1, -1):
+        text = fmt_decimals(price, decimals)
         if len(text) <= width:
             return text
-    return f"{price:.0f}"
+    return fmt_decimals(price, 0)
 
 
 def fmt_change(pct: float) -> str:
@@ -68,6 +69,7 @@ class WatchRow:
     last: float | None
     change_pct: float | None
     closes: tuple[float, ...]
+    tick: Decimal | None = None  # the market's price tick, once known
 
 
 def watch_rows(snap: EngineSnapshot) -> tuple[WatchRow, ...]:
@@ -82,7 +84,9 @@ def watch_rows(snap: EngineSnapshot) -> tuple[WatchRow, ...]:
         if last is None and closes:
             last = closes[-1]
         change = ticker.change_pct if ticker is not None else None
-        rows.append(WatchRow(symbol, last, change, closes))
+        precision = snap.precision(symbol)
+        tick = precision.tick if precision is not None else None
+        rows.append(WatchRow(symbol, last, change, closes, tick))
     return tuple(rows)
 
 
@@ -97,7 +101,7 @@ def render_watchlist(
         chart = row.symbol == chart_symbol
         name = ("▸" if chart else " ") + row.symbol
         name_style = Style(color=colors.accent, bold=True) if chart else None
-        price = fit_price(row.last, COLUMNS[1].width) if row.last is not None else "…"
+        price = fit_price(row.last, COLUMNS[1].width, row.tick) if row.last is not None else "…"
         change = fmt_change(row.change_pct) if row.change_pct is not None else ""
         change_style = (
             signed_style(row.change_pct, colors.up, colors.down)

@@ -1,0 +1,28 @@
+"""The backtest tables show money on the display policy; CSV and JSON keep the exact strings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from tradeterm.backtest.report import display_row
+from tradeterm.core.display import MarketFormat
+
+ROW = {
+    "side": "long", "quantity": "0.0015300", "entry_time": "2024-03-01 12:00",
+    "entry_price": "64994.77005769996020692399522", "exit_time": "2024-03-01 13:00",
+    "exit_price": "65100.5", "exit_reason": "target", "stop": "64000.004", "target": None,
+    "pnl": "-0.0040000", "fees": "0.19888399637654187823318742164",
+    "r_multiple": "1.2345678901234567890123456789", "mae": "-1.5", "mfe": "2", "signal_bar": 3,
+    "entry_bar": 4, "exit_bar": 9,
+}
+
+
+def test_trade_row_as_shown_rounds_to_tick_step_quote_and_r():
+    shown = display_row(ROW, MarketFormat(Decimal("0.01"), Decimal("0.00001"), "USDT"))
+    assert shown["entry_price"] == "64994.77" and shown["exit_price"] == "65100.50"
+    assert shown["stop"] == "64000.00" and shown["target"] == ""
+    assert shown["quantity"] == "0.00153"
+    assert shown["pnl"] == "0.00" and shown["fees"] == "0.20"  # never -0.00, never 28 digits
+    assert shown["r_multiple"] == "1.23"
+    assert shown["exit_reason"] == "target" and shown["entry_bar"] == "4"
+    assert ROW["pnl"] == "-0.0040000"  # the exact row (CSV, JSON) is left as it was
