@@ -49,7 +49,7 @@ def describe(event: Event, fmt_for: FormatFor = _by_symbol) -> str:
     match event:
         case OrderFilled(fill=fill, order=order):
             fmt = fmt_for(fill.symbol)
-            return (f"{head} order={order.id} {describe_fill(fill, fmt)} "
+            return (f"{head} order={order.id} fill={fill.id} {describe_fill(fill, fmt)} "
                     f"fee={fmt.amount(fill.fee)}")
         case OrderDenied(request=request, reason=reason, rule=rule):
             who = f" strategy={request.strategy}" if request.strategy else ""

@@ -80,7 +80,7 @@ def test_full_disk_then_space_returns_in_a_real_headless_run(tmp_path: Path):
     assert all(" rule=" in ln and ": " in ln for ln in printed(" OrderDenied "))
 
     fills_shown = {m.group(1) for ln in printed(" OrderFilled ")
-                   if (m := re.search(r"fill=Fill\(id='([^']+)'", ln))}
+                   if (m := re.search(r" fill=(\S+) ", ln))}
     conn = sqlite3.connect(journal)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -220,7 +220,7 @@ def test_headless_fill_line_on_the_policy():
     fill = Fill("f1", "o1", "BTC/USDT", "buy", LONG_ENTRY, D("0.00153"),
                 D("0.09944199818827093911659371082"), Liquidity.TAKER, 0)
     line = describe(OrderFilled(0, fill, order), snapshot().market_format)
-    assert line.endswith("OrderFilled order=o1 BOUGHT 0.00153 BTC/USDT @ 64994.77 fee=0.10")
+    assert line.endswith("OrderFilled order=o1 fill=f1 BOUGHT 0.00153 BTC/USDT @ 64994.77 fee=0.10")
 
 
 def test_position_prices_follow_a_coarser_tick_not_the_magnitude():
