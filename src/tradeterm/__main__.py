@@ -2,6 +2,6 @@
 
 import sys
 
-from tradeterm.cli import main
+from tradeterm.launch import main
 
 sys.exit(main())
