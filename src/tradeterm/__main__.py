@@ -2,6 +2,6 @@
 
 import sys
 
-from tradeterm.launch import main
+from tradeterm.cli import main
 
 sys.exit(main())

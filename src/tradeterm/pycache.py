@@ -13,8 +13,9 @@ are compiled once, on first import, and never into site-packages or the source t
 what ``PYTHONDONTWRITEBYTECODE`` protects. ``PYTHONPYCACHEPREFIX`` is exported too, so child
 processes (worker processes, ``tradeterm sim``) read the same cache.
 
-It must run before the heavy imports, so it is the first thing the console script does
-(:func:`tradeterm.launch.main`). An explicit ``PYTHONPYCACHEPREFIX`` (or ``-X pycache_prefix``)
+It must run before the heavy imports, so ``tradeterm/__init__.py`` calls it: whatever imports
+tradeterm first (the console script, ``python -m tradeterm``, a benchmark, the tests through
+``-p tradeterm._pytest_pycache``) gets it before pydantic, textual, polars or ccxt. An explicit ``PYTHONPYCACHEPREFIX`` (or ``-X pycache_prefix``)
 is left alone; an unwritable cache folder leaves everything as it was.
 """
 
