@@ -111,7 +111,8 @@ def one_launch(cwd: Path, env: dict[str, str], label: str) -> tuple[float | None
         print(f"{'':<6}uv, {at:6.2f} s after launch: {line}")
     if frame is None:
         tail = text[-1500:].strip()
-        print(f"{'':<6}no frame; output ended with:\n{tail}")
+        status = app.proc.returncode
+        print(f"{'':<6}no frame (uv exited with {status}); output ended with:\n{tail}")
     return frame, data_at
 
 

@@ -77,7 +77,7 @@ async def test_a_desk_change_alone_makes_a_new_snapshot(tmp_path):
                                                      asks=((101.0, 5.0),), nonce=1))
         before = engine.snapshot()
         order = OrderRequest("BTC/USDT", "buy", OrderType.LIMIT, Decimal("0.1"),
-                             price=Decimal("99"))
+                             price=Decimal(99))
         assert engine.desk.handle(PlaceOrder(order)) is None
         placed = engine.snapshot()
         assert placed is not before and placed.seq > before.seq
