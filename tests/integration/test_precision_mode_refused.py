@@ -78,3 +78,23 @@ async def test_the_demo_market_is_still_offered_from_a_refused_venue(
         await until(lambda: run.engine.snapshot().phase is EnginePhase.RUNNING, "the demo market")
         assert run.engine.snapshot().demo and run.engine.desk.broker.rules["BTC/USDT"].tick > 0
         assert len(run.of(EngineReady)) == 1
+
+
+async def test_the_workstation_shows_the_refusal_instead_of_a_chart(
+    tmp_path, decimal_places_venue: None
+) -> None:
+    """The real app on the demo market, whose client states DECIMAL_PLACES: the main area shows
+    the one line, the status bar says refused, and nothing can be traded."""
+    from ui.ui_helpers import screen_text, wait_for  # tests/ is on sys.path (tests/conftest.py)
+
+    from tradeterm.config import Settings
+    from tradeterm.ui.app import TradetermApp
+
+    settings = Settings(demo=True, data_dir=tmp_path, strategies={"enabled": []})
+    app = TradetermApp(settings)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: "● refused" in screen_text(app), timeout=30)
+        text = " ".join(screen_text(app).split())  # the line may wrap in the main area
+        assert "states prices and amounts in ccxt's DECIMAL_PLACES precision mode" in text
+        assert "press d to use the demo market" in text
+        assert app.engine is not None and not app.engine.desk.broker.rules
