@@ -85,7 +85,10 @@ async def test_the_workstation_shows_the_refusal_instead_of_a_chart(
 ) -> None:
     """The real app on the demo market, whose client states DECIMAL_PLACES: the main area shows
     the one line, the status bar says refused, and nothing can be traded."""
-    from ui.ui_helpers import screen_text, wait_for  # tests/ is on sys.path (tests/conftest.py)
+    from ui.ui_helpers import (  # tests/ is on sys.path (tests/conftest.py)
+        screen_text,
+        wait_for,
+    )
 
     from tradeterm.config import Settings
     from tradeterm.ui.app import TradetermApp
