@@ -44,10 +44,10 @@ def use_user_pycache(environ: Mapping[str, str] | None = None) -> Path | None:
     env = os.environ if environ is None else environ
     if not sys.dont_write_bytecode or sys.pycache_prefix:
         return None
-    folder = user_pycache_dir(env)
     try:
+        folder = user_pycache_dir(env)  # Path.home() raises without HOME and a passwd entry
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
+    except (OSError, RuntimeError, KeyError):
         return None
     if not os.access(folder, os.W_OK | os.X_OK):
         return None

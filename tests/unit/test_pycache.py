@@ -63,3 +63,14 @@ def test_a_cache_folder_that_cannot_be_made_leaves_everything_as_it_was(
     blocker.write_text("not a folder")
     assert use_user_pycache({"XDG_CACHE_HOME": str(blocker)}) is None
     assert sys.pycache_prefix is None and sys.dont_write_bytecode is True
+
+
+def test_no_home_folder_leaves_everything_as_it_was(
+    no_bytecode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert use_user_pycache({}) is None
+    assert sys.pycache_prefix is None and sys.dont_write_bytecode is True
