@@ -63,6 +63,7 @@ class UvRunApp(PtyApp):
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
         full_env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", **env}
         full_env.pop("VIRTUAL_ENV", None)  # the clone's own .venv, not the caller's
+        full_env.pop("PYTHONPYCACHEPREFIX", None)  # the empty XDG_CACHE_HOME decides
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             ["uv", "run", "tradeterm", *args],
@@ -73,11 +74,14 @@ class UvRunApp(PtyApp):
         self.output = bytearray()
         self.first_byte_at = None
         self.marks: dict[str, float] = {}  # uv summary line -> seconds since launch
+        self._scanned = 0
 
     def pump(self, timeout: float = 0.05) -> int:
         read = super().pump(timeout)
         if read:
-            tail = text_of(self.output[-200_000:].decode("utf-8", "replace"))
+            # only what arrived since the last scan (plus an overlap for a line split in two)
+            tail = text_of(self.output[max(0, self._scanned - 300):].decode("utf-8", "replace"))
+            self._scanned = len(self.output)
             for match in UV_SUMMARY.finditer(tail):
                 line = " ".join(match.group(0).split())
                 self.marks.setdefault(line, time.perf_counter() - self.started)
