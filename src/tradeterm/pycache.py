@@ -11,7 +11,8 @@ Instead, when bytecode writing is off and no prefix was chosen, :func:`use_user_
 ``~/.cache/tradeterm/pycache``) and lets Python write there: the modules the app actually imports
 are compiled once, on first import, and never into site-packages or the source tree, which is
 what ``PYTHONDONTWRITEBYTECODE`` protects. ``PYTHONPYCACHEPREFIX`` is exported too, so child
-processes (worker processes, ``tradeterm sim``) read the same cache.
+processes (worker processes, ``tradeterm sim``) use the same cache, even those that never import
+tradeterm (they read it; those that do also write to it).
 
 It must run before the heavy imports, so ``tradeterm/__init__.py`` calls it: whatever imports
 tradeterm first (the console script, ``python -m tradeterm``, a benchmark, the tests through
@@ -38,14 +39,17 @@ def user_pycache_dir(environ: Mapping[str, str]) -> Path:
 def use_user_pycache(environ: Mapping[str, str] | None = None) -> Path | None:
     """Let this process write bytecode into the per-user cache when it otherwise could not.
 
-    Returns the folder used, or None when nothing was changed (bytecode writing is on, a prefix
-    was already chosen, or the folder cannot be created).
+    Returns the folder used, or None when nothing was changed (bytecode writing is on, another
+    prefix was chosen, or the folder cannot be created). A prefix that already is this folder
+    (``PYTHONPYCACHEPREFIX`` inherited from a tradeterm parent process) is used, and written to.
     """
     env = os.environ if environ is None else environ
-    if not sys.dont_write_bytecode or sys.pycache_prefix:
+    if not sys.dont_write_bytecode:
         return None
     try:
         folder = user_pycache_dir(env)  # Path.home() raises without HOME and a passwd entry
+        if sys.pycache_prefix and os.path.abspath(sys.pycache_prefix) != str(folder):
+            return None
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     except (OSError, RuntimeError, KeyError):
         return None

@@ -74,3 +74,12 @@ def test_no_home_folder_leaves_everything_as_it_was(
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     assert use_user_pycache({}) is None
     assert sys.pycache_prefix is None and sys.dont_write_bytecode is True
+
+
+def test_a_child_that_inherited_our_prefix_writes_to_it_too(
+    tmp_path: Path, no_bytecode: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "tradeterm" / "pycache"
+    monkeypatch.setattr(sys, "pycache_prefix", str(folder))  # PYTHONPYCACHEPREFIX from a parent
+    assert use_user_pycache({"XDG_CACHE_HOME": str(tmp_path)}) == folder
+    assert sys.pycache_prefix == str(folder) and sys.dont_write_bytecode is False
