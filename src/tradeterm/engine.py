@@ -58,6 +58,7 @@ from tradeterm.core.events import (
     ExchangeUnreachable,
     SignalEmitted,
     SymbolsUnavailable,
+    VenueRefused,
 )
 from tradeterm.core.models import (
     NO_MARKETS,
@@ -73,6 +74,7 @@ from tradeterm.exchange.client import create_exchange, import_ccxt_pro
 from tradeterm.exchange.errors import one_line, with_cause
 from tradeterm.exchange.feed import Feed
 from tradeterm.exchange.health import FeedHealth
+from tradeterm.exchange.markets import check_precision_mode
 from tradeterm.exchange.sparklines import Sparklines
 from tradeterm.market.state import MarketState
 from tradeterm.replay_control import ReplayController
@@ -371,8 +373,10 @@ class Engine:
                 self._set_phase(EnginePhase.UNREACHABLE, f"internal error: {one_line(exc)}")
                 connected = False
             if not connected:
+                # A refused venue stays refused (its precision mode is fixed): wait for a switch.
+                retry = None if self._phase is EnginePhase.REFUSED else self._retry_s
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._retry_s)
+                    await asyncio.wait_for(self._wake.wait(), retry)
 
     async def _target_url(self) -> str | None:
         """Where to connect: our own simulator, the given ``sim_base_url``, or the real exchange."""
@@ -402,6 +406,13 @@ class Engine:
                     await exchange.close()
             self._set_phase(EnginePhase.UNREACHABLE, reason)
             self._publish(ExchangeUnreachable(self._clock(), exchange=exchange_id, reason=reason))
+            return False
+        if refusal := check_precision_mode(exchange_id, getattr(exchange, "precisionMode", None)):
+            log.error("%s", refusal)  # never traded on a misread grid; not retried either
+            with contextlib.suppress(Exception):
+                await exchange.close()
+            self._set_phase(EnginePhase.REFUSED, refusal)
+            self._publish(VenueRefused(self._clock(), exchange=exchange_id, reason=refusal))
             return False
         self._exchange = exchange
         listed = tuple(s for s in self.settings.symbols if s in exchange.markets)

@@ -295,15 +295,24 @@ async def test_second_entry_while_the_strategy_holds_a_position_is_ignored(desk:
 
 
 async def test_trades_are_forwarded_once_by_id(desk: Harness):
+    """A trade seen before (a reconnect or ccxt's cache repeats a batch) reaches the broker once.
+
+    A trade through a limit fills the whole order, so a repeat can only show on an order placed
+    after the first delivery: the repeated batch must leave it resting, a new trade fills it."""
     d = desk.desk
     limit = OrderRequest(SYMBOL, "buy", OrderType.LIMIT, Decimal("1"), price=Decimal("100"))
-    d.handle(PlaceOrder(limit))
     through = Trade("t1", T0, 99.0, 0.5, "sell")
+    d.handle(PlaceOrder(limit))
     d.on_trades(SYMBOL, [through])
-    d.on_trades(SYMBOL, [through])  # the same trade again (a reconnect): no second fill
     assert d.broker.positions()[0].quantity == Decimal("1")
-    await until(lambda: desk.of(OrderFilled), "the fill")
-    assert len(desk.of(OrderFilled)) == 1
+    d.handle(PlaceOrder(limit))  # resting: the repeated trade would fill it
+    d.on_trades(SYMBOL, [through, through])  # the same trade again (a reconnect): no fill
+    assert d.broker.positions()[0].quantity == Decimal("1")
+    assert len(d.broker.working_orders()) == 1
+    d.on_trades(SYMBOL, [Trade("t2", T0 + 1, 99.0, 0.5, "sell")])  # a new trade does fill it
+    assert d.broker.positions()[0].quantity == Decimal("2")
+    await until(lambda: len(desk.of(OrderFilled)) == 2, "two fills")
+    assert not d.broker.working_orders()
 
 
 async def test_kill_switch_reason_survives_a_restart_through_the_journal(tmp_path: Path):

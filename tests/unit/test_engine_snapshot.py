@@ -56,3 +56,35 @@ async def test_switch_commands_before_connecting_update_the_selection_or_are_ign
     snap = engine.snapshot()
     assert (snap.symbol, snap.timeframe) == ("ETH/USDT", "1h")
     assert [type(e) for e in events] == [CommandIgnored, CommandIgnored]
+
+
+async def test_a_desk_change_alone_makes_a_new_snapshot(tmp_path):
+    """The desk's version is part of the cache key: an order, a fill or the kill switch (nothing
+    else changed) must reach the next snapshot, not the cached one."""
+    from decimal import Decimal
+
+    from tradeterm.core.commands import KillSwitch, PlaceOrder
+    from tradeterm.core.trading import OrderRequest, OrderType
+
+    engine = Engine(Settings(journal_path=tmp_path / "journal.sqlite"))
+    await engine.desk.start()
+    try:
+        engine.desk.attach_markets({"BTC/USDT": {
+            "symbol": "BTC/USDT", "precision": {"price": 0.01, "amount": 0.00001},
+            "limits": {"amount": {"min": 0.00001}, "cost": {"min": 5.0}},
+        }})
+        engine.desk.on_book("BTC/USDT", BookSnapshot("BTC/USDT", bids=((100.0, 5.0),),
+                                                     asks=((101.0, 5.0),), nonce=1))
+        before = engine.snapshot()
+        order = OrderRequest("BTC/USDT", "buy", OrderType.LIMIT, Decimal("0.1"),
+                             price=Decimal(99))
+        assert engine.desk.handle(PlaceOrder(order)) is None
+        placed = engine.snapshot()
+        assert placed is not before and placed.seq > before.seq
+        assert [o.request for o in placed.account.orders] == [order]
+        assert engine.desk.handle(KillSwitch("test")) is None
+        halted = engine.snapshot()
+        assert halted.seq > placed.seq and halted.trading_state.lower() == "halted"
+        assert halted.account.orders == ()
+    finally:
+        await engine.desk.close()

@@ -51,6 +51,15 @@ class ExchangeUnreachable(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class VenueRefused(Event):
+    """The exchange answered, but its markets cannot be traded safely (e.g. a precision mode the
+    trading core does not read); nothing is traded there and it is not retried."""
+
+    exchange: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class EngineReady(Event):
     """Markets are loaded and streams are starting."""
 

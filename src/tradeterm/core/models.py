@@ -185,6 +185,7 @@ class EnginePhase(str, Enum):
     CONNECTING = "connecting"  # loading markets
     RUNNING = "running"  # markets loaded, streams supervised
     UNREACHABLE = "unreachable"  # the exchange could not be reached; see EngineSnapshot.error
+    REFUSED = "refused"  # reached, but its markets cannot be traded safely; see .error
     STOPPED = "stopped"
 
 

@@ -73,6 +73,7 @@ from tradeterm.core.events import (
     StrategyFailed,
     SymbolsUnavailable,
     TradingStateChanged,
+    VenueRefused,
 )
 from tradeterm.core.models import (
     EnginePhase,
@@ -374,6 +375,8 @@ class TradetermApp(App[None]):
                                 severity="warning")
             case ExchangeUnreachable(exchange=exchange, reason=reason):
                 self.notify(cannot_reach(exchange, reason), severity="error", timeout=10)
+            case VenueRefused(reason=reason):
+                self.notify(reason, severity="error", timeout=10)
             case EngineReady(exchange=exchange):
                 self._engine_error = None
                 demo = self.engine is not None and self.engine.snapshot().demo
@@ -433,7 +436,7 @@ class TradetermApp(App[None]):
             return
         self._seq = snap.seq
         self._snap = snap
-        unreachable = snap.phase is EnginePhase.UNREACHABLE
+        unreachable = snap.phase in _NOT_TRADABLE
         if snap.phase is not self._phase:  # `d` is offered only while unreachable
             self._phase = snap.phase
             self.refresh_bindings()
@@ -644,7 +647,7 @@ class TradetermApp(App[None]):
             return False
         snap = self.engine.snapshot() if self.engine is not None else None
         if action == "use_demo":  # offered (and shown in the footer) only when it makes sense
-            return snap is not None and snap.phase is EnginePhase.UNREACHABLE
+            return snap is not None and snap.phase in _NOT_TRADABLE
         if action in ("replay", "replay_speed"):  # only while replaying recorded candles
             return snap is not None and snap.replay is not None
         if action == "next_panel":  # otherwise tab moves the focus, as everywhere in Textual
@@ -743,10 +746,17 @@ def cannot_reach(exchange: str, reason: str | None) -> str:
     return f"Cannot reach {exchange}: {reason}"
 
 
+_NOT_TRADABLE = (EnginePhase.UNREACHABLE, EnginePhase.REFUSED)
+"""Phases where the main area explains why instead of a chart, and `d` offers the demo market."""
+
+
 def unreachable_text(snap: EngineSnapshot) -> Text:
     """The plain message shown in the main area when the exchange cannot be reached."""
     text = Text(justify="center")
-    text.append(cannot_reach(snap.exchange, snap.error) + "\n\n", style="bold")
+    if snap.phase is EnginePhase.REFUSED:  # reached, but refused (e.g. its precision mode)
+        text.append(f"{snap.error or 'refused'}\n\n", style="bold")
+    else:
+        text.append(cannot_reach(snap.exchange, snap.error) + "\n\n", style="bold")
     text.append("press d to use the demo market")
     return text
 

@@ -182,7 +182,8 @@ def trading_tooltip(snap: EngineSnapshot | None) -> str | None:
 def _feed_part(snap: EngineSnapshot, now_ms: int, colors: TradingColors) -> Text:
     part = Text(no_wrap=True)
     if snap.phase is not EnginePhase.RUNNING:
-        color = colors.error if snap.phase is EnginePhase.UNREACHABLE else colors.muted
+        bad = snap.phase in (EnginePhase.UNREACHABLE, EnginePhase.REFUSED)
+        color = colors.error if bad else colors.muted
         part.append(f"● {snap.phase.value}", Style(color=color))
         return part
     summary = feed_summary(snap.streams, snap.symbol, now_ms)
