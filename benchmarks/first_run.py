@@ -13,7 +13,8 @@ and to market data on screen (the status bar's "● live"), for:
 
 It also prints uv's summary lines with the time since launch each appeared ("Installed 58
 packages" marks the end of download and install), so the share of the download is visible.
-``PYTHONDONTWRITEBYTECODE=1`` is set by default, as on the machines that motivated ``[tool.uv]`` (containers, CI); ``--bytecode`` leaves it unset.
+``PYTHONDONTWRITEBYTECODE=1`` is set by default, as on the machines that motivated
+``[tool.uv]`` (containers, CI); ``--bytecode`` leaves it unset.
 
     python benchmarks/first_run.py [--rev HEAD] [--bytecode]
 

@@ -17,7 +17,8 @@ tradeterm (they read it; those that do also write to it).
 It must run before the heavy imports, so ``tradeterm/__init__.py`` calls it: whatever imports
 tradeterm first (the console script, ``python -m tradeterm``, a benchmark, the tests through
 ``-p tradeterm._pytest_pycache``) gets it before pydantic, textual, polars or ccxt. An explicit
-``PYTHONPYCACHEPREFIX`` (or ``-X pycache_prefix``) is left alone; an unwritable cache folder leaves everything as it was.
+``PYTHONPYCACHEPREFIX`` (or ``-X pycache_prefix``) is left alone; an unwritable cache folder
+leaves everything as it was.
 """
 
 from __future__ import annotations
