@@ -90,6 +90,16 @@ class StrategySettings(_Section):
         12, ge=2, le=200,
         description="Prefix cuts the look-ahead guard tries before a strategy may run.",
     )
+    eval_timeout_s: float = Field(
+        5.0, gt=0, le=600,
+        description="Seconds one evaluation (one strategy, one candle close) may take; a "
+        "strategy over it is stopped and marked failed.",
+    )
+    memory_limit_mb: int = Field(
+        1024, ge=64, le=1_048_576,
+        description="Memory (MB) one strategy's worker process may use; a strategy over it is "
+        "stopped and marked failed.",
+    )
 
     @field_validator("dir")
     @classmethod
