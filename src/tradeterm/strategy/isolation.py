@@ -28,6 +28,7 @@ import socket
 import struct
 from collections import deque
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
@@ -72,6 +73,13 @@ def _frame(data: bytes) -> bytes:
     if len(data) > 0x7FFFFFFF:
         return _HEADER.pack(-1) + _BIG.pack(len(data)) + data
     return _HEADER.pack(len(data)) + data
+
+
+def _take_fd(conn: Connection) -> int:
+    """The descriptor of ``conn``, owned by the caller from now on."""
+    fd = os.dup(conn.fileno())
+    conn.close()
+    return fd
 
 
 def rss_mb(pid: int) -> float | None:
@@ -134,10 +142,10 @@ class StrategyWorker:
             out_w.close()
         self._exited = loop.create_future()
         loop.add_reader(proc.sentinel, self._on_exit)
-        self._out_fd = out_r.detach()
+        self._out_fd = _take_fd(out_r)
         os.set_blocking(self._out_fd, False)
         loop.add_reader(self._out_fd, self._read_output)
-        sock = socket.socket(fileno=parent.detach())
+        sock = socket.socket(fileno=_take_fd(parent))
         self._reader, self._writer = await asyncio.open_connection(sock=sock, limit=2**16)
         async with self._busy:
             return await self._reply(timeout_s, f"timed out after {timeout_s:g} s loading the file")
