@@ -109,6 +109,7 @@ class StrategyWorker:
         self._out_fd: int | None = None
         self._out_buf = b""
         self.tail: deque[str] = deque(maxlen=20)  # the worker's last output lines
+        self.out_of_memory = False  # its output said an allocation failed
         self._busy = asyncio.Lock()  # one request at a time: user code never runs concurrently
         self._closed = False
 
@@ -180,6 +181,8 @@ class StrategyWorker:
             line = raw.decode("utf-8", "replace").rstrip()
             if line:
                 self.tail.append(line)
+                if any(marker in line for marker in MEMORY_MARKERS):
+                    self.out_of_memory = True
                 if self._on_output is not None:
                     self._on_output(line)
 
@@ -316,7 +319,7 @@ class StrategyWorker:
     def death_reason(self) -> str:
         """``worker died: signal 6`` (or the memory limit, when its last words say so)."""
         self._drain_output()
-        if any(marker in line for line in self.tail for marker in MEMORY_MARKERS):
+        if self.out_of_memory:
             return self.memory_reason()
         code = self._exited.result() if self._exited is not None and self._exited.done() else None
         if code is None:
