@@ -27,7 +27,7 @@ from tradeterm.strategy import Strategy
 
 
 class Bad(Strategy):
-    name = "bad"
+    name = "aaa"
 
     def signals(self, frame):
         if frame.height > 3000:
@@ -61,7 +61,7 @@ class Recorder:
 
 def engine_for(folder: Path, rec: Recorder, load_timeout_s: float = 30.0,
                **limits: float) -> StrategyEngine:
-    settings = StrategySettings(dir=folder, enabled=["bad", "always"], lookahead_cuts=2, **limits)
+    settings = StrategySettings(dir=folder, enabled=["aaa", "always"], lookahead_cuts=2, **limits)
     return StrategyEngine(settings, rec, lambda: 1_000, guard_bars=300,
                           load_timeout_s=load_timeout_s)
 
@@ -95,16 +95,16 @@ def gone(pid: int, within_s: float = 3.0) -> bool:
 
 async def contained(tmp_path: Path, action: str, *, slow: bool = False,
                     **limits: float) -> tuple[StrategyEngine, Recorder]:
-    """Load ``bad`` (doing ``action`` live) and ``always``; evaluate one live bar close; check
-    that ``always`` signalled first and ``bad`` is FAILED with its worker gone; then that
+    """Load ``aaa`` (sorted first: a serial engine would evaluate it first) and ``always``;
+    evaluate one live bar close; check that ``always`` signalled first and ``aaa`` is FAILED with its worker gone; then that
     ``always`` keeps signalling on the following bars."""
-    write(tmp_path, "bad.py", bad_source(action))
+    write(tmp_path, "aaa.py", bad_source(action))
     write(tmp_path, "always.py", always_source())
     rec = Recorder()
     engine = engine_for(tmp_path, rec, **limits)
     await engine.load()
-    assert states(engine) == {"always": StrategyState.ENABLED, "bad": StrategyState.ENABLED}
-    pid = engine.worker_pid("bad")
+    assert states(engine) == {"always": StrategyState.ENABLED, "aaa": StrategyState.ENABLED}
+    pid = engine.worker_pid("aaa")
     assert pid is not None and engine.worker_pid("always") not in (None, pid)
 
     window = bars(LIVE)
@@ -112,11 +112,11 @@ async def contained(tmp_path: Path, action: str, *, slow: bool = False,
     assert [s.strategy for s in signals] == ["always"]
     kinds = [(type(e).__name__, getattr(e, "strategy", None) or e.signal.strategy)
              for e in rec.events]
-    if slow:  # 'always' was not held up by 'bad': its signal went out before bad's verdict
-        assert kinds == [("SignalEmitted", "always"), ("StrategyFailed", "bad")]
+    if slow:  # 'always' was not held up by 'aaa': it signalled before aaa failed
+        assert kinds == [("SignalEmitted", "always"), ("StrategyFailed", "aaa")]
     else:
-        assert sorted(kinds) == [("SignalEmitted", "always"), ("StrategyFailed", "bad")]
-    assert states(engine) == {"always": StrategyState.ENABLED, "bad": StrategyState.FAILED}
+        assert sorted(kinds) == [("SignalEmitted", "always"), ("StrategyFailed", "aaa")]
+    assert states(engine) == {"always": StrategyState.ENABLED, "aaa": StrategyState.FAILED}
     assert engine.targets("BTC/USDT", "1m") == ["always"]
     assert gone(pid), "the failed strategy's worker still runs"
 
@@ -131,7 +131,7 @@ async def test_an_endless_loop_times_out_at_the_deadline_and_the_other_strategy_
     engine, rec = await contained(tmp_path, HANG, slow=True, eval_timeout_s=1.0)
     close = time.strftime("%H:%M", time.gmtime((bars(LIVE)[-1].open_time + 60_000) / 1000))
     expected = f"timed out after 1 s at the {close} close"
-    assert reason(engine, "bad") == expected
+    assert reason(engine, "aaa") == expected
     [failed] = [e for e in rec.events if isinstance(e, StrategyFailed)]
     assert failed.reason == expected
     await engine.close()
@@ -141,41 +141,41 @@ async def test_an_endless_loop_times_out_at_the_deadline_and_the_other_strategy_
                          ids=["numpy-4GB", "polars-8GB", "creeping-list"])
 async def test_a_runaway_allocation_is_stopped_at_the_memory_limit(tmp_path, action):
     engine, _ = await contained(tmp_path, action, memory_limit_mb=300, eval_timeout_s=60.0)
-    assert reason(engine, "bad") == "over the 300 MB memory limit"
+    assert reason(engine, "aaa") == "over the 300 MB memory limit"
     await engine.close()
 
 
 async def test_a_crashing_worker_is_reported_with_its_signal(tmp_path):
     engine, _ = await contained(tmp_path, ABORT)
-    assert reason(engine, "bad") == "worker died: signal 6"
+    assert reason(engine, "aaa") == "worker died: signal 6"
     await engine.close()
 
 
 async def test_a_failed_strategy_restarts_in_a_fresh_worker(tmp_path):
     engine, rec = await contained(tmp_path, HANG, slow=True, eval_timeout_s=1.0)
     old = [e for e in rec.events if isinstance(e, StrategyFailed)]
-    health = await engine.enable("bad")
+    health = await engine.enable("aaa")
     assert health is not None and health.state is StrategyState.ENABLED
     assert health.last_error is None
-    pid = engine.worker_pid("bad")
+    pid = engine.worker_pid("aaa")
     assert pid is not None
     small = bars(3000, start=5)  # not the live trigger (3000 bars), and a later last bar
     signals = await engine.on_bar_closed("BTC/USDT", "1m", small)
     assert [s.strategy for s in signals] == ["always"]
-    assert engine.worker_pid("bad") == pid and states(engine)["bad"] is StrategyState.ENABLED
+    assert engine.worker_pid("aaa") == pid and states(engine)["aaa"] is StrategyState.ENABLED
     assert [e for e in rec.events if isinstance(e, StrategyFailed)] == old
     await engine.close()
     assert gone(pid)
 
 
 async def test_an_import_that_hangs_is_contained_and_the_others_load(tmp_path):
-    write(tmp_path, "bad.py", "while True:\n    pass\n")
+    write(tmp_path, "aaa.py", "while True:\n    pass\n")
     write(tmp_path, "always.py", always_source())
     rec = Recorder()
     engine = engine_for(tmp_path, rec, load_timeout_s=2.0)
     await engine.load()
-    assert states(engine) == {"always": StrategyState.ENABLED, "bad": StrategyState.FAILED}
-    assert reason(engine, "bad").endswith("bad.py: timed out after 2 s loading the file")
+    assert states(engine) == {"always": StrategyState.ENABLED, "aaa": StrategyState.FAILED}
+    assert reason(engine, "aaa").endswith("aaa.py: timed out after 2 s loading the file")
     assert await engine.on_bar_closed("BTC/USDT", "1m", bars(50))
     await engine.close()
 
@@ -183,11 +183,11 @@ async def test_an_import_that_hangs_is_contained_and_the_others_load(tmp_path):
 async def test_close_stops_a_worker_stuck_in_an_evaluation(tmp_path):
     import asyncio
 
-    write(tmp_path, "bad.py", bad_source(HANG))
+    write(tmp_path, "aaa.py", bad_source(HANG))
     write(tmp_path, "always.py", always_source())
     engine = engine_for(tmp_path, Recorder(), eval_timeout_s=600.0)
     await engine.load()
-    pids = [engine.worker_pid("bad"), engine.worker_pid("always")]
+    pids = [engine.worker_pid("aaa"), engine.worker_pid("always")]
     evaluation = asyncio.create_task(engine.on_bar_closed("BTC/USDT", "1m", bars(LIVE)))
     await asyncio.sleep(0.5)
     assert not evaluation.done()  # stuck in the endless loop
