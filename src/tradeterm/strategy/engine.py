@@ -30,7 +30,13 @@ import polars as pl
 
 from tradeterm.config import StrategySettings
 from tradeterm.core.events import Event, SignalEmitted, StrategyFailed
-from tradeterm.core.models import Candle, Signal, StrategyHealth, StrategyState, timeframe_ms
+from tradeterm.core.models import (
+    Candle,
+    Signal,
+    StrategyHealth,
+    StrategyState,
+    timeframe_ms,
+)
 from tradeterm.strategy.isolation import StrategyWorker, WorkerFailed
 from tradeterm.strategy.loader import FileWatcher, StrategyLoadError, strategy_files
 from tradeterm.strategy.worker import GUARD_BARS, StrategyMeta, error_text, frame_to_ipc
@@ -199,7 +205,7 @@ class StrategyEngine:
         except WorkerFailed as exc:
             await self._stop_worker(worker)
             return _Opened(file, error=StrategyLoadError(file, None, str(exc)))
-        except Exception as exc:  # the worker could not even start (fork failed, no memory...)
+        except Exception as exc:  # noqa: BLE001 - the worker could not start (fork failed...)
             await self._stop_worker(worker)
             reason = f"cannot start a worker process: {type(exc).__name__}: {exc}"
             return _Opened(file, error=StrategyLoadError(file, None, reason))

@@ -211,10 +211,10 @@ class StrategyWorker:
     def kill(self) -> None:
         """SIGKILL now (idempotent); the exit is noticed through the sentinel."""
         proc = self._proc
-        if proc is not None and proc.pid is not None and self._exited is not None:
-            if not self._exited.done():
-                with contextlib.suppress(OSError, ValueError, AttributeError):
-                    proc.kill()
+        exited = self._exited
+        if proc is not None and proc.pid is not None and exited is not None and not exited.done():
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                proc.kill()
 
     async def stop(self) -> None:
         """Ask it to exit (EOF, then SIGTERM), SIGKILL after :data:`STOP_GRACE_S`; always

@@ -102,7 +102,7 @@ def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
     )
     try:
         report = check_lookahead(cls(), frame, cuts, seed=0)
-    except Exception as exc:  # user code raising on synthetic data: same verdict as live
+    except Exception as exc:  # noqa: BLE001 - user code raising on synthetic data: as live
         return f"raised on synthetic candles: {error_text(exc, _file_of(cls))}"
     return None if report.ok else report.reason
 
@@ -175,7 +175,7 @@ def _load(file: Path) -> tuple[type[Strategy] | None, tuple[object, ...]]:
 def _params(cls: type[Strategy]) -> dict[str, Any]:
     try:
         return dict(cls.Params().model_dump(mode="json"))
-    except Exception:
+    except Exception:  # noqa: BLE001 - params not JSON-able: metadata only, not needed
         return {}
 
 
@@ -206,7 +206,7 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
             reply = (*reply, None)
         except MemoryError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - user code in __init__
             reply = (*reply, f"cannot create: {error_text(exc, job.file.resolve())}")
     _send(conn, *reply)
     while True:
