@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from tradeterm.indicators.frame import synthetic_candles
+from tradeterm.strategy.worker import GUARD_BARS
 
 pytestmark = pytest.mark.integration
 
 ALWAYS = '''
+from pathlib import Path
 import polars as pl
 from tradeterm.strategy import Strategy
 
@@ -28,6 +30,8 @@ class Always(Strategy):
     name = "always"
 
     def signals(self, frame):
+        if frame["close"][0] != GUARD_FIRST:  # a live frame, not the guard's synthetic one
+            Path(SEEN).touch()
         return frame.with_columns(
             entry_long=pl.lit(True), entry_short=pl.lit(False),
             exit_long=pl.lit(False), exit_short=pl.lit(False),
@@ -60,11 +64,16 @@ class Hang(Strategy):
 '''
 
 
-def start(tmp_path: Path, eval_timeout_s: float) -> tuple[subprocess.Popen[str], Path, Path]:
+def prepare(tmp_path: Path, eval_timeout_s: float) -> tuple[dict[str, str], Path, Path]:
+    """The strategies folder, a replayed market at 600x (a 1m bar every 0.1 s) and the
+    environment that points tradeterm at them; the hang trigger file and the pid file."""
     folder = tmp_path / "strategies"
     folder.mkdir()
     trigger, pidfile = tmp_path / "go", tmp_path / "hang.pid"
-    (folder / "always.py").write_text(textwrap.dedent(ALWAYS))
+    seen = tmp_path / "always.seen"
+    guard_first = synthetic_candles(GUARD_BARS, seed=1)["close"][0]  # the guard's first bar
+    always = ALWAYS.replace("SEEN", repr(str(seen))).replace("GUARD_FIRST", repr(guard_first))
+    (folder / "always.py").write_text(textwrap.dedent(always))
     (folder / "hang.py").write_text(
         textwrap.dedent(HANG.format(trigger=str(trigger), pidfile=str(pidfile)))
     )
@@ -78,6 +87,11 @@ def start(tmp_path: Path, eval_timeout_s: float) -> tuple[subprocess.Popen[str],
         "TRADETERM_STRATEGIES__LOOKAHEAD_CUTS": "2",
         "TRADETERM_STRATEGIES__EVAL_TIMEOUT_S": str(eval_timeout_s),
     }
+    return env, trigger, pidfile
+
+
+def start(tmp_path: Path, eval_timeout_s: float) -> tuple[subprocess.Popen[str], Path, Path]:
+    env, trigger, pidfile = prepare(tmp_path, eval_timeout_s)
     proc = subprocess.Popen(
         [sys.executable, "-m", "tradeterm", "--demo", "run", "--headless"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,

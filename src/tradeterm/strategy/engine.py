@@ -422,8 +422,8 @@ class StrategyEngine:
         except WorkerFailed as exc:
             reply = ("error", str(exc))
         duration_ms = (time.perf_counter() - start) * 1000
-        if self._slots.get(name) is not slot or slot.worker is not worker:
-            return []  # reloaded, disabled or removed meanwhile: this result is stale
+        if self._slots.get(name) is not slot or slot.worker is not worker or self._closed:
+            return []  # reloaded, disabled, removed or shut down meanwhile: a stale result
         now = self._clock()
         slot.health = replace(slot.health, last_run_ms=now, last_duration_ms=duration_ms)
         if reply[0] != "signals":

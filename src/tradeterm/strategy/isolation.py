@@ -26,6 +26,7 @@ import os
 import pickle
 import socket
 import struct
+import sys
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -66,6 +67,30 @@ def context() -> ForkServerContext:
     assert isinstance(ctx, ForkServerContext)
     ctx.set_forkserver_preload(list(PRELOAD))
     return ctx
+
+
+def ensure_servers() -> None:
+    """Start multiprocessing's resource tracker and the forkserver (fast: neither is waited
+    for) with a real stderr. Inside the app ``sys.stderr`` is Textual's capture, whose
+    ``fileno()`` is -1, and the resource tracker would pass that on: "bad value(s) in
+    fds_to_keep". Call on the loop's thread, so nothing else writes to stderr meanwhile."""
+    from multiprocessing import forkserver, resource_tracker
+
+    saved = sys.stderr
+    try:
+        if not _has_fd(saved):
+            sys.stderr = sys.__stderr__ if _has_fd(sys.__stderr__) else open(os.devnull, "w")  # noqa: SIM115
+        resource_tracker.ensure_running()
+        forkserver.ensure_running()
+    finally:
+        sys.stderr = saved
+
+
+def _has_fd(stream: object) -> bool:
+    try:
+        return isinstance(fileno := stream.fileno(), int) and fileno >= 0  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - no fileno, a closed stream, io.UnsupportedOperation...
+        return False
 
 
 def _frame(data: bytes) -> bytes:
@@ -129,6 +154,7 @@ class StrategyWorker:
         ctx = context()
         parent, child = ctx.Pipe(duplex=True)
         out_r, out_w = ctx.Pipe(duplex=False)
+        ensure_servers()
         proc = ctx.Process(
             target=worker_main, args=(child, out_w, self.job), daemon=True,
             name=f"tradeterm-strategy:{self.job.file.stem}",
