@@ -174,9 +174,9 @@ class StrategyEngine:
         self._workers.add(worker)
         return worker
 
-    async def _stop_worker(self, worker: StrategyWorker) -> None:
+    async def _stop_worker(self, worker: StrategyWorker, *, now: bool = False) -> None:
         try:
-            await worker.stop()
+            await worker.stop(now=now)
         finally:
             self._workers.discard(worker)
 
@@ -189,10 +189,11 @@ class StrategyEngine:
         task.add_done_callback(self._stopping.discard)
 
     async def close(self) -> None:
-        """Stop every worker (SIGTERM, then SIGKILL): returns within about a second."""
+        """Kill every worker (shutdown: nothing in a worker is worth waiting for, and one may be
+        stuck in an endless loop); returns within about a second."""
         self._closed = True
         await asyncio.gather(
-            *(self._stop_worker(w) for w in list(self._workers)), *self._stopping,
+            *(self._stop_worker(w, now=True) for w in list(self._workers)), *self._stopping,
             return_exceptions=True,
         )
 

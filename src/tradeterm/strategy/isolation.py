@@ -242,10 +242,12 @@ class StrategyWorker:
             with contextlib.suppress(OSError, ValueError, AttributeError):
                 proc.kill()
 
-    async def stop(self) -> None:
-        """Ask it to exit (EOF, then SIGTERM), SIGKILL after :data:`STOP_GRACE_S`; always
-        returns within about twice that."""
+    async def stop(self, *, now: bool = False) -> None:
+        """Ask it to exit (EOF, then SIGTERM), SIGKILL after :data:`STOP_GRACE_S` (at once with
+        ``now``: a worker holds nothing worth saving); returns within about twice that."""
         self._closed = True
+        if now:
+            self.kill()
         if self._starting is not None and not self._starting.done():
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._starting), 2 * STOP_GRACE_S)
