@@ -96,9 +96,9 @@ class StrategySettings(_Section):
         "strategy over it is stopped and marked failed.",
     )
     memory_limit_mb: int = Field(
-        1024, ge=64, le=1_048_576,
-        description="Memory (MB) one strategy's worker process may use; a strategy over it is "
-        "stopped and marked failed.",
+        1024, ge=256, le=1_048_576,
+        description="Resident memory (MB) one strategy's worker process may use (about 120 MB "
+        "before the strategy allocates anything); a strategy over it is stopped and marked failed.",
     )
 
     @field_validator("dir")

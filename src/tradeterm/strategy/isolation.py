@@ -27,6 +27,7 @@ import pickle
 import socket
 import struct
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -100,6 +101,16 @@ def _frame(data: bytes) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
+_START_LOCK = threading.Lock()
+
+
+def _start(proc: BaseProcess) -> None:
+    """``proc.start()``, one at a time: ``Process.start`` walks a module-level set of children
+    that a concurrent start would change under it."""
+    with _START_LOCK:
+        proc.start()
+
+
 def _take_fd(conn: Connection) -> int:
     """The descriptor of ``conn``, owned by the caller from now on."""
     fd = os.dup(conn.fileno())
@@ -161,7 +172,7 @@ class StrategyWorker:
         )
         self._proc = proc
         # The first start waits for the forkserver to import its preloads (~1 s): off the loop.
-        self._starting = loop.run_in_executor(None, proc.start)
+        self._starting = loop.run_in_executor(None, _start, proc)
         try:
             await asyncio.shield(self._starting)
         finally:
