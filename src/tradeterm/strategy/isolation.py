@@ -314,8 +314,9 @@ class StrategyWorker:
                 if remaining <= 0:
                     self.kill()
                     raise WorkerFailed(timeout_reason)
+                waiting: set[asyncio.Future[object]] = {read, exited}  # type: ignore[arg-type]
                 done, _ = await asyncio.wait(
-                    {read, exited}, timeout=min(remaining, WATCH_S),
+                    waiting, timeout=min(remaining, WATCH_S),
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 if read in done and read.exception() is None:
