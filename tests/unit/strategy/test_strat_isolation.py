@@ -210,3 +210,28 @@ async def test_a_users_print_is_logged_not_written_to_the_terminal(tmp_path, cap
         await engine.close()
     assert "hello from user" not in capfd.readouterr().out
     assert any("strategy always: hello from user" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_engine_process_never_imports_a_strategy_file(tmp_path):
+    """Loading, the guard and evaluation all happen in the worker: the user's module (and any
+    side effect of importing it) never exists in this process."""
+    import sys
+
+    from tradeterm.strategy.loader import MODULE_PREFIX
+
+    marker = tmp_path / "imported_in"
+    source = always_source("probe_isolated", cls="ProbeIsolated").replace(
+        "import polars as pl",
+        f"import os, polars as pl\nopen({str(marker)!r}, 'a').write(f'{{os.getpid()}}\\n')",
+    )
+    write(tmp_path, "probe_isolated.py", source)
+    settings = StrategySettings(dir=tmp_path, enabled=["probe_isolated"], lookahead_cuts=2)
+    engine = StrategyEngine(settings, Recorder(), lambda: 1_000, guard_bars=300)
+    await engine.load()
+    assert states(engine) == {"probe_isolated": StrategyState.ENABLED}
+    assert [s.strategy for s in await engine.on_bar_closed("BTC/USDT", "1m", bars(50))] == [
+        "probe_isolated"]
+    pids = {int(line) for line in marker.read_text().split()}
+    assert pids == {engine.worker_pid("probe_isolated")}  # imported there, once
+    assert f"{MODULE_PREFIX}probe_isolated" not in sys.modules
+    await engine.close()
