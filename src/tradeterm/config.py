@@ -93,6 +93,16 @@ class StrategySettings(_Section):
         12, ge=2, le=200,
         description="Prefix cuts the look-ahead guard tries before a strategy may run.",
     )
+    eval_timeout_s: float = Field(
+        5.0, gt=0, le=600,
+        description="Seconds one evaluation (one strategy, one candle close) may take; a "
+        "strategy over it is stopped and marked failed.",
+    )
+    memory_limit_mb: int = Field(
+        1024, ge=256, le=1_048_576,
+        description="Resident memory (MB) one strategy's worker process may use (about 120 MB "
+        "before the strategy allocates anything); a strategy over it is stopped and marked failed.",
+    )
 
     @field_validator("dir")
     @classmethod

@@ -10,10 +10,11 @@ callbacks, on the loop. Nothing the exchange does makes :meth:`run` raise: an un
 exchange is a phase (``UNREACHABLE``) with a one-line reason, retried every 30 s, from which a
 ``SwitchToDemo`` command moves to the built-in simulator.
 
-Strategies (``tradeterm.strategy``) are imported and loaded in a thread once :meth:`Engine.run`
-starts (they pull in polars and TA-Lib); the feed then watches the candles they need, and every
-bar close the market state detects is evaluated off the loop. Strategy files are polled for
-changes every ``STRATEGY_POLL_S`` seconds and reloaded.
+Strategies (``tradeterm.strategy``) are imported in a thread once :meth:`Engine.run` starts
+(they pull in polars and TA-Lib) and each runs in its own worker process; the feed then watches
+the candles they need, and every bar close the market state detects is evaluated in the workers
+(a stuck or runaway strategy is killed at its deadline or memory limit; shutdown kills them
+all). Strategy files are polled for changes every ``STRATEGY_POLL_S`` seconds and reloaded.
 
 Trading (``tradeterm.desk``): the journal opens and the paper account is restored before
 anything else runs; strategy signals and the trading commands go to the :class:`Desk`, which
@@ -155,6 +156,7 @@ class Engine:
         self._shutdown = asyncio.Event()
         self._wake = asyncio.Event()  # leave the current session (SwitchToDemo)
         self.strategies: StrategyEngine | None = None  # set once loaded (see run)
+        self._strategy_workers: StrategyEngine | None = None  # set at once: teardown stops it
         self._strategy_poll_s = strategy_poll_s
         self._evaluations: set[asyncio.Task[Any]] = set()
         self.state.add_bar_listener(self._on_bar_closed)
@@ -277,6 +279,7 @@ class Engine:
             strategies = module.StrategyEngine(
                 self.settings.strategies, self._strategy_event, self._clock
             )
+            self._strategy_workers = strategies  # its worker processes die with the engine
             await strategies.load()
         except Exception:  # no strategies is a degraded engine, not a dead one
             log.exception("loading the strategies failed")
@@ -453,6 +456,9 @@ class Engine:
                 await exchange.close()
 
     async def _teardown(self) -> None:
+        workers, self._strategy_workers = self._strategy_workers, None
+        if workers is not None:  # first: a strategy stuck in a loop is killed, not waited for
+            await workers.close()
         await self._disconnect()
         await self.desk.close()
         sim, self._sim = self._sim, None

@@ -1,15 +1,19 @@
 """The strategy engine: loaded strategies, their health, and their evaluation at a candle close.
 
-User code runs through one safe wrapper: an exception disables that strategy (FAILED, with the
-reason, and a :class:`StrategyFailed` event) and never the engine. A strategy only becomes
-ENABLED after the look-ahead guard passed on synthetic candles of its timeframe.
+Every strategy runs in its own worker process (:mod:`tradeterm.strategy.isolation`): the worker
+loads the file, runs the look-ahead guard and evaluates each closed bar; this process never
+imports user code. A strategy that raises, overruns its deadline (``[strategies]
+eval_timeout_s``), goes over its memory limit (``memory_limit_mb``) or whose worker dies is
+FAILED with the reason and a :class:`StrategyFailed` event, its worker is killed, and the other
+strategies go on: their evaluations run concurrently, each strategy's signals are emitted as
+soon as its own worker answers. A strategy only becomes ENABLED after the look-ahead guard
+passed on synthetic candles of its timeframe. Enabling a failed strategy starts a fresh worker.
 
-Threads and the loop: loading files, running the guard and evaluating strategies happen in a
-worker thread (``asyncio.to_thread``; polars and TA-Lib release the GIL), because a strategy on
-a few thousand bars can take tens of milliseconds and the loop is shared with the UI. The thread
-only computes; every change of state and every event happens back on the loop, so readers never
-see a half-applied change. Evaluations are serialised (one at a time) so user code never runs
-concurrently with itself.
+Only enabled strategies keep a worker; a disabled one is loaded in a short-lived worker for its
+metadata (name, timeframe, symbols, warm-up) and the worker is stopped.
+
+Every change of state and every event happens on the loop; a worker's evaluations are serialised
+(one request at a time), so user code never runs concurrently with itself.
 """
 
 from __future__ import annotations
@@ -26,56 +30,53 @@ import polars as pl
 
 from tradeterm.config import StrategySettings
 from tradeterm.core.events import Event, SignalEmitted, StrategyFailed
-from tradeterm.core.models import Candle, Signal, StrategyHealth, StrategyState, timeframe_ms
-from tradeterm.strategy.api import Strategy
-from tradeterm.strategy.loader import FileWatcher, LoadedStrategy, StrategyLoadError, load_directory
-from tradeterm.strategy.lookahead import check_lookahead
-from tradeterm.strategy.signals import last_bar_signals
+from tradeterm.core.models import (
+    Candle,
+    Signal,
+    StrategyHealth,
+    StrategyState,
+    timeframe_ms,
+)
+from tradeterm.strategy.isolation import StrategyWorker, WorkerFailed
+from tradeterm.strategy.loader import FileWatcher, StrategyLoadError, strategy_files
+from tradeterm.strategy.worker import GUARD_BARS, StrategyMeta, error_text, frame_to_ipc
+
+__all__ = ["GUARD_BARS", "MAX_SIGNALS", "StrategyEngine", "StrategyMeta", "error_text"]
 
 log = logging.getLogger(__name__)
-
-GUARD_BARS = 2000
-"""Synthetic bars the look-ahead guard runs on when a strategy is enabled (plus 2x warm-up)."""
 
 MAX_SIGNALS = 200
 """Recent signals kept for the snapshot."""
 
-
-def error_text(exc: BaseException, file: Path | None = None) -> str:
-    """``Type: message (file.py:line)``, one line, pointing at the strategy's own line if any."""
-    import traceback
-
-    text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
-    if file is not None:
-        lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__)
-                 if Path(f.filename) == file]
-        if lines:
-            text += f" ({file.name}:{lines[-1]})"
-    return text
+LOAD_TIMEOUT_S = 30.0
+"""How long a worker may take to import its strategy file, and separately to run the guard."""
 
 
 @dataclass(slots=True)
 class _Slot:
-    """One strategy name: its class and instance (None if its file failed) and its health."""
+    """One strategy name: its metadata (None if its file failed), its worker and its health."""
 
     health: StrategyHealth
-    loaded: LoadedStrategy | None = None
-    instance: Strategy | None = None
+    meta: StrategyMeta | None = None
+    worker: StrategyWorker | None = None
+    create_error: str | None = None  # the class could not be instantiated with its defaults
     last_bar: dict[tuple[str, str], int] = field(default_factory=dict)  # (symbol, tf) -> time
 
 
 @dataclass(frozen=True, slots=True)
-class Prepared:
-    """What a load in the worker thread found, to be applied on the loop."""
+class _Opened:
+    """What a worker found in one file: metadata or a load error; the guard's verdict."""
 
-    loaded: dict[str, LoadedStrategy]
-    errors: list[StrategyLoadError]
-    files: set[Path]  # the files this load covered (changed or removed ones on a reload)
-    guard: dict[str, str | None]  # name -> reason the guard refused it (None: passed)
+    file: Path
+    meta: StrategyMeta | None = None
+    error: StrategyLoadError | None = None
+    create_error: str | None = None
+    worker: StrategyWorker | None = None  # kept only for a wanted strategy that passed
+    refused: str | None = None  # why the guard (or the worker) refused it
 
 
 class StrategyEngine:
-    """See the module docstring. Loop-side methods must be called on the engine's loop."""
+    """See the module docstring. Methods must be called on the engine's loop."""
 
     def __init__(
         self,
@@ -85,16 +86,20 @@ class StrategyEngine:
         *,
         guard_bars: int = GUARD_BARS,
         max_signals: int = MAX_SIGNALS,
+        load_timeout_s: float = LOAD_TIMEOUT_S,
     ) -> None:
         self.settings = settings
         self._publish = publish
         self._clock = clock
         self._guard_bars = guard_bars
+        self._load_timeout_s = load_timeout_s
         self._wanted = set(settings.enabled)  # names the user wants running
         self._slots: dict[str, _Slot] = {}
         self._watcher = FileWatcher(settings.dir)
         self._signals: deque[Signal] = deque(maxlen=max_signals)
-        self._lock = asyncio.Lock()
+        self._workers: set[StrategyWorker] = set()  # every worker started and not yet stopped
+        self._stopping: set[asyncio.Task[None]] = set()
+        self._closed = False
         self.version = 0
         self._frozen: tuple[tuple[StrategyHealth, ...], tuple[Signal, ...]] | None = None
 
@@ -117,146 +122,248 @@ class StrategyEngine:
         self.version += 1
         self._frozen = None
 
-    def strategy(self, name: str) -> Strategy | None:
+    def strategy(self, name: str) -> StrategyMeta | None:
+        """The class metadata of ``name`` (the class itself lives in its worker only)."""
         slot = self._slots.get(name)
-        return slot.instance if slot is not None else None
+        return slot.meta if slot is not None else None
 
-    def _enabled(self) -> list[tuple[str, _Slot]]:
+    def worker_pid(self, name: str) -> int | None:
+        """The pid of ``name``'s worker process, if it has one running."""
+        slot = self._slots.get(name)
+        worker = slot.worker if slot is not None else None
+        return worker.pid if worker is not None and worker.alive else None
+
+    def _enabled(self) -> list[tuple[str, StrategyMeta]]:
         return [
-            (n, s) for n, s in sorted(self._slots.items())
-            if s.health.state is StrategyState.ENABLED and s.instance is not None
+            (n, s.meta) for n, s in sorted(self._slots.items())
+            if s.health.state is StrategyState.ENABLED and s.meta is not None
+            and s.worker is not None
         ]
 
     def wanted_streams(self, chart_symbol: str | None) -> set[tuple[str, str]]:
         """``(symbol, timeframe)`` candles the enabled strategies need; a strategy without
         ``symbols`` follows the chart's symbol."""
         keys: set[tuple[str, str]] = set()
-        for _, slot in self._enabled():
-            cls = type(slot.instance)
-            symbols = cls.symbols or ((chart_symbol,) if chart_symbol else ())
-            keys.update((s, cls.timeframe) for s in symbols)
+        for _, meta in self._enabled():
+            symbols = meta.symbols or ((chart_symbol,) if chart_symbol else ())
+            keys.update((s, meta.timeframe) for s in symbols)
         return keys
 
     def history_bars(self) -> int:
         """Bars of history worth fetching for the enabled strategies: twice the longest warm-up
         (so recursive indicators like EMAs have settled by the bars that matter)."""
-        return max((2 * type(s.instance).warmup for _, s in self._enabled()), default=0)
+        return max((2 * meta.warmup for _, meta in self._enabled()), default=0)
 
     def targets(self, symbol: str, timeframe: str) -> list[str]:
         """Names of the enabled strategies evaluated when a ``symbol``/``timeframe`` bar closes
         (those listing the symbol, and those listing none: they run on any symbol)."""
         return [
-            n for n, s in self._enabled()
-            if type(s.instance).timeframe == timeframe
-            and (not type(s.instance).symbols or symbol in type(s.instance).symbols)
+            n for n, meta in self._enabled()
+            if meta.timeframe == timeframe and (not meta.symbols or symbol in meta.symbols)
         ]
 
-    # -- loading (prepare in a thread, apply on the loop) ---------------------------------------
+    # -- workers --------------------------------------------------------------------------------
 
-    def prepare(self, *, initial: bool = False) -> Prepared | None:
-        """Blocking: load new or changed files and guard the wanted strategies among them.
+    def _new_worker(self, file: Path) -> StrategyWorker:
+        stem = file.stem
 
-        None when nothing changed since the last call. Call through ``asyncio.to_thread``.
-        """
-        changed, removed = self._watcher.poll()
-        if not (changed or removed or initial):
-            return None
-        result = load_directory(self.settings.dir, sorted(changed))
-        guard = {
-            name: self._guard(loaded.cls)
-            for name, loaded in result.strategies.items()
-            if name in self._wanted
-        }
-        return Prepared(result.strategies, result.errors, changed | removed, guard)
+        def output(line: str) -> None:
+            log.info("strategy %s: %s", stem, line)
 
-    def _guard(self, cls: type[Strategy]) -> str | None:
-        """The guard on synthetic candles of the strategy's timeframe; the refusal reason."""
-        from tradeterm.indicators.frame import synthetic_candles
+        worker = StrategyWorker(file, self.settings.memory_limit_mb, output)
+        self._workers.add(worker)
+        return worker
 
-        frame = synthetic_candles(
-            self._guard_bars + 2 * cls.warmup, seed=1, interval_ms=timeframe_ms(cls.timeframe)
-        )
+    async def _stop_worker(self, worker: StrategyWorker, *, now: bool = False) -> None:
         try:
-            report = check_lookahead(cls(), frame, self.settings.lookahead_cuts, seed=0)
-        except Exception as exc:  # user code raising on synthetic data: same verdict as live
-            return f"raised on synthetic candles: {error_text(exc, _file_of(cls))}"
-        return None if report.ok else report.reason
+            await worker.stop(now=now)
+        finally:
+            self._workers.discard(worker)
 
-    def apply(self, prepared: Prepared) -> None:
-        """Loop side: install what :meth:`prepare` found; publish failures."""
+    def _retire(self, worker: StrategyWorker | None) -> None:
+        """Stop ``worker`` in the background (killed at once if it is mid-request)."""
+        if worker is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._stop_worker(worker))
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+
+    async def close(self) -> None:
+        """Kill every worker (shutdown: nothing in a worker is worth waiting for, and one may be
+        stuck in an endless loop); returns within about a second."""
+        self._closed = True
+        await asyncio.gather(
+            *(self._stop_worker(w, now=True) for w in list(self._workers)), *self._stopping,
+            return_exceptions=True,
+        )
+
+    async def _open(self, file: Path, *, only: str | None = None) -> _Opened:
+        """Load ``file`` in a fresh worker; keep the worker if the strategy is wanted (or is
+        ``only``) and passes the guard."""
+        worker = self._new_worker(file)
+        try:
+            first = await worker.start(self._load_timeout_s)
+        except WorkerFailed as exc:
+            await self._stop_worker(worker)
+            return _Opened(file, error=StrategyLoadError(file, None, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - the worker could not start (fork failed...)
+            await self._stop_worker(worker)
+            reason = f"cannot start a worker process: {type(exc).__name__}: {exc}"
+            return _Opened(file, error=StrategyLoadError(file, None, reason))
+        if first[0] != "loaded":
+            await self._stop_worker(worker)
+            _, path, line, message = first
+            assert isinstance(path, str) and isinstance(message, str)
+            assert line is None or isinstance(line, int)
+            return _Opened(file, error=StrategyLoadError(Path(path), line, message))
+        meta, create_error = first[1], first[2]
+        assert isinstance(meta, StrategyMeta) and (create_error is None or isinstance(create_error,
+                                                                                      str))
+        wanted = meta.name == only if only is not None else meta.name in self._wanted
+        if create_error is not None or not wanted:
+            await self._stop_worker(worker)
+            return _Opened(file, meta=meta, create_error=create_error)
+        refused = await self._guard(worker, meta)
+        if refused is not None:
+            await self._stop_worker(worker)
+            return _Opened(file, meta=meta, refused=refused)
+        return _Opened(file, meta=meta, worker=worker)
+
+    async def _guard(self, worker: StrategyWorker, meta: StrategyMeta) -> str | None:
+        """The look-ahead guard, run by the worker; the refusal reason (None: passed)."""
+        timeout = self._load_timeout_s
+        try:
+            reply = await worker.call(
+                ("guard", self._guard_bars, self.settings.lookahead_cuts), None, timeout,
+                lambda: f"timed out after {timeout:g} s in the look-ahead guard",
+            )
+        except WorkerFailed as exc:
+            return str(exc)
+        refused = reply[1]
+        assert refused is None or isinstance(refused, str)
+        return refused
+
+    # -- loading --------------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Load every strategy file and guard the enabled ones (each in its own worker)."""
+        self._watcher.poll()
+        await self._load(set(strategy_files(self.settings.dir)), set())
+
+    async def reload_changed(self) -> bool:
+        """Reload files whose mtime changed since the last look (in fresh workers); True if any
+        did."""
+        changed, removed = self._watcher.poll()
+        if not (changed or removed):
+            return False
+        await self._load(changed, removed)
+        return True
+
+    async def _load(self, changed: set[Path], removed: set[Path]) -> None:
+        files = sorted(p.resolve() for p in changed)
+        opened = await asyncio.gather(*(self._open(f) for f in files))
+        if self._closed:
+            for o in opened:
+                self._retire(o.worker)
+            return
+        self._apply(list(opened), {p.resolve() for p in changed | removed})
+
+    def _apply(self, opened: list[_Opened], files: set[Path]) -> None:
+        """Install what the workers found (in file-name order, as the loader would)."""
         now = self._clock()
         # Strategies whose file changed or vanished are replaced by what the file holds now.
         for name, slot in list(self._slots.items()):
-            file = slot.loaded.file if slot.loaded else slot.health.file
-            if file is not None and Path(file) in prepared.files:
+            file = slot.meta.file if slot.meta else slot.health.file
+            if file is not None and Path(file) in files:
+                self._retire(slot.worker)
                 del self._slots[name]
-        for err in prepared.errors:
+        errors: list[StrategyLoadError] = []
+        loaded: list[_Opened] = []
+        first_file: dict[str, Path] = {}
+        for item in opened:
+            if item.error is not None:
+                errors.append(item.error)
+            elif item.meta is not None and item.meta.name in first_file:
+                self._retire(item.worker)
+                errors.append(StrategyLoadError(
+                    item.file, item.meta.line,
+                    f"duplicate strategy name {item.meta.name!r} "
+                    f"(already defined in {first_file[item.meta.name]})",
+                ))
+            elif item.meta is not None:
+                first_file[item.meta.name] = item.file
+                loaded.append(item)
+        for err in errors:
             name = err.file.stem
-            if name in self._slots and self._slots[name].loaded is not None:
+            if name in self._slots and self._slots[name].meta is not None:
                 name = f"{name} ({err.file.name})"  # a duplicate name: keep the running one
             self._slots[name] = _Slot(
                 StrategyHealth(name, StrategyState.FAILED, str(err.file), last_error=str(err))
             )
             log.warning("strategy file failed to load: %s", err)
             self._publish(StrategyFailed(now, strategy=name, reason=str(err)))
-        for name, loaded in prepared.loaded.items():
-            if name in self._slots and self._slots[name].loaded is not None:
-                reason = f"duplicate strategy name {name!r} in {loaded.file}"
+        for item in loaded:
+            assert item.meta is not None
+            name = item.meta.name
+            if name in self._slots and self._slots[name].meta is not None:
+                self._retire(item.worker)
+                reason = f"duplicate strategy name {name!r} in {item.file}"
                 self._publish(StrategyFailed(now, strategy=name, reason=reason))
                 continue
-            self._install(name, loaded, prepared.guard.get(name), now)
+            self._install(item, now)
         for name in sorted(self._wanted - set(self._slots)):
             reason = f"no strategy named {name!r} in {self.settings.dir}"
             self._slots[name] = _Slot(StrategyHealth(name, StrategyState.FAILED, last_error=reason))
         self._changed()
 
-    def _install(self, name: str, loaded: LoadedStrategy, refused: str | None, now: int) -> None:
-        file = str(loaded.file)
-        try:
-            instance = loaded.cls()
-        except Exception as exc:
-            reason = f"cannot create: {error_text(exc, loaded.file)}"
+    def _install(self, item: _Opened, now: int) -> None:
+        assert item.meta is not None
+        name, file = item.meta.name, str(item.file)
+        if item.create_error is not None:
             self._slots[name] = _Slot(
-                StrategyHealth(name, StrategyState.FAILED, file, last_error=reason), loaded
+                StrategyHealth(name, StrategyState.FAILED, file, last_error=item.create_error),
+                item.meta, create_error=item.create_error,
             )
-            self._publish(StrategyFailed(now, strategy=name, reason=reason))
+            self._publish(StrategyFailed(now, strategy=name, reason=item.create_error))
             return
-        slot = _Slot(StrategyHealth(name, StrategyState.DISABLED, file), loaded, instance)
+        slot = _Slot(StrategyHealth(name, StrategyState.DISABLED, file), item.meta)
         self._slots[name] = slot
         if name not in self._wanted:
+            self._retire(item.worker)
             return
-        if refused is not None:
-            self._fail(slot, refused, now)
-        else:
+        if item.refused is not None:
+            self._fail(slot, item.refused, now)
+        elif item.worker is not None:
+            slot.worker = item.worker
             slot.health = replace(slot.health, state=StrategyState.ENABLED)
-
-    async def load(self) -> None:
-        """Load every strategy file and guard the enabled ones (the work runs in a thread)."""
-        prepared = await asyncio.to_thread(self.prepare, initial=True)
-        if prepared is not None:
-            self.apply(prepared)
-
-    async def reload_changed(self) -> bool:
-        """Reload files whose mtime changed since the last look; True if any did."""
-        prepared = await asyncio.to_thread(self.prepare)
-        if prepared is None:
-            return False
-        self.apply(prepared)
-        return True
 
     # -- enabling -------------------------------------------------------------------------------
 
     async def enable(self, name: str) -> StrategyHealth | None:
-        """Run the guard and enable ``name`` if it passes (FAILED with the reason otherwise)."""
+        """Start a fresh worker for ``name``, run the guard and enable it if it passes (FAILED
+        with the reason otherwise)."""
         slot = self._slots.get(name)
-        if slot is None or slot.loaded is None or slot.instance is None:
+        if slot is None or slot.meta is None or slot.create_error is not None:
             return slot.health if slot else None
         self._wanted.add(name)
-        refused = await asyncio.to_thread(self._guard, slot.loaded.cls)
-        if refused is not None:
-            self._fail(slot, refused, self._clock())
-        else:
+        if slot.health.state is StrategyState.ENABLED and slot.worker is not None \
+                and slot.worker.alive:
+            return slot.health
+        self._retire(slot.worker)
+        slot.worker = None
+        opened = await self._open(slot.meta.file, only=name)
+        if self._slots.get(name) is not slot or self._closed:  # reloaded meanwhile: stale
+            self._retire(opened.worker)
+            current = self._slots.get(name)
+            return current.health if current else None
+        if opened.worker is not None:
+            slot.worker, slot.meta = opened.worker, opened.meta or slot.meta
             slot.health = replace(slot.health, state=StrategyState.ENABLED, last_error=None)
+        else:
+            reason = opened.refused or opened.create_error or (
+                str(opened.error) if opened.error else f"the file no longer defines {name!r}"
+            )
+            self._fail(slot, reason, self._clock())
         self._changed()
         return slot.health
 
@@ -265,10 +372,14 @@ class StrategyEngine:
         slot = self._slots.get(name)
         if slot is not None and slot.health.state is StrategyState.ENABLED:
             slot.health = replace(slot.health, state=StrategyState.DISABLED)
+            self._retire(slot.worker)
+            slot.worker = None
             self._changed()
 
     def _fail(self, slot: _Slot, reason: str, now: int) -> None:
         slot.health = replace(slot.health, state=StrategyState.FAILED, last_error=reason)
+        self._retire(slot.worker)
+        slot.worker = None
         log.warning("strategy %s failed: %s", slot.health.name, reason)
         self._publish(StrategyFailed(now, strategy=slot.health.name, reason=reason))
         self._changed()
@@ -281,69 +392,70 @@ class StrategyEngine:
         """Evaluate the strategies for ``symbol``/``timeframe`` on ``frame`` (closed bars only,
         the last one just closed) and emit :class:`SignalEmitted` for its signals.
 
-        ``frame`` may be the candles themselves: the frame is then built in the worker thread.
+        ``frame`` may be the candles themselves. Each strategy's signals are emitted as soon as
+        its worker answers; the return value (all of them) waits for every strategy.
         """
         names = self.targets(symbol, timeframe)
         if not names:
             return []
-        async with self._lock:
-            jobs = [(n, self._slots[n].instance) for n in names if self._slots[n].instance]
-            results = await asyncio.to_thread(_evaluate_all, jobs, symbol, timeframe, frame)
+        payload, last_open = await asyncio.to_thread(_encode, frame)
+        close = _hhmm(last_open + timeframe_ms(timeframe)) if last_open is not None else "last"
+        jobs = [self._evaluate(n, self._slots[n], symbol, timeframe, payload, close)
+                for n in names]
         emitted: list[Signal] = []
-        now = self._clock()
-        for name, instance, outcome, duration_ms in results:
-            slot = self._slots.get(name)
-            if slot is None or slot.instance is not instance:
-                continue  # reloaded or removed meanwhile: this result is stale
-            slot.health = replace(slot.health, last_run_ms=now, last_duration_ms=duration_ms)
-            if isinstance(outcome, BaseException):
-                self._fail(slot, error_text(outcome, slot.loaded.file if slot.loaded else None),
-                           now)
-                continue
-            fresh = [
-                s for s in outcome if s.bar_time > slot.last_bar.get((symbol, timeframe), -1)
-            ]
-            if outcome:
-                slot.last_bar[(symbol, timeframe)] = outcome[0].bar_time
-            if fresh:
-                slot.health = replace(slot.health, signals=slot.health.signals + len(fresh))
-            emitted.extend(fresh)
-        self._signals.extend(emitted)
-        self._changed()
-        for signal in emitted:
-            self._publish(SignalEmitted(now, signal=signal))
+        for signals in await asyncio.gather(*jobs):
+            emitted.extend(signals)
         return emitted
 
+    async def _evaluate(
+        self, name: str, slot: _Slot, symbol: str, timeframe: str, payload: bytes, close: str
+    ) -> list[Signal]:
+        worker = slot.worker
+        if worker is None:
+            return []
+        timeout = self.settings.eval_timeout_s
+        start = time.perf_counter()
+        try:
+            reply = await worker.call(
+                ("eval", symbol, timeframe), payload, timeout,
+                lambda: f"timed out after {timeout:g} s at the {close} close",
+            )
+        except WorkerFailed as exc:
+            reply = ("error", str(exc))
+        duration_ms = (time.perf_counter() - start) * 1000
+        if self._slots.get(name) is not slot or slot.worker is not worker or self._closed:
+            return []  # reloaded, disabled, removed or shut down meanwhile: a stale result
+        now = self._clock()
+        slot.health = replace(slot.health, last_run_ms=now, last_duration_ms=duration_ms)
+        if reply[0] != "signals":
+            reason = reply[1]
+            assert isinstance(reason, str)
+            self._fail(slot, reason, now)
+            return []
+        outcome = reply[1]
+        assert isinstance(outcome, list)
+        fresh = [s for s in outcome if s.bar_time > slot.last_bar.get((symbol, timeframe), -1)]
+        if outcome:
+            slot.last_bar[(symbol, timeframe)] = outcome[0].bar_time
+        if fresh:
+            slot.health = replace(slot.health, signals=slot.health.signals + len(fresh))
+        self._signals.extend(fresh)
+        self._changed()
+        for signal in fresh:
+            self._publish(SignalEmitted(now, signal=signal))
+        return fresh
 
-def _file_of(cls: type) -> Path | None:
-    import inspect
 
-    try:
-        return Path(inspect.getfile(cls)).resolve()
-    except (OSError, TypeError):
-        return None
-
-
-def _evaluate_all(
-    jobs: list[tuple[str, Strategy]],
-    symbol: str,
-    timeframe: str,
-    frame: pl.DataFrame | Sequence[Candle],
-) -> list[tuple[str, Strategy, list[Signal] | BaseException, float]]:
-    """Worker thread: evaluate each strategy, catching everything (the safe wrapper)."""
+def _encode(frame: pl.DataFrame | Sequence[Candle]) -> tuple[bytes, int | None]:
+    """The candles as Arrow IPC bytes, and the last bar's open time (thread side)."""
     if not isinstance(frame, pl.DataFrame):
         from tradeterm.indicators.frame import candles_frame
 
         frame = candles_frame(frame)
-    results: list[tuple[str, Strategy, list[Signal] | BaseException, float]] = []
-    for name, instance in jobs:
-        start = time.perf_counter()
-        try:
-            evaluated = instance.evaluate(frame)
-            outcome: list[Signal] | BaseException = last_bar_signals(
-                evaluated, name, symbol, timeframe
-            )
-        except Exception as exc:  # user code: whatever it raises disables only itself
-            outcome = exc
-        results.append((name, instance, outcome, (time.perf_counter() - start) * 1000))
-    return results
+    last = int(frame.get_column("open_time")[-1]) if frame.height else None
+    return frame_to_ipc(frame), last
+
+
+def _hhmm(ms: int) -> str:
+    """``14:05`` (UTC) for a close time in ms."""
+    return time.strftime("%H:%M", time.gmtime(ms / 1000))

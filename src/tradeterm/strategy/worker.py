@@ -1,0 +1,244 @@
+"""The child side of strategy isolation: one process runs one strategy file.
+
+The parent (:mod:`tradeterm.strategy.isolation`) forks it from a forkserver that has polars,
+TA-Lib and the indicators imported already, so a worker starts in tens of milliseconds and
+shares those pages with its siblings. The worker loads the strategy file itself (an import that
+hangs or crashes is contained too), reports the class metadata, runs the look-ahead guard when
+asked, then evaluates one candle frame per request until the parent closes the pipe.
+
+Messages on the pipe use :class:`multiprocessing.connection.Connection` framing (a 4-byte
+big-endian length, then the bytes). Control messages are small pickled tuples; the candle
+frame travels as Arrow IPC bytes (``DataFrame.write_ipc``), never as a pickled frame.
+
+Memory: ``RLIMIT_DATA`` is set to the worker's data size at start plus the configured limit, so
+an allocation that would cross it fails at once (numpy and Python raise ``MemoryError``, which
+is reported as such; polars aborts, which the parent recognises from the worker's stderr). The
+parent also watches the worker's RSS; either way the reason is the memory limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import pickle
+import resource
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from tradeterm.core.models import Signal, timeframe_ms
+from tradeterm.strategy.api import Strategy
+from tradeterm.strategy.loader import StrategyLoadError, _class_line, load_file
+from tradeterm.strategy.lookahead import check_lookahead
+from tradeterm.strategy.signals import last_bar_signals
+
+GUARD_BARS = 2000
+"""Synthetic bars the look-ahead guard runs on when a strategy is enabled (plus 2x warm-up)."""
+
+MEMORY_MARKERS = ("memory allocation of", "MemoryError", "Cannot allocate memory")
+"""Words in a dead worker's last output that mean an allocation hit the memory limit."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyMeta:
+    """What the parent needs to know of a strategy class it never imports."""
+
+    name: str
+    file: Path
+    timeframe: str
+    symbols: tuple[str, ...]
+    warmup: int
+    params: dict[str, Any] = field(default_factory=dict)
+    line: int | None = None  # the class statement's line (for duplicate-name errors)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerJob:
+    """How the parent starts a worker."""
+
+    file: Path
+    memory_limit_mb: int
+
+
+# -- replies (child -> parent), as pickled tuples -----------------------------------------------
+# ("loaded", StrategyMeta, create_error | None) | ("load_error", file, line, message)
+# ("guarded", refusal | None)
+# ("signals", list[Signal], duration_ms) | ("error", text)
+# ("memory", text)
+
+
+def error_text(exc: BaseException, file: Path | None = None) -> str:
+    """``Type: message (file.py:line)``, one line, pointing at the strategy's own line if any."""
+    text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    if file is not None:
+        lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__)
+                 if Path(f.filename) == file]
+        if lines:
+            text += f" ({file.name}:{lines[-1]})"
+    return text
+
+
+def frame_to_ipc(frame: pl.DataFrame) -> bytes:
+    """A candle frame as Arrow IPC bytes (uncompressed: the pipe is local, encoding is cheap)."""
+    sink = io.BytesIO()
+    frame.write_ipc(sink, compression="uncompressed")
+    return sink.getvalue()
+
+
+def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
+    """The guard on synthetic candles of the strategy's timeframe; the refusal reason."""
+    from tradeterm.indicators.frame import synthetic_candles
+
+    frame = synthetic_candles(
+        guard_bars + 2 * cls.warmup, seed=1, interval_ms=timeframe_ms(cls.timeframe)
+    )
+    try:
+        report = check_lookahead(cls(), frame, cuts, seed=0)
+    except Exception as exc:  # noqa: BLE001 - user code raising on synthetic data: as live
+        return f"raised on synthetic candles: {error_text(exc, _file_of(cls))}"
+    return None if report.ok else report.reason
+
+
+def _file_of(cls: type) -> Path | None:
+    import inspect
+
+    try:
+        return Path(inspect.getfile(cls)).resolve()
+    except (OSError, TypeError):
+        return None
+
+
+def evaluate(strategy: Strategy, frame: pl.DataFrame, symbol: str, timeframe: str) -> list[Signal]:
+    """The last bar's signals of ``strategy`` on ``frame`` (what the engine emits)."""
+    return last_bar_signals(strategy.evaluate(frame), strategy.name, symbol, timeframe)
+
+
+# -- the child process ----------------------------------------------------------------------------
+
+
+def _detach(output: Connection) -> None:
+    """Own the process: stdout/stderr to the parent's log pipe (never the terminal the app
+    draws on), Ctrl-C ignored (the parent decides), killed if the forkserver dies with it."""
+    fd = output.fileno()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    output.close()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(Exception):  # Linux: die with the forkserver (that is, the engine)
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _data_bytes() -> int:
+    """The process's data size now (VmData), the base the memory limit is added to."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _limit_memory(limit_mb: int) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        limit = _data_bytes() + limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+def _send(conn: Connection, *message: object) -> None:
+    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _load(file: Path) -> tuple[type[Strategy] | None, tuple[object, ...]]:
+    try:
+        [cls] = load_file(file)
+    except StrategyLoadError as exc:
+        return None, ("load_error", str(exc.file), exc.line, exc.message)
+    meta = StrategyMeta(
+        name=cls.name, file=file.resolve(), timeframe=cls.timeframe, symbols=tuple(cls.symbols),
+        warmup=cls.warmup, params=_params(cls), line=_class_line(cls),
+    )
+    return cls, ("loaded", meta)
+
+
+def _params(cls: type[Strategy]) -> dict[str, Any]:
+    try:
+        return dict(cls.Params().model_dump(mode="json"))
+    except Exception:  # noqa: BLE001 - params not JSON-able: metadata only, not needed
+        return {}
+
+
+def worker_main(conn: Connection, output: Connection, job: WorkerJob) -> None:
+    """The worker's whole life: load, answer requests, exit when the parent closes the pipe."""
+    _detach(output)
+    _limit_memory(job.memory_limit_mb)
+    try:
+        _serve(conn, job)
+    except MemoryError:
+        with contextlib.suppress(Exception):
+            _send(conn, "memory", "MemoryError")
+    except (EOFError, OSError):
+        pass  # the parent is gone or closed the pipe: nothing left to do
+
+
+def _serve(conn: Connection, job: WorkerJob) -> None:
+    try:
+        cls, reply = _load(job.file)
+    except MemoryError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and the like from a user import
+        cls, reply = None, ("load_error", str(job.file), None, error_text(exc, job.file))
+    instance: Strategy | None = None
+    if cls is not None:
+        try:
+            instance = cls()
+            reply = (*reply, None)
+        except MemoryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - user code in __init__
+            reply = (*reply, f"cannot create: {error_text(exc, job.file.resolve())}")
+    _send(conn, *reply)
+    while True:
+        request = pickle.loads(conn.recv_bytes())
+        kind = request[0]
+        if kind == "stop":
+            return
+        if kind == "guard" and cls is not None:
+            _send(conn, "guarded", _guarded(cls, request[1], request[2]))
+        elif kind == "eval" and instance is not None:
+            payload = conn.recv_bytes()
+            _send(conn, *_evaluated(instance, payload, request[1], request[2], job.file))
+
+
+def _guarded(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
+    try:
+        return guard(cls, guard_bars, cuts)
+    except MemoryError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - a SystemExit in user code is its failure
+        return f"raised on synthetic candles: {error_text(exc, _file_of(cls))}"
+
+
+def _evaluated(
+    instance: Strategy, payload: bytes, symbol: str, timeframe: str, file: Path
+) -> tuple[object, ...]:
+    start = time.perf_counter()
+    try:
+        frame = pl.read_ipc(io.BytesIO(payload))
+        signals = evaluate(instance, frame, symbol, timeframe)
+    except MemoryError:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - whatever user code raises fails only itself
+        return ("error", error_text(exc, file.resolve()))
+    return ("signals", signals, (time.perf_counter() - start) * 1000)
