@@ -135,7 +135,10 @@ async def test_ticket_when_limit_then_price_field_prefilled_and_limit_order_sent
                         Decimal("0.01"))
         await type_into(pilot, app, "price", f"{limit:f}")
         await wait_for(pilot, lambda: "✓ allowed" in screen_text(app))
-        await pilot.press("enter")
+        await pilot.press("enter")  # no stop: asks first ([ui] confirm_order_without_stop)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "has no stop" in screen_text(app) and places(engine) == []
+        await pilot.press("y")
         await wait_for(pilot, lambda: places(engine) != [])
         request = places(engine)[0].request
         assert (request.side, request.type, request.price) == ("sell", OrderType.LIMIT, limit)

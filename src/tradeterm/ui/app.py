@@ -493,13 +493,14 @@ class TradetermApp(App[None]):
 
     def action_ticket(self, side: Side) -> None:
         """Open the order ticket for the chart's symbol; Enter places what it previewed."""
-        if self.engine is None or isinstance(self.screen, OrderTicket):
-            return
+        if self.engine is None or any(isinstance(s, OrderTicket) for s in self.screen_stack):
+            return  # one ticket at a time (also while it asks "without a stop?")
         snap = self.engine.snapshot()
         last = snap.market.candles[-1].close if snap.market.candles else None
         ticket = OrderTicket(
             side, snap.symbol, self.engine.preview,
             last_price=Decimal(repr(last)) if last is not None else None,
+            confirm_without_stop=self.settings.ui.confirm_order_without_stop,
         )
 
         def placed(request: OrderRequest | None) -> None:
