@@ -642,6 +642,8 @@ class TradetermApp(App[None]):
             return snap is not None and snap.replay is not None
         if action == "next_panel":  # otherwise tab moves the focus, as everywhere in Textual
             return self.compact and self.screen is self.main_screen
+        if action == "ticket":  # a priority key: never taken from a field of another screen
+            return self.screen is self.main_screen
         return True
 
     def get_key_display(self, binding: Binding) -> str:

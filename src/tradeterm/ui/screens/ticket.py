@@ -14,10 +14,14 @@ through its own queue: a Tab still waiting in one field's queue let the next dig
 field while the screen already showed the next one focused, and priority bindings (Enter) ran
 before the digits typed ahead of them. So every key of the ticket goes through ONE queue, the
 screen's: its fields (:class:`AmountInput`) pass their keys on to it, and the ticket's keys
-(Enter, escape, ``m``/``l``/``u``, Tab) are handled there too, in the order typed. A key is
+(Enter, escape, ``m``/``l``/``u``, Tab) are handled there too, in the order typed. (An escape
+acting at once would cancel a ticket whose Enter, typed before it, is still queued.) A key is
 applied to the field that is focused when the key's turn comes (the field shown focused), or
-dropped while the ticket is not ready, not on top or closed; never to another field. Once
-closed, nothing (a queued key, the preview timer) touches the screen again.
+dropped while the ticket is not ready, not on top or closed; never to another field. Keys the
+app reads while a ticket is still open go to that ticket even when typed after its Enter or
+escape: they are dropped with it. Once closed, nothing (a queued key, the preview timer)
+touches the screen again. ``b`` / ``s`` are priority keys of the app (on its main screen), so
+the ticket opens the moment the key is read and the keys typed after it reach the ticket.
 
 An order without a stop asks first (``[ui] confirm_order_without_stop``, default on).
 """
@@ -224,7 +228,7 @@ class OrderTicket(ModalScreen[OrderRequest | None]):
         side.styles.background = paint
         side.update(heading)
         self._show_type()
-        self.query_one("#field-size", Input).focus()
+        self.set_focus(self.query_one("#field-size", Input))  # now: Widget.focus() is deferred
         self.set_interval(PREVIEW_EVERY_S, self._refresh_preview, name="ticket-preview")
         self._ready = True
 
@@ -245,9 +249,9 @@ class OrderTicket(ModalScreen[OrderRequest | None]):
         elif key == "enter":
             self.action_place()
         elif key in ("tab", "down"):
-            self.focus_next(AmountInput)
+            self._move_focus(1)
         elif key in ("shift+tab", "up"):
-            self.focus_previous(AmountInput)
+            self._move_focus(-1)
         elif event.character == "m":
             self.action_order_type("market")
         elif event.character == "l":
@@ -327,6 +331,19 @@ class OrderTicket(ModalScreen[OrderRequest | None]):
 
     # -- internals --------------------------------------------------------------------------
 
+    def _move_focus(self, step: int) -> None:
+        """Tab / shift+tab over the fields shown now. Not Textual's focus chain: that is
+        recomputed only after the next layout, so a Tab right after ``l`` would skip the limit
+        field that has just appeared."""
+        names = ["size", "price", "stop", "target"]
+        if self.order_type is not OrderType.LIMIT:
+            names.remove("price")
+        fields = [self.query_one(f"#field-{name}", AmountInput) for name in names]
+        current = self.focused
+        index = fields.index(current) if isinstance(current, AmountInput) and (
+            current in fields) else -step
+        self.set_focus(fields[(index + step) % len(fields)])  # now, not after a refresh
+
     def _show_type(self) -> None:
         limit = self.order_type is OrderType.LIMIT
         text = Text("Type     ", style=self.colors.muted)
@@ -339,7 +356,7 @@ class OrderTicket(ModalScreen[OrderRequest | None]):
         if row.display != limit:
             row.display = limit
             if not limit and self.focused is self.query_one("#field-price", Input):
-                self.query_one("#field-size", Input).focus()
+                self.set_focus(self.query_one("#field-size", Input))
         self._refresh_preview()
 
     def _values(self) -> dict[str, Decimal | None]:
