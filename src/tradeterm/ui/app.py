@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import re
 import time
 from decimal import Decimal
@@ -107,6 +108,8 @@ from tradeterm.ui.widgets.watchlist import Watchlist
 if TYPE_CHECKING:
     from textual.theme import Theme
 
+log = logging.getLogger(__name__)
+
 SHUTDOWN_WAIT_S = 3.0  # how long "quit" waits for the engine to close its connections
 # STOPPED is not "lost": streams stop on purpose when the symbol or timeframe changes.
 _LOST = (FeedStatus.RECONNECTING, FeedStatus.STALE)
@@ -184,6 +187,20 @@ class TradetermApp(App[None]):
         self._phase: EnginePhase | None = None
         self._feed_status: dict[tuple[str, str], FeedStatus] = {}
         self._skip_noticed: dict[tuple[str, str], int] = {}
+
+    # -- a crash: shown, logged with its traceback, exit status 1 ------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Any exception the UI does not handle ends the app (Textual's rule, kept: a screen in
+        an unknown state must not go on trading) with exit status 1. The traceback goes to the
+        log file; the terminal gets one line saying what failed and where the traceback is
+        (Textual's own traceback would print local variables, settings included)."""
+        log.critical("the screen failed", exc_info=error)
+        super()._handle_exception(error)  # return code 1, stop the app
+        where = crash_log_path()
+        self._exit_renderables[:] = [Text(
+            f"tradeterm: the screen failed: {type(error).__name__}: {error}"
+            + (f" (traceback in {where})" if where else ""), style="bold red")]
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -762,9 +779,19 @@ def unreachable_text(snap: EngineSnapshot) -> Text:
     return text
 
 
-def run_app(settings: Settings) -> None:
-    """Run the workstation until the user quits."""
-    TradetermApp(settings).run()
+def crash_log_path() -> str | None:
+    """The log file the traceback of a crash went to (the CLI logs to a file), if any."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            return handler.baseFilename
+    return None
+
+
+def run_app(settings: Settings) -> int:
+    """Run the workstation until the user quits; the exit status (1 after a crash)."""
+    app = TradetermApp(settings)
+    app.run()
+    return app.return_code or 0
 
 
 if __name__ == "__main__":
