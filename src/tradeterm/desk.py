@@ -396,9 +396,9 @@ class Desk:
         match command:
             case PlaceOrder(request=request):
                 self._place(request, None, record)
-            case CancelOrder(order_id=order_id):
+            case CancelOrder(order_id=order_id, keep_other_leg=keep):
                 try:
-                    self.broker.cancel(order_id)
+                    self.broker.cancel(order_id, siblings=not keep)
                 except KeyError:
                     self._absorb([], [record])
                     return f"no working order {order_id}"

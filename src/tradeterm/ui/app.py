@@ -82,12 +82,13 @@ from tradeterm.core.models import (
     timeframe_ms,
 )
 from tradeterm.core.preview import OrderPreview, TicketDraft
-from tradeterm.core.trading import OrderRequest
+from tradeterm.core.trading import Order, OrderRequest, OrderType
 from tradeterm.ui.fmt import fmt_price
 from tradeterm.ui.keys import KEYS
 from tradeterm.ui.keys import TIMEFRAME_KEYS as TIMEFRAME_KEYS  # re-exported: keys 1-6
 from tradeterm.ui.palette import PANELS, TradetermCommands
 from tradeterm.ui.screens.backtest import BacktestScreen
+from tradeterm.ui.screens.bracket_leg import BracketLegScreen, LegChoice
 from tradeterm.ui.screens.confirm import ConfirmScreen
 from tradeterm.ui.screens.help import HelpScreen, binding_rows, screen_bindings
 from tradeterm.ui.screens.history import HistoryScreen
@@ -527,12 +528,30 @@ class TradetermApp(App[None]):
         self.push_screen(ticket, placed)
 
     def action_cancel_order(self) -> None:
-        """Cancel the highlighted working order."""
+        """Cancel the highlighted working order. One leg of a bracket asks first: both legs,
+        or this one only (the other keeps protecting the position), or nothing."""
         order_id = self._orders.selected_order_id()
         if order_id is None:
             self.notify("No working order to cancel", severity="warning", timeout=3)
             return
-        self.submit(CancelOrder(order_id))
+        snap = self.engine.snapshot() if self.engine is not None else None
+        orders = snap.account.orders if snap is not None and snap.account is not None else ()
+        order = next((o for o in orders if o.id == order_id), None)
+        other = next((o for o in orders if order is not None and order.oco_group is not None
+                      and o.oco_group == order.oco_group and o.id != order.id), None)
+        if order is None or other is None:
+            self.submit(CancelOrder(order_id))
+            return
+
+        def answered(choice: LegChoice | None) -> None:
+            if choice is not None:
+                self.submit(CancelOrder(order_id, keep_other_leg=choice == "this"))
+                if choice == "this":
+                    self.notify(f"Cancelling the {leg_name(order)}; the {leg_name(other)} stays",
+                                timeout=4)
+
+        self.push_screen(BracketLegScreen(leg_name(order), leg_name(other),
+                                          order.request.symbol), answered)
 
     def action_close_position(self) -> None:
         """Close the highlighted position with a reduce-only market order."""
@@ -723,6 +742,15 @@ class TradetermApp(App[None]):
                 f"key {self.get_key_display(binding)}",
                 partial(self.run_action, binding.action),
             )
+
+
+def leg_name(order: Order) -> str:
+    """``stop 95.00`` / ``target 105.00``: one leg of a bracket as the leg question names it."""
+    request = order.request
+    if request.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):
+        trigger = order.stop_price or request.stop_price
+        return f"stop {trigger:f}" if trigger is not None else "stop"
+    return f"target {request.price:f}" if request.price is not None else "target"
 
 
 def describe_signal(signal: Signal) -> str:

@@ -1,5 +1,10 @@
 """Open positions: side, size, entry, mark, unrealised PnL, R, stop/target, strategy.
 
+A position with no working stop order (never had one, or its stop was cancelled) shows
+``no stop`` in the warning colour in place of its stop price (the stop it was opened with is no
+protection once the order is gone), and a line under the header names every such symbol, so
+the warning is seen even where the Stop/Target column does not fit.
+
 The mark is the book mid for the chart's symbol (its last trade or candle while there is no
 book) and the ticker's last price for the others, the same mark the paper account uses.
 Unrealised PnL is exact: ``(mark - entry) * quantity`` in ``Decimal``, the mark entering money
@@ -17,7 +22,7 @@ from rich.text import Text
 
 from tradeterm.core.models import EngineSnapshot
 from tradeterm.core.money import ZERO, dec
-from tradeterm.core.trading import Position
+from tradeterm.core.trading import Order, OrderType, Position
 from tradeterm.ui.fmt import fmt_price, fmt_qty
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.table import (
@@ -42,6 +47,8 @@ COLUMNS = (
     Column("Strategy", 10, "<", priority=6, grow=True),
 )
 EMPTY = "no open positions"
+NO_STOP = "no stop"
+_STOP_TYPES = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
 
 
 def mark_price(symbol: str, snap: EngineSnapshot) -> float | None:
@@ -69,22 +76,31 @@ def r_multiple(pnl: Decimal, initial_risk: Decimal | None) -> Decimal | None:
     return pnl / initial_risk
 
 
+def has_working_stop(position: Position, orders: Sequence[Order]) -> bool:
+    """A working stop order on the position's symbol that would close it (opposite side)."""
+    closing = "sell" if position.quantity > 0 else "buy"
+    return any(o.request.symbol == position.symbol and o.request.type in _STOP_TYPES
+               and o.request.side == closing and o.status.is_working for o in orders)
+
+
 @dataclass(frozen=True, slots=True)
 class PositionRow:
     position: Position
     mark: float | None
     pnl: Decimal | None
     r: Decimal | None
+    stopped: bool = True  # a working stop order protects it
 
 
 def position_rows(snap: EngineSnapshot) -> tuple[PositionRow, ...]:
     positions = snap.account.positions if snap.account is not None else ()
+    orders = snap.account.orders if snap.account is not None else ()
     rows = []
     for pos in positions:
         mark = mark_price(pos.symbol, snap)
         pnl = unrealized_pnl(pos, mark) if mark is not None else None
         r = r_multiple(pnl, pos.initial_risk) if pnl is not None else None
-        rows.append(PositionRow(pos, mark, pnl, r))
+        rows.append(PositionRow(pos, mark, pnl, r, has_working_stop(pos, orders)))
     return tuple(rows)
 
 
@@ -113,7 +129,9 @@ def render_positions(
             (fmt_price(row.mark) if row.mark is not None else "…", muted(colors)),
             (f"{row.pnl:+.2f}" if row.pnl is not None else "…", pnl_style),
             (f"{row.r:+.2f}R" if row.r is not None else "", pnl_style),
-            (f"{_opt_price(pos.stop)}/{_opt_price(pos.target)}", muted(colors)),
+            (f"{_opt_price(pos.stop)}/{_opt_price(pos.target)}", muted(colors))
+            if row.stopped else
+            (f"{NO_STOP}/{_opt_price(pos.target)}", Style(color=colors.warning, bold=True)),
             (pos.strategy or "manual", muted(colors)),
         ]
         lines.append(table_row(fitted, cells, width))
@@ -149,4 +167,10 @@ class PositionsTable(CursorTable):
         head, lines = render_positions(self.rows, width, self.market_colors)
         if not lines:
             head.append(Text(EMPTY, muted(self.market_colors)))
+        naked = [row.position.symbol for row in self.rows if not row.stopped]
+        if naked:  # seen at any width, even where the Stop/Target column does not fit
+            warn = Text(f"⚠ {NO_STOP}: {', '.join(naked)}", no_wrap=True, overflow="ellipsis",
+                        style=Style(color=self.market_colors.warning, bold=True))
+            warn.truncate(width, overflow="ellipsis")
+            head.append(warn)
         return head, lines
