@@ -138,6 +138,18 @@ def render_positions(
     return head, lines
 
 
+def no_stop_line(rows: Sequence[PositionRow], width: int, colors: TradingColors) -> Text | None:
+    """``⚠ no stop: ETH/USDT, ...`` in the warning colour, or None when every position has a
+    working stop: seen at any width, even where the Stop/Target column does not fit."""
+    naked = [row.position.symbol for row in rows if not row.stopped]
+    if not naked:
+        return None
+    line = Text(f"⚠ {NO_STOP}: {', '.join(naked)}", no_wrap=True,
+                style=Style(color=colors.warning, bold=True))
+    line.truncate(width, overflow="ellipsis")
+    return line
+
+
 class PositionsTable(CursorTable):
     """Open positions; ``c`` closes the one under the cursor (see the app)."""
 
@@ -167,10 +179,7 @@ class PositionsTable(CursorTable):
         head, lines = render_positions(self.rows, width, self.market_colors)
         if not lines:
             head.append(Text(EMPTY, muted(self.market_colors)))
-        naked = [row.position.symbol for row in self.rows if not row.stopped]
-        if naked:  # seen at any width, even where the Stop/Target column does not fit
-            warn = Text(f"⚠ {NO_STOP}: {', '.join(naked)}", no_wrap=True, overflow="ellipsis",
-                        style=Style(color=self.market_colors.warning, bold=True))
-            warn.truncate(width, overflow="ellipsis")
-            head.append(warn)
+        warning = no_stop_line(self.rows, width, self.market_colors)
+        if warning is not None:
+            head.append(warning)
         return head, lines
