@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from test_engine_harness import running_engine, settings, until
+from ui.fake_engine import FakeEngine  # tests/ is on sys.path (tests/conftest.py)
 
 from tradeterm.broker.paper import PaperBroker
 from tradeterm.core.commands import CancelOrder, ClosePosition, Command, PlaceOrder
@@ -22,9 +24,6 @@ from tradeterm.core.money import ZERO, to_step, to_tick
 from tradeterm.core.preview import TicketDraft
 from tradeterm.core.trading import Bracket, OrderRequest, OrderType
 from tradeterm.sim import SimServer
-
-from test_engine_harness import running_engine, settings, until
-from ui.fake_engine import FakeEngine  # tests/ is on sys.path (tests/conftest.py)
 
 pytestmark = pytest.mark.integration
 

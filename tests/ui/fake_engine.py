@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
-from tradeterm.config import Settings
 from tradeterm.broker.paper import PaperBroker
 from tradeterm.broker.rules import MarketRules
+from tradeterm.config import Settings
 from tradeterm.core.commands import (
     CancelOrder,
     ClosePosition,

@@ -48,10 +48,10 @@ async def test_crash_when_a_widget_raises_then_return_code_1_and_traceback_logge
     monkeypatch.setattr(StatusBar, "update_data", update_data)
     settings = Settings(symbols=["BTC/USDT"], data_dir=tmp_path)
     app = TradetermApp(settings, FakeEngine(settings))
-    with caplog.at_level(logging.CRITICAL, logger="tradeterm.ui.app"):
-        with pytest.raises(RuntimeError, match=BOOM):  # run_test re-raises it for tests
-            async with app.run_test(size=(120, 40)) as pilot:
-                await pilot.pause()
+    with (caplog.at_level(logging.CRITICAL, logger="tradeterm.ui.app"),
+          pytest.raises(RuntimeError, match=BOOM)):  # run_test re-raises it for tests
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
     assert app.return_code == 1
     records = [r for r in caplog.records if r.levelno == logging.CRITICAL]
     assert records  # (each redraw until the app has stopped raises again)

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from fake_engine import FakeEngine
 from textual import events
-from ui_helpers import wait_for
 
 from tradeterm.config import Settings
 from tradeterm.core.commands import PlaceOrder
