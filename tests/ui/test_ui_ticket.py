@@ -263,3 +263,28 @@ async def test_ticket_when_refreshed_after_close_then_nothing_touches_it(setting
         await pilot.pause(0.6)  # longer than the preview timer
         assert calls == [] and form.current is shown
     assert places(engine) == []
+
+
+@pytest.mark.parametrize("confirm", [True, False], ids=["asks", "configured-off"])
+async def test_ticket_when_no_stop_then_asks_unless_configured_off(tmp_path: Path, confirm: bool):
+    settings = Settings(symbols=["BTC/USDT", "ETH/USDT"], data_dir=tmp_path,
+                        ui={"confirm_order_without_stop": confirm})
+    engine = FakeEngine(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b")
+        await wait_for(pilot, lambda: "✓ allowed" in screen_text(app))
+        await pilot.press("enter")
+        if confirm:
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            assert "Order without a stop" in screen_text(app) and places(engine) == []
+            await pilot.press("n")  # back to the ticket, nothing placed
+            await wait_for(pilot, lambda: isinstance(app.screen, OrderTicket))
+            assert places(engine) == []
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+        await wait_for(pilot, lambda: places(engine) != [])
+        assert not isinstance(app.screen, (OrderTicket, ConfirmScreen))
+        (place,) = places(engine)
+        assert place.request.bracket is None and place.request.type is OrderType.MARKET
