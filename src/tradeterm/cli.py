@@ -212,8 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(settings)
     from tradeterm.ui.app import run_app
 
-    run_app(settings)
-    return 0
+    return run_app(settings)  # 1 after a crash of the screen (traceback in the log file)
 
 
 if __name__ == "__main__":

@@ -181,6 +181,7 @@ class TradetermApp(App[None]):
         self._engine_worker: Worker[None] | None = None
         self._engine_error: str | None = None
         self._quitting = False
+        self.crashed = False  # an exception reached Textual: exit status 1 whatever follows
         self._seq: int | None = None
         self._snap: EngineSnapshot | None = None  # the last one drawn
         self._depth_pending = False  # the book and tape have not been given it yet
@@ -197,6 +198,7 @@ class TradetermApp(App[None]):
         log file; the terminal gets one line saying what failed and where the traceback is
         (Textual's own traceback would print local variables, settings included)."""
         log.critical("the screen failed", exc_info=error)
+        self.crashed = True
         super()._handle_exception(error)  # return code 1, stop the app
         where = crash_log_path()
         self._exit_renderables[:] = [Text(
@@ -819,7 +821,8 @@ def run_app(settings: Settings) -> int:
     """Run the workstation until the user quits; the exit status (1 after a crash)."""
     app = TradetermApp(settings)
     app.run()
-    return app.return_code or 0
+    # A later App.exit() (e.g. while shutting down) resets return_code to 0: the flag holds.
+    return 1 if app.crashed else app.return_code or 0
 
 
 if __name__ == "__main__":
