@@ -258,8 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(settings)
     from tradeterm.ui.app import run_app
 
-    run_app(settings)
-    return _done(0, argv)
+    # 1 after a crash of the screen (traceback in the log file)
+    return _done(run_app(settings), argv)
 
 
 def _done(code: int, argv: list[str] | None) -> int:

@@ -188,6 +188,11 @@ class UiSettings(_Section):
         "with nearly every exchange message and each redraw rewrites most of their rows, the "
         "largest share of the terminal output.",
     )
+    confirm_order_without_stop: bool = Field(
+        True,
+        description="The order ticket asks before placing an order that has no stop (its loss "
+        "is not bounded); false places it on Enter like any other.",
+    )
 
 
 class DisplaySettings(_Section):

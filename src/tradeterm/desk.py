@@ -387,9 +387,9 @@ class Desk:
         match command:
             case PlaceOrder(request=request):
                 self._place(request, None, record)
-            case CancelOrder(order_id=order_id):
+            case CancelOrder(order_id=order_id, keep_other_leg=keep):
                 try:
-                    self.broker.cancel(order_id)
+                    self.broker.cancel(order_id, siblings=not keep)
                 except KeyError:
                     self._absorb([], [record])
                     return f"no working order {order_id}"
@@ -433,22 +433,9 @@ class Desk:
             return OrderPreview(None, False, why)
         if self.settings.mode == "live":
             return OrderPreview(None, False, LIVE_REFUSAL)
-        rules = self.broker.rules.get(draft.symbol)
-        if rules is None:
-            return OrderPreview(None, False, f"no market rules for {draft.symbol} yet")
-        account = self.broker.account()
-
-        def verdict(request: OrderRequest) -> str | None:
-            mid = self._mids.get(request.symbol)
-            decision = self.risk.evaluate(request, RiskContext.of(account, request, mid))
-            if not decision.approved:
-                return decision.reason
-            return self.broker.refusal(request)  # the exact acceptance check of submit()
-
-        return preview_order(
-            draft, rules=rules, touch=self._touch_price(draft), equity=account.equity,
-            taker_fee=self.settings.paper.taker_fee, verdict=verdict,
-        )
+        return preview_against(draft, risk=self.risk, broker=self.broker,
+                               touch=self._touch_price(draft), mid=self._mids.get(draft.symbol),
+                               taker_fee=self.settings.paper.taker_fee)
 
     def _touch_price(self, draft: TicketDraft) -> Decimal | None:
         """Best ask for a buy, best bid for a sell; the last trade when there is no book."""
@@ -616,6 +603,28 @@ class Desk:
         self.version += 1
 
 
+def preview_against(draft: TicketDraft, *, risk: RiskEngine, broker: PaperBroker,
+                    touch: Decimal | None, mid: Decimal | None,
+                    taker_fee: Decimal) -> OrderPreview:
+    """The ticket's preview as the desk computes it, from a risk engine and a broker as they
+    are now: the broker's market rules and account, the risk engine's side-effect-free
+    ``evaluate`` then the broker's exact acceptance check. A function (not only a method) so
+    the UI tests' fake engine computes its previews with this very code."""
+    rules = broker.rules.get(draft.symbol)
+    if rules is None:
+        return OrderPreview(None, False, f"no market rules for {draft.symbol} yet")
+    account = broker.account()
+
+    def verdict(request: OrderRequest) -> str | None:
+        decision = risk.evaluate(request, RiskContext.of(account, request, mid))
+        if not decision.approved:
+            return decision.reason
+        return broker.refusal(request)  # the exact acceptance check of submit()
+
+    return preview_order(draft, rules=rules, touch=touch, equity=account.equity,
+                         taker_fee=taker_fee, verdict=verdict)
+
+
 def _outcome(
     build: Callable[[str, str | None, str | None], SignalRecord] | None,
     status: str, reason: str | None, order_id: str | None,
@@ -634,4 +643,4 @@ def _detail(command: Command) -> str:
     return repr(command)
 
 
-__all__ = ["LIVE_REFUSAL", "Desk", "restored_line"]
+__all__ = ["LIVE_REFUSAL", "Desk", "preview_against", "restored_line"]

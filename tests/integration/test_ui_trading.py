@@ -88,11 +88,19 @@ async def open_ticket(pilot, key: str = "b") -> OrderTicket:
     return form(pilot.app)
 
 
+async def place_without_stop(pilot) -> None:
+    """Enter on a ticket without a stop: it asks first ([ui] confirm_order_without_stop)."""
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), timeout=10)
+    assert "has no stop" in screen_text(pilot.app)
+    await pilot.press("y")
+
+
 async def market_buy(pilot, symbol: str) -> None:
     """Buy 100 USDT of the chart's symbol at market from the ticket; wait for the position."""
     await open_ticket(pilot)
     await wait_for(pilot, lambda: "✓ allowed" in screen_text(pilot.app), timeout=20)
-    await pilot.press("enter")
+    await place_without_stop(pilot)
     await wait_for(pilot, lambda: symbol in positions(pilot.app), timeout=20)
 
 
@@ -152,7 +160,7 @@ async def test_ticket_when_limit_far_from_market_then_rests_and_x_cancels_it(tmp
         limit = (bid * Decimal("0.96")).quantize(CENT)  # 4 % under: inside the price band
         await type_into(pilot, "price", str(limit))
         await wait_for(pilot, lambda: "✓ allowed" in screen_text(app), timeout=20)
-        await pilot.press("enter")
+        await place_without_stop(pilot)
         await wait_for(pilot, lambda: len(working(app)) == 1, timeout=20)
         (order,) = working(app)
         assert (order.request.type, order.request.price) == (OrderType.LIMIT, limit)

@@ -2,6 +2,13 @@
 
 Prices follow a seeded random walk, so tests are deterministic; ``step()`` advances the market
 by hand, and ``run()`` (started by the app as a worker) steps it on its own when ``auto`` is set.
+
+Its trading parts are the real ones, not copies: a real :class:`PaperBroker` fed the fake book
+and a real :class:`RiskEngine`, and the preview is the desk's own function
+(:func:`tradeterm.desk.preview_against`). With ``trading`` it also carries out the trading
+commands through them. ``tests/integration/test_fake_engine_contract.py`` runs this fake and
+the real ``Engine`` (against the simulator) through the same previews and commands and
+requires the same results, so the fake cannot drift from the desk.
 """
 
 from __future__ import annotations
@@ -13,9 +20,19 @@ from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
-from tradeterm.config import Settings
-from tradeterm.core.commands import Command, Shutdown, SwitchSymbol, SwitchTimeframe, SwitchToDemo
+from tradeterm.broker.paper import PaperBroker
 from tradeterm.broker.rules import MarketRules
+from tradeterm.config import Settings
+from tradeterm.core.commands import (
+    CancelOrder,
+    ClosePosition,
+    Command,
+    PlaceOrder,
+    Shutdown,
+    SwitchSymbol,
+    SwitchTimeframe,
+    SwitchToDemo,
+)
 from tradeterm.core.events import Event
 from tradeterm.core.models import (
     BookSnapshot,
@@ -30,9 +47,9 @@ from tradeterm.core.models import (
 )
 from tradeterm.core.money import dec
 from tradeterm.core.preview import OrderPreview, TicketDraft
-from tradeterm.core.trading import OrderRequest
-from tradeterm.risk import RiskContext, RiskEngine
-from tradeterm.risk.preview import preview_order
+from tradeterm.core.trading import OrderRequest, OrderStatus
+from tradeterm.desk import preview_against
+from tradeterm.risk import RiskContext, RiskEngine, flatten_requests
 
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % 86_400_000  # a UTC midnight
 
@@ -48,9 +65,14 @@ class FakeEngine:
         seed: int = 7,
         bars: int = 150,
         panels: bool = False,
+        trading: bool = False,
+        rules: MarketRules | None = None,
     ) -> None:
         """``panels``: also an account with positions and orders, tickers, sparklines, signals
-        and strategy health (see :func:`panel_data`)."""
+        and strategy health (see :func:`panel_data`). ``trading``: PlaceOrder, CancelOrder and
+        ClosePosition are carried out by the real broker, whose account the snapshot shows.
+        ``rules``: the market rules of every symbol (default tick 0.01, step 0.0001, min
+        notional 5)."""
         self.settings = settings
         self.commands: list[Command] = []
         self.listeners: list[Callable[[Event], None]] = []
@@ -59,8 +81,13 @@ class FakeEngine:
         self.panels = panels
         self._rng = random.Random(seed)
         self._stop = asyncio.Event()
-        self.equity = Decimal(10_000)
-        self.risk = RiskEngine(settings.risk, lambda: T0)
+        self.trading = trading
+        self.clock = lambda: T0
+        self.risk = RiskEngine(settings.risk, self.clock)
+        self.broker = PaperBroker({}, settings.paper, self.clock)
+        for symbol in settings.symbols:
+            self.broker.rules[symbol] = rules if rules is not None else MarketRules(
+                symbol, Decimal("0.01"), Decimal("0.0001"), min_notional=Decimal(5))
         self._snap = EngineSnapshot(
             seq=1,
             phase=phase,
@@ -104,27 +131,60 @@ class FakeEngine:
                 self._load()
             case Shutdown():
                 self._stop.set()
+            case PlaceOrder() | CancelOrder() | ClosePosition() if self.trading:
+                self.handle(command)
 
     def add_listener(self, callback: Callable[[Event], None]) -> None:
         self.listeners.append(callback)
 
     def preview(self, draft: TicketDraft) -> OrderPreview:
-        """The real preview computation and risk rules on the fake book, equity 10000, tick
-        0.01, step 0.0001, min notional 5 (``self.risk.kill(...)`` makes it deny)."""
+        """The desk's own preview (:func:`preview_against`) with the real risk engine and the
+        real broker on the fake book (``self.risk.kill(...)`` makes it deny)."""
         book = self._snap.market.book
         if book is None or not book.bids or not book.asks:
             return OrderPreview(None, False, f"no price for {draft.symbol} yet")
         bid, ask = dec(book.bids[0][0]), dec(book.asks[0][0])
-        rules = MarketRules(draft.symbol, Decimal("0.01"), Decimal("0.0001"),
-                            min_notional=Decimal(5))
+        return preview_against(draft, risk=self.risk, broker=self.broker,
+                               touch=ask if draft.side == "buy" else bid, mid=(bid + ask) / 2,
+                               taker_fee=self.settings.paper.taker_fee)
 
-        def verdict(request: OrderRequest) -> str | None:
-            ctx = RiskContext(self.equity, self.equity, mid=(bid + ask) / 2)
-            decision = self.risk.evaluate(request, ctx)
-            return decision.reason if not decision.approved else rules.check(request, bid)
+    def handle(self, command: Command) -> str | None:
+        """A trading command as the desk carries it out (risk, then the broker); the reason
+        when it cannot be."""
+        match command:
+            case PlaceOrder(request=request):
+                self._place(request)
+            case CancelOrder(order_id=order_id, keep_other_leg=keep):
+                try:
+                    self.broker.cancel(order_id, siblings=not keep)
+                except KeyError:
+                    return f"no working order {order_id}"
+            case ClosePosition(symbol=symbol):
+                requests = flatten_requests(tuple(
+                    p for p in self.broker.positions() if p.symbol == symbol))
+                if not requests:
+                    return f"no open position on {symbol}"
+                self._place(requests[0])
+        self.broker.drain_events()
+        if self.trading:
+            self._snap = replace(self._snap, seq=self._snap.seq + 1,
+                                 account=self.broker.account())
+        return None
 
-        return preview_order(draft, rules=rules, touch=ask if draft.side == "buy" else bid,
-                             equity=self.equity, taker_fee=Decimal("0.001"), verdict=verdict)
+    def _place(self, request: OrderRequest) -> str | None:
+        book = self._snap.market.book
+        mid = None if book is None or book.mid is None else dec(book.mid)
+        decision = self.risk.check(request, RiskContext.of(self.broker.account(), request, mid))
+        if not decision.approved:
+            return decision.reason
+        order = self.broker.submit(request)
+        return order.reason if order.status is OrderStatus.REJECTED else None
+
+    def set_book(self, book: BookSnapshot) -> None:
+        """Show ``book`` (and hand it to the broker, as the feed does)."""
+        self._snap = replace(self._snap, seq=self._snap.seq + 1,
+                             market=replace(self._snap.market, book=book))
+        self.broker.on_book(book.symbol, book)
 
     # -- test helpers -----------------------------------------------------------------------
 
@@ -179,6 +239,9 @@ class FakeEngine:
             market=MarketSnapshot(self._snap.symbol, self._snap.timeframe, candles, book, trades),
             streams=streams,
         )
+        self.broker.on_book(book.symbol, book)
+        if self.trading:
+            self._snap = replace(self._snap, account=self.broker.account())
         if self.panels:
             self._snap = replace(self._snap, **panel_data(self._snap))
 

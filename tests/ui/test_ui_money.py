@@ -4,6 +4,7 @@ digits, trailing zeros past the precision or ``-0.00`` (issue 11, item 5)."""
 
 from __future__ import annotations
 
+
 import re
 from dataclasses import replace
 from decimal import Decimal
@@ -82,7 +83,10 @@ def with_mark(mark: float, position: Position) -> EngineSnapshot:
 def test_position_entry_with_28_digits_shows_on_the_tick_and_r_with_two_decimals():
     pos = Position("BTC/USDT", D("0.00153"), LONG_ENTRY, 0, stop=D("64000.004999999"),
                    target=D("66000"), initial_risk=D("1.52"))
-    head, lines = render_positions(position_rows(with_mark(65011.2345, pos)), 120, COLORS)
+    (unprotected,) = position_rows(with_mark(65011.2345, pos))  # no stop order: marked
+    assert "no stop/66000.00" in render_positions((unprotected,), 120, COLORS)[1][0].plain
+    protected = replace(unprotected, stopped=True)  # as with a working stop order
+    head, lines = render_positions((protected,), 120, COLORS)
     row = lines[0].plain
     assert "64994.77 " in row and "65011.23 " in row  # entry and mark on the 0.01 tick
     assert "64000.00/66000.00" in row  # stop and target on the tick, no extra digits

@@ -156,11 +156,15 @@ def test_positions_when_long_and_short_then_side_colours_pnl_and_r():
         Position("ETH/USDT", D("-2"), D("2010"), T0),
     )
     book = BookSnapshot("BTC/USDT", bids=((100.9, 1.0),), asks=((101.1, 1.0),))
-    snap = snapshot(account=account(positions),
+    stop = Order("P1-2", OrderRequest("BTC/USDT", "sell", OrderType.STOP_MARKET, D("0.5"),
+                                      stop_price=D("98"), reduce_only=True),
+                 OrderStatus.OPEN, T0, T0)
+    snap = snapshot(account=account(positions, (stop,)),
                     market=MarketSnapshot("BTC/USDT", "1m", book=book),
                     tickers=(Ticker("ETH/USDT", last=2020.0),))
     rows = position_rows(snap)
     assert [r.pnl for r in rows] == [D("0.50"), D("-20.0")]
+    assert [r.stopped for r in rows] == [True, False]  # the short has no working stop
     assert rows[0].r == D("0.5") and rows[1].r is None
     head, lines = render_positions(rows, 120, COLORS)
     assert head[0].plain.split()[:3] == ["Symbol", "Side", "Size"]
@@ -168,6 +172,7 @@ def test_positions_when_long_and_short_then_side_colours_pnl_and_r():
     assert "LONG" in btc.plain and "+0.50" in btc.plain and "+0.50R" in btc.plain
     assert "98.00/106.00" in btc.plain and "ema_cross" in btc.plain
     assert "SHORT" in eth.plain and "-20.00" in eth.plain and "manual" in eth.plain
+    assert "no stop/-" in eth.plain and color_of(eth, "no stop/-") == "#ff8800"
     assert color_of(btc, "LONG") == "#00ff00" and color_of(eth, "SHORT") == "#ff0000"
     assert color_of(btc, "+0.50") == "#00aa00" and color_of(eth, "-20.00") == "#aa0000"
 
@@ -281,3 +286,30 @@ def test_fmt_qty_when_fits_then_exact_else_shortened():
     assert fmt_qty(D("0.00153")) == "0.00153"  # not 0.0015: a held quantity is shown exactly
     assert fmt_qty(D("1.50000")) == "1.5"
     assert fmt_qty(D("123456.123456")) == "123456.1"
+
+
+def test_positions_when_stop_order_cancelled_then_no_stop_marked_at_any_width():
+    """A position opened with a stop whose stop order is gone (cancelled, one leg kept) is
+    marked: in the Stop/Target column, and in a line naming it that even a narrow panel shows."""
+    from tradeterm.ui.widgets.positions import no_stop_line
+
+    position = Position("BTC/USDT", D("0.5"), D("100"), T0, None, stop=D("98"), target=D("106"))
+    target = Order("P1-3", OrderRequest("BTC/USDT", "sell", OrderType.LIMIT, D("0.5"),
+                                        price=D("106"), reduce_only=True),
+                   OrderStatus.OPEN, T0, T0, parent_id="P1-1")
+    book = BookSnapshot("BTC/USDT", bids=((100.9, 1.0),), asks=((101.1, 1.0),))
+    market = MarketSnapshot("BTC/USDT", "1m", book=book)
+    rows = position_rows(snapshot(account=account((position,), (target,)), market=market))
+    for width in (120, 44):
+        warning = no_stop_line(rows, width, COLORS)
+        assert warning is not None and warning.plain == "⚠ no stop: BTC/USDT"
+        assert color_of(warning, "no stop") == "#ff8800"
+    _, (line,) = render_positions(rows, 120, COLORS)
+    assert "no stop/106.00" in line.plain and "98.00" not in line.plain
+    stop = Order("P1-2", OrderRequest("BTC/USDT", "sell", OrderType.STOP_MARKET, D("0.5"),
+                                      stop_price=D("98"), reduce_only=True),
+                 OrderStatus.OPEN, T0, T0, parent_id="P1-1")
+    rows = position_rows(snapshot(account=account((position,), (stop, target)), market=market))
+    assert no_stop_line(rows, 120, COLORS) is None
+    _, (line,) = render_positions(rows, 120, COLORS)
+    assert "98.00/106.00" in line.plain

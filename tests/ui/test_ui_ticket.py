@@ -135,7 +135,10 @@ async def test_ticket_when_limit_then_price_field_prefilled_and_limit_order_sent
                         Decimal("0.01"))
         await type_into(pilot, app, "price", f"{limit:f}")
         await wait_for(pilot, lambda: "✓ allowed" in screen_text(app))
-        await pilot.press("enter")
+        await pilot.press("enter")  # no stop: asks first ([ui] confirm_order_without_stop)
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "has no stop" in screen_text(app) and places(engine) == []
+        await pilot.press("y")
         await wait_for(pilot, lambda: places(engine) != [])
         request = places(engine)[0].request
         assert (request.side, request.type, request.price) == ("sell", OrderType.LIMIT, limit)
@@ -231,3 +234,57 @@ def test_fmt_decimal_when_small_then_significant_digits_not_zero():
     assert fmt_decimal(Decimal("-0.1411899912")) == "-0.14"
     assert fmt_decimal(Decimal("0.0046")) == "0.0046"
     assert fmt_decimal(Decimal("0")) == "0.00"
+
+
+async def test_ticket_when_refreshed_after_close_then_nothing_touches_it(settings):
+    """A refresh arriving after the ticket closed (its preview timer, an edit's after-refresh
+    callback: the NoMatches crash of old) is harmless: no preview asked, nothing applied, and
+    no key or action of the closed ticket places anything."""
+    engine = FakeEngine(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b")
+        await wait_for(pilot, lambda: "✓ allowed" in screen_text(app))
+        form = ticket(app)
+        shown = form.current
+        calls: list[TicketDraft] = []
+
+        def counting_preview(draft: TicketDraft):
+            calls.append(draft)
+            return engine.preview(draft)
+
+        form.preview = counting_preview
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, OrderTicket))
+        await wait_for(pilot, lambda: not form.is_attached)  # its widgets are gone
+        for late in (form._refresh_preview, form.action_place, form.action_cycle_unit,
+                     lambda: form.action_order_type("limit")):
+            late()  # would raise NoMatches, or place, on a closed ticket
+        await pilot.pause(0.6)  # longer than the preview timer
+        assert calls == [] and form.current is shown
+    assert places(engine) == []
+
+
+@pytest.mark.parametrize("confirm", [True, False], ids=["asks", "configured-off"])
+async def test_ticket_when_no_stop_then_asks_unless_configured_off(tmp_path: Path, confirm: bool):
+    settings = Settings(symbols=["BTC/USDT", "ETH/USDT"], data_dir=tmp_path,
+                        ui={"confirm_order_without_stop": confirm})
+    engine = FakeEngine(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("b")
+        await wait_for(pilot, lambda: "✓ allowed" in screen_text(app))
+        await pilot.press("enter")
+        if confirm:
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            assert "Order without a stop" in screen_text(app) and places(engine) == []
+            await pilot.press("n")  # back to the ticket, nothing placed
+            await wait_for(pilot, lambda: isinstance(app.screen, OrderTicket))
+            assert places(engine) == []
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+        await wait_for(pilot, lambda: places(engine) != [])
+        assert not isinstance(app.screen, (OrderTicket, ConfirmScreen))
+        (place,) = places(engine)
+        assert place.request.bracket is None and place.request.type is OrderType.MARKET

@@ -17,10 +17,10 @@ from tradeterm.core.commands import (
 )
 from tradeterm.core.display import fmt_quote
 from tradeterm.core.events import (
-    Event, OrderDenied, OrderFilled, SignalEmitted, TradingStateChanged,
+    Event, OrderDenied, OrderFilled, OrderUpdated, SignalEmitted, TradingStateChanged,
 )
 from tradeterm.core.models import BookSnapshot, Signal, Trade
-from tradeterm.core.trading import OrderRequest, OrderType
+from tradeterm.core.trading import Bracket, OrderRequest, OrderStatus, OrderType
 from tradeterm.desk import LIVE_REFUSAL, Desk
 from tradeterm.journal import JournalReader, load_state
 from tradeterm.risk import RiskContext, TradingState
@@ -340,3 +340,34 @@ def _ctx(d: Desk) -> RiskContext:
 def _rows(h: Harness, sql: str) -> list[tuple[Any, ...]]:
     with JournalReader(h.desk.settings.journal_file) as reader:
         return reader.db.execute(sql).fetchall()
+
+
+def _bracket_buy(qty: str) -> PlaceOrder:
+    return buy(qty, bracket=Bracket(stop_loss=Decimal("95"), take_profit=Decimal("110")))
+
+
+async def test_cancel_order_of_a_bracket_leg_keeps_the_other_only_when_asked(desk: Harness):
+    d = desk.desk
+    d.handle(_bracket_buy("0.5"))
+    stop, target = d.broker.working_orders()
+    assert d.handle(CancelOrder(stop.id, keep_other_leg=True)) is None
+    assert [o.id for o in d.broker.working_orders()] == [target.id]  # the target stays
+    assert d.broker.positions()[0].quantity == Decimal("0.5")
+    assert d.handle(CancelOrder(target.id)) is None and d.broker.working_orders() == ()
+    d.handle(_bracket_buy("0.1"))
+    stop, target = d.broker.working_orders()
+    assert d.handle(CancelOrder(target.id)) is None  # the default: both legs
+    assert d.broker.working_orders() == ()
+
+
+async def test_close_position_cancels_both_legs_of_its_bracket(desk: Harness):
+    d = desk.desk
+    d.handle(_bracket_buy("0.5"))
+    assert len(d.broker.working_orders()) == 2
+    assert d.handle(ClosePosition(SYMBOL)) is None
+    assert d.broker.positions() == () and d.broker.working_orders() == ()
+    await until(lambda: [e for e in desk.of(OrderUpdated)
+                         if e.order.reason == "position closed"], "the legs cancelled")
+    reasons = sorted(e.order.reason for e in desk.of(OrderUpdated)
+                     if e.order.status is OrderStatus.CANCELED)
+    assert reasons == ["position closed", "position closed"]

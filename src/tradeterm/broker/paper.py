@@ -95,13 +95,20 @@ class PaperBroker:
             self._pending.append(w)
         return w.order
 
-    def cancel(self, order_id: str) -> Order:
-        """Cancel a working order (and its OCO sibling). KeyError if it is not working."""
+    def cancel(self, order_id: str, *, siblings: bool = True) -> Order:
+        """Cancel a working order and, unless ``siblings`` is False, its OCO sibling (the other
+        leg of a bracket). KeyError if it is not working."""
         w = self._working[order_id]
         now = self.clock()
         self._finish(w, OrderStatus.CANCELED, "canceled by request", now)
-        self._cancel_siblings(w.order, now, f"OCO: {order_id} canceled")
+        if siblings:
+            self._cancel_siblings(w.order, now, f"OCO: {order_id} canceled")
         return w.order
+
+    def siblings(self, order_id: str) -> tuple[Order, ...]:
+        """The working OCO siblings of ``order_id`` (the other leg of its bracket), if any."""
+        w = self._working.get(order_id)
+        return () if w is None else tuple(s.order for s in self._siblings(w.order))
 
     def cancel_all(self, symbol: str | None = None) -> list[Order]:
         """Cancel every working order (of ``symbol``); returns the cancelled orders."""

@@ -58,7 +58,11 @@ class PlaceOrder(Command):
 
 @dataclass(frozen=True, slots=True)
 class CancelOrder(Command):
+    """Cancel a working order. A bracket leg (stop or target) takes its OCO sibling with it
+    unless ``keep_other_leg``: then the other leg keeps protecting the position alone."""
+
     order_id: str
+    keep_other_leg: bool = False
 
 
 @dataclass(frozen=True, slots=True)

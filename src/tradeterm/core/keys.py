@@ -38,8 +38,10 @@ KEYS: tuple[Key, ...] = (
     Key("symbol.next", "right_square_bracket", "cycle_symbol(1)", "Next symbol",
         key_display="]", group="Symbol"),
     # trading
-    Key("order.buy", "b", "ticket('buy')", "Buy"),
-    Key("order.sell", "s", "ticket('sell')", "Sell"),
+    # priority: the ticket opens the moment the key is read, so keys typed right after it go to
+    # the ticket, not to the panel below (the app allows it only on the main screen)
+    Key("order.buy", "b", "ticket('buy')", "Buy", priority=True),
+    Key("order.sell", "s", "ticket('sell')", "Sell", priority=True),
     Key("order.cancel", "x", "cancel_order", "Cancel order", show=False),
     Key("position.close", "c", "close_position", "Close position", show=False),
     Key("flatten", "F", "flatten", "Flatten all", show=False),

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import re
 import time
 from decimal import Decimal
@@ -84,12 +85,13 @@ from tradeterm.core.models import (
 )
 from tradeterm.core.notices import describe_closed, describe_denial, describe_fill, describe_signal
 from tradeterm.core.preview import OrderPreview, TicketDraft
-from tradeterm.core.trading import OrderRequest
+from tradeterm.core.trading import Order, OrderRequest, OrderType
 from tradeterm.ui.fmt import market_format
 from tradeterm.ui.keys import KEYS
 from tradeterm.ui.keys import TIMEFRAME_KEYS as TIMEFRAME_KEYS  # re-exported: keys 1-6
 from tradeterm.ui.palette import PANELS, TradetermCommands
 from tradeterm.ui.screens.backtest import BacktestScreen
+from tradeterm.ui.screens.bracket_leg import BracketLegScreen, LegChoice
 from tradeterm.ui.screens.confirm import ConfirmScreen
 from tradeterm.ui.screens.help import HelpScreen, binding_rows, screen_bindings
 from tradeterm.ui.screens.history import HistoryScreen
@@ -109,6 +111,8 @@ from tradeterm.ui.widgets.watchlist import Watchlist
 
 if TYPE_CHECKING:
     from textual.theme import Theme
+
+log = logging.getLogger(__name__)
 
 SHUTDOWN_WAIT_S = 3.0  # how long "quit" waits for the engine to close its connections
 # STOPPED is not "lost": streams stop on purpose when the symbol or timeframe changes.
@@ -180,6 +184,7 @@ class TradetermApp(App[None]):
         self._engine_worker: Worker[None] | None = None
         self._engine_error: str | None = None
         self._quitting = False
+        self.crashed = False  # an exception reached Textual: exit status 1 whatever follows
         self._seq: int | None = None
         self._snap: EngineSnapshot | None = None  # the last one drawn
         self._depth_pending = False  # the book and tape have not been given it yet
@@ -187,6 +192,21 @@ class TradetermApp(App[None]):
         self._phase: EnginePhase | None = None
         self._feed_status: dict[tuple[str, str], FeedStatus] = {}
         self._skip_noticed: dict[tuple[str, str], int] = {}
+
+    # -- a crash: shown, logged with its traceback, exit status 1 ------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Any exception the UI does not handle ends the app (Textual's rule, kept: a screen in
+        an unknown state must not go on trading) with exit status 1. The traceback goes to the
+        log file; the terminal gets one line saying what failed and where the traceback is
+        (Textual's own traceback would print local variables, settings included)."""
+        log.critical("the screen failed", exc_info=error)
+        self.crashed = True
+        super()._handle_exception(error)  # return code 1, stop the app
+        where = crash_log_path()
+        self._exit_renderables[:] = [Text(
+            f"tradeterm: the screen failed: {type(error).__name__}: {error}"
+            + (f" (traceback in {where})" if where else ""), style="bold red")]
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -503,13 +523,14 @@ class TradetermApp(App[None]):
 
     def action_ticket(self, side: Side) -> None:
         """Open the order ticket for the chart's symbol; Enter places what it previewed."""
-        if self.engine is None or isinstance(self.screen, OrderTicket):
-            return
+        if self.engine is None or any(isinstance(s, OrderTicket) for s in self.screen_stack):
+            return  # one ticket at a time (also while it asks "without a stop?")
         snap = self.engine.snapshot()
         last = snap.market.candles[-1].close if snap.market.candles else None
         ticket = OrderTicket(
             side, snap.symbol, self.engine.preview,
             last_price=Decimal(repr(last)) if last is not None else None,
+            confirm_without_stop=self.settings.ui.confirm_order_without_stop,
         )
         ticket.market = market_format(snap, snap.symbol)
 
@@ -520,12 +541,31 @@ class TradetermApp(App[None]):
         self.push_screen(ticket, placed)
 
     def action_cancel_order(self) -> None:
-        """Cancel the highlighted working order."""
+        """Cancel the highlighted working order. One leg of a bracket asks first: both legs,
+        or this one only (the other keeps protecting the position), or nothing."""
         order_id = self._orders.selected_order_id()
         if order_id is None:
             self.notify("No working order to cancel", severity="warning", timeout=3)
             return
-        self.submit(CancelOrder(order_id))
+        snap = self.engine.snapshot() if self.engine is not None else None
+        orders = snap.account.orders if snap is not None and snap.account is not None else ()
+        order = next((o for o in orders if o.id == order_id), None)
+        other = next((o for o in orders if order is not None and order.oco_group is not None
+                      and o.oco_group == order.oco_group and o.id != order.id), None)
+        if order is None or other is None:
+            self.submit(CancelOrder(order_id))
+            return
+
+        fmt = self._market_format(order.request.symbol)
+        this_leg, other_leg = leg_name(order, fmt), leg_name(other, fmt)
+
+        def answered(choice: LegChoice | None) -> None:
+            if choice is not None:
+                self.submit(CancelOrder(order_id, keep_other_leg=choice == "this"))
+                if choice == "this":
+                    self.notify(f"Cancelling the {this_leg}; the {other_leg} stays", timeout=4)
+
+        self.push_screen(BracketLegScreen(this_leg, other_leg, order.request.symbol), answered)
 
     def action_close_position(self) -> None:
         """Close the highlighted position with a reduce-only market order."""
@@ -652,6 +692,8 @@ class TradetermApp(App[None]):
             return snap is not None and snap.replay is not None
         if action == "next_panel":  # otherwise tab moves the focus, as everywhere in Textual
             return self.compact and self.screen is self.main_screen
+        if action == "ticket":  # a priority key: never taken from a field of another screen
+            return self.screen is self.main_screen
         return True
 
     def get_key_display(self, binding: Binding) -> str:
@@ -716,6 +758,17 @@ class TradetermApp(App[None]):
             )
 
 
+def leg_name(order: Order, fmt: MarketFormat | None = None) -> str:
+    """``stop 95.00`` / ``target 105.00``: one leg of a bracket as the leg question names it."""
+    fmt = fmt or MarketFormat()
+    request = order.request
+    if request.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):
+        trigger = order.stop_price or request.stop_price
+        return f"stop {fmt.price(trigger)}" if trigger is not None else "stop"
+    return f"target {fmt.price(request.price)}" if request.price is not None else "target"
+
+
+
 def describe_event(event: Event) -> str:
     """``CommandIgnored(reason='x', ...)`` -> ``command ignored: ...; x`` (fields but the time)."""
     name = re.sub(r"(?<!^)(?=[A-Z])", " ", type(event).__name__).lower()
@@ -761,9 +814,20 @@ def unreachable_text(snap: EngineSnapshot) -> Text:
     return text
 
 
-def run_app(settings: Settings) -> None:
-    """Run the workstation until the user quits."""
-    TradetermApp(settings).run()
+def crash_log_path() -> str | None:
+    """The log file the traceback of a crash went to (the CLI logs to a file), if any."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            return handler.baseFilename
+    return None
+
+
+def run_app(settings: Settings) -> int:
+    """Run the workstation until the user quits; the exit status (1 after a crash)."""
+    app = TradetermApp(settings)
+    app.run()
+    # A later App.exit() (e.g. while shutting down) resets return_code to 0: the flag holds.
+    return 1 if app.crashed else app.return_code or 0
 
 
 if __name__ == "__main__":

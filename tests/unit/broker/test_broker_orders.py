@@ -218,3 +218,33 @@ def test_min_notional_message_shows_the_notional_at_the_quote_decimals() -> None
     reason = rules.check(request, reference_price=D("64994.77005769996020692399522"))
     assert reason == "MIN_NOTIONAL: notional 3.25 below minimum 5.00"
     assert filter_name(reason) == "MIN_NOTIONAL"  # callers parse the prefix
+
+
+def test_cancel_one_bracket_leg_keeping_the_other_then_the_other_still_protects() -> None:
+    """``x`` on the stop, answered "keep the target" (and the other way round): only the chosen
+    leg goes; the other keeps working and still closes the position."""
+    broker = make_broker(Clock())
+    broker.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 5.0)]))
+    broker.submit(OrderRequest(SYMBOL, "buy", OrderType.MARKET, D("1"),
+                               bracket=Bracket(stop_loss=D("95"), take_profit=D("105"))))
+    stop, target = broker.working_orders()
+    assert broker.siblings(stop.id) == (target,)
+    broker.cancel(target.id, siblings=False)
+    (left,) = broker.working_orders()
+    assert left.id == stop.id and left.request.type is OrderType.STOP_MARKET
+    assert broker.siblings(stop.id) == ()
+    broker.drain_events()
+    broker.on_book(SYMBOL, book([(94.5, 5.0)], [(95.5, 5.0)]))
+    fills = fills_of(broker.on_trade(SYMBOL, trade(95.0, 1.0, "sell")))
+    assert [f.order_id for f in fills] == [stop.id] and broker.positions() == ()
+
+
+def test_cancel_stop_leg_keeping_target_then_target_works_and_position_has_no_stop() -> None:
+    broker = make_broker(Clock())
+    broker.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 5.0)]))
+    broker.submit(OrderRequest(SYMBOL, "buy", OrderType.MARKET, D("1"),
+                               bracket=Bracket(stop_loss=D("95"), take_profit=D("105"))))
+    stop, target = broker.working_orders()
+    broker.cancel(stop.id, siblings=False)
+    assert [o.id for o in broker.working_orders()] == [target.id]
+    assert broker.positions()[0].quantity == D("1")

@@ -1,5 +1,10 @@
 """Open positions: side, size, entry, mark, unrealised PnL, R, stop/target, strategy.
 
+A position with no working stop order (never had one, or its stop was cancelled) shows
+``no stop`` in the warning colour in place of its stop price (the stop it was opened with is no
+protection once the order is gone), and a line under the header names every such symbol, so
+the warning is seen even where the Stop/Target column does not fit.
+
 The mark is the book mid for the chart's symbol (its last trade or candle while there is no
 book) and the ticker's last price for the others, the same mark the paper account uses.
 Unrealised PnL is exact: ``(mark - entry) * quantity`` in ``Decimal``, the mark entering money
@@ -18,7 +23,7 @@ from rich.text import Text
 from tradeterm.core.display import MarketFormat, fmt_r
 from tradeterm.core.models import EngineSnapshot
 from tradeterm.core.money import ZERO, dec
-from tradeterm.core.trading import Position
+from tradeterm.core.trading import Order, OrderType, Position
 from tradeterm.ui.fmt import fmt_qty, market_format
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.table import (
@@ -43,6 +48,8 @@ COLUMNS = (
     Column("Strategy", 10, "<", priority=6, grow=True),
 )
 EMPTY = "no open positions"
+NO_STOP = "no stop"
+_STOP_TYPES = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
 
 
 def mark_price(symbol: str, snap: EngineSnapshot) -> float | None:
@@ -70,6 +77,13 @@ def r_multiple(pnl: Decimal, initial_risk: Decimal | None) -> Decimal | None:
     return pnl / initial_risk
 
 
+def has_working_stop(position: Position, orders: Sequence[Order]) -> bool:
+    """A working stop order on the position's symbol that would close it (opposite side)."""
+    closing = "sell" if position.quantity > 0 else "buy"
+    return any(o.request.symbol == position.symbol and o.request.type in _STOP_TYPES
+               and o.request.side == closing and o.status.is_working for o in orders)
+
+
 @dataclass(frozen=True, slots=True)
 class PositionRow:
     position: Position
@@ -77,16 +91,19 @@ class PositionRow:
     pnl: Decimal | None
     r: Decimal | None
     fmt: MarketFormat = MarketFormat()  # the market's tick, step and quote (display policy)
+    stopped: bool = True  # a working stop order protects it
 
 
 def position_rows(snap: EngineSnapshot) -> tuple[PositionRow, ...]:
     positions = snap.account.positions if snap.account is not None else ()
+    orders = snap.account.orders if snap.account is not None else ()
     rows = []
     for pos in positions:
         mark = mark_price(pos.symbol, snap)
         pnl = unrealized_pnl(pos, mark) if mark is not None else None
         r = r_multiple(pnl, pos.initial_risk) if pnl is not None else None
-        rows.append(PositionRow(pos, mark, pnl, r, market_format(snap, pos.symbol)))
+        rows.append(PositionRow(pos, mark, pnl, r, market_format(snap, pos.symbol),
+                                has_working_stop(pos, orders)))
     return tuple(rows)
 
 
@@ -115,11 +132,25 @@ def render_positions(
             (fmt.price(row.mark) if row.mark is not None else "…", muted(colors)),
             (fmt.amount(row.pnl, signed=True) if row.pnl is not None else "…", pnl_style),
             (f"{fmt_r(row.r, signed=True)}R" if row.r is not None else "", pnl_style),
-            (f"{_opt_price(pos.stop, fmt)}/{_opt_price(pos.target, fmt)}", muted(colors)),
+            (f"{_opt_price(pos.stop, fmt)}/{_opt_price(pos.target, fmt)}", muted(colors))
+            if row.stopped else
+            (f"{NO_STOP}/{_opt_price(pos.target, fmt)}", Style(color=colors.warning, bold=True)),
             (pos.strategy or "manual", muted(colors)),
         ]
         lines.append(table_row(fitted, cells, width))
     return head, lines
+
+
+def no_stop_line(rows: Sequence[PositionRow], width: int, colors: TradingColors) -> Text | None:
+    """``⚠ no stop: ETH/USDT, ...`` in the warning colour, or None when every position has a
+    working stop: seen at any width, even where the Stop/Target column does not fit."""
+    naked = [row.position.symbol for row in rows if not row.stopped]
+    if not naked:
+        return None
+    line = Text(f"⚠ {NO_STOP}: {', '.join(naked)}", no_wrap=True,
+                style=Style(color=colors.warning, bold=True))
+    line.truncate(width, overflow="ellipsis")
+    return line
 
 
 class PositionsTable(CursorTable):
@@ -151,4 +182,7 @@ class PositionsTable(CursorTable):
         head, lines = render_positions(self.rows, width, self.market_colors)
         if not lines:
             head.append(Text(EMPTY, muted(self.market_colors)))
+        warning = no_stop_line(self.rows, width, self.market_colors)
+        if warning is not None:
+            head.append(warning)
         return head, lines
