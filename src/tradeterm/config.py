@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -29,6 +28,7 @@ from pydantic_settings import (
 from pydantic_settings.exceptions import SettingsError
 
 from tradeterm.core.models import TIMEFRAME_MS
+from tradeterm.core.tomlfile import TomlFileError, read_toml
 
 CONFIG_ENV = "TRADETERM_CONFIG"
 
@@ -454,19 +454,10 @@ _JSON_EXAMPLES = {
 
 def _read_toml(path: Path) -> None:
     """Parse ``path`` once before pydantic does, so every problem is one line naming it."""
-    if path.is_dir():
-        raise ConfigError(f"{path}: is a directory; expected a config file (TOML)")
     try:
-        with path.open("rb") as fh:
-            tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: not a text file in UTF-8 (byte {exc.start}); expected a TOML config file"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        read_toml(path, "a config file (TOML)")
+    except TomlFileError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:

@@ -164,6 +164,9 @@ async def test_ticket_when_limit_far_from_market_then_rests_and_x_cancels_it(tmp
         await wait_for(pilot, lambda: len(working(app)) == 1, timeout=20)
         (order,) = working(app)
         assert (order.request.type, order.request.price) == (OrderType.LIMIT, limit)
+        # x cancels the order the panel highlights: wait until the panel shows it (it redraws
+        # at ui.fps, after the engine has the order)
+        await wait_for(pilot, lambda: app._orders.selected_order_id() == order.id, timeout=20)
 
         await pilot.press("x")
         await wait_for(pilot, lambda: working(app) == [], timeout=20)

@@ -12,13 +12,14 @@ in Python so an installed package (without the repository's ``themes/`` folder) 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
+from tradeterm.core.tomlfile import TomlFileError, read_toml
 
 DEFAULT_THEME = "tradeterm-dark"
 
@@ -127,16 +128,9 @@ def theme_from_data(data: dict[str, Any], origin: str) -> Theme:
 def load_theme_file(path: Path) -> Theme:
     """Parse one theme file; any problem is a :class:`ThemeFileError` naming the file."""
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ThemeFileError(f"{path}: not valid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ThemeFileError(
-            f"{path}: not a text file in UTF-8 (byte {exc.start}); expected a TOML theme"
-        ) from None
-    except OSError as exc:
-        raise ThemeFileError(f"{path}: cannot read: {exc.strerror}") from None
+        data = read_toml(path, "a TOML theme")
+    except TomlFileError as exc:
+        raise ThemeFileError(str(exc)) from None
     return theme_from_data(data, str(path))
 
 
