@@ -139,14 +139,6 @@ def build(path: Path, trades: int) -> None:
     db.close()
 
 
-def _schema_version(path: Path) -> int:
-    db = sqlite3.connect(path)
-    try:
-        return int(db.execute("PRAGMA user_version").fetchone()[0])
-    finally:
-        db.close()
-
-
 def ensure_journal(path: Path, trades: int) -> None:
     """Build the journal once; later runs reuse it (migrated to this code's schema)."""
     if not path.is_file():
@@ -155,13 +147,14 @@ def ensure_journal(path: Path, trades: int) -> None:
         build(path, trades)
         print(f"  built in {time.perf_counter() - started:.1f} s "
               f"({path.stat().st_size / 1e6:,.0f} MB)", flush=True)
-    from tradeterm.journal.schema import SCHEMA_VERSION
-
-    if _schema_version(path) < SCHEMA_VERSION:
-        started = time.perf_counter()
-        JournalWriter(path).start().close()  # migrate, as the engine would on start
-        print(f"  opened by the writer (migration, statistics checkpoint caught up) in "
-              f"{time.perf_counter() - started:.1f} s", flush=True)
+    # Open it once with the writer, as the engine does at start: it migrates an older file and
+    # catches the statistics' checkpoint up with rows written without it (the bulk insert
+    # above, or a journal of code before the checkpoint); a journal the writer kept is current
+    # and this costs nothing.
+    started = time.perf_counter()
+    JournalWriter(path).start().close()
+    print(f"  opened by the writer (migration, statistics checkpoint caught up) in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
 
 
 _CHILD = r"""
