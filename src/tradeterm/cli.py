@@ -204,11 +204,14 @@ def _check_journal(settings: Settings) -> str | None:
     """A foreign, corrupt, newer or read-only journal (or one that cannot be created) is
     refused, left untouched, before anything starts: the engine would not trade on it."""
     from tradeterm.journal.files import JournalError, preflight
+    from tradeterm.journal.lock import engine_holding, refusal
 
     try:
         preflight(settings.journal_file)
     except JournalError as exc:
         return str(exc)
+    if (holder := engine_holding(settings.journal_file)) is not None:
+        return refusal(settings.journal_file, holder)  # one engine per journal
     return None
 
 

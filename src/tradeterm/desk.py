@@ -72,6 +72,7 @@ from tradeterm.journal import (
     config_hash,
     load_state,
 )
+from tradeterm.journal.lock import EngineLock
 from tradeterm.risk import RiskContext, RiskEngine, TradingState, flatten_requests
 from tradeterm.risk.preview import preview_order
 from tradeterm.risk.sizing import position_cap
@@ -135,6 +136,7 @@ class Desk:
         self.risk = RiskEngine(settings.risk, clock)
         self.broker = PaperBroker({}, settings.paper, clock)
         self.writer: JournalWriter | None = None
+        self._lock: EngineLock | None = None  # held from start to close (one engine per journal)
         self.error: str | None = None  # set when the journal cannot be opened: no trading
         self.restored: str | None = None  # the restored: line, once started
         self.on_restored: Callable[[str], None] | None = None
@@ -179,12 +181,16 @@ class Desk:
             path, run=run, on_failure=threadsafe(self._journal_failed),
             on_recovered=threadsafe(self._journal_recovered),
         )
+        lock = EngineLock(path)  # one engine per journal: a second one is refused, not merged
         try:
+            lock.acquire()
+            self._lock = lock
             await asyncio.to_thread(writer.start)
             state = await asyncio.to_thread(load_state, path)
             self._fills.extend(await asyncio.to_thread(recent_fills, path, FILLS_KEPT))
         except JournalError as exc:
             writer.close()
+            self._release_lock()
             self._disable(str(exc))
             return
         self.writer = writer
@@ -201,6 +207,7 @@ class Desk:
             task.cancel()
         await asyncio.gather(*timer, return_exceptions=True)
         if self.writer is None:
+            self._release_lock()
             return
         self._out.put_nowait(((self._account_record(),), ()))
         self._out.put_nowait(None)
@@ -208,6 +215,12 @@ class Desk:
             await self._tasks[0]
         writer, self.writer = self.writer, None
         await asyncio.to_thread(writer.close)
+        self._release_lock()
+
+    def _release_lock(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
     def _restore(self, state: RestoredState) -> None:
         if state.balance is not None:
