@@ -114,6 +114,15 @@ def _parser() -> argparse.ArgumentParser:
     add_backtest_parser(sub)
     add_optimize_parser(sub)
 
+    attach = sub.add_parser(
+        "attach", help="open the workstation on the running engine of this data directory",
+    )
+    attach.add_argument("--read-only", action="store_true",
+                        help="watch only: the engine refuses this screen's orders and commands")
+    attach.add_argument("--socket", type=Path,
+                        help="the engine's socket (default: this journal's; e.g. a socket "
+                        "forwarded with ssh -L)")
+
     run = sub.add_parser("run", help="run the engine (feed, strategies) without the screen")
     run.add_argument(
         "--headless", action="store_true", required=True,
@@ -146,12 +155,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _setup_logging(settings: Settings) -> Path | None:
+def _setup_logging(settings: Settings, name: str = "tradeterm.log") -> Path | None:
     """Log to a file in the data directory: the terminal belongs to the UI. The file is 0600,
-    like the journal (it holds every fill), also when an older run left it 0644."""
+    like the journal (it holds every fill), also when an older run left it 0644. An attached
+    screen logs to its own file (``screen.log``): the engine's log stays the engine's."""
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path = settings.data_dir / "tradeterm.log"
+        path = settings.data_dir / name
         os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
         os.chmod(path, 0o600)
         logging.basicConfig(
@@ -255,7 +265,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return check_strategy_command(args.name, args.data, settings)
 
-    if problem := _check_replay(settings) or _check_journal(settings):
+    if args.command == "attach":
+        return _attach(settings, args.socket, "read-only" if args.read_only else "trader", argv)
+
+    if problem := _check_replay(settings):
+        print(f"tradeterm: {problem}", file=sys.stderr)
+        return 2
+    from tradeterm.journal.lock import engine_holding
+
+    if engine_holding(settings.journal_file) is not None:  # an engine runs: attach to it
+        return _attach(settings, None, "trader", argv)
+    if problem := _check_journal(settings):
         print(f"tradeterm: {problem}", file=sys.stderr)
         return 2
     _setup_logging(settings)
@@ -263,6 +283,42 @@ def main(argv: list[str] | None = None) -> int:
 
     # 1 after a crash of the screen (traceback in the log file)
     return _done(run_app(settings), argv)
+
+
+def _attach(settings: Settings, socket: Path | None, role: str, argv: list[str] | None) -> int:
+    """Open the workstation on a running engine: a handshake first, so that no engine, a
+    refusal or another protocol version is one line (exit 2) instead of a screen."""
+    import asyncio
+
+    from tradeterm.core.commands import Shutdown
+    from tradeterm.service.paths import socket_path
+    from tradeterm.wire.remote import AttachError, RemoteEngine
+
+    path = socket or socket_path(settings.journal_file)
+    probe = RemoteEngine(path, role="read-only", client="probe")
+
+    async def handshake() -> int:
+        welcome = await probe.connect()
+        probe.submit(Shutdown())  # a bye: the probe detaches at once
+        await probe.aclose()
+        return welcome.pid
+
+    try:
+        pid = asyncio.run(handshake())
+    except AttachError as exc:
+        hint = "" if socket else " (start one with `tradeterm engine start`, or run `tradeterm`)"
+        print(f"tradeterm: cannot attach: {exc}{hint}", file=sys.stderr)
+        return 2
+    _setup_logging(settings, "screen.log")
+    from tradeterm.ui.app import run_app
+
+    remote = RemoteEngine(path, role=role, symbol=settings.symbols[0],  # type: ignore[arg-type]
+                          timeframe=settings.timeframe, trades=settings.feed.trades_kept)
+    code = run_app(settings, remote)
+    if code == 0:
+        print(f"tradeterm: detached; the engine (pid {pid}) goes on: `tradeterm attach` returns "
+              "to it, `tradeterm engine stop` stops it", file=sys.stderr)
+    return _done(code, argv)
 
 
 def _done(code: int, argv: list[str] | None) -> int:

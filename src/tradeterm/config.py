@@ -195,6 +195,14 @@ class UiSettings(_Section):
     )
 
 
+class ServiceSettings(_Section):
+    max_client_backlog_kb: int = Field(
+        4096, ge=16, le=1_048_576,
+        description="An attached screen that leaves more than this unread (KiB) is dropped: "
+        "the engine never waits for a client.",
+    )
+
+
 class DisplaySettings(_Section):
     quote_decimals: dict[str, int] = Field(
         default_factory=dict,
@@ -253,6 +261,7 @@ class Settings(BaseSettings):
     risk: RiskSettings = Field(default_factory=RiskSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
     display: DisplaySettings = Field(default_factory=DisplaySettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     keymap: dict[str, str] = Field(
         default_factory=dict,
         description="Binding id -> key(s), e.g. {\"order.buy\" = \"B\"}; see docs/keys.md.",

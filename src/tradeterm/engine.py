@@ -31,7 +31,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tradeterm.broker.rules import markets_precision
 from tradeterm.config import Settings
@@ -68,6 +68,7 @@ from tradeterm.core.models import (
     EnginePhase,
     EngineSnapshot,
     MarketPrecision,
+    MarketSnapshot,
 )
 from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.desk import Desk
@@ -105,6 +106,13 @@ def _start_own_sim(settings: Settings) -> Any:
     return ThreadedSim.start(
         seed=settings.sim.seed, replay=settings.sim.replay, speed=settings.sim.speed
     )
+
+
+class EngineService(Protocol):
+    """Something that runs beside the engine for its whole life (see ``Engine.services``)."""
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
 
 
 class Engine:
@@ -162,6 +170,11 @@ class Engine:
         self.state.add_bar_listener(self._on_bar_closed)
         self.desk = Desk(settings, self._publish, clock, on_symbols=self._markets_changed)
         self._market_sync: asyncio.Task[None] | None = None
+        # What runs beside the engine once it holds its journal (the socket server clients
+        # attach to, tradeterm.service): started after the journal opens, closed first.
+        self.services: list[EngineService] = []
+        # (symbol, timeframe) keys attached clients look at (tradeterm.service): watched too.
+        self._view_keys: frozenset[tuple[str, str]] = frozenset()
 
     # -- the public surface ---------------------------------------------------------------------
 
@@ -215,6 +228,19 @@ class Engine:
         self._snap_key = key
         return self._snap
 
+    def market(self, symbol: str, timeframe: str) -> MarketSnapshot:
+        """One symbol's candles, book, tape and ticker: an attached client's own view."""
+        return self.state.snapshot(symbol, timeframe)
+
+    async def watch_views(self, keys: set[tuple[str, str]]) -> None:
+        """Watch exactly these (symbol, timeframe) keys for attached clients, besides the
+        default view and what strategies and the desk need."""
+        self._view_keys = frozenset(keys)
+        if self._feed is not None:
+            history = self.strategies.history_bars() if self.strategies is not None else 0
+            await self._feed.watch_candles(self._candle_keys(), history_bars=history)
+            await self._sync_markets()
+
     def preview(self, draft: TicketDraft) -> OrderPreview:
         """What ``PlaceOrder`` would do with the order ticket's ``draft``; changes nothing."""
         if self._phase is not EnginePhase.RUNNING:
@@ -226,6 +252,11 @@ class Engine:
         """Run until a :class:`Shutdown` command (or cancellation); then clean up everything.
         The journal opens (and the account is restored) first."""
         await self.desk.start()
+        for service in self.services:  # after the journal lock: this engine owns the journal
+            try:
+                await service.start()
+            except Exception as exc:  # the engine trades on without it; the log says why
+                log.error("%s did not start: %s", type(service).__name__, one_line(exc))
         commands = asyncio.create_task(self._process_commands(), name="engine:commands")
         sessions = asyncio.create_task(self._sessions(), name="engine:sessions")
         strategies = asyncio.create_task(self._run_strategies(), name="engine:strategies")
@@ -238,6 +269,9 @@ class Engine:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for service in reversed(self.services):
+                with contextlib.suppress(Exception):
+                    await service.close()
             await asyncio.shield(self._teardown())
             self._set_phase(EnginePhase.STOPPED)
 
@@ -305,6 +339,7 @@ class Engine:
         positions and those enabled strategies trade (the chart's is always watched)."""
         markets = self._exchange.markets if self._exchange is not None else {}
         wanted = set(self.desk.symbols_in_use()) | {s for s, _ in self._candle_keys()}
+        wanted |= {s for s, _ in self._view_keys}
         return {s for s in wanted if s in markets}
 
     async def _sync_markets(self) -> None:
@@ -326,11 +361,13 @@ class Engine:
             self._market_sync = asyncio.create_task(again(), name="engine:markets")
 
     def _candle_keys(self) -> set[tuple[str, str]]:
-        """The (symbol, timeframe) candles enabled strategies need, on symbols the exchange lists."""
-        if self.strategies is None:
-            return set()
+        """The (symbol, timeframe) candles enabled strategies and attached clients need, on
+        symbols the exchange lists."""
+        keys = set(self._view_keys)
+        if self.strategies is not None:
+            keys |= set(self.strategies.wanted_streams(self._symbol))
         markets = self._exchange.markets if self._exchange is not None else {}
-        return {k for k in self.strategies.wanted_streams(self._symbol) if k[0] in markets}
+        return {k for k in keys if k[0] in markets}
 
     async def _sync_strategy_streams(self) -> None:
         if self._feed is not None and self.strategies is not None:

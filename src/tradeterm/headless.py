@@ -73,9 +73,9 @@ def describe(event: Event, fmt_for: FormatFor = _by_symbol) -> str:
 
 
 async def run_headless(settings: Settings) -> None:
-    from tradeterm.engine import Engine
+    from tradeterm.service.hosted import served_engine
 
-    engine = Engine(settings)
+    engine = served_engine(settings)
 
     def fmt_for(symbol: str) -> MarketFormat:
         return engine.snapshot().market_format(symbol)

@@ -63,9 +63,9 @@ def refusal(journal: Path, holder: LockHolder) -> str:
     if holder.started_ms is not None:
         when = datetime.fromtimestamp(holder.started_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
         who += f", started {when} UTC"
-    stop = f"`kill {holder.pid}`" if holder.pid is not None else "stop it"
     return (f"{journal}: another tradeterm engine is running on this journal ({who}); "
-            f"{stop} first, or give this one its own journal (journal_path in config.toml); "
+            "`tradeterm attach` opens the workstation on it, `tradeterm engine stop` stops it, "
+            "or give this engine its own journal (journal_path in config.toml); "
             "`tradeterm journal ...` reads it meanwhile")
 
 

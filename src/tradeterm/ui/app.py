@@ -338,9 +338,10 @@ class TradetermApp(App[None]):
     def _start_engine(self) -> None:
         if self.engine is None:
             try:
-                from tradeterm.engine import Engine  # lazily: pulls in the feed machinery
+                # lazily: pulls in the feed machinery. Served: other screens may attach.
+                from tradeterm.service.hosted import served_engine
 
-                self.engine = Engine(self.settings)
+                self.engine = served_engine(self.settings)
             except Exception as exc:  # shown to the user, never a traceback
                 self._fail(f"engine could not start: {type(exc).__name__}: {exc}")
                 return
@@ -361,7 +362,7 @@ class TradetermApp(App[None]):
             error = worker.error
             self._fail(f"{worker.name} failed: {type(error).__name__}: {error}")
         elif event.state is WorkerState.SUCCESS and worker.group == "engine" and not self._quitting:
-            self._fail("engine stopped")
+            self._fail(getattr(self.engine, "closed_reason", None) or "engine stopped")
 
     def _on_engine_event(self, event: Event) -> None:
         """Listener called by the engine on the asyncio loop: hand over to the message queue."""
@@ -822,9 +823,10 @@ def crash_log_path() -> str | None:
     return None
 
 
-def run_app(settings: Settings) -> int:
-    """Run the workstation until the user quits; the exit status (1 after a crash)."""
-    app = TradetermApp(settings)
+def run_app(settings: Settings, engine: EngineLike | None = None) -> int:
+    """Run the workstation until the user quits; the exit status (1 after a crash). Without
+    ``engine`` it starts its own (in-process, served so other screens can attach)."""
+    app = TradetermApp(settings, engine)
     app.run()
     # A later App.exit() (e.g. while shutting down) resets return_code to 0: the flag holds.
     return 1 if app.crashed else app.return_code or 0
