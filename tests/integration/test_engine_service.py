@@ -5,6 +5,7 @@ through unmodified ccxt, a real journal), real protocol clients (the screen's ow
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import time
 from collections.abc import Iterator
@@ -68,10 +69,10 @@ async def test_two_screens_see_the_same_fill_within_1_s_each_on_its_own_symbol(
         # each sees its own market: symbol, timeframe, book and candles of its subscription
         assert (snap_a.symbol, snap_a.timeframe, snap_a.market.book.symbol) == (BTC, "1m", BTC)
         assert (snap_b.symbol, snap_b.timeframe, snap_b.market.book.symbol) == (ETH, "5m", ETH)
-        gaps_a = {y.open_time - x.open_time for x, y in zip(snap_a.market.candles,
-                                                             snap_a.market.candles[1:])}
-        gaps_b = {y.open_time - x.open_time for x, y in zip(snap_b.market.candles,
-                                                             snap_b.market.candles[1:])}
+        gaps_a = {y.open_time - x.open_time
+                  for x, y in itertools.pairwise(snap_a.market.candles)}
+        gaps_b = {y.open_time - x.open_time
+                  for x, y in itertools.pairwise(snap_b.market.candles)}
         assert gaps_a == {60_000} and gaps_b == {300_000}
         assert snap_b.market.book.mid < snap_a.market.book.mid / 5  # ETH is not BTC's book
 
