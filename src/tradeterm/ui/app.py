@@ -28,7 +28,7 @@ from decimal import Decimal
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual import events, on
@@ -590,6 +590,38 @@ class TradetermApp(App[None]):
         self._confirm("Flatten all", f"Close all {count} open position(s) at market?",
                       FlattenAll(), danger=True)
 
+    def action_stop_engine(self) -> None:
+        """Stop the engine itself (palette only; asks first, saying what stays unwatched). An
+        attached screen asks the engine to stop; the in-process engine stops with the screen."""
+        snap = self.engine.snapshot() if self.engine is not None else None
+        account = snap.account if snap is not None else None
+        positions = len(account.positions) if account is not None else 0
+        orders = len(account.orders) if account is not None else 0
+        ask = getattr(self.engine, "ask", None)
+        where = "the engine service" if ask is not None else "the engine (and this screen)"
+        body = (f"Stop {where}? {positions} open position(s) and {orders} working order(s): "
+                "while it is stopped nothing watches their stops and targets; the journal keeps "
+                "them for its next start.")
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            if ask is None:
+                self.run_worker(self.action_quit(), group="quit")
+            else:
+                self.run_worker(self._ask_stop(ask), group="stop-engine", exit_on_error=False)
+
+        self.push_screen(ConfirmScreen("Stop the engine", body, danger=True), answered)
+
+    async def _ask_stop(self, ask: Callable[..., Any]) -> None:
+        try:
+            status = await ask("stop")
+        except Exception as exc:  # refused (read-only) or the engine went away
+            self.notify(f"The engine was not stopped: {exc}", severity="error", timeout=8)
+            return
+        self.notify(f"Engine pid {status.get('pid')} is stopping; q closes this screen",
+                    severity="warning", timeout=10)
+
     def action_kill(self) -> None:
         """Kill switch: halt trading, cancel every order, flatten every position (asks first)."""
         self._confirm(
@@ -747,8 +779,10 @@ class TradetermApp(App[None]):
         self.exit()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every binding is also a command palette entry."""
+        """Every binding is also a command palette entry; stopping the engine is only here."""
         yield from super().get_system_commands(screen)
+        yield SystemCommand("Stop the engine", "stop the engine itself (asks first)",
+                            self.action_stop_engine)
         for binding in self.BINDINGS:
             if not isinstance(binding, Binding) or binding.action == "quit":
                 continue  # Textual's own palette already offers Quit (it calls action_quit)

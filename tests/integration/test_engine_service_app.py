@@ -1,0 +1,133 @@
+"""The workstation on a running engine: plain ``tradeterm`` attaches when an engine holds the
+journal, ``tradeterm attach`` with none is one line, and stopping the engine is its own
+confirmed action that says what stays open. Real engine process, real socket, real app."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from service_helpers import EngineProcess, attached, until
+
+from tradeterm.config import load_settings
+from tradeterm.core.commands import PlaceOrder
+from tradeterm.core.trading import OrderRequest, OrderType
+from tradeterm.journal.lock import engine_holding
+from tradeterm.ui.app import TradetermApp
+from tradeterm.ui.screens.confirm import ConfirmScreen
+from tradeterm.wire.remote import RemoteEngine
+
+pytestmark = pytest.mark.integration
+
+
+def test_attach_without_an_engine_is_one_line(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-m", "tradeterm", "attach"], capture_output=True,
+                          text=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert lines[0].startswith("tradeterm: cannot attach: no engine socket at ")
+    assert "tradeterm engine start" in lines[0]
+
+
+async def test_the_app_attached_to_an_engine_stops_it_only_when_confirmed(
+    tmp_path: Path,
+) -> None:
+    engine = EngineProcess(tmp_path)
+    try:
+        await engine.ready()
+        async with attached(engine.socket) as trader:  # one open position to be warned about
+            await until(trader, lambda s: s.market.book is not None)
+            trader.submit(PlaceOrder(OrderRequest("BTC/USDT", "buy", OrderType.MARKET,
+                                                  Decimal("0.001"))))
+            await until(trader, lambda s: len(s.account.positions) == 1, timeout=15)
+        settings = load_settings(tmp_path / "config.toml")
+        app = TradetermApp(settings, RemoteEngine(engine.socket, symbol="ETH/USDT"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            deadline = time.monotonic() + 30
+            while app.engine.snapshot().market.book is None:  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "the attached app never got the market"
+                await pilot.pause(0.1)
+            snap = app.engine.snapshot()  # type: ignore[union-attr]
+            assert snap.symbol == "ETH/USDT" and snap.market.book.symbol == "ETH/USDT"
+            app.action_stop_engine()
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, ConfirmScreen)
+            assert "1 open position(s) and 0 working order(s)" in app.screen.body
+            await pilot.press("n")  # not confirmed: nothing happens
+            await pilot.pause(0.5)
+            assert engine.proc.poll() is None
+            app.action_stop_engine()
+            await pilot.pause(0.2)
+            await pilot.press("y")
+            deadline = time.monotonic() + 30
+            while engine.proc.poll() is None:
+                assert time.monotonic() < deadline, "the engine did not stop"
+                await pilot.pause(0.2)
+            await pilot.pause(0.5)
+            snap = app.engine.snapshot()  # type: ignore[union-attr]
+            assert snap.phase.value == "stopped" and "engine is stopping" in (snap.error or "")
+        assert engine.proc.returncode == 0
+        assert engine_holding(engine.journal) is None
+    finally:
+        engine.stop()
+
+
+async def test_plain_tradeterm_attaches_when_an_engine_runs(tmp_path: Path) -> None:
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    engine = EngineProcess(tmp_path)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    screen: subprocess.Popen[bytes] | None = None
+    try:
+        await engine.ready()
+        screen = subprocess.Popen([sys.executable, "-m", "tradeterm"], stdin=slave,
+                                  stdout=slave, stderr=slave, cwd=tmp_path,
+                                  start_new_session=True,
+                                  env={**engine.env, "TERM": "xterm-256color"})
+        def pump(seconds: float) -> None:  # read what it draws: it never blocks on the pty
+            end = time.monotonic() + seconds
+            while (left := end - time.monotonic()) > 0:
+                if select.select([master], [], [], left)[0]:
+                    try:
+                        os.read(master, 65536)
+                    except OSError:
+                        return
+
+        deadline = time.monotonic() + 60
+        while "screen attached as trader" not in engine.log_text():
+            assert screen.poll() is None, "plain tradeterm ended instead of attaching"
+            assert time.monotonic() < deadline, "plain tradeterm never attached"
+            pump(0.2)
+        pump(1.0)
+        os.write(master, b"q")  # detach: the engine goes on
+        deadline = time.monotonic() + 30
+        while screen.poll() is None:
+            assert time.monotonic() < deadline, "q did not close the attached screen"
+            pump(0.1)
+        assert screen.returncode == 0
+        deadline = time.monotonic() + 10
+        while "screen detached" not in engine.log_text():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        assert engine.proc.poll() is None
+    finally:
+        if screen is not None and screen.poll() is None:
+            screen.kill()
+        os.close(slave)
+        os.close(master)
+        engine.stop()
