@@ -124,3 +124,15 @@ async def test_status_bar_when_engine_halts_then_badge_shown_and_reason_on_hover
                                trading_reason="daily loss limit 3 % reached")
         await wait_for(pilot, lambda: "HALTED" in screen_text(app).splitlines()[0])
         assert app.query_one(StatusBar).tooltip == "Trading HALTED: daily loss limit 3 % reached"
+
+
+def test_an_attached_screen_says_so_and_a_read_only_one_says_it_cannot_act() -> None:
+    from dataclasses import replace
+
+    own = status_text(snap(NOW - 400), NOW, TradingColors(), 120).plain
+    assert "ATTACHED" not in own and "READ-ONLY" not in own  # the engine runs in this process
+    trader = status_text(replace(snap(NOW - 400), attached="trader"), NOW, TradingColors(), 120)
+    assert " ATTACHED   PAPER " in trader.plain
+    watcher = status_text(replace(snap(NOW - 400), attached="read-only"), NOW, TradingColors(),
+                          120)
+    assert " READ-ONLY   PAPER " in watcher.plain and "ATTACHED" not in watcher.plain

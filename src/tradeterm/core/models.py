@@ -221,6 +221,9 @@ class EngineSnapshot:
     # the quote decimals of ``[display]``: every screen formats money through these.
     markets: Mapping[str, MarketPrecision] = field(default_factory=lambda: NO_MARKETS)
     display: DisplayPolicy = DEFAULT_POLICY
+    # None: the engine runs in this process; else this screen is attached to an engine
+    # service over its socket, with this role ("trader" or "read-only").
+    attached: str | None = None
 
     def precision(self, symbol: str) -> MarketPrecision | None:
         """``symbol``'s tick, step and currencies; None before the markets are loaded."""

@@ -219,7 +219,7 @@ class RemoteEngine:
             trading_reason=s.get("trading_reason"), fills=s.get("fills", ()),
             sparklines=s.get("sparklines", ()), replay=s.get("replay"),
             daily_loss_limit=s.get("daily_loss_limit"), markets=self._markets,
-            display=s["display"],
+            display=s["display"], attached=self.role,
         )
         return self._snap
 

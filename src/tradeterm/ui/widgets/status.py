@@ -143,6 +143,14 @@ def _right_part(
             right.append(" HALTED ", Style(color=colors.background, bgcolor=colors.error,
                                            bold=True))
             right.append(" ")
+        if snap.attached == "read-only":  # an attached screen that may only watch
+            right.append(" READ-ONLY ", Style(color=colors.background, bgcolor=colors.warning,
+                                              bold=True))
+            right.append(" ")
+        elif snap.attached is not None:  # attached: q detaches, the engine trades on
+            right.append(" ATTACHED ", Style(color=colors.background, bgcolor=colors.muted,
+                                             bold=True))
+            right.append(" ")
         if snap.mode == "live":
             right.append(" LIVE ", Style(color="#ffffff", bgcolor="#d50000", bold=True, blink=True))
         else:
