@@ -195,6 +195,14 @@ class UiSettings(_Section):
     )
 
 
+class ServiceSettings(_Section):
+    status_every_s: float = Field(
+        60.0, gt=0, le=86_400,
+        description="Seconds between the engine's status lines (equity, day PnL against the "
+        "loss limit, positions, orders, trading state, feed) in its log and output.",
+    )
+
+
 class DisplaySettings(_Section):
     quote_decimals: dict[str, int] = Field(
         default_factory=dict,
@@ -253,6 +261,7 @@ class Settings(BaseSettings):
     risk: RiskSettings = Field(default_factory=RiskSettings)
     ui: UiSettings = Field(default_factory=UiSettings)
     display: DisplaySettings = Field(default_factory=DisplaySettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
     keymap: dict[str, str] = Field(
         default_factory=dict,
         description="Binding id -> key(s), e.g. {\"order.buy\" = \"B\"}; see docs/keys.md.",

@@ -401,7 +401,7 @@ def test_bad_input_in_process(case: Case, tmp_path: Path, monkeypatch: pytest.Mo
         raise AssertionError("the app or the engine started despite the bad input")
 
     monkeypatch.setattr("tradeterm.ui.app.run_app", started)
-    monkeypatch.setattr("tradeterm.headless.main", started)
+    monkeypatch.setattr("tradeterm.service.runner.main", started)
     before = snapshot(tmp_path)
     try:
         status = main(case.argv)
@@ -539,7 +539,7 @@ def test_read_only_journal_is_refused_before_start(
         raise AssertionError("the app or the engine started on a read-only journal")
 
     monkeypatch.setattr("tradeterm.ui.app.run_app", started)
-    monkeypatch.setattr("tradeterm.headless.main", started)
+    monkeypatch.setattr("tradeterm.service.runner.main", started)
     before = snapshot(tmp_path)
     status = main(argv)
     out, err = capfd.readouterr()
