@@ -23,7 +23,8 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from tradeterm.config import Settings
 from tradeterm.core.commands import Shutdown
@@ -39,20 +40,23 @@ EngineHook = Callable[["Engine"], Awaitable[None]]
 """Runs beside the engine once it holds its journal; cancelled when the engine has stopped."""
 
 
-def _same_file(fd: int, path: os.PathLike[str] | str) -> bool:
+def _same_file(stream: TextIO, path: Path) -> bool:
+    """``stream`` writes to ``path`` (a detached engine's stdout and stderr are its log)."""
     try:
-        a, b = os.fstat(fd), os.stat(path)
-    except OSError:
+        a, b = os.fstat(stream.fileno()), os.stat(path)
+    except (OSError, ValueError):  # no descriptor (a test's capture), or no log yet
         return False
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
-def _emitter(settings: Settings) -> Callable[[str], None]:
-    """Each line to the log and to stdout, once: a detached engine's stdout *is* its log."""
-    to_stdout = not _same_file(sys.stdout.fileno(), log_file(settings))
+def _emitter(settings: Settings) -> Callable[..., None]:
+    """Each line to the log and to stdout, once: a detached engine's stdout *is* its log.
+    ``logged=True``: the line is in the log already (the desk logs ``restored:``)."""
+    to_stdout = not _same_file(sys.stdout, log_file(settings))
 
-    def emit(line: str) -> None:
-        log.info("%s", line)
+    def emit(line: str, *, logged: bool = False) -> None:
+        if not logged:
+            log.info("%s", line)
         if to_stdout:
             print(line, flush=True)
 
@@ -80,7 +84,7 @@ async def run_engine(settings: Settings, *, extra: EngineHook | None = None) -> 
             emit(f"engine hook failed: {getattr(hook, '__name__', hook)} (see the log)")
 
     def restored(line: str) -> None:  # the journal is open and locked: this engine is the one
-        emit(line)
+        emit(line, logged=True)
         tasks.append(asyncio.create_task(status.run(), name="service:status"))
         if extra is not None:
             tasks.append(asyncio.create_task(guarded(extra), name="service:extra"))
@@ -107,5 +111,6 @@ def main(settings: Settings, *, extra: EngineHook | None = None) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_engine(settings, extra=extra))
     log.info("tradeterm engine: stopped")
-    print("tradeterm engine: stopped", file=sys.stderr, flush=True)
+    if not _same_file(sys.stderr, log_file(settings)):
+        print("tradeterm engine: stopped", file=sys.stderr, flush=True)
     return 0
