@@ -31,7 +31,7 @@ def child_argv(argv: Sequence[str]) -> list[str]:
         if word == "--":
             kept.extend(argv[i:])
             break
-        if len(word) > len("--de") and "--detach".startswith(word):
+        if len(word) > 4 and "--detach".startswith(word):  # "--de" could be --demo too
             continue
         kept.append(word)
     return [sys.executable, "-m", "tradeterm", *kept]

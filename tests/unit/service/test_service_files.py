@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 
 from tradeterm.service.detach import child_argv
 from tradeterm.service.logs import follow, last_status, tail
