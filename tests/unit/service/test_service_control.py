@@ -147,3 +147,53 @@ def test_stop_that_outlasts_the_wait_says_so(
     finally:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def _journal_with(path: Path, positions: int, orders: int) -> None:
+    """A real journal (the writer's) with open positions and working orders."""
+    from decimal import Decimal
+
+    from tradeterm.core.trading import (
+        AccountSnapshot,
+        Order,
+        OrderRequest,
+        OrderStatus,
+        OrderType,
+        Position,
+    )
+    from tradeterm.journal import AccountRecord, JournalWriter, RunRecord
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pos = tuple(Position(s, Decimal("0.1"), Decimal("100"), 1_000)
+                for s in ("BTC/USDT", "ETH/USDT", "SOL/USDT")[:positions])
+    req = OrderRequest("BTC/USDT", "buy", OrderType.LIMIT, Decimal("0.1"), Decimal("90"))
+    account = AccountSnapshot("USDT", Decimal("10000"), Decimal("10000"), Decimal(0),
+                              Decimal(0), positions=pos)
+    with JournalWriter(path, run=RunRecord(1, "0.1.0", "paper", "abc")) as writer:
+        writer.write(AccountRecord(1_000, account)).result(20)
+        for i in range(orders):
+            writer.write(Order(f"o{i}", req, OrderStatus.OPEN, 1_000 + i, 1_000 + i)).result(20)
+        writer.write(Order("done", req, OrderStatus.FILLED, 2_000, 2_000)).result(20)
+
+
+def test_stop_counts_open_positions_and_working_orders_from_the_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = _settings(tmp_path)
+    _journal_with(settings.journal_file, positions=1, orders=2)
+    assert service_cli.open_counts(settings.journal_file) == (1, 2)
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(settings.journal_file)],
+                            text=True, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+        tty = io.StringIO("\n")  # Enter: the default is no
+        tty.isatty = lambda: True  # type: ignore[method-assign]
+        monkeypatch.setattr(sys, "stdin", tty)
+        assert service_cli.stop(settings, yes=False) == 1
+        out = capsys.readouterr().out
+        assert f"The engine pid {proc.pid}" in out
+        assert "has 1 open position and 2 working orders." in out and "not stopped" in out
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
