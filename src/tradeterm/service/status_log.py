@@ -6,7 +6,7 @@ A service engine has no screen; ``tradeterm engine status`` and ``journalctl`` s
 status line, so it must say in one line what the screen's status bar and account panel say:
 
 ``status equity=10012.34 USDT day=+12.34/-300.00 USDT positions=1 orders=2 trading=active
-feed=ok (BTC/USDT 1m, 3 streams)``
+feed=ok (BTC/USDT 1m, 3 streams)`` (and `` replay=2024-06-01 12:34 x60`` in a bar replay)
 
 Money goes through the display policy of the engine's snapshot (``core/display.py``); the
 journal keeps the exact values.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tradeterm.core.display import fmt_quote
@@ -55,13 +56,26 @@ def _feed(snap: EngineSnapshot) -> str:
     return f"degraded ({where}: {which}{more})"
 
 
+def _replay(snap: EngineSnapshot) -> str:
+    """`` replay=2024-06-01 12:34 x60`` (the replay clock and speed), ``paused``, ``finished``."""
+    replay = snap.replay
+    if replay is None:
+        return ""
+    if replay.finished:
+        return " replay=finished"
+    when = "-" if replay.position_ms is None else datetime.fromtimestamp(
+        replay.position_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+    state = " paused" if replay.paused else ""
+    return f" replay={when} x{replay.speed:g}{state}"
+
+
 def status_line(snap: EngineSnapshot, limit_pct: Decimal) -> str:
     """The status line of ``snap`` (see the module docstring); ``limit_pct`` is
     ``risk.daily_loss_limit_pct``, for the estimate before the risk engine has a limit."""
     trading = snap.trading_state
     if trading != "active" and snap.trading_reason:
         trading += f" ({snap.trading_reason})"
-    tail = f"trading={trading} feed={_feed(snap)}"
+    tail = f"trading={trading} feed={_feed(snap)}{_replay(snap)}"
     account = snap.account
     if account is None:
         return f"{STATUS_PREFIX}account=waiting for the journal {tail}"

@@ -14,6 +14,7 @@ from tradeterm.core.models import (
     EngineSnapshot,
     FeedStatus,
     MarketSnapshot,
+    ReplayStatus,
     StreamHealth,
 )
 from tradeterm.core.trading import (
@@ -40,7 +41,7 @@ def snap(
     state: str = "active", reason: str | None = None,
     phase: EnginePhase = EnginePhase.RUNNING, error: str | None = None,
     streams: tuple[StreamHealth, ...] = _streams(*[FeedStatus.CONNECTED] * 3),
-    policy: object = DEFAULT_POLICY,
+    policy: object = DEFAULT_POLICY, replay: ReplayStatus | None = None,
 ) -> EngineSnapshot:
     return EngineSnapshot(
         seq=1, phase=phase, exchange="binance", mode="paper", demo=True,
@@ -48,6 +49,7 @@ def snap(
         market=MarketSnapshot(symbol="BTC/USDT", timeframe="1m"), streams=streams,
         error=error, account=account, trading_state=state, trading_reason=reason,
         daily_loss_limit=limit, display=policy,  # type: ignore[arg-type]
+        replay=replay,
     )
 
 
@@ -93,6 +95,15 @@ def test_status_line_before_the_journal_and_when_the_exchange_is_unreachable() -
     line = status_line(snap(phase=EnginePhase.UNREACHABLE, error="connection refused"), PCT)
     assert line == ("status account=waiting for the journal trading=active "
                     "feed=unreachable (connection refused)")
+
+
+def test_status_line_in_a_bar_replay_shows_the_replay_clock_and_speed() -> None:
+    running = status_line(snap(account=account(), replay=ReplayStatus(False, 60.0, T)), PCT)
+    assert running.endswith("feed=ok (BTC/USDT 1m, 3 streams) replay=2024-06-01 00:00 x60")
+    paused = status_line(snap(account=account(), replay=ReplayStatus(True, 0.5, T)), PCT)
+    assert paused.endswith(" replay=2024-06-01 00:00 x0.5 paused")
+    done = status_line(snap(account=account(), replay=ReplayStatus(False, 1.0, T, True)), PCT)
+    assert done.endswith(" replay=finished")
 
 
 async def test_status_log_describes_events_and_adds_a_status_line_on_a_state_change() -> None:
