@@ -123,7 +123,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="the engine's socket (default: this journal's; e.g. a socket "
                         "forwarded with ssh -L)")
 
-    run = sub.add_parser("run", help="run the engine (feed, strategies) without the screen")
+    from tradeterm.service.cli import add_engine_parser  # argparse only
+
+    add_engine_parser(sub)
+
+    run = sub.add_parser("run", help="run the engine without the screen (= engine start)")
     run.add_argument(
         "--headless", action="store_true", required=True,
         help="no screen: print events, stop on Ctrl-C or SIGTERM",
@@ -161,7 +165,9 @@ def _setup_logging(settings: Settings, name: str = "tradeterm.log") -> Path | No
     screen logs to its own file (``screen.log``): the engine's log stays the engine's."""
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path = settings.data_dir / name
+        from tradeterm.service.logs import log_file
+
+        path = log_file(settings) if name == "tradeterm.log" else settings.data_dir / name
         os.close(os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600))
         os.chmod(path, 0o600)
         logging.basicConfig(
@@ -235,14 +241,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "sim":
         return _run_sim(args, settings)
-    if args.command == "run":
+    if args.command == "run" or (args.command == "engine" and args.engine_action == "start"):
         if problem := _check_replay(settings) or _check_journal(settings):
             print(f"tradeterm: {problem}", file=sys.stderr)
             return 2
-        _setup_logging(settings)
-        from tradeterm.headless import main as headless_main
+        if getattr(args, "detach", False):
+            from tradeterm.service.cli import start_detached
 
-        return _done(headless_main(settings), argv)
+            return start_detached(settings, _Parser._argv)
+        _setup_logging(settings)
+        from tradeterm.service.runner import main as engine_main
+
+        return _done(engine_main(settings), argv)
+    if args.command == "engine":
+        from tradeterm.service.cli import engine_command
+
+        return engine_command(args, settings)
     if args.command == "journal":
         from tradeterm.backtest.cli import show_stored
         from tradeterm.journal.cli import journal_command

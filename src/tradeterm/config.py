@@ -201,6 +201,11 @@ class ServiceSettings(_Section):
         description="An attached screen that leaves more than this unread (KiB) is dropped: "
         "the engine never waits for a client.",
     )
+    status_every_s: float = Field(
+        60.0, gt=0, le=86_400,
+        description="Seconds between the engine's status lines (equity, day PnL against the "
+        "loss limit, positions, orders, trading state, feed) in its log and output.",
+    )
 
 
 class DisplaySettings(_Section):

@@ -301,6 +301,17 @@ CASES: list[Case] = [
     Case("arg-check-without-name", ["check-strategy"], "name"),
     Case("arg-run-without-headless", ["run"], "--headless"),
     Case("arg-backtest-without-strategy", ["backtest"], "strategy"),
+    Case("arg-engine-without-action", ["engine"], "ACTION"),
+    Case("arg-engine-unknown-action", ["engine", "restart"], "restart"),
+    Case("arg-engine-logs-lines-text", ["engine", "logs", "-n", "many"], "-n"),
+    Case("arg-engine-logs-lines-negative", ["engine", "logs", "-n", "-3"], "-n"),
+    Case("arg-engine-start-unknown-flag", ["engine", "start", "--detatch"], "--detatch"),
+    Case("arg-engine-status-every-zero", ["engine", "start", "--demo"],
+         "TRADETERM_SERVICE__STATUS_EVERY_S", env={"TRADETERM_SERVICE__STATUS_EVERY_S": "0"}),
+    Case("engine-start-replay-text", ["engine", "start", "--replay", "c.parquet"], "c.parquet",
+         {"c.parquet": b"not parquet"}),
+    Case("engine-detach-journal-newer", ["engine", "start", "--demo", "--detach"],
+         "journal.sqlite", {JOURNAL: newer_journal}, env=JOURNAL_ENV),
     # -- a few through a real process: the real exit path --------------------------------------
     Case("proc-cfg-non-utf8", ["journal", "trades"], "config.toml", cfg(NON_UTF8),
          subprocess=True),
@@ -317,6 +328,9 @@ CASES: list[Case] = [
          {"c.parquet": b"not parquet"}, subprocess=True),
     Case("proc-headless-journal-newer", ["run", "--headless"], "journal.sqlite",
          {JOURNAL: newer_journal}, env=JOURNAL_ENV, subprocess=True),
+    Case("proc-engine-detach-replay-text", ["engine", "start", "--detach", "--replay",
+                                            "c.parquet"], "c.parquet",
+         {"c.parquet": b"not parquet"}, subprocess=True),
 ]
 
 THEME_CASES: dict[str, bytes] = {
@@ -401,7 +415,8 @@ def test_bad_input_in_process(case: Case, tmp_path: Path, monkeypatch: pytest.Mo
         raise AssertionError("the app or the engine started despite the bad input")
 
     monkeypatch.setattr("tradeterm.ui.app.run_app", started)
-    monkeypatch.setattr("tradeterm.headless.main", started)
+    monkeypatch.setattr("tradeterm.service.runner.main", started)
+    monkeypatch.setattr("tradeterm.service.cli.start_detached", started)
     before = snapshot(tmp_path)
     try:
         status = main(case.argv)
@@ -493,7 +508,9 @@ def test_every_flag_a_message_names_exists() -> None:
                 for flag in re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]", node.value):
                     named.setdefault(flag, str(path.relative_to(src)))
     assert len(named) > 20  # the scan sees the messages
-    unknown = {flag: where for flag, where in named.items() if flag not in flags}
+    foreign = {"--user", "--now"}  # systemctl's, in install-service's instructions
+    unknown = {flag: where for flag, where in named.items()
+               if flag not in flags and flag not in foreign}
     assert unknown == {}
     assert set(CLI_FLAGS.values()) <= flags
 
@@ -539,7 +556,7 @@ def test_read_only_journal_is_refused_before_start(
         raise AssertionError("the app or the engine started on a read-only journal")
 
     monkeypatch.setattr("tradeterm.ui.app.run_app", started)
-    monkeypatch.setattr("tradeterm.headless.main", started)
+    monkeypatch.setattr("tradeterm.service.runner.main", started)
     before = snapshot(tmp_path)
     status = main(argv)
     out, err = capfd.readouterr()
