@@ -85,6 +85,11 @@ def test_detached_engine_status_logs_refusal_and_stop(tmp_path: Path) -> None:
         assert oct(log.stat().st_mode & 0o777) == "0o600"
         status = _tradeterm("engine", "status", env=env, cwd=tmp_path)
         assert "last     status equity=" in status.stdout
+        # live figures over the engine's socket, and where that socket is
+        assert "  socket   " in status.stdout and ".sock" in status.stdout
+        assert ("live     running, paper, trading active, equity 10000" in status.stdout
+                and "0 positions, 0 working orders, 0 screens attached" in status.stdout), \
+            status.stdout
 
         refused = _tradeterm("engine", "stop", env=env, cwd=tmp_path)  # no tty, no --yes
         assert refused.returncode == 2 and "--yes" in refused.stderr

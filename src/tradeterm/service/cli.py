@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tradeterm.config import Settings
+from tradeterm.service.paths import socket_path
 
 NOT_RUNNING = 3  # LSB "program is not running"
 DEFAULT_LINES = 40
@@ -169,8 +170,44 @@ def status(settings: Settings) -> int:
         print(f"  command  {holder.command}")
     print(f"  journal  {journal}")
     print(f"  log      {log}")
+    sock = socket_path(journal)
+    print(f"  socket   {sock}  (`tradeterm attach`; over ssh: docs/remote.md)")
+    live = live_status(sock)
+    if live is None:
+        print("  live     the engine's socket did not answer (see its log)")
+    else:
+        equity = f"{live['equity']} {live['quote']}" if live.get("equity") else "unknown"
+        print(f"  live     {live['phase']}, {live['mode']}, trading {live['trading_state']}, "
+              f"equity {equity}, {_plural(live['positions'], 'position')}, "
+              f"{_plural(live['orders'], 'working order')}, "
+              f"{_plural(live['clients'] - 1, 'screen')} attached")
     print(f"  last     {last or 'no status line yet'}")
     return 0
+
+
+def live_status(sock: Path, timeout_s: float = 3.0) -> dict[str, Any] | None:
+    """The running engine's own figures over its socket (a read-only client); None when it
+    does not answer."""
+    import asyncio
+
+    from tradeterm.core.commands import Shutdown
+    from tradeterm.wire.remote import AttachError, RemoteEngine, RequestFailed
+
+    async def ask() -> dict[str, Any]:
+        client = RemoteEngine(sock, role="read-only", client="engine status")
+        await asyncio.wait_for(client.connect(), timeout_s)
+        reading = asyncio.create_task(client.run())
+        try:
+            answer: dict[str, Any] = await client.ask("status", timeout=timeout_s)
+            return answer
+        finally:
+            client.submit(Shutdown())  # detach
+            await asyncio.wait_for(reading, timeout_s)
+
+    try:
+        return asyncio.run(ask())
+    except (AttachError, RequestFailed, TimeoutError, OSError):
+        return None
 
 
 # -- stop ----------------------------------------------------------------------------------
