@@ -131,3 +131,49 @@ async def test_plain_tradeterm_attaches_when_an_engine_runs(tmp_path: Path) -> N
         os.close(slave)
         os.close(master)
         engine.stop()
+
+
+ATTACHED_SCREEN = """
+import asyncio, json, sys
+from pathlib import Path
+from tradeterm.config import load_settings
+from tradeterm.ui.app import TradetermApp
+from tradeterm.wire.remote import RemoteEngine
+
+async def main():
+    app = TradetermApp(load_settings(Path(sys.argv[2])), RemoteEngine(Path(sys.argv[1])))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(300):
+            if app.engine.snapshot().market.candles and app.engine.snapshot().market.book:
+                break
+            await pilot.pause(0.1)
+        await pilot.pause(1.0)  # a second of drawing: overlays, panes, the book
+        snap = app.engine.snapshot()
+        print(json.dumps({"candles": len(snap.market.candles),
+                          "modules": sorted(m for m in sys.modules if m.split(".")[0] in
+                                            ("ccxt", "tradeterm"))}))
+
+asyncio.run(main())
+"""
+
+
+async def test_an_attached_screen_holds_no_ccxt_and_no_engine_parts(tmp_path: Path) -> None:
+    import json
+
+    engine = EngineProcess(tmp_path)
+    try:
+        await engine.ready()
+        done = subprocess.run([sys.executable, "-c", ATTACHED_SCREEN, str(engine.socket),
+                               str(tmp_path / "config.toml")], capture_output=True, text=True,
+                              env=engine.env, cwd=tmp_path, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+        assert seen["candles"] > 50  # it drew the engine's market
+        modules = set(seen["modules"])
+        assert not {m for m in modules if m.split(".")[0] == "ccxt"}
+        forbidden = ("tradeterm.engine", "tradeterm.exchange", "tradeterm.strategy",
+                     "tradeterm.desk", "tradeterm.sim", "tradeterm.service", "tradeterm.market",
+                     "tradeterm.broker", "tradeterm.risk")
+        assert not {m for m in modules if m.startswith(forbidden)}, sorted(modules)
+    finally:
+        engine.stop()
