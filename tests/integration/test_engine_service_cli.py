@@ -87,7 +87,7 @@ def test_detached_engine_status_logs_refusal_and_stop(tmp_path: Path) -> None:
         assert "last     status equity=" in status.stdout
         # live figures over the engine's socket, and where that socket is
         assert "  socket   " in status.stdout and ".sock" in status.stdout
-        assert ("live     running, paper, trading active, equity 10000" in status.stdout
+        assert ("live     running, paper, trading active, equity 10000.00 USDT," in status.stdout
                 and "0 positions, 0 working orders, 0 screens attached" in status.stdout), \
             status.stdout
 

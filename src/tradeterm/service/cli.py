@@ -176,7 +176,11 @@ def status(settings: Settings) -> int:
     if live is None:
         print("  live     the engine's socket did not answer (see its log)")
     else:
-        equity = f"{live['equity']} {live['quote']}" if live.get("equity") else "unknown"
+        from tradeterm.core.display import DEFAULT_POLICY, fmt_quote
+
+        policy = DEFAULT_POLICY.with_overrides(settings.display.quote_decimals)
+        equity = (f"{fmt_quote(live['equity'], live['quote'], policy=policy)} {live['quote']}"
+                  if live.get("equity") else "unknown")
         print(f"  live     {live['phase']}, {live['mode']}, trading {live['trading_state']}, "
               f"equity {equity}, {_plural(live['positions'], 'position')}, "
               f"{_plural(live['orders'], 'working order')}, "
