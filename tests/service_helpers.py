@@ -144,3 +144,48 @@ def _exactly(sock: socket.socket, n: int) -> bytes | None:
             return None
         data += chunk
     return data
+
+
+class PtyScreen:
+    """``python -m tradeterm ARGS`` in a pseudo-terminal of ``cols`` x ``rows``, as a user runs
+    it; :meth:`pump` reads what it draws (so it never blocks on a full terminal)."""
+
+    def __init__(self, args: list[str], *, env: dict[str, str], cwd: Path, cols: int = 120,
+                 rows: int = 40) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tradeterm", *args], stdin=slave, stdout=slave,
+                stderr=slave, cwd=cwd, start_new_session=True,
+                env={**env, "TERM": "xterm-256color"},
+            )
+        finally:
+            os.close(slave)
+
+    def pump(self, seconds: float) -> bytes:
+        import select
+
+        out = b""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if select.select([self.master], [], [], left)[0]:
+                try:
+                    out += os.read(self.master, 65536)
+                except OSError:
+                    break
+        return out
+
+    def press(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+        os.close(self.master)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from service_helpers import EngineProcess, attached, until
+from service_helpers import EngineProcess, PtyScreen, attached, until
 
 from tradeterm.config import load_settings
 from tradeterm.core.commands import PlaceOrder
@@ -82,54 +82,31 @@ async def test_the_app_attached_to_an_engine_stops_it_only_when_confirmed(
 
 
 async def test_plain_tradeterm_attaches_when_an_engine_runs(tmp_path: Path) -> None:
-    import fcntl
-    import os
-    import pty
-    import select
-    import struct
-    import termios
-
     engine = EngineProcess(tmp_path)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    screen: subprocess.Popen[bytes] | None = None
+    screen: PtyScreen | None = None
     try:
         await engine.ready()
-        screen = subprocess.Popen([sys.executable, "-m", "tradeterm"], stdin=slave,
-                                  stdout=slave, stderr=slave, cwd=tmp_path,
-                                  start_new_session=True,
-                                  env={**engine.env, "TERM": "xterm-256color"})
-        def pump(seconds: float) -> None:  # read what it draws: it never blocks on the pty
-            end = time.monotonic() + seconds
-            while (left := end - time.monotonic()) > 0:
-                if select.select([master], [], [], left)[0]:
-                    try:
-                        os.read(master, 65536)
-                    except OSError:
-                        return
-
+        screen = PtyScreen([], env=engine.env, cwd=tmp_path)
         deadline = time.monotonic() + 60
         while "screen attached as trader" not in engine.log_text():
-            assert screen.poll() is None, "plain tradeterm ended instead of attaching"
+            assert screen.proc.poll() is None, "plain tradeterm ended instead of attaching"
             assert time.monotonic() < deadline, "plain tradeterm never attached"
-            pump(0.2)
-        pump(1.0)
-        os.write(master, b"q")  # detach: the engine goes on
+            screen.pump(0.2)
+        screen.pump(1.0)
+        screen.press(b"q")  # detach: the engine goes on
         deadline = time.monotonic() + 30
-        while screen.poll() is None:
+        while screen.proc.poll() is None:
             assert time.monotonic() < deadline, "q did not close the attached screen"
-            pump(0.1)
-        assert screen.returncode == 0
+            screen.pump(0.1)
+        assert screen.proc.returncode == 0
         deadline = time.monotonic() + 10
         while "screen detached" not in engine.log_text():
             assert time.monotonic() < deadline
             await asyncio.sleep(0.1)
         assert engine.proc.poll() is None
     finally:
-        if screen is not None and screen.poll() is None:
-            screen.kill()
-        os.close(slave)
-        os.close(master)
+        if screen is not None:
+            screen.close()
         engine.stop()
 
 

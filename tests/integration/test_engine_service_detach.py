@@ -4,22 +4,15 @@ again shows it. Real processes: the headless engine, ``tradeterm attach`` in a p
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
 import signal
 import sqlite3
-import struct
-import subprocess
-import sys
-import termios
 import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from service_helpers import EngineProcess, attached, round_tick, until
+from service_helpers import EngineProcess, PtyScreen, attached, round_tick, until
 
 from tradeterm.core.commands import PlaceOrder
 from tradeterm.core.events import Event, OrderFilled
@@ -29,20 +22,6 @@ pytestmark = pytest.mark.integration
 
 BTC = "BTC/USDT"
 BAND = Decimal("0.0003")  # stop and target 0.03 % away: the demo market reaches one in seconds
-
-
-def _pump(master: int, seconds: float) -> bytes:
-    """Read what the screen drew for ``seconds`` (so it never blocks on a full terminal)."""
-    out = b""
-    end = time.monotonic() + seconds
-    while (left := end - time.monotonic()) > 0:
-        ready, _, _ = select.select([master], [], [], left)
-        if ready:
-            try:
-                out += os.read(master, 65536)
-            except OSError:
-                break
-    return out
 
 
 def _closed_trades(journal: Path) -> list[tuple[str, int]]:
@@ -57,24 +36,16 @@ async def test_a_sigkilled_screen_leaves_the_engine_to_fill_the_stop_or_target(
     tmp_path: Path,
 ) -> None:
     engine = EngineProcess(tmp_path)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    screen: subprocess.Popen[bytes] | None = None
+    screen: PtyScreen | None = None
     try:
         await engine.ready()
-        screen = subprocess.Popen(
-            [sys.executable, "-m", "tradeterm", "attach"], stdin=slave, stdout=slave,
-            stderr=slave, cwd=tmp_path, start_new_session=True,
-            env={**engine.env, "TERM": "xterm-256color"},
-        )
-        os.close(slave)
-        slave = -1
+        screen = PtyScreen(["attach"], env=engine.env, cwd=tmp_path)
         deadline = time.monotonic() + 60
         while "screen attached as trader" not in engine.log_text():
-            assert screen.poll() is None, "the screen ended"
+            assert screen.proc.poll() is None, "the screen ended"
             assert time.monotonic() < deadline, "the screen never attached"
-            _pump(master, 0.2)
-        drawn = _pump(master, 1.0)
+            screen.pump(0.2)
+        drawn = screen.pump(1.0)
         assert b"BTC/USDT" in drawn  # the attached screen draws the engine's market
 
         async with attached(engine.socket) as trader:
@@ -95,9 +66,9 @@ async def test_a_sigkilled_screen_leaves_the_engine_to_fill_the_stop_or_target(
                                                   bracket=bracket)))
             await until(trader, lambda s: bool(fills), timeout=15)
         # The position is open with its stop and target working; no client but the screen.
-        os.kill(screen.pid, signal.SIGKILL)
+        os.kill(screen.proc.pid, signal.SIGKILL)
         killed_ms = time.time_ns() // 1_000_000
-        screen.wait(timeout=10)
+        screen.proc.wait(timeout=10)
         assert not _closed_trades(engine.journal), "closed before the screen was killed"
 
         deadline = time.monotonic() + 120
@@ -115,9 +86,6 @@ async def test_a_sigkilled_screen_leaves_the_engine_to_fill_the_stop_or_target(
             assert snap.fills[-1].timestamp >= killed_ms
             assert not snap.account.orders  # the other leg was cancelled with it
     finally:
-        if screen is not None and screen.poll() is None:
-            screen.kill()
-        if slave >= 0:
-            os.close(slave)
-        os.close(master)
+        if screen is not None:
+            screen.close()
         engine.stop()
