@@ -21,10 +21,13 @@ import psutil
 import pytest
 from cdp import Chromium, chromium_path, in_ci
 
+from tradeterm.journal.lock import engine_holding
+
 pytestmark = pytest.mark.integration
 
 TOKEN = "correct-horse-battery-staple-42"
-BTC_PRICE = re.compile(r"\b[3-9]\d{4}\.\d{2}\b")  # the demo's BTC starts at 65000.00, tick 0.01
+SHOWN = re.compile(r"SOL/USDT \d{2,3}\.\d{2}\b")  # the status bar: the config's first symbol, live
+BTC_ROW = re.compile(r"BTC/USDT +[3-9]\d{4}\.\d{2}\b")  # the watchlist: BTC from 65000.00, tick 0.01
 
 
 def _config(tmp_path: Path) -> Path:
@@ -74,7 +77,9 @@ async def serving(tmp_path: Path, *serve_args: str, env: dict[str, str]) -> Asyn
         children = served.descendants()
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
+        stopping = time.monotonic()
         rest, errors = await asyncio.wait_for(process.communicate(), 30)
+        print(f"\nserve stopped {time.monotonic() - stopping:.1f} s after SIGTERM")
         served.banner += rest.decode() + errors.decode()
     assert process.returncode == 0, served.banner
     gone, alive = psutil.wait_procs(children, timeout=20)
@@ -88,9 +93,11 @@ async def test_the_browser_shows_the_workstation_with_prices(tmp_path: Path) -> 
         if in_ci():
             pytest.fail(message)
         pytest.skip(message)
-    async with serving(tmp_path, env=_env(tmp_path)) as served:
-        chromium = Chromium(browser, tmp_path / "chromium-profile")
-        try:
+    journal = tmp_path / "data" / "journal.sqlite"
+    chromium = Chromium(browser, tmp_path / "chromium-profile")
+    try:
+        # serve stops while the page is still open: its session's tradeterm must quit cleanly
+        async with serving(tmp_path, env=_env(tmp_path)) as served:
             await chromium.start()
             started = time.monotonic()
             await chromium.navigate(served.url)
@@ -98,7 +105,7 @@ async def test_the_browser_shows_the_workstation_with_prices(tmp_path: Path) -> 
             deadline = started + 45
             while time.monotonic() < deadline:
                 screen = await chromium.screen_text()
-                if screen and "SOL/USDT" in screen and BTC_PRICE.search(screen):
+                if screen and SHOWN.search(screen.split("\n", 1)[0]) and BTC_ROW.search(screen):
                     break
                 await asyncio.sleep(0.25)
             else:
@@ -112,9 +119,11 @@ async def test_the_browser_shows_the_workstation_with_prices(tmp_path: Path) -> 
                   f"{(after - before) / 3 / 1024:.1f} KiB/s received while idle")
             assert after > before  # the screen keeps updating: live prices reach the page
             assert len(served.descendants()) >= 1  # the served tradeterm runs under serve
-        finally:
-            await chromium.close()
-    assert (tmp_path / "data" / "journal.sqlite").exists()  # the config's data_dir was used
+            assert engine_holding(journal) is not None  # its in-process demo engine
+    finally:
+        await chromium.close()
+    assert engine_holding(journal) is None  # the session's engine shut down, lock released
+    assert journal.exists()  # the config's data_dir was used
 
 
 @pytest.mark.parametrize(
