@@ -44,6 +44,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 from yarl import URL
@@ -109,7 +110,7 @@ def _host_port(url: URL) -> tuple[str, int | None]:
     return (url.host or "").lower(), url.port
 
 
-def gate(token: str | None, loopback_only: bool) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def gate(token: str | None, loopback_only: bool) -> Middleware:
     """The aiohttp middleware that checks every request (pages, static files, websocket)."""
     cookie = cookie_value(token) if token is not None else None
 
@@ -203,13 +204,17 @@ class WorkstationServer(Server):
         height = to_int(request.query.get("height", "24"), 24)
         app_service: AppService | None = None
         self._sockets.add(websocket)
+
+        async def close() -> None:
+            await websocket.close()
+
         try:
             await websocket.prepare(request)
             app_service = AppService(
                 self.command,
                 write_bytes=websocket.send_bytes,
                 write_str=websocket.send_str,
-                close=websocket.close,
+                close=close,
                 download_manager=self.download_manager,
                 debug=self.debug,
             )
