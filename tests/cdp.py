@@ -29,7 +29,7 @@ CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
     "--disable-default-apps", "--disable-extensions", "--mute-audio",
-    "--window-size=1600,1000", "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
 ]
 
 HOOK = """
@@ -57,12 +57,15 @@ window.WebSocket = class extends PageWebSocket {
 };
 """
 
-SCREEN_TEXT = """(() => {
+_FIND_TERMINAL = """
   const isTerminal = (o) => {
     try { return typeof o.cols === 'number' && typeof o.buffer.active.getLine === 'function'; }
     catch (e) { return false; }
   };
   const term = (window.__tt ? window.__tt.objects : []).find(isTerminal);
+"""
+
+SCREEN_TEXT = "(() => {" + _FIND_TERMINAL + """
   if (!term) return null;
   const buffer = term.buffer.active, rows = [];
   for (let y = 0; y < term.rows; y++) {
@@ -71,6 +74,8 @@ SCREEN_TEXT = """(() => {
   }
   return rows.join('\\n');
 })()"""
+
+SCREEN_SIZE = "(() => {" + _FIND_TERMINAL + "return term ? [term.cols, term.rows] : null; })()"
 
 
 def chromium_path() -> str | None:
@@ -83,7 +88,9 @@ def chromium_path() -> str | None:
 class Chromium:
     """One headless Chromium process with one page, driven over CDP."""
 
-    def __init__(self, executable: str, profile: Path) -> None:
+    def __init__(self, executable: str, profile: Path, window: tuple[int, int] = (1600, 1000)
+                 ) -> None:
+        self._window = window
         self._executable = executable
         self._profile = profile
         self._process: subprocess.Popen[bytes] | None = None
@@ -96,7 +103,8 @@ class Chromium:
 
     async def start(self) -> None:
         self._process = subprocess.Popen(
-            [self._executable, *CHROMIUM_FLAGS, f"--user-data-dir={self._profile}", "about:blank"],
+            [self._executable, *CHROMIUM_FLAGS, f"--user-data-dir={self._profile}",
+             "--window-size={},{}".format(*self._window), "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         port_file = self._profile / "DevToolsActivePort"
@@ -155,6 +163,11 @@ class Chromium:
         if "exceptionDetails" in reply:
             raise RuntimeError(f"page error: {reply['exceptionDetails']}")
         return reply["result"].get("value")
+
+    async def terminal_size(self) -> tuple[int, int] | None:
+        """The terminal's (columns, rows) as xterm.js fitted it to the page."""
+        size = await self.evaluate(SCREEN_SIZE)
+        return (size[0], size[1]) if isinstance(size, list) else None
 
     async def screen_text(self) -> str | None:
         text = await self.evaluate(SCREEN_TEXT)
