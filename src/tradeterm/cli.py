@@ -60,6 +60,17 @@ class _Parser(argparse.ArgumentParser):
         return None
 
 
+def _port(text: str) -> int:
+    """A TCP port for argparse: 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, not {text!r}")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tradeterm",
@@ -117,11 +128,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve", help="serve the workstation to a browser (127.0.0.1 unless given a token)",
     )
-    serve.add_argument("--host", dest="serve_host", default="127.0.0.1",
+    serve.add_argument("--host", dest="serve_host", default="127.0.0.1", metavar="HOST",
                        help="address to listen on (default loopback; any other needs a token)")
-    serve.add_argument("--port", dest="serve_port", type=int, default=8000,
+    serve.add_argument("--port", dest="serve_port", type=_port, default=8000, metavar="PORT",
                        help="port (default 8000; 0 = any free port)")
-    serve.add_argument("--token", dest="serve_token", default=None,
+    serve.add_argument("--token", dest="serve_token", default=None, metavar="TOKEN",
                        help="token a browser must present (better: TRADETERM_SERVE_TOKEN, "
                        "which other users cannot see in ps)")
 

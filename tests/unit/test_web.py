@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 
 import pytest
 
-from tradeterm.cli import _global_flags, _parser
+from tradeterm.cli import _global_flags, _parser, main
 from tradeterm.web import ServeRefused, check_binding, cookie_value, is_loopback, served_command
 
 
@@ -43,3 +44,21 @@ def test_the_served_command_is_tradeterm_with_the_flags_serve_was_given() -> Non
     assert flags == ["--config", "my.toml", "--demo", "--symbol", "ETH/USDT", "--seed", "3"]
     assert served_command(flags) == [sys.executable, "-m", "tradeterm", *flags]
     assert _global_flags(parser, parser.parse_args(["serve"])) == []
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "http"])
+def test_a_bad_port_is_one_line_and_exit_2(port: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--port", port])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "port must be 0-65535" in err
+
+
+def test_a_taken_port_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert main(["serve", "--port", str(taken.getsockname()[1])]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("tradeterm serve: cannot listen on 127.0.0.1:")
