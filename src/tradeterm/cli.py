@@ -60,6 +60,17 @@ class _Parser(argparse.ArgumentParser):
         return None
 
 
+def _port(text: str) -> int:
+    """A TCP port for argparse: 0 (any free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535, not {text!r}")
+    return port
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tradeterm",
@@ -127,6 +138,17 @@ def _parser() -> argparse.ArgumentParser:
 
     add_engine_parser(sub)
 
+    serve = sub.add_parser(
+        "serve", help="serve the workstation to a browser (127.0.0.1 unless given a token)",
+    )
+    serve.add_argument("--host", dest="serve_host", default="127.0.0.1", metavar="HOST",
+                       help="address to listen on (default loopback; any other needs a token)")
+    serve.add_argument("--port", dest="serve_port", type=_port, default=8000, metavar="PORT",
+                       help="port (default 8000; 0 = any free port)")
+    serve.add_argument("--token", dest="serve_token", default=None, metavar="TOKEN",
+                       help="token a browser must present (better: TRADETERM_SERVE_TOKEN, "
+                       "which other users cannot see in ps)")
+
     run = sub.add_parser("run", help="run the engine without the screen (= engine start)")
     run.add_argument(
         "--headless", action="store_true", required=True,
@@ -157,6 +179,21 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         symbols = [s for s in settings.symbols if s != args.symbol]
         settings = load_settings(args.config, **overrides, symbols=[args.symbol, *symbols])
     return settings
+
+
+def _global_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The flags before the command (``--config``, ``--demo``, ...) as the user gave them, for
+    ``tradeterm serve`` to pass on to the ``tradeterm`` it serves: any flag added later follows."""
+    flags: list[str] = []
+    for action in parser._actions:
+        if not action.option_strings or action.dest in ("help", "version", "command"):
+            continue
+        value = getattr(args, action.dest, None)
+        if value is None or value is False:
+            continue
+        flag = max(action.option_strings, key=len)
+        flags += [flag] if value is True and action.nargs == 0 else [flag, str(value)]
+    return flags
 
 
 def _setup_logging(settings: Settings, name: str = "tradeterm.log") -> Path | None:
@@ -233,7 +270,8 @@ def _check_journal(settings: Settings) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     _Parser._argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
         settings = settings_from_args(args)
     except ConfigError as exc:
@@ -274,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
         from tradeterm.backtest.optimize_cli import optimize_command
 
         return optimize_command(args, settings)
+    if args.command == "serve":
+        from tradeterm.web import serve
+
+        return serve(_global_flags(parser, args), args.serve_host, args.serve_port,
+                     args.serve_token)
     if args.command == "check-strategy":
         from tradeterm.strategy.check import check_strategy_command
 
