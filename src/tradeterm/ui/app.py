@@ -28,7 +28,7 @@ from decimal import Decimal
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual import events, on
@@ -58,6 +58,8 @@ from tradeterm.core.commands import (
 )
 from tradeterm.core.display import MarketFormat, quote_of
 from tradeterm.core.events import (
+    BacktestFinished,
+    BacktestProgressed,
     BookResynced,
     CommandIgnored,
     EngineReady,
@@ -133,6 +135,9 @@ class EngineLike(Protocol):
     def submit(self, command: Command) -> None: ...
     def add_listener(self, callback: Callable[[Event], None]) -> None: ...
     def preview(self, draft: TicketDraft) -> OrderPreview: ...
+    async def ask(self, kind: str, args: dict[str, Any] | None = None) -> Any:
+        """A request the engine answers (``tradeterm.service.requests``: the journal's pages,
+        the backtests); a plain answer, or ``RequestFailed`` with the engine's reason."""
 
 
 class EngineEventReceived(Message):
@@ -371,6 +376,11 @@ class TradetermApp(App[None]):
     @on(EngineEventReceived)
     def _show_engine_event(self, message: EngineEventReceived) -> None:
         event = message.event
+        if isinstance(event, BacktestProgressed | BacktestFinished):  # whoever started it
+            for screen in self.screen_stack:
+                if isinstance(screen, BacktestScreen):
+                    screen.engine_event(event)
+            return
         match event:
             case FeedStatusChanged(stream=stream, symbol=symbol, status=status, reason=reason):
                 key = (stream, symbol)
@@ -634,12 +644,12 @@ class TradetermApp(App[None]):
     def action_journal(self) -> None:
         """The journal: trades, fills, signals and statistics."""
         if not isinstance(self.screen, HistoryScreen):
-            self.push_screen(HistoryScreen(self.settings.journal_file))
+            self.push_screen(HistoryScreen(self.engine))
 
     def action_backtest(self) -> None:
         """Backtest a strategy on stored history."""
         if not isinstance(self.screen, BacktestScreen):
-            self.push_screen(BacktestScreen(self.settings))
+            self.push_screen(BacktestScreen(self.engine))
 
     def action_strategies(self) -> None:
         """Start or stop strategies."""
