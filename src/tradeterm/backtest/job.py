@@ -239,19 +239,19 @@ def run_isolated(settings: Any, request: BacktestRequest,
     Not ``multiprocessing``: it hands the terminal's stderr to its helper processes, and inside
     the app stderr is Textual's capture, which has no file descriptor."""
     progress("starting the backtest process")
-    return _in_child(("run", settings, request), progress, cancelled)  # type: ignore[no-any-return]
+    return _in_child(("run", settings, request), progress, cancelled)
 
 
 def list_isolated(directory: Path, cancelled: Callable[[], bool] = lambda: False
                   ) -> tuple[list[StrategyChoice], list[str]]:
     """:func:`list_strategies` in a child process (see :func:`run_isolated`)."""
-    return _in_child(("list", directory), lambda _: None, cancelled)  # type: ignore[no-any-return]
+    return _in_child(("list", directory), lambda _: None, cancelled)
 
 
 def data_isolated(settings: Any, symbol: str, timeframe: str,
                   cancelled: Callable[[], bool] = lambda: False) -> tuple[bool, str]:
     """:func:`data_source` in a child process (reading candle files imports polars)."""
-    return _in_child(("data", settings, symbol, timeframe),  # type: ignore[no-any-return]
+    return _in_child(("data", settings, symbol, timeframe),
                      lambda _: None, cancelled)
 
 

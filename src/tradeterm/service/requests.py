@@ -28,7 +28,8 @@ from tradeterm import __version__
 from tradeterm.core.commands import Shutdown
 from tradeterm.core.preview import TicketDraft
 from tradeterm.service import backtests, journal_requests
-from tradeterm.service.asking import Asker, RequestRefused
+from tradeterm.service.asking import Asker as Asker  # re-exported: the server's
+from tradeterm.service.asking import RequestRefused as RequestRefused
 from tradeterm.wire.codec import CodecError, convert, to_plain
 
 if TYPE_CHECKING:

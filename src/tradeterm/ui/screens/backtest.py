@@ -57,6 +57,13 @@ DATA_CHECK_DELAY_S = 0.3
 _FAILED = (RequestFailed, AttachError, TimeoutError, CodecError)
 
 
+def _why(exc: Exception) -> str:
+    """A request's failure in one line (a timeout has no message of its own)."""
+    if isinstance(exc, TimeoutError):
+        return "the engine did not answer in time"
+    return str(exc) or type(exc).__name__
+
+
 def equity_chart(equity: tuple[float, ...], drawdown: tuple[float, ...], width: int,
                  height: int) -> str:
     """Equity and drawdown (%) as text (plotext), like ``tradeterm backtest --chart``."""
@@ -179,7 +186,7 @@ class BacktestScreen(Screen[None]):
         try:
             body = await self._ask("backtest.strategies", {})
         except _FAILED as exc:
-            self.post_message(self.Failed(f"no strategies: {exc}"))
+            self.post_message(self.Failed(f"no strategies: {_why(exc)}"))
             return
         self.post_message(self.StrategiesLoaded(
             {str(c["name"]): c for c in body["strategies"]}, [str(e) for e in body["errors"]]))
@@ -193,7 +200,7 @@ class BacktestScreen(Screen[None]):
         try:
             body = await self._ask("backtest.data", {"symbol": symbol, "timeframe": timeframe})
         except _FAILED as exc:
-            self.post_message(self.DataChecked(False, f"cannot check: {exc}"))
+            self.post_message(self.DataChecked(False, f"cannot check: {_why(exc)}"))
             return
         self.post_message(self.DataChecked(bool(body["stored"]), str(body["text"])))
 
@@ -216,7 +223,7 @@ class BacktestScreen(Screen[None]):
         try:
             await self._ask("backtest.start", args)
         except _FAILED as exc:
-            self.post_message(self.Failed(str(exc)))
+            self.post_message(self.Failed(_why(exc)))
 
     # -- the form -------------------------------------------------------------------------------
 
@@ -228,6 +235,9 @@ class BacktestScreen(Screen[None]):
 
     def on_backtest_screen_strategies_loaded(self, message: StrategiesLoaded) -> None:
         self.strategies = message.strategies
+        symbol = self.query_one("#bt-symbol", Input)
+        if not symbol.value and self.engine is not None:  # opened before the engine answered
+            symbol.value = self.engine.snapshot().symbol
         select = self.query_one("#bt-strategy", Select)
         select.set_options([(name, name) for name in sorted(self.strategies)])
         select.prompt = "choose a strategy" if self.strategies else "no strategies found"
@@ -313,7 +323,8 @@ class BacktestScreen(Screen[None]):
         if event.report is None:
             self._status(f"{what}: {event.error or 'failed'}", error=True)
             return
-        self.finished, self.report = event, report = event, event.report
+        report = event.report
+        self.finished, self.report = event, report
         self._status(f"{what}: {report.trades_total} trades over {report.bars:,} bars")
         self._show_metrics(report)
         self._show_equity(report)
