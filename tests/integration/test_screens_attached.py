@@ -210,11 +210,29 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 
+async def _journaled_fill_and_a_report(engine: EngineProcess) -> None:
+    """What the probe waits to see on its screens: a fill in the journal, a backtest report."""
+    async with attached(engine.socket) as trader:
+        await until(trader, lambda s: s.market.book is not None)
+        if not (await trader.ask("journal.page", {"tabs": ["fills"], "limit": 1}))["tables"][
+                "fills"]["rows"]:
+            fills: list[Event] = []
+            trader.add_listener(lambda e: fills.append(e) if isinstance(e, OrderFilled) else None)
+            trader.submit(PlaceOrder(OrderRequest(BTC, "buy", OrderType.MARKET, Decimal("0.01"))))
+            await until(trader, lambda s: bool(fills), timeout=15)
+        if (await trader.ask("backtest.state", {}))["last"] is None:
+            await trader.ask("backtest.start", {"strategy": "ema_cross", "symbol": BTC,
+                                                "timeframe": "1m"})
+            for _ in range(600):
+                if (await trader.ask("backtest.state", {}))["last"] is not None:
+                    break
+                await asyncio.sleep(0.1)
+
+
 def test_an_attached_screen_imports_no_journal_backtest_or_strategy_code(
     engine: EngineProcess, tmp_path: Path,
 ) -> None:
-    # after the two tests above (same engine): fills are journaled and a report is kept; the
-    # probe waits for both on screen, then lists what it imported
+    asyncio.run(_journaled_fill_and_a_report(engine))
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(PROBE), str(engine.socket),
                            str(tmp_path / "empty")], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
