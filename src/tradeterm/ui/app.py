@@ -526,9 +526,11 @@ class TradetermApp(App[None]):
         self.submit(SwitchTimeframe(timeframe))
 
     def action_cycle_symbol(self, step: int) -> None:
-        """Move ``step`` places along the watchlist (``settings.symbols``), wrapping around."""
-        symbols = self.settings.symbols
-        current = self.engine.snapshot().symbol if self.engine is not None else symbols[0]
+        """Move ``step`` places along the engine's watchlist (the snapshot's ``symbols``; the
+        settings' only until the engine says), wrapping around."""
+        snap = self.engine.snapshot() if self.engine is not None else None
+        symbols = list(snap.symbols) if snap is not None and snap.symbols else self.settings.symbols
+        current = snap.symbol if snap is not None else symbols[0]
         index = symbols.index(current) if current in symbols else -step
         self.submit(SwitchSymbol(symbols[(index + step) % len(symbols)]))
 
