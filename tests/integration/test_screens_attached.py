@@ -237,3 +237,22 @@ def test_an_attached_screen_imports_no_journal_backtest_or_strategy_code(
                            str(tmp_path / "empty")], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "OPENED [] ANYWHERE []" in done.stdout, done.stdout
+
+
+async def test_an_in_process_engine_answers_as_the_attached_one(engine: EngineProcess) -> None:
+    # the workstation's own engine asks its handler table directly (Engine.ask): the answer is
+    # the one a socket client gets for the same journal, value for value
+    from tradeterm.service.hosted import served_engine
+
+    await _journaled_fill_and_a_report(engine)
+    local = served_engine(Settings(data_dir=engine.journal.parent, symbols=[BTC]))
+    args = {"tabs": ["trades", "fills", "signals", "orders"], "limit": 50, "counted": True}
+    mine = await local.ask("journal.page", args)
+    async with attached(engine.socket) as client:
+        theirs = await client.ask("journal.page", args)
+        assert mine == theirs and mine["tables"]["fills"]["rows"]
+        assert await local.ask("journal.stats", {}) == await client.ask("journal.stats", {})
+    with pytest.raises(RequestFailed, match="unknown request 'nope'"):
+        await local.ask("nope", {})
+    with pytest.raises(RequestFailed, match="limit: a number of rows"):
+        await local.ask("journal.page", {"limit": 10**6})
