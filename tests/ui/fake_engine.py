@@ -293,5 +293,7 @@ def panel_data(snap: EngineSnapshot) -> dict:
     strategies = (StrategyHealth("ema_cross", StrategyState.ENABLED),
                   StrategyHealth("rsi_revert", StrategyState.ENABLED),
                   StrategyHealth("broken", StrategyState.FAILED, last_error="boom"))
+    # the risk engine's limit: 3 % (the default) of the day's start equity (equity - realised)
+    limit = (account.equity - account.realized_pnl_today) * 3 / 100
     return {"account": account, "tickers": tickers, "sparklines": sparklines,
-            "signals": signals, "strategies": strategies}
+            "signals": signals, "strategies": strategies, "daily_loss_limit": limit}
