@@ -75,3 +75,17 @@ async def test_one_job_at_a_time_and_the_engine_hears_its_end(tmp_path: Path) ->
     assert jobs.begin(request_of({"strategy": "nope", "symbol": "BTC/USDT",
                                   "timeframe": "1m"})) == 2  # free again
     await jobs.close()
+
+
+def test_a_finished_backtest_is_one_short_line_in_the_engine_log() -> None:
+    from tradeterm.core.events import BacktestFinished, BacktestReport
+    from tradeterm.core.models import Candle
+    from tradeterm.headless import describe
+
+    report = BacktestReport("ema_cross on BTC/USDT 1m", 4000, (("trades", "55"),) * 20,
+                            (("long",) * 9,) * 500, (1,) * 500, 55, (1.0,) * 200, (0.0,) * 200,
+                            tuple(Candle(i, 1, 1, 1, 1, 1) for i in range(1000)), ())
+    line = describe(BacktestFinished(0, 3, "ema_cross", "BTC/USDT", "1m", report=report))
+    assert line.endswith("BacktestFinished job=3 ema_cross BTC/USDT 1m trades=55 bars=4000")
+    failed = describe(BacktestFinished(0, 4, "x", "BTC/USDT", "1m", error="cancelled"))
+    assert failed.endswith("job=4 x BTC/USDT 1m error=cancelled")
