@@ -157,7 +157,6 @@ async def test_a_backtest_started_by_one_client_streams_to_another_screen(
         status = str(bt.query_one("#bt-status", Static).content)
         assert f"{report.trades_total} trades over {BARS:,} bars" in status
         assert bt.query_one("#bt-trades", DataTable).row_count == report.trades_total
-        assert ("fast", "7") in report.metrics or "fast" not in dict(report.metrics)
 
         # a screen opened after the run shows it too (backtest.state)
         await pilot.press("escape")
