@@ -9,8 +9,9 @@ Reading (a journal of ``--trades`` closed trades, 2 fills and 2 orders each, a s
 fifth trade and an equity point a minute, built once through the real schema by bulk insert and
 kept at ``--path``), each figure measured in a fresh child process so imports and caches of one
 do not help another:
-- the journal screen's first page (``read_journal``, what the screen's worker runs): seconds,
-  and peak memory above the process's baseline once the screen's modules are imported
+- the journal screen's first page (``read_pages``, what the engine's thread runs to answer the
+  screen's ``journal.page`` request): seconds, and peak memory above the process's baseline
+  once the modules are imported
   (budget 0.5 s, under 100 MB);
 - ``tradeterm journal stats`` (budget 2 s): the writer keeps a checkpoint of the statistics
   (``journal/stats_checkpoint.py``); the bulk-inserted journal gets it when the writer first
@@ -170,15 +171,15 @@ def sample():  # peak RSS, sampled (ru_maxrss would include the parent's, inheri
         time.sleep(0.002)
 threading.Thread(target=sample, daemon=True).start()
 if what == "screen":
-    import tradeterm.ui.screens.history as history
-    import tradeterm.journal.reader, tradeterm.journal.cli  # what the app has loaded anyway
+    from tradeterm.service.journal_requests import read_pages
+    import tradeterm.journal.reader, tradeterm.journal.cli  # what the engine has loaded anyway
     time.sleep(0.05)
     base = peak[0] = me.memory_info().rss
     t = time.perf_counter()
-    result = history.read_journal(path)
+    result = read_pages(path, ("trades",), 500, False)
     took = time.perf_counter() - t
     time.sleep(0.01)
-    assert not isinstance(result, str), result
+    assert "tables" in result, result
     print(json.dumps({"s": took, "mb": (peak[0] - base) / 2**20}))
 else:
     from tradeterm.journal.cli import journal_command

@@ -29,7 +29,7 @@ import contextlib
 import importlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -80,6 +80,7 @@ from tradeterm.exchange.markets import check_precision_mode
 from tradeterm.exchange.sparklines import Sparklines
 from tradeterm.market.state import MarketState
 from tradeterm.replay_control import ReplayController
+from tradeterm.wire.remote import RequestFailed
 
 if TYPE_CHECKING:
     from tradeterm.strategy.engine import StrategyEngine
@@ -175,6 +176,9 @@ class Engine:
         self.services: list[EngineService] = []
         # (symbol, timeframe) keys attached clients look at (tradeterm.service): watched too.
         self._view_keys: frozenset[tuple[str, str]] = frozenset()
+        # Answers requests (Ask kinds) in-process with the socket server's handlers: set by
+        # tradeterm.service.hosted, so an in-process screen asks exactly as an attached one.
+        self.answerer: Callable[[str, dict[str, Any]], Awaitable[Any]] | None = None
 
     # -- the public surface ---------------------------------------------------------------------
 
@@ -240,6 +244,17 @@ class Engine:
             history = self.strategies.history_bars() if self.strategies is not None else 0
             await self._feed.watch_candles(self._candle_keys(), history_bars=history)
             await self._sync_markets()
+
+    def publish(self, event: Event) -> None:
+        """Tell every listener (the screens, the socket's clients) about ``event``."""
+        self._publish(event)
+
+    async def ask(self, kind: str, args: dict[str, Any] | None = None) -> Any:
+        """A request (``tradeterm.service.requests``), answered in-process: the same plain
+        answer an attached screen receives, or ``RequestFailed`` with the reason."""
+        if self.answerer is None:
+            raise RequestFailed("this engine answers no requests (it is not served)")
+        return await self.answerer(kind, args or {})
 
     def preview(self, draft: TicketDraft) -> OrderPreview:
         """What ``PlaceOrder`` would do with the order ticket's ``draft``; changes nothing."""

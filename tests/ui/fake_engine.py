@@ -76,6 +76,7 @@ class FakeEngine:
         self.settings = settings
         self.commands: list[Command] = []
         self.listeners: list[Callable[[Event], None]] = []
+        self._answerer = None
         self.auto = auto
         self.bars = bars
         self.panels = panels
@@ -136,6 +137,19 @@ class FakeEngine:
 
     def add_listener(self, callback: Callable[[Event], None]) -> None:
         self.listeners.append(callback)
+
+    async def ask(self, kind: str, args: dict | None = None):
+        """Requests answered by the engine's own handler table (``service/requests.py``, as the
+        real engine in-process and over the socket): journal pages from the settings' journal,
+        backtests run in a child process, their events published to this fake's listeners."""
+        from tradeterm.service.local import local_answerer
+
+        if self._answerer is None:
+            self._answerer = local_answerer(self)
+        return await self._answerer(kind, args or {})
+
+    def publish(self, event: Event) -> None:
+        self.emit(event)
 
     def preview(self, draft: TicketDraft) -> OrderPreview:
         """The desk's own preview (:func:`preview_against`) with the real risk engine and the
@@ -279,5 +293,7 @@ def panel_data(snap: EngineSnapshot) -> dict:
     strategies = (StrategyHealth("ema_cross", StrategyState.ENABLED),
                   StrategyHealth("rsi_revert", StrategyState.ENABLED),
                   StrategyHealth("broken", StrategyState.FAILED, last_error="boom"))
+    # the risk engine's limit: 3 % (the default) of the day's start equity (equity - realised)
+    limit = (account.equity - account.realized_pnl_today) * 3 / 100
     return {"account": account, "tickers": tickers, "sparklines": sparklines,
-            "signals": signals, "strategies": strategies}
+            "signals": signals, "strategies": strategies, "daily_loss_limit": limit}

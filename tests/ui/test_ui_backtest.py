@@ -20,7 +20,8 @@ from tradeterm.indicators.frame import synthetic_candles
 from tradeterm.strategy.loader import load_directory
 from tradeterm.ui.app import TradetermApp
 from tradeterm.ui.screens.backtest import BacktestScreen
-from tradeterm.ui.screens.backtest_job import trade_fills
+from tradeterm.backtest.job import REPORT_BARS, TRADE_COLUMNS, trade_fills
+from tradeterm.backtest.report import display_row, market_format, trade_rows
 from tradeterm.ui.widgets.chart import CandleChart
 
 STRATEGIES = Path(__file__).resolve().parents[2] / "strategies"
@@ -79,25 +80,32 @@ async def test_backtest_screen_runs_ema_cross_like_the_runner(tmp_path: Path):
         assert labels[:3] == ["Parameters", "fast (2..50)", "slow (5..100)"]
 
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: bt.outcome is not None, timeout=60)
-        result = bt.outcome.result
-        assert len(result.trades) == len(direct.trades)
-        assert [t.trade for t in result.trades] == [t.trade for t in direct.trades]
-        assert result.final_balance == direct.final_balance
+        await wait_for(pilot, lambda: bt.report is not None, timeout=60)
+        report = bt.report
+        # the engine's job gave the runner's trades: the table shows them, newest first, as
+        # the CLI report shows them
+        assert report.trades_total == len(direct.trades)
+        fmt = market_format(direct)
+        expected = [tuple(display_row(row, fmt)[c] for c in TRADE_COLUMNS)
+                    for row in reversed(trade_rows(direct))]
+        table_rows = bt.query_one("#bt-trades", DataTable)
+        assert [tuple(str(c) for c in table_rows.get_row_at(i))
+                for i in range(table_rows.row_count)] == expected
         assert f"{len(direct.trades)} trades over 4,000 bars" in shown(bt, "#bt-status")
         metrics = result_metrics(direct)
         table = shown(bt, "#bt-metrics")
         assert f"│ trades │ {metrics.stats.trades} │" in table
         assert f"│ net PnL │ {fmt_quote(metrics.stats.net_pnl, 'USDT')} │" in table
+        assert f"{fmt_quote(direct.final_balance, 'USDT')}" in table
         assert "profit factor" in table and "max drawdown" in table and "Sharpe" in table
         assert "Equity" in shown(bt, "#bt-equity") and "Drawdown" in shown(bt, "#bt-equity")
 
-        assert bt.query_one("#bt-trades", DataTable).row_count == len(direct.trades)
         chart = bt.query_one("#bt-chart", CandleChart)
-        assert len(chart._data[0]) == 2000 and chart._data[0][-1].open_time == int(
+        assert len(chart._data[0]) == REPORT_BARS and chart._data[0][-1].open_time == int(
             candles["open_time"][-1])
-        assert len(bt.outcome.fills) == 2 * len(direct.trades)
-        assert bt.outcome.fills == trade_fills(direct)
+        first = chart._data[0][0].open_time
+        assert report.fills == tuple(f for f in trade_fills(direct) if f.timestamp >= first)
+        assert report.fills  # the chart has trades to mark
 
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, BacktestScreen))
@@ -126,4 +134,4 @@ async def test_backtest_screen_shows_bad_parameters_and_missing_data(tmp_path: P
         bt.query_one("#bt-from", Input).value = "yesterday"
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "expected a date like" in shown(bt, "#bt-status"))
-        assert bt.outcome is None
+        assert bt.report is None

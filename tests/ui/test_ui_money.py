@@ -140,17 +140,18 @@ def test_order_price_on_the_tick_and_quantity_on_the_step():
 
 def test_account_balance_with_trailing_zeros_shows_the_quote_decimals():
     view = account_view(snapshot(account=account(balance="9999.8600000", unrealized="-0.004",
-                                                 realized="-1.2345678901234567890123456789")))
-    text = text_of(render_account(view, D(3), 60, COLORS))
+                                                 realized="-1.2345678901234567890123456789"),
+                                 daily_loss_limit=D("300.0327")))  # the risk engine's figure
+    text = text_of(render_account(view, 60, COLORS))
     assert "balance 9999.86 " in text and "9999.8600000" not in text
     assert "uPnL 0.00" in text and "-0.00" not in text
-    assert "day     -1.23 / -300.03 limit" in text  # 3 % of equity - realised (10001.09)
+    assert "day     -1.23 / -300.03 limit" in text  # its quote decimals
 
 
 def test_account_quote_decimals_follow_the_display_config():
     policy = DEFAULT_POLICY.with_overrides({"USDT": 4})
     view = account_view(snapshot(account=account(balance="9999.8600000"), display=policy))
-    text = text_of(render_account(view, D(3), 60, COLORS))
+    text = text_of(render_account(view, 60, COLORS))
     assert "balance 9999.8600 " in text
 
 

@@ -225,12 +225,15 @@ def test_orders_when_working_then_rows_with_side_colour_fill_status_and_age():
 
 def test_account_when_loss_today_then_day_against_limit_with_bar():
     snap = snapshot(account=account(realized=D("-150")))
-    view = account_view(snap)
-    assert daily_loss_limit(view, D("3")) == (D("10010.5") + D("150")) * 3 / 100
-    # once the risk engine knows the day's start equity, its figure is the one shown
-    enforced = account_view(replace(snap, daily_loss_limit=D("250")))
-    assert daily_loss_limit(enforced, D("3")) == D("250")
-    lines = [line.plain for line in render_account(view, D("3"), 36, COLORS)]
+    # until the risk engine knows the day's start equity the limit is pending, never guessed
+    pending = account_view(snap)
+    assert daily_loss_limit(pending) is None
+    lines = [line.plain for line in render_account(pending, 36, COLORS)]
+    assert lines[2] == "day     -150.00 / limit pending" and "0%" in lines[3]
+    # then its figure is the one shown
+    view = account_view(replace(snap, daily_loss_limit=(D("10010.5") + D("150")) * 3 / 100))
+    assert daily_loss_limit(view) == D("304.815")
+    lines = [line.plain for line in render_account(view, 36, COLORS)]
     assert lines[0].startswith("equity  10010.50 USDT")
     assert "uPnL +10.50" in lines[1]
     assert lines[2] == "day     -150.00 / -304.82 limit"
@@ -241,16 +244,16 @@ def test_account_when_loss_today_then_day_against_limit_with_bar():
 def test_account_when_halted_or_reducing_then_state_coloured_with_reason():
     halted = snapshot(account=account(), trading_state="halted",
                       trading_reason="kill_switch: kill switch (K)")
-    lines = render_account(account_view(halted), D("3"), 80, COLORS)
+    lines = render_account(account_view(halted), 80, COLORS)
     assert lines[4].plain == "HALTED: kill_switch: kill switch (K)"
     assert color_of(lines[4], "HALTED") == COLORS.error
     reducing = snapshot(account=account(), trading_state="reducing", trading_reason="loss")
-    line = render_account(account_view(reducing), D("3"), 80, COLORS)[4]
+    line = render_account(account_view(reducing), 80, COLORS)[4]
     assert line.plain == "REDUCING: loss" and color_of(line, "REDUCING") == COLORS.warning
 
 
 def test_account_when_no_account_yet_then_waiting_line():
-    assert "waiting" in render_account(account_view(snapshot()), D("3"), 36, COLORS)[0].plain
+    assert "waiting" in render_account(account_view(snapshot()), 36, COLORS)[0].plain
 
 
 # -- signals --------------------------------------------------------------------------------

@@ -131,13 +131,24 @@ def display_row(row: dict[str, Any], fmt: MarketFormat) -> dict[str, str]:
     return shown
 
 
+def summary_title(result: BacktestResult) -> str:
+    return f"{result.strategy} on {result.symbol or '?'} {result.timeframe}"
+
+
 def summary_table(result: BacktestResult, metrics: Metrics) -> Table:
-    s, dd = metrics.stats, metrics.drawdown
-    q = market_format(result).amount
-    table = Table(title=f"{result.strategy} on {result.symbol or '?'} {result.timeframe}",
-                  show_header=False)
+    table = Table(title=summary_title(result), show_header=False)
     table.add_column("metric", style="bold")
     table.add_column("value", justify="right")
+    for name, value in summary_rows(result, metrics):
+        table.add_row(name, value)
+    return table
+
+
+def summary_rows(result: BacktestResult, metrics: Metrics) -> list[tuple[str, str]]:
+    """The report's metrics as (label, value shown): the terminal's table and the backtest
+    screen's (which gets them from the engine as plain text) show the same."""
+    s, dd = metrics.stats, metrics.drawdown
+    q = market_format(result).amount
     rows = [
         ("bars", f"{metrics.bars:,}"),
         ("trades", str(s.trades)),
@@ -162,9 +173,7 @@ def summary_table(result: BacktestResult, metrics: Metrics) -> Table:
     if result.skipped:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(result.skipped.items()))
         rows.append(("entries not taken", skipped))
-    for name, value in rows:
-        table.add_row(name, value)
-    return table
+    return rows
 
 
 def trades_table(result: BacktestResult, limit: int = 20) -> Table:

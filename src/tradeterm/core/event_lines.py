@@ -13,6 +13,7 @@ from enum import Enum
 
 from tradeterm.core.display import MarketFormat, quote_of
 from tradeterm.core.events import (
+    BacktestFinished,
     Event,
     OrderDenied,
     OrderFilled,
@@ -50,6 +51,11 @@ def describe(event: Event, fmt_for: FormatFor = _by_symbol) -> str:
             return f"{head} {describe_closed(trade, fmt_for(trade.symbol))}"
         case SignalEmitted(signal=sig):
             return f"{head} strategy={sig.strategy} {describe_signal(sig, fmt_for(sig.symbol))}"
+        case BacktestFinished(report=report, error=error):  # not its report: one line
+            what = f"job={event.job} {event.strategy} {event.symbol} {event.timeframe}"
+            if report is None:
+                return f"{head} {what} error={error}"
+            return f"{head} {what} trades={report.trades_total} bars={report.bars}"
         case OrderUpdated(order=order):
             req, fmt = order.request, fmt_for(order.request.symbol)
             price = f" price={fmt.price(req.price)}" if req.price is not None else ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tradeterm.core.models import FeedStatus, Signal
+from tradeterm.core.models import Candle, FeedStatus, Signal
 from tradeterm.core.trading import ClosedTrade, Fill, Order, OrderRequest
 
 
@@ -141,3 +141,48 @@ class ReplayFinished(Event):
 
     file: str
 
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestReport:
+    """What the backtest screen shows of a finished run, as display-ready values (not an
+    event: the payload of :class:`BacktestFinished`). Small on purpose, since every attached
+    client receives it: the trades table is its first page, the equity and drawdown curves are
+    sampled, the chart's candles capped (``tradeterm backtest`` writes the full result)."""
+
+    title: str  # "ema_cross on BTC/USDT 1m"
+    bars: int
+    metrics: tuple[tuple[str, str], ...]  # (label, value shown), the CLI report's rows
+    trades: tuple[tuple[str, ...], ...]  # display cells, the CLI report's columns
+    trade_signs: tuple[int, ...]  # each row's PnL sign (-1, 0, 1): the exact value's
+    trades_total: int
+    equity: tuple[float, ...]  # sampled per bar: a picture, never used as money
+    drawdown_pct: tuple[float, ...]
+    candles: tuple[Candle, ...]  # the newest of the run, for the chart
+    fills: tuple[Fill, ...]  # the trades' entries and exits within those candles
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestProgressed(Event):
+    """A backtest job the engine runs reached a stage (``step`` of ``steps``); sent to every
+    attached client, so each backtest screen shows the run whoever started it."""
+
+    job: int
+    strategy: str
+    symbol: str
+    timeframe: str
+    stage: str
+    step: int
+    steps: int
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestFinished(Event):
+    """A backtest job ended: its ``report``, or ``error`` (a one-line reason)."""
+
+    job: int
+    strategy: str
+    symbol: str
+    timeframe: str
+    report: BacktestReport | None = None
+    error: str | None = None

@@ -1,9 +1,20 @@
 """Requests a client asks the engine (``Ask`` frames), answered with ``Answer``.
 
-Each kind names what it needs and who may ask: ``preview`` (the order ticket's question:
-changes nothing), ``status`` (what ``tradeterm engine status`` and the stop confirmation show)
-and ``stop`` (a trader's confirmed stop of the engine). Answers are plain values (msgspec
-builtins: money as decimal strings).
+Each kind names what it needs and who may ask. Answers are plain values (msgspec builtins:
+money as decimal strings, never floats). The same table answers an in-process screen
+(``Engine.ask``, set up by ``service.hosted``) and an attached one, so both run one code path.
+
+* ``preview`` ``{draft}``: the order ticket's question; changes nothing.
+* ``status``: what ``tradeterm engine status`` and the stop confirmation show.
+* ``stop``: a trader's confirmed stop of the engine.
+* ``journal.page`` ``{tabs, limit, counted}``: the newest rows of journal tables, display cells
+  (``service/journal_requests.py``); ``journal.stats``: the statistics tab. Read in a thread.
+* ``backtest.strategies``: the strategies the backtest form offers (listed in a child
+  process); ``backtest.data`` ``{symbol, timeframe}``: what the download store holds;
+  ``backtest.start`` ``{strategy, symbol, timeframe, first_day, last_day, params}``: a trader
+  starts a job (one at a time), which streams ``BacktestProgressed`` and ends with
+  ``BacktestFinished`` to every client; ``backtest.state``: the job running and the last
+  report (``service/backtests.py``).
 """
 
 from __future__ import annotations
@@ -11,30 +22,18 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tradeterm import __version__
 from tradeterm.core.commands import Shutdown
 from tradeterm.core.preview import TicketDraft
+from tradeterm.service import backtests, journal_requests
+from tradeterm.service.asking import Asker as Asker  # re-exported: the server's
+from tradeterm.service.asking import RequestRefused as RequestRefused
 from tradeterm.wire.codec import CodecError, convert, to_plain
-from tradeterm.wire.messages import Role
 
 if TYPE_CHECKING:
     from tradeterm.engine import Engine
-
-
-class RequestRefused(Exception):
-    """The request cannot be answered; the message says why (it goes back to the client)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Asker:
-    """Who asks: the role decides what is allowed."""
-
-    role: Role
-    clients: Callable[[], int]  # how many clients are attached now
-    started_ms: int
 
 
 Handler = Callable[["Engine", Asker, dict[str, Any]], Awaitable[Any]]
@@ -77,7 +76,12 @@ async def _stop(engine: Engine, asker: Asker, args: dict[str, Any]) -> Any:
     return answer
 
 
-HANDLERS: dict[str, Handler] = {"preview": _preview, "status": _status, "stop": _stop}
+HANDLERS: dict[str, Handler] = {
+    "preview": _preview, "status": _status, "stop": _stop,
+    "journal.page": journal_requests.page, "journal.stats": journal_requests.stats,
+    "backtest.strategies": backtests.strategies, "backtest.data": backtests.data,
+    "backtest.start": backtests.start, "backtest.state": backtests.state,
+}
 
 
 async def answer(engine: Engine, asker: Asker, kind: str, args: dict[str, Any]) -> Any:

@@ -195,8 +195,11 @@ class Session:
                     self._subscribe(frame.symbol, frame.timeframe, frame.book_depth, frame.trades)
                 case Cmd():
                     self._command(frame)
-                case Ask():
-                    await self._ask(frame)
+                case Ask():  # answered beside the next frames: a slow request (a journal's
+                    # statistics, a strategy listing) never holds up this client's commands
+                    task = asyncio.create_task(self._ask(frame), name=f"{self.name}: ask")
+                    self.server._handlers.add(task)
+                    task.add_done_callback(self.server._handlers.discard)
                 case Bye():
                     log.info("%s detached", self.name)
                     self.close("bye")
@@ -253,6 +256,11 @@ class Session:
             body = await answer(self.server.engine, asker, frame.kind, frame.args)
         except RequestRefused as exc:
             self.send(Answer(frame.id, False, error=str(exc)))
+            return
+        except Exception as exc:  # a bug in a handler: this answer fails, nothing else
+            log.exception("%s: request %r failed", self.name, frame.kind)
+            self.send(Answer(frame.id, False,
+                             error=f"the engine failed to answer: {type(exc).__name__}"))
             return
         self.send(Answer(frame.id, True, body))
 

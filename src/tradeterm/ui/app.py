@@ -58,6 +58,8 @@ from tradeterm.core.commands import (
 )
 from tradeterm.core.display import MarketFormat, quote_of
 from tradeterm.core.events import (
+    BacktestFinished,
+    BacktestProgressed,
     BookResynced,
     CommandIgnored,
     EngineReady,
@@ -133,6 +135,9 @@ class EngineLike(Protocol):
     def submit(self, command: Command) -> None: ...
     def add_listener(self, callback: Callable[[Event], None]) -> None: ...
     def preview(self, draft: TicketDraft) -> OrderPreview: ...
+    async def ask(self, kind: str, args: dict[str, Any] | None = None) -> Any:
+        """A request the engine answers (``tradeterm.service.requests``: the journal's pages,
+        the backtests); a plain answer, or ``RequestFailed`` with the engine's reason."""
 
 
 class EngineEventReceived(Message):
@@ -371,6 +376,11 @@ class TradetermApp(App[None]):
     @on(EngineEventReceived)
     def _show_engine_event(self, message: EngineEventReceived) -> None:
         event = message.event
+        if isinstance(event, BacktestProgressed | BacktestFinished):  # whoever started it
+            for screen in self.screen_stack:
+                if isinstance(screen, BacktestScreen):
+                    screen.engine_event(event)
+            return
         match event:
             case FeedStatusChanged(stream=stream, symbol=symbol, status=status, reason=reason):
                 key = (stream, symbol)
@@ -516,9 +526,11 @@ class TradetermApp(App[None]):
         self.submit(SwitchTimeframe(timeframe))
 
     def action_cycle_symbol(self, step: int) -> None:
-        """Move ``step`` places along the watchlist (``settings.symbols``), wrapping around."""
-        symbols = self.settings.symbols
-        current = self.engine.snapshot().symbol if self.engine is not None else symbols[0]
+        """Move ``step`` places along the engine's watchlist (the snapshot's ``symbols``; the
+        settings' only until the engine says), wrapping around."""
+        snap = self.engine.snapshot() if self.engine is not None else None
+        symbols = list(snap.symbols) if snap is not None and snap.symbols else self.settings.symbols
+        current = snap.symbol if snap is not None else symbols[0]
         index = symbols.index(current) if current in symbols else -step
         self.submit(SwitchSymbol(symbols[(index + step) % len(symbols)]))
 
@@ -666,12 +678,12 @@ class TradetermApp(App[None]):
     def action_journal(self) -> None:
         """The journal: trades, fills, signals and statistics."""
         if not isinstance(self.screen, HistoryScreen):
-            self.push_screen(HistoryScreen(self.settings.journal_file))
+            self.push_screen(HistoryScreen(self.engine))
 
     def action_backtest(self) -> None:
         """Backtest a strategy on stored history."""
         if not isinstance(self.screen, BacktestScreen):
-            self.push_screen(BacktestScreen(self.settings))
+            self.push_screen(BacktestScreen(self.engine))
 
     def action_strategies(self) -> None:
         """Start or stop strategies."""

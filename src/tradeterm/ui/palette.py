@@ -35,10 +35,11 @@ class PaletteEntry:
 
 def palette_entries(app: TradetermApp) -> list[PaletteEntry]:
     """Every extra entry for ``app`` as it is now."""
-    entries = [
+    watched = app.engine.snapshot().symbols if app.engine is not None else ()
+    entries = [  # the engine's watchlist (an attached screen's settings may differ)
         PaletteEntry(f"Symbol: {symbol}", "Switch the chart to this watchlist symbol",
                      partial(app.submit, SwitchSymbol(symbol)))
-        for symbol in app.settings.symbols
+        for symbol in watched or app.settings.symbols
     ]
     entries += [
         PaletteEntry(f"Timeframe: {tf}", "Switch the chart to this timeframe",

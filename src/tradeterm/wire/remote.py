@@ -276,13 +276,14 @@ class RemoteEngine:
         if self._writer is None:
             raise AttachError(self.closed_reason or "not attached")
         self._ask_id += 1
+        ask_id = self._ask_id  # this ask's: others may be asked while it waits
         future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._asks[self._ask_id] = future
-        self._send(Ask(self._ask_id, kind, args or {}))
+        self._asks[ask_id] = future
+        self._send(Ask(ask_id, kind, args or {}))
         try:
             answer = await asyncio.wait_for(future, timeout)
         finally:
-            self._asks.pop(self._ask_id, None)
+            self._asks.pop(ask_id, None)
         if not answer.ok:
             raise RequestFailed(answer.error or "refused")
         return answer.body

@@ -29,7 +29,7 @@ from tradeterm.journal.stats import (
     stats_by,
 )
 from tradeterm.journal.views import when
-from tradeterm.ui.screens.history import read_journal, read_stats
+from tradeterm.service.journal_requests import read_pages, read_stats
 
 DAY = 86_400_000
 T0 = parse_since("2024-05-01")
@@ -143,20 +143,21 @@ def test_first_page_when_read_then_by_index_newest_first_without_sorting_a_table
 def test_screen_first_page_when_many_trades_then_newest_rows_and_totals(tmp_path):
     path = tmp_path / "j.sqlite"
     _journal(path, _trades(120), [])
-    tables = read_journal(path, limit=25)  # the tab the screen opens on, first
-    assert not isinstance(tables, str) and list(tables.tables) == ["trades"]
-    headers, rows, total = tables.tables["trades"]
+    tables = read_pages(path, ("trades",), 25, False)  # the tab the screen opens on, first
+    assert list(tables["tables"]) == ["trades"]
+    page = tables["tables"]["trades"]
+    headers, rows, total = page["headers"], page["rows"], page["total"]
     assert total is None and len(rows) == 25  # a full page: counted in a second step
-    counted = read_journal(path, limit=25, tabs=("trades", "fills"), counted=True)
-    assert not isinstance(counted, str) and counted.tables["trades"][2] == 120
-    assert counted.tables["fills"][1:] == ([], 0)
+    counted = read_pages(path, ("trades", "fills"), 25, True)
+    assert counted["tables"]["trades"]["total"] == 120
+    assert (counted["tables"]["fills"]["rows"], counted["tables"]["fills"]["total"]) == ([], 0)
     with JournalReader(path) as reader:
         newest = reader.trades()[-1]
     assert rows[0][0] == when(newest.closed_ms)  # newest first
     assert rows[0][headers.index("pnl")] == f"{newest.pnl.quantize(Decimal('0.01')):.2f}"
-    assert "stats" not in tables.tables  # statistics come after the first page
+    assert "stats" not in tables["tables"]  # statistics come after the first page
     stats = read_stats(path)
-    assert not isinstance(stats, str) and stats[1][0][:3] == ["all", "all", "120"]
+    assert stats["rows"][0][:3] == ["all", "all", "120"]
 
 
 def _long_journal(path: Path) -> None:

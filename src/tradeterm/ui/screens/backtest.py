@@ -1,18 +1,24 @@
-"""The backtest screen (``t``): choose strategy, symbol, timeframe, range and parameters; run on
-the candles ``tradeterm download`` stored; see the metrics, the equity curve, the trades and
-the trades drawn on a candle chart.
+"""The backtest screen (``t``): choose strategy, symbol, timeframe, range and parameters; the
+ENGINE runs the job on the candles ``tradeterm download`` stored; see the metrics, the equity
+curve, the trades and the trades drawn on a candle chart.
 
-Everything slow happens in thread workers (loading the strategies imports polars and TA-Lib;
-reading candles and running are disk and CPU): the screen only posts the form and shows what
-comes back. The run itself is :func:`backtest_job.run_job`, the CLI's path; the tables are
-``backtest/report.py``'s, so screen and terminal report agree. Errors the user can fix (no
-data, a parameter out of range, a bad date) are shown in the screen, never as a traceback.
+Everything comes from the engine through requests (``service/backtests.py``):
+``backtest.strategies`` (the form's choices), ``backtest.data`` (what the store holds),
+``backtest.start`` and ``backtest.state``. The job's stages and its report arrive as the
+events ``BacktestProgressed`` and ``BacktestFinished``, which the engine sends to every attached
+client: a run started from one screen shows on all of them, and leaving the screen does not stop
+it. The screen imports no strategy, polars or backtester code and reads no file; the report is
+display-ready (``backtest/job.py``: the CLI report's rows), so screen and terminal report agree.
+Errors the user can fix (no data, a parameter out of range, a bad date) are shown in the screen,
+never as a traceback.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+import asyncio
+from typing import TYPE_CHECKING, Any
 
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -32,42 +38,48 @@ from textual.widgets import (
     TabbedContent,
     TabPane,
 )
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, WorkerState
 
-from tradeterm.config import Settings
+from tradeterm.core.events import BacktestFinished, BacktestProgressed, BacktestReport
 from tradeterm.core.models import TIMEFRAME_MS, timeframe_ms
-from tradeterm.ui.screens.backtest_job import (
-    BacktestOutcome,
-    BacktestRequest,
-    JobError,
-    data_source,
-    pnl_sign,
-    run_isolated,
-)
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.chart import CandleChart
+from tradeterm.wire.codec import CodecError, convert
+from tradeterm.wire.remote import AttachError, RequestFailed
 
 if TYPE_CHECKING:
-    from tradeterm.strategy.api import ParamSpec
-    from tradeterm.strategy.loader import LoadedStrategy
+    from tradeterm.ui.app import EngineLike
 
-STAGES = 4  # starting the process, loading candles, running, metrics (run_isolated, run_job)
-TRADE_COLUMNS = ("side", "entry_time", "entry_price", "exit_time", "exit_price", "exit_reason",
-                 "quantity", "pnl", "r_multiple")
 TRADE_HEADERS = ("side", "entry (UTC)", "price", "exit (UTC)", "price", "why", "qty", "PnL", "R")
+PNL_COLUMN = 7
+DATA_CHECK_DELAY_S = 0.3
+"""Typing a symbol asks the engine once it pauses this long (not per key)."""
+_FAILED = (RequestFailed, AttachError, TimeoutError, CodecError)
 
 
-def _bounds(spec: ParamSpec) -> str:
-    low = spec.ge if spec.ge is not None else spec.gt
-    high = spec.le if spec.le is not None else spec.lt
-    if low is None and high is None:
-        return ""
-    return f" ({'' if low is None else low}..{'' if high is None else high})"
+def _why(exc: Exception) -> str:
+    """A request's failure in one line (a timeout has no message of its own)."""
+    if isinstance(exc, TimeoutError):
+        return "the engine did not answer in time"
+    return str(exc) or type(exc).__name__
 
 
-def _input_type(spec: ParamSpec) -> Literal["integer", "number", "text"]:
-    kinds: dict[type, Literal["integer", "number"]] = {int: "integer", float: "number"}
-    return kinds.get(spec.type, "text")
+def equity_chart(equity: tuple[float, ...], drawdown: tuple[float, ...], width: int,
+                 height: int) -> str:
+    """Equity and drawdown (%) as text (plotext), like ``tradeterm backtest --chart``."""
+    import plotext as plt
+
+    fig = plt.figure
+    fig.clear()
+    fig.subplots(2, 1)
+    for row, (values, title) in enumerate(((equity, "Equity"), (drawdown, "Drawdown %")),
+                                          start=1):
+        sub = fig.subplot(row, 1)
+        sub.draw(sub.signal(list(values)).lines())  # plotext 6: a signal is drawn explicitly
+        sub.title(title)
+    fig.plot_size(width, height)
+    fig.theme("clear")
+    return str(fig.build().string())
 
 
 class BacktestScreen(Screen[None]):
@@ -96,7 +108,7 @@ class BacktestScreen(Screen[None]):
     ]
 
     class StrategiesLoaded(Message):
-        def __init__(self, strategies: dict[str, LoadedStrategy], errors: list[str]) -> None:
+        def __init__(self, strategies: dict[str, dict[str, Any]], errors: list[str]) -> None:
             super().__init__()
             self.strategies, self.errors = strategies, errors
 
@@ -105,36 +117,35 @@ class BacktestScreen(Screen[None]):
             super().__init__()
             self.stored, self.text = stored, text
 
-    class Progressed(Message):
-        def __init__(self, stage: str) -> None:
+    class Failed(Message):
+        """A request the screen made was refused or not answered: the reason."""
+
+        def __init__(self, reason: str) -> None:
             super().__init__()
-            self.stage = stage
+            self.reason = reason
 
-    class Finished(Message):
-        """A run ended: its outcome, or the message saying why it could not run."""
-
-        def __init__(self, outcome: BacktestOutcome | str) -> None:
-            super().__init__()
-            self.outcome = outcome
-
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, engine: EngineLike | None) -> None:
         super().__init__()
-        self.settings = settings
-        self.strategies: dict[str, LoadedStrategy] = {}
-        self.outcome: BacktestOutcome | None = None
+        self.engine = engine
+        self.strategies: dict[str, dict[str, Any]] = {}  # name -> backtest.job.StrategyChoice
+        self.finished: BacktestFinished | None = None  # the last run shown
+        self.report: BacktestReport | None = None
 
     # -- layout ---------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static("Backtest · the paper broker's fill rules on stored candles", id="bt-title")
+        snap = self.engine.snapshot() if self.engine is not None else None
+        yield Static("Backtest · the paper broker's fill rules on stored candles, run by the "
+                     "engine", id="bt-title")
         with Horizontal():
             with VerticalScroll(id="bt-form"):
                 yield Label("Strategy")
                 yield Select([], prompt="loading strategies…", id="bt-strategy")
                 yield Label("Symbol")
-                yield Input(self.settings.symbols[0], id="bt-symbol")
+                yield Input(snap.symbol if snap is not None else "", id="bt-symbol")
                 yield Label("Timeframe")
-                yield Select([(tf, tf) for tf in TIMEFRAME_MS], value=self.settings.timeframe,
+                yield Select([(tf, tf) for tf in TIMEFRAME_MS],
+                             value=snap.timeframe if snap is not None else "1m",
                              allow_blank=False, id="bt-timeframe")
                 yield Label("From (YYYY-MM-DD, UTC; empty: all)")
                 yield Input(placeholder="first day", id="bt-from")
@@ -145,7 +156,7 @@ class BacktestScreen(Screen[None]):
                 yield Button("Run  (ctrl+r)", id="bt-run", variant="primary")
             with Vertical(id="bt-results"):
                 yield Static("choose a strategy and press Run", id="bt-status")
-                yield ProgressBar(total=STAGES, show_eta=False, id="bt-progress")
+                yield ProgressBar(total=4, show_eta=False, id="bt-progress")
                 with TabbedContent(id="bt-tabs"):
                     with TabPane("Metrics", id="tab-metrics"):
                         yield VerticalScroll(Static("", id="bt-metrics"))
@@ -161,35 +172,58 @@ class BacktestScreen(Screen[None]):
         self.query_one("#bt-progress").display = False
         self._load_strategies()
         self._source_changed()
+        self._load_state()
 
-    # -- workers --------------------------------------------------------------------------------
+    # -- asking the engine ----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="bt-strategies")
-    def _load_strategies(self) -> None:
-        from tradeterm.strategy.loader import load_directory
+    async def _ask(self, kind: str, args: dict[str, Any]) -> Any:
+        if self.engine is None:
+            raise RequestFailed("the engine has not started yet")
+        return await self.engine.ask(kind, args)
 
-        loaded = load_directory(self.settings.strategies.dir)
-        self.post_message(self.StrategiesLoaded(loaded.strategies,
-                                                [str(e) for e in loaded.errors]))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="bt-data")
-    def _check_data(self, symbol: str, timeframe: str) -> None:
-        self.post_message(self.DataChecked(*data_source(self.settings, symbol, timeframe)))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="bt-run")
-    def _run(self, loaded: LoadedStrategy, request: BacktestRequest) -> None:
-        worker = get_current_worker()
+    @work(exclusive=True, exit_on_error=False, group="bt-strategies")
+    async def _load_strategies(self) -> None:
         try:
-            outcome: BacktestOutcome | str = run_isolated(
-                self.settings, loaded, request,
-                lambda stage: self.post_message(self.Progressed(stage)),
-                lambda: worker.is_cancelled,
-            )
-        except JobError as exc:
-            if worker.is_cancelled:  # a newer run (or leaving the screen) replaced this one
-                return
-            outcome = str(exc)
-        self.post_message(self.Finished(outcome))
+            body = await self._ask("backtest.strategies", {})
+        except _FAILED as exc:
+            self.post_message(self.Failed(f"no strategies: {_why(exc)}"))
+            return
+        self.post_message(self.StrategiesLoaded(
+            {str(c["name"]): c for c in body["strategies"]}, [str(e) for e in body["errors"]]))
+
+    @work(exclusive=True, exit_on_error=False, group="bt-data")
+    async def _check_data(self, symbol: str, timeframe: str) -> None:
+        await asyncio.sleep(DATA_CHECK_DELAY_S)  # exclusive: a newer key press cancels this
+        if not symbol:
+            self.post_message(self.DataChecked(False, "enter a symbol"))
+            return
+        try:
+            body = await self._ask("backtest.data", {"symbol": symbol, "timeframe": timeframe})
+        except _FAILED as exc:
+            self.post_message(self.DataChecked(False, f"cannot check: {_why(exc)}"))
+            return
+        self.post_message(self.DataChecked(bool(body["stored"]), str(body["text"])))
+
+    @work(exclusive=True, exit_on_error=False, group="bt-state")
+    async def _load_state(self) -> None:
+        """A job running (or ended) before the screen opened: shown as if followed."""
+        try:
+            body = await self._ask("backtest.state", {})
+            running = body.get("running")
+            last = body.get("last")
+            if last is not None and self.finished is None:
+                self.engine_event(convert(last, BacktestFinished, "backtest report"))
+            if running is not None:
+                self.engine_event(convert(running, BacktestProgressed, "backtest progress"))
+        except _FAILED:
+            return  # the form still works; the events will come
+
+    @work(exclusive=True, exit_on_error=False, group="bt-run")
+    async def _start(self, args: dict[str, Any]) -> None:
+        try:
+            await self._ask("backtest.start", args)
+        except _FAILED as exc:
+            self.post_message(self.Failed(_why(exc)))
 
     # -- the form -------------------------------------------------------------------------------
 
@@ -201,6 +235,9 @@ class BacktestScreen(Screen[None]):
 
     def on_backtest_screen_strategies_loaded(self, message: StrategiesLoaded) -> None:
         self.strategies = message.strategies
+        symbol = self.query_one("#bt-symbol", Input)
+        if not symbol.value and self.engine is not None:  # opened before the engine answered
+            symbol.value = self.engine.snapshot().symbol
         select = self.query_one("#bt-strategy", Select)
         select.set_options([(name, name) for name in sorted(self.strategies)])
         select.prompt = "choose a strategy" if self.strategies else "no strategies found"
@@ -210,19 +247,25 @@ class BacktestScreen(Screen[None]):
             first = "ema_cross" if "ema_cross" in self.strategies else min(self.strategies)
             select.value = first
 
+    def on_backtest_screen_failed(self, message: Failed) -> None:
+        self.query_one("#bt-progress", ProgressBar).display = False
+        self._status(message.reason, error=True)
+
     @on(Select.Changed, "#bt-strategy")
     async def _strategy_chosen(self, event: Select.Changed) -> None:
-        loaded = self.strategies.get(str(event.value))
-        if loaded is None:
+        choice = self.strategies.get(str(event.value))
+        if choice is None:
             return
-        self.query_one("#bt-timeframe", Select).value = loaded.cls.timeframe
+        self.query_one("#bt-timeframe", Select).value = str(choice["timeframe"])
         box = self.query_one("#bt-params", Vertical)
         await box.remove_children()
-        widgets: list[Any] = [Label("Parameters")] if loaded.cls.param_space() else []
-        for name, spec in loaded.cls.param_space().items():
-            widgets.append(Label(f"{name}{_bounds(spec)}"))
-            widgets.append(Input(str(spec.default), type=_input_type(spec), id=f"param-{name}",
-                                 tooltip=spec.description, classes="bt-param"))
+        params = choice["params"]
+        widgets: list[Any] = [Label("Parameters")] if params else []
+        for (name, kind, default, bounds), note in zip(params, choice["descriptions"],
+                                                       strict=True):
+            widgets.append(Label(f"{name} ({bounds})" if bounds else name))
+            widgets.append(Input(default, type=kind, id=f"param-{name}",
+                                 tooltip=note or None, classes="bt-param"))
         await box.mount_all(widgets)
 
     @on(Select.Changed, "#bt-timeframe")
@@ -240,41 +283,53 @@ class BacktestScreen(Screen[None]):
     def _submit(self) -> None:
         self.action_run()
 
-    def _request(self) -> tuple[LoadedStrategy, BacktestRequest] | str:
+    def _request(self) -> dict[str, Any] | str:
         name = self.query_one("#bt-strategy", Select).value
-        loaded = self.strategies.get(str(name))
-        if loaded is None:
+        if str(name) not in self.strategies:
             return "choose a strategy first"
         symbol = self._symbol()
         if not symbol:
             return "enter a symbol, e.g. BTC/USDT"
-        params = tuple(
-            (str(i.id).removeprefix("param-"), i.value.strip())
-            for i in self.query(".bt-param").results(Input) if i.value.strip()
-        )
-        return loaded, BacktestRequest(
-            loaded.name, symbol, self._timeframe(),
-            self.query_one("#bt-from", Input).value.strip() or None,
-            self.query_one("#bt-to", Input).value.strip() or None,
-            params,
-        )
+        params = {str(i.id).removeprefix("param-"): i.value.strip()
+                  for i in self.query(".bt-param").results(Input) if i.value.strip()}
+        return {"strategy": str(name), "symbol": symbol, "timeframe": self._timeframe(),
+                "first_day": self.query_one("#bt-from", Input).value.strip() or None,
+                "last_day": self.query_one("#bt-to", Input).value.strip() or None,
+                "params": params}
 
     def action_run(self) -> None:
-        """Run the chosen backtest in a thread."""
-        if any(w.group == "bt-run" and w.is_running for w in self.workers):
-            return
+        """Ask the engine to run the chosen backtest; its progress comes as events."""
         request = self._request()
         if isinstance(request, str):
             self._status(request, error=True)
             return
-        progress = self.query_one("#bt-progress", ProgressBar)
-        progress.update(progress=0)
-        progress.display = True
-        self._status(f"running {request[1].strategy}…")
-        self._run(*request)
+        self._status(f"asking the engine to run {request['strategy']}…")
+        self._start(request)
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    # -- the engine's events (whoever started the job) ------------------------------------------
+
+    def engine_event(self, event: BacktestProgressed | BacktestFinished) -> None:
+        progress = self.query_one("#bt-progress", ProgressBar)
+        what = f"{event.strategy} on {event.symbol} {event.timeframe}"
+        if isinstance(event, BacktestProgressed):
+            progress.update(total=event.steps, progress=event.step)
+            progress.display = True
+            self._status(f"{what}: {event.stage}…")
+            return
+        progress.display = False
+        if event.report is None:
+            self._status(f"{what}: {event.error or 'failed'}", error=True)
+            return
+        report = event.report
+        self.finished, self.report = event, report
+        self._status(f"{what}: {report.trades_total} trades over {report.bars:,} bars")
+        self._show_metrics(report)
+        self._show_equity(report)
+        self._show_trades(report)
+        self._show_chart(event, report)
 
     # -- results --------------------------------------------------------------------------------
 
@@ -283,69 +338,44 @@ class BacktestScreen(Screen[None]):
         status.update(text)
         status.set_class(error, "-error")
 
-    def on_backtest_screen_progressed(self, message: Progressed) -> None:
-        self.query_one("#bt-progress", ProgressBar).advance(1)
-        self._status(f"{message.stage}…")
+    def _show_metrics(self, report: BacktestReport) -> None:
+        table = Table(title=report.title, show_header=False)
+        table.add_column("metric", style="bold")
+        table.add_column("value", justify="right")
+        for name, value in report.metrics:
+            table.add_row(name, value)
+        self.query_one("#bt-metrics", Static).update(table)
 
-    def on_backtest_screen_finished(self, message: Finished) -> None:
-        self.query_one("#bt-progress", ProgressBar).display = False
-        if isinstance(message.outcome, str):
-            self._status(message.outcome, error=True)
-            return
-        self.outcome = outcome = message.outcome
-        result = outcome.result
-        self._status(f"{result.strategy} on {result.symbol} {result.timeframe}: "
-                     f"{len(result.trades)} trades over {outcome.metrics.bars:,} bars")
-        self._show_metrics(outcome)
-        self._show_equity(outcome)
-        self._show_trades(outcome)
-        self._show_chart(outcome)
-
-    def _show_metrics(self, outcome: BacktestOutcome) -> None:
-        from tradeterm.backtest.report import summary_table
-
-        self.query_one("#bt-metrics", Static).update(summary_table(outcome.result,
-                                                                   outcome.metrics))
-
-    def _show_equity(self, outcome: BacktestOutcome) -> None:
-        from tradeterm.backtest.report import chart
-
+    def _show_equity(self, report: BacktestReport) -> None:
         box = self.query_one("#bt-equity", Static)
-        equity = outcome.result.equity
-        if equity.size < 2:
+        if len(report.equity) < 2:
             box.update("not enough bars for an equity curve")
             return
         width = max(40, self.query_one("#bt-results").size.width - 4)
         height = max(12, self.query_one("#bt-results").size.height - 6)
+        text = equity_chart(report.equity, report.drawdown_pct, width, height)
         # plain: plotext's own colours (a white background) would fight the theme's
-        box.update(Text(Text.from_ansi(chart(equity, width=width, height=height)).plain))
+        box.update(Text(Text.from_ansi(text).plain))
 
-    def _show_trades(self, outcome: BacktestOutcome) -> None:
-        from tradeterm.backtest.report import display_row, market_format, trade_rows
-
+    def _show_trades(self, report: BacktestReport) -> None:
         colors = getattr(self.app, "market_colors", TradingColors())
         table = self.query_one("#bt-trades", DataTable)
         table.clear(columns=True)
         table.add_columns(*TRADE_HEADERS)
-        fmt = market_format(outcome.result)
-        for row in trade_rows(outcome.result):
-            shown = display_row(row, fmt)  # the policy's decimals; exact values stay in CSV/JSON
-            cells = [Text(shown[c]) for c in TRADE_COLUMNS]
-            sign = pnl_sign(row["pnl"])
+        for row, sign in zip(report.trades, report.trade_signs, strict=True):
+            cells = [Text(value) for value in row]
             if sign:
-                cells[TRADE_COLUMNS.index("pnl")].stylize(colors.profit if sign > 0
-                                                          else colors.loss)
+                cells[PNL_COLUMN].stylize(colors.profit if sign > 0 else colors.loss)
             table.add_row(*cells)
 
-    def _show_chart(self, outcome: BacktestOutcome) -> None:
-        result = outcome.result
+    def _show_chart(self, event: BacktestFinished, report: BacktestReport) -> None:
         chart = self.query_one("#bt-chart", CandleChart)
         chart.update_data(
-            outcome.candles, symbol=result.symbol, timeframe=result.timeframe,
-            timeframe_ms=timeframe_ms(result.timeframe),
+            report.candles, symbol=event.symbol, timeframe=event.timeframe,
+            timeframe_ms=timeframe_ms(event.timeframe),
             colors=getattr(self.app, "market_colors", None),
         )
-        chart.update_marks(signals=(), fills=outcome.fills, positions=(), orders=())
+        chart.update_marks(signals=(), fills=report.fills, positions=(), orders=())
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A bug in a worker (not a user error: those come back as messages) is shown here too;

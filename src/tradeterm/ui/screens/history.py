@@ -1,18 +1,20 @@
-"""The journal screen (``j``): closed trades, fills, signals, orders and the statistics, read
-from the journal file in a worker thread (the UI never waits on the disk).
+"""The journal screen (``j``): closed trades, fills, signals, orders and the statistics, asked
+of the engine (requests ``journal.page`` and ``journal.stats``, ``service/journal_requests.py``),
+in-process or attached alike: the screen never opens the journal file, and the engine reads it
+in a thread (neither waits on the disk).
 
-The tables are the ``tradeterm journal`` views (``journal/views.py``: the same columns and money
-display as the CLI), their newest :data:`ROWS_SHOWN` rows read newest first by index and counted
-by SQLite, so opening the screen costs the same on a million trades as on ten. The statistics,
-which read every trade (streamed, constant memory), follow in the same worker once the first
-page is shown. ``r`` reads the file again; escape returns to the main screen.
+The tables are the ``tradeterm journal`` views (the same columns and money display as the CLI),
+their newest :data:`ROWS_SHOWN` rows read newest first by index and counted by SQLite, so
+opening the screen costs the same on a million trades as on ten. The statistics, which read
+every trade (streamed, constant memory), are asked once the first page is shown. ``r`` asks
+again; escape returns to the main screen.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -23,8 +25,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from tradeterm.journal.views import TEXT_COLUMNS
 from tradeterm.ui.themes import TradingColors
+
+if TYPE_CHECKING:
+    from tradeterm.ui.app import EngineLike
 
 ROWS_SHOWN = 500
 """Rows per table (the newest, read newest first by index): never the whole table."""
@@ -37,58 +41,51 @@ Rows = list[list[str]]
 
 
 @dataclass(frozen=True, slots=True)
-class JournalTables:
-    """What the screen shows: per tab, headers, the rows shown (newest first) and the total."""
+class Table:
+    """One tab as the engine answered it: headers, rows shown (newest first), the total (None:
+    not counted yet) and the left-aligned (text) columns."""
 
-    tables: dict[str, tuple[list[str], Rows, int | None]]
+    headers: list[str]
+    rows: Rows
+    total: int | None
+    text: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalTables:
+    """What the screen shows: the tables by tab."""
+
+    tables: dict[str, Table]
+    journal: str = ""  # the engine's journal file
 
 
 FIRST = ("trades",)
-"""The tab the screen opens on: its page is read first; the other tabs follow."""
+"""The tab the screen opens on: its page is asked first; the other tabs follow."""
 
 
-def read_journal(
-    path: Path, limit: int = ROWS_SHOWN, *, tabs: tuple[str, ...] = FIRST,
-    counted: bool = False,
-) -> JournalTables | str:
+def _table(body: dict[str, Any]) -> Table:
+    return Table([str(h) for h in body["headers"]], [[str(c) for c in r] for r in body["rows"]],
+                 body.get("total"), frozenset(body.get("text", ())))
+
+
+async def ask_pages(engine: EngineLike, tabs: tuple[str, ...] = FIRST, limit: int = ROWS_SHOWN,
+                    counted: bool = False) -> JournalTables | str:
     """The first page of the ``tabs`` tables (the newest ``limit`` rows; with ``counted``, how
-    many there are: counting walks an index, a tenth of a second on millions of rows), or a
-    message saying why there is none. The statistics come separately (:func:`read_stats`).
-    Blocking (SQLite): call it in a thread."""
-    from tradeterm.journal.files import JournalError
-    from tradeterm.journal.markets import MarketDisplay
-    from tradeterm.journal.reader import JournalReader
-    from tradeterm.journal.views import PAGED
-
-    if not path.is_file():
-        return f"No journal at {path} yet: it is created when tradeterm first trades."
-    tables: dict[str, tuple[list[str], Rows, int | None]] = {}
-    try:
-        with JournalReader(path) as reader:
-            markets = MarketDisplay(reader)
-            for name in tabs:
-                view = PAGED[name]
-                rows = reader.rows(view.table, newest_first=True, limit=limit)
-                shown = [view.cells(row, markets)[1] for row in rows]
-                total = reader.count(view.table) if counted or len(shown) < limit else None
-                tables[name] = (view.headers, shown, total)
-    except JournalError as exc:
-        return str(exc)
-    return JournalTables(tables)
+    many there are), or a message saying why there is none."""
+    body = await engine.ask("journal.page", {"tabs": list(tabs), "limit": limit,
+                                             "counted": counted})
+    if "message" in body:
+        return str(body["message"])
+    return JournalTables({name: _table(t) for name, t in body["tables"].items()},
+                         str(body.get("journal", "")))
 
 
-def read_stats(path: Path) -> tuple[list[str], Rows] | str:
-    """The statistics tab (overall, by strategy, by UTC day), streamed over every trade."""
-    from tradeterm.journal.files import JournalError
-    from tradeterm.journal.reader import JournalReader
-    from tradeterm.journal.views import STATS_HEADERS, grouped_stats_cells
-
-    try:
-        with JournalReader(path) as reader:
-            cells = grouped_stats_cells(reader.stats(), reader.account_quote())
-    except JournalError as exc:
-        return str(exc)
-    return STATS_HEADERS, [shown for _, shown in cells]
+async def ask_stats(engine: EngineLike) -> Table | str:
+    """The statistics tab (overall, by strategy, by UTC day), or why there are none."""
+    body = await engine.ask("journal.stats", {})
+    if "message" in body:
+        return str(body["message"])
+    return _table({**body, "total": len(body["rows"])})
 
 
 def _signed(value: str) -> Decimal | None:
@@ -98,9 +95,9 @@ def _signed(value: str) -> Decimal | None:
         return None
 
 
-def cell(header: str, value: str, colors: TradingColors) -> Text:
+def cell(header: str, value: str, colors: TradingColors, text: frozenset[str]) -> Text:
     """A table cell: numbers right-aligned, money and R coloured by their sign."""
-    if header in TEXT_COLUMNS:
+    if header in text:
         return Text(value)
     style = ""
     number = _signed(value)
@@ -140,19 +137,19 @@ class HistoryScreen(Screen[None]):
             self.counts = counts
 
     class StatsLoaded(Message):
-        """The worker streamed the statistics (after the first page was shown)."""
+        """The engine streamed the statistics (after the first page was shown)."""
 
-        def __init__(self, result: tuple[list[str], Rows] | str) -> None:
+        def __init__(self, result: Table | str) -> None:
             super().__init__()
             self.result = result
 
-    def __init__(self, journal_path: Path) -> None:
+    def __init__(self, engine: EngineLike | None) -> None:
         super().__init__()
-        self.journal_path = journal_path
+        self.engine = engine
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Journal · {self.journal_path}", id="history-title")
-        yield Static("reading the journal…", id="history-message")
+        yield Static("Journal", id="history-title")
+        yield Static("asking the engine for the journal…", id="history-message")
         with TabbedContent(id="history-tabs"):
             for name in TABS:
                 with TabPane(name.capitalize(), id=f"tab-{name}"):
@@ -168,26 +165,38 @@ class HistoryScreen(Screen[None]):
         self.dismiss(None)
 
     def action_reload(self) -> None:
-        """Read the journal again (in a thread)."""
-        self.query_one("#history-message", Static).update("reading the journal…")
+        """Ask the engine again."""
+        self.query_one("#history-message", Static).update("asking the engine for the journal…")
         self._read()
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="journal")
-    def _read(self) -> None:
-        first = read_journal(self.journal_path)  # the tab shown: at once
+    @work(exclusive=True, exit_on_error=False, group="journal")
+    async def _read(self) -> None:
+        from tradeterm.wire.remote import AttachError, RequestFailed
+
+        engine = self.engine
+        if engine is None:
+            self.post_message(self.Loaded("the engine has not started yet; press r to retry"))
+            return
+        try:
+            await self._ask_all(engine)
+        except (RequestFailed, AttachError, TimeoutError) as exc:
+            why = str(exc) or type(exc).__name__
+            self.post_message(self.Loaded(f"the engine could not answer: {why}"))
+
+    async def _ask_all(self, engine: EngineLike) -> None:
+        first = await ask_pages(engine)  # the tab shown: at once
         self.post_message(self.Loaded(first))
         if isinstance(first, str):
             return
         others = tuple(name for name in TABS[:-1] if name not in FIRST)
-        self.post_message(self.Loaded(read_journal(self.journal_path, tabs=others,
-                                                   counted=True)))
-        if any(total is None for _, _, total in first.tables.values()):
-            counted = read_journal(self.journal_path, tabs=FIRST, limit=0, counted=True)
+        self.post_message(self.Loaded(await ask_pages(engine, others, counted=True)))
+        if any(t.total is None for t in first.tables.values()):
+            counted = await ask_pages(engine, FIRST, limit=0, counted=True)
             if not isinstance(counted, str):
                 self.post_message(self.Counted({
-                    name: (len(first.tables[name][1]), total)
-                    for name, (_, _, total) in counted.tables.items()}))
-        self.post_message(self.StatsLoaded(read_stats(self.journal_path)))
+                    name: (len(first.tables[name].rows), t.total)
+                    for name, t in counted.tables.items()}))
+        self.post_message(self.StatsLoaded(await ask_stats(engine)))
 
     def on_history_screen_loaded(self, message: Loaded) -> None:
         result = message.result
@@ -197,11 +206,13 @@ class HistoryScreen(Screen[None]):
             message_box.update(result)
             message_box.display, tabs.display = True, False
             return
+        if result.journal:
+            self.query_one("#history-title", Static).update(f"Journal · {result.journal}")
         message_box.display, tabs.display = False, True
         colors = getattr(self.app, "market_colors", TradingColors())
-        for name, (headers, rows, total) in result.tables.items():
-            self._fill(name, headers, rows, colors)
-            self._note(name, len(rows), total)
+        for name, table in result.tables.items():
+            self._fill(name, table, colors)
+            self._note(name, len(table.rows), table.total)
         self.query_one("#note-stats", Static).update("computing the statistics…")
 
     def on_history_screen_counted(self, message: Counted) -> None:
@@ -223,16 +234,17 @@ class HistoryScreen(Screen[None]):
         if isinstance(message.result, str):
             note.update(message.result)
             return
-        headers, rows = message.result
-        self._fill("stats", headers, rows, getattr(self.app, "market_colors", TradingColors()))
-        note.update("overall, by strategy, by UTC day" if len(rows) > 1 else "no trades yet")
+        stats = message.result
+        self._fill("stats", stats, getattr(self.app, "market_colors", TradingColors()))
+        note.update("overall, by strategy, by UTC day" if len(stats.rows) > 1
+                    else "no trades yet")
 
-    def _fill(self, name: str, headers: list[str], rows: Rows, colors: TradingColors) -> None:
+    def _fill(self, name: str, shown: Table, colors: TradingColors) -> None:
         table = self.query_one(f"#table-{name}", DataTable)
         table.clear(columns=True)
-        table.add_columns(*headers)
-        table.add_rows([cell(h, v, colors) for h, v in zip(headers, row, strict=True)]
-                       for row in rows)
+        table.add_columns(*shown.headers)
+        table.add_rows([cell(h, v, colors, shown.text)
+                        for h, v in zip(shown.headers, row, strict=True)] for row in shown.rows)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A bug while reading is shown here too (the app's handler also notifies it)."""

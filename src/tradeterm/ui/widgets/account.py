@@ -3,8 +3,9 @@ the trading state (ACTIVE / REDUCING / HALTED, with the reason when not active).
 
 The limit is the risk engine's own (``EngineSnapshot.daily_loss_limit``:
 ``daily_loss_limit_pct`` of the day's starting equity), so the panel shows what is enforced.
-Only while the risk engine has not seen the day's equity yet does the panel estimate it as
-``equity - realised today`` from ``settings.risk``.
+While the risk engine has not seen the day's equity yet the panel says the limit is pending:
+it never estimates it from the screen's own settings, which an attached screen may not share
+with the engine.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from decimal import Decimal
 from rich.style import Style
 from rich.text import Text
 
-from tradeterm.config import RiskSettings
 from tradeterm.core.display import DEFAULT_POLICY, DisplayPolicy, fmt_quote
 from tradeterm.core.models import EngineSnapshot
 from tradeterm.core.money import ZERO
@@ -64,12 +64,10 @@ def account_view(snap: EngineSnapshot) -> AccountView | None:
     )
 
 
-def daily_loss_limit(view: AccountView, limit_pct: Decimal) -> Decimal:
-    """The day's loss limit in quote (positive): the risk engine's, else estimated."""
-    if view.limit is not None:
-        return view.limit
-    start = view.equity - view.realized_today
-    return max(ZERO, start * limit_pct / HUNDRED)
+def daily_loss_limit(view: AccountView) -> Decimal | None:
+    """The day's loss limit in quote (positive), as the risk engine enforces it; None while it
+    does not know the day's starting equity."""
+    return view.limit
 
 
 def loss_bar(used: Decimal, cells: int) -> tuple[str, str]:
@@ -78,9 +76,7 @@ def loss_bar(used: Decimal, cells: int) -> tuple[str, str]:
     return "█" * filled, "░" * (cells - filled)
 
 
-def render_account(
-    view: AccountView | None, limit_pct: Decimal, width: int, colors: TradingColors
-) -> list[Text]:
+def render_account(view: AccountView | None, width: int, colors: TradingColors) -> list[Text]:
     """Five lines: equity, balance and uPnL, the day against its limit, a bar, the state."""
     dim = muted(colors)
     if view is None:
@@ -96,13 +92,14 @@ def render_account(
     balance.append(view.amount(view.unrealized, signed=True),
                    signed_style(view.unrealized, colors.profit, colors.loss))
     lines.append(balance)
-    limit = daily_loss_limit(view, limit_pct)
+    limit = daily_loss_limit(view)
     day = Text("day     ", dim)
     day.append(view.amount(view.realized_today, signed=True),
                signed_style(view.realized_today, colors.profit, colors.loss))
-    day.append(f" / {view.amount(-limit)} limit", dim)
+    day.append(" / limit pending" if limit is None else f" / {view.amount(-limit)} limit", dim)
     lines.append(day)
-    used = -view.realized_today / limit if limit > ZERO and view.realized_today < ZERO else ZERO
+    used = (-view.realized_today / limit
+            if limit is not None and limit > ZERO and view.realized_today < ZERO else ZERO)
     filled, empty = loss_bar(used, BAR_CELLS)
     bar_color = colors.loss if used >= Decimal("0.8") else (
         colors.warning if used >= Decimal("0.5") else colors.muted
@@ -138,12 +135,6 @@ class AccountPanel(LineCacheWidget):
         super().__init__(id=id)
         self.view: AccountView | None = None
         self.market_colors = TradingColors()
-        self.limit_pct = RiskSettings().daily_loss_limit_pct
-
-    def on_mount(self) -> None:
-        settings = getattr(self.app, "settings", None)
-        if settings is not None:
-            self.limit_pct = settings.risk.daily_loss_limit_pct
 
     def update_data(self, snap: EngineSnapshot, colors: TradingColors) -> None:
         """Take the engine snapshot; repaint only if this panel's slice changed."""
@@ -155,4 +146,4 @@ class AccountPanel(LineCacheWidget):
         self.lines_changed(full=recolored)
 
     def build_lines(self, width: int, height: int) -> list[Text]:
-        return render_account(self.view, self.limit_pct, width, self.market_colors)
+        return render_account(self.view, width, self.market_colors)

@@ -1,5 +1,6 @@
-"""The backtest screen's job runs in a child process: what a strategy under test does there (print,
-crash, hang) never reaches the workstation, which keeps running and gets a one-line error."""
+"""The engine runs a backtest screen's job in a child process: what a strategy under test does
+there (print, crash, hang) never reaches the engine, which keeps running and gets a one-line
+error; what comes back is the small plain report."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tradeterm.backtest.data.store import candle_path, write_atomic
 from tradeterm.config import Settings
 from tradeterm.indicators.frame import synthetic_candles
 from tradeterm.strategy.loader import load_directory
-from tradeterm.ui.screens.backtest_job import BacktestRequest, JobError, run_isolated
+from tradeterm.backtest.job import BacktestRequest, JobError, list_isolated, run_isolated
 
 TEMPLATE = """
 import os
@@ -57,7 +58,7 @@ def setup(tmp_path: Path) -> tuple[Settings, dict]:
                  candle_path(tmp_path, "BTCUSDT", "1m"))
     settings = Settings(data_dir=tmp_path, symbols=["BTC/USDT"],
                         strategies={"dir": tmp_path / "strategies"})
-    return settings, load_directory(tmp_path / "strategies").strategies
+    return settings, load_directory(tmp_path / "strategies").strategies  # they load
 
 
 def _request(name: str) -> BacktestRequest:
@@ -67,8 +68,9 @@ def _request(name: str) -> BacktestRequest:
 def test_what_a_strategy_prints_stays_in_the_child(setup):
     settings, loaded = setup
     stages: list[str] = []
-    outcome = run_isolated(settings, loaded["noisy"], _request("noisy"), stages.append)
-    assert len(outcome.result.trades) > 10 and outcome.metrics.bars == 500
+    report = run_isolated(settings, _request("noisy"), stages.append)
+    assert report.trades_total > 10 and report.bars == 500
+    assert len(report.trades) == report.trades_total == len(report.trade_signs)
     assert stages == ["starting the backtest process", "loading BTC/USDT 1m candles",
                       "running noisy on 500 bars", "computing the metrics"]
 
@@ -76,7 +78,7 @@ def test_what_a_strategy_prints_stays_in_the_child(setup):
 def test_a_child_that_dies_is_a_clear_error(setup):
     settings, loaded = setup
     with pytest.raises(JobError, match="ended without a result \\(exit code 3\\)"):
-        run_isolated(settings, loaded["crash"], _request("crash"))
+        run_isolated(settings, _request("crash"))
 
 
 def test_cancelling_kills_the_child(setup):
@@ -85,22 +87,36 @@ def test_cancelling_kills_the_child(setup):
     started = time.monotonic()
     threading.Timer(1.5, stop.set).start()
     with pytest.raises(JobError, match="cancelled"):
-        run_isolated(settings, loaded["hang"], _request("hang"), cancelled=stop.is_set)
+        run_isolated(settings, _request("hang"), cancelled=stop.is_set)
     assert time.monotonic() - started < 30  # not the strategy's 600 s
 
 
-def test_reading_a_result_does_not_load_the_compiler(setup):
-    # the workstation unpickles the child's outcome: that must not import numba (~60 MB) into
-    # the process that trades
+def test_an_unknown_strategy_is_a_clear_error(setup):
+    settings, _ = setup
+    with pytest.raises(JobError, match="no strategy 'nope' in"):
+        run_isolated(settings, _request("nope"))
+
+
+def test_the_strategies_are_listed_in_the_child(setup):
+    settings, _ = setup
+    choices, errors = list_isolated(settings.strategies.dir)
+    assert [c.name for c in choices] == ["crash", "hang", "noisy"] and errors == []
+    assert all(c.timeframe == "1m" for c in choices)
+
+
+def test_reading_a_report_loads_no_backtest_machinery(setup):
+    # the engine unpickles the child's report and broadcasts it: that must not import numba
+    # (~60 MB), polars or the backtester into the process that trades
     import pickle
     import subprocess
     import sys
 
-    settings, loaded = setup
-    outcome = run_isolated(settings, loaded["noisy"], _request("noisy"))
-    code = ("import pickle, sys; outcome = pickle.load(sys.stdin.buffer); "
-            "assert len(outcome.result.trades) > 10; "
-            "assert 'numba' not in sys.modules, 'numba imported'")
-    done = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(outcome),
+    settings, _ = setup
+    report = run_isolated(settings, _request("noisy"))
+    code = ("import pickle, sys; report = pickle.load(sys.stdin.buffer); "
+            "assert report.trades_total > 10; "
+            "bad = [m for m in ('numba', 'polars', 'numpy', 'tradeterm.backtest.runner') "
+            "if m in sys.modules]; assert not bad, bad")
+    done = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(report),
                           capture_output=True)
     assert done.returncode == 0, done.stderr.decode()

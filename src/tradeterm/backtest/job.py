@@ -1,15 +1,18 @@
-"""What the backtest screen runs, without Textual: the form's choices in, a result out.
+"""A backtest job as the engine runs it for the backtest screen: the form's choices in, a
+display-ready :class:`~tradeterm.core.events.BacktestReport` out.
 
-Called from worker threads (candles, polars and the strategy's indicators are slow). It is the
-``tradeterm backtest`` path with the same pieces (``backtest.cli.load_candles`` and its
-download hint, ``BacktestConfig.from_settings``, ``run_backtest``, ``result_metrics``): the
-screen and the CLI give the same trades for the same choices. Every problem the user can fix
-comes back as a :class:`JobError` with a one-line message, never a traceback.
+It is the ``tradeterm backtest`` path with the same pieces (``backtest.cli.load_candles`` and its
+download hint, ``BacktestConfig.from_settings``, ``run_backtest``, ``result_metrics``, the
+report's rows): the screen and the CLI give the same trades for the same choices. Every problem
+the user can fix comes back as a :class:`JobError` with a one-line message, never a traceback.
 
-The screen runs it in a child process (:func:`run_isolated`): the workstation may be holding
-live positions, and a strategy under test that crashes, hangs or eats memory must not take that
-process with it. The child's memory (candles, frames, the compiled backtester: ~200 MB for
-130,000 1m bars) is returned when it exits, so the workstation stays at its streaming size.
+The engine runs it in a child process (:func:`run_isolated`, called from a thread by
+``tradeterm.service.backtests``): the engine may be holding live positions, and a strategy under
+test that crashes, hangs or eats memory must not take that process with it. The child also lists
+the strategies (:func:`list_isolated`), so no strategy file is imported into the engine for the
+screen. The child's memory (candles, frames, the compiled backtester: ~200 MB for 130,000 1m
+bars) is returned when it exits; what comes back is the small plain report, so neither the
+engine nor any screen imports polars, numpy or the backtester to show it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradeterm.core.events import BacktestReport
 from tradeterm.core.models import Candle, Side
 from tradeterm.core.trading import Fill, Liquidity
 
@@ -33,6 +37,14 @@ if TYPE_CHECKING:
 
 CHART_BARS = 2_000
 """Candles handed to the chart (the newest): it shows one per column, and scrolls through these."""
+REPORT_BARS = 1_000
+"""Candles in the report every attached client receives (the newest; ~60 KB)."""
+REPORT_TRADES = 500
+"""Trades in the report's table (the newest); the total is said beside it."""
+EQUITY_POINTS = 200
+"""Samples of the equity and drawdown curves in the report (what a terminal chart can show)."""
+STAGES = 4
+"""Progress steps of a run: starting the process, loading candles, running, metrics."""
 
 
 class JobError(Exception):
@@ -139,28 +151,123 @@ def run_job(settings: Any, loaded: LoadedStrategy, request: BacktestRequest,
     return BacktestOutcome(result, metrics, chart_candles(candles), trade_fills(result))
 
 
-def run_isolated(settings: Any, loaded: LoadedStrategy, request: BacktestRequest,
+def report_of(outcome: BacktestOutcome) -> BacktestReport:
+    """The display-ready, size-capped report of a run (what every attached client receives)."""
+    import numpy as np
+
+    from tradeterm.backtest.metrics import drawdown_series
+    from tradeterm.backtest.report import (
+        display_row,
+        market_format,
+        summary_rows,
+        summary_title,
+        trade_rows,
+    )
+
+    result = outcome.result
+    fmt = market_format(result)
+    rows = trade_rows(result, last=REPORT_TRADES)
+    shown = [display_row(row, fmt) for row in rows]
+    equity = result.equity
+    step = max(1, equity.size // EQUITY_POINTS)
+    drawdown = drawdown_series(equity) if equity.size else np.zeros(0)
+    candles = outcome.candles[-REPORT_BARS:]
+    first = candles[0].open_time if candles else 0
+    return BacktestReport(
+        title=summary_title(result), bars=outcome.metrics.bars,
+        metrics=tuple(summary_rows(result, outcome.metrics)),
+        trades=tuple(tuple(cells[c] for c in TRADE_COLUMNS) for cells in reversed(shown)),
+        trade_signs=tuple(pnl_sign(row["pnl"]) for row in reversed(rows)),
+        trades_total=len(result.trades),
+        equity=tuple(float(v) for v in equity[::step]),
+        drawdown_pct=tuple(float(v) for v in drawdown[::step]),
+        candles=candles, fills=tuple(f for f in outcome.fills if f.timestamp >= first),
+    )
+
+
+TRADE_COLUMNS = ("side", "entry_time", "entry_price", "exit_time", "exit_price", "exit_reason",
+                 "quantity", "pnl", "r_multiple")
+"""The report's trade columns (``backtest.report.trade_rows`` keys), newest trade first."""
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyChoice:
+    """A strategy the backtest form offers: its name, timeframe and parameters (plain)."""
+
+    name: str
+    timeframe: str
+    params: tuple[tuple[str, str, str, str], ...]  # (name, kind, default, bounds shown)
+    descriptions: tuple[str, ...]  # per parameter, "" when none
+
+
+def _bounds(spec: Any) -> str:
+    low = spec.ge if spec.ge is not None else spec.gt
+    high = spec.le if spec.le is not None else spec.lt
+    if low is None and high is None:
+        return ""
+    return f"{'' if low is None else low}..{'' if high is None else high}"
+
+
+def list_strategies(directory: Path) -> tuple[list[StrategyChoice], list[str]]:
+    """The strategies of ``directory`` as form choices, and the load errors (one line each).
+    Imports the strategy files: call it in the child (:func:`list_isolated`)."""
+    from tradeterm.strategy.loader import load_directory
+
+    loaded = load_directory(directory)
+    kinds = {int: "integer", float: "number"}
+    choices = []
+    for name in sorted(loaded.strategies):
+        cls = loaded.strategies[name].cls
+        space = cls.param_space()
+        choices.append(StrategyChoice(
+            name, cls.timeframe,
+            tuple((p, kinds.get(spec.type, "text"), str(spec.default), _bounds(spec))
+                  for p, spec in space.items()),
+            tuple(spec.description or "" for spec in space.values())))
+    return choices, [str(e) for e in loaded.errors]
+
+
+def run_isolated(settings: Any, request: BacktestRequest,
                  progress: Callable[[str], object] = lambda _: None,
-                 cancelled: Callable[[], bool] = lambda: False) -> BacktestOutcome:
-    """:func:`run_job` in a child process (a fresh interpreter: nothing of the
-    workstation's state is inherited; the strategy is loaded again from its file). The job goes
-    in on the child's stdin, progress and the outcome come back on its stdout as length-prefixed
-    pickles; a child that dies is a :class:`JobError`; ``cancelled()`` turning true kills it.
+                 cancelled: Callable[[], bool] = lambda: False) -> BacktestReport:
+    """:func:`run_job` in a child process (a fresh interpreter: nothing of the engine's state
+    is inherited; the strategy is loaded there from the strategies directory), returning its
+    :func:`report_of`. The job goes in on the child's stdin, progress and the report come back
+    on its stdout as length-prefixed pickles; a child that dies is a :class:`JobError`;
+    ``cancelled()`` turning true kills it.
 
     Not ``multiprocessing``: it hands the terminal's stderr to its helper processes, and inside
     the app stderr is Textual's capture, which has no file descriptor."""
+    progress("starting the backtest process")
+    return _in_child(("run", settings, request), progress, cancelled)
+
+
+def list_isolated(directory: Path, cancelled: Callable[[], bool] = lambda: False
+                  ) -> tuple[list[StrategyChoice], list[str]]:
+    """:func:`list_strategies` in a child process (see :func:`run_isolated`)."""
+    return _in_child(("list", directory), lambda _: None, cancelled)
+
+
+def data_isolated(settings: Any, symbol: str, timeframe: str,
+                  cancelled: Callable[[], bool] = lambda: False) -> tuple[bool, str]:
+    """:func:`data_source` in a child process (reading candle files imports polars)."""
+    return _in_child(("data", settings, symbol, timeframe),
+                     lambda _: None, cancelled)
+
+
+def _in_child(job: tuple[Any, ...], progress: Callable[[str], object],
+              cancelled: Callable[[], bool]) -> Any:
     import pickle
     import select
     import subprocess
 
-    progress("starting the backtest process")
     entry = f"from {__name__} import _child_main; _child_main()"
     child = subprocess.Popen([sys.executable, "-c", entry], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, close_fds=True)
     assert child.stdin is not None and child.stdout is not None
     try:
         try:
-            pickle.dump((settings, str(loaded.file), loaded.name, request), child.stdin)
+            pickle.dump(job, child.stdin)
             child.stdin.close()
         except BrokenPipeError:
             pass  # the child is gone already: reading says so
@@ -220,12 +327,21 @@ def _child_main() -> None:
         out.flush()
 
     try:
-        settings, file, name, request = pickle.load(sys.stdin.buffer)
-        from tradeterm.backtest.optimize import load_strategy_class
-        from tradeterm.strategy.loader import LoadedStrategy
+        job = pickle.load(sys.stdin.buffer)
+        if job[0] == "list":
+            send("done", list_strategies(job[1]))
+            return
+        if job[0] == "data":
+            send("done", data_source(*job[1:]))
+            return
+        _, settings, request = job
+        from tradeterm.strategy.loader import load_directory
 
-        loaded = LoadedStrategy(load_strategy_class(Path(file), name), Path(file))
-        send("done", run_job(settings, loaded, request, lambda stage: send("progress", stage)))
+        loaded = load_directory(settings.strategies.dir).strategies.get(request.strategy)
+        if loaded is None:
+            raise JobError(f"no strategy {request.strategy!r} in {settings.strategies.dir}")
+        outcome = run_job(settings, loaded, request, lambda stage: send("progress", stage))
+        send("done", report_of(outcome))
     except JobError as exc:
         send("error", str(exc))
     except Exception as exc:  # noqa: BLE001 - the screen shows it; the child ends anyway
