@@ -78,7 +78,7 @@ from tradeterm.exchange.health import FeedHealth
 from tradeterm.exchange.markets import check_precision_mode
 from tradeterm.exchange.sparklines import Sparklines
 from tradeterm.market.state import MarketState
-from tradeterm.replay_control import ReplayController
+from tradeterm.replay_control import ReplayController, engine_gate
 
 if TYPE_CHECKING:
     from tradeterm.strategy.engine import StrategyEngine
@@ -122,6 +122,10 @@ class Engine:
     ) -> None:
         self.settings = settings
         self._sim_base_url = sim_base_url
+        # --replay: a sandbox on the replay's own clock (its bars' time), see docs/replay.md
+        self._replaying = settings.replaying and sim_base_url is None
+        if self._replaying and clock is wall_clock_ms:
+            clock = self._replay_clock
         self._clock = clock
         self._connect_timeout_s = connect_timeout_s
         self._retry_s = retry_unreachable_s
@@ -224,7 +228,10 @@ class Engine:
 
     async def run(self) -> None:
         """Run until a :class:`Shutdown` command (or cancellation); then clean up everything.
-        The journal opens (and the account is restored) first."""
+        The journal opens (and the account is restored) first (after a replay's market, whose
+        clock stamps it)."""
+        if self._replaying:
+            await self._start_replay()
         await self.desk.start()
         commands = asyncio.create_task(self._process_commands(), name="engine:commands")
         sessions = asyncio.create_task(self._sessions(), name="engine:sessions")
@@ -242,6 +249,20 @@ class Engine:
             self._set_phase(EnginePhase.STOPPED)
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _replay_clock(self) -> int:
+        """The replay sandbox's clock (held at the print being replayed); 0 before it starts."""
+        sim = self._sim
+        return int(sim.now_ms()) if getattr(sim, "in_loop", False) else 0
+
+    async def _start_replay(self) -> None:
+        """The replay sandbox's market, on this loop, paced by this engine (docs/replay.md)."""
+        try:
+            module = await asyncio.to_thread(importlib.import_module, "tradeterm.sim.sandbox")
+            self._sim = await module.ReplaySandbox.start(self.settings, engine_gate(self))
+        except Exception as exc:  # the CLI checked the files; this is a bug or a lost file
+            log.exception("the replay could not start")
+            self._set_phase(EnginePhase.UNREACHABLE, f"replay: {one_line(exc)}")
 
     @property
     def _exchange_id(self) -> str:
@@ -462,7 +483,9 @@ class Engine:
         await self._disconnect()
         await self.desk.close()
         sim, self._sim = self._sim, None
-        if sim is not None:
+        if getattr(sim, "in_loop", False):  # the replay sandbox
+            await sim.aclose()
+        elif sim is not None:
             await asyncio.to_thread(sim.stop)
 
     async def _process_commands(self) -> None:

@@ -25,6 +25,7 @@ from tradeterm.core.events import (
     OrderFilled,
     OrderUpdated,
     PositionClosed,
+    ReplayFinished,
     SignalEmitted,
 )
 from tradeterm.core.notices import describe_closed, describe_denial, describe_fill, describe_signal
@@ -90,6 +91,8 @@ async def run_headless(settings: Settings) -> None:
         print(line, flush=True)
 
     engine.add_listener(show)
+    if settings.replaying:  # a headless replay ends with its file (its journal holds the run)
+        engine.add_listener(lambda e: isinstance(e, ReplayFinished) and engine.submit(Shutdown()))
     engine.desk.on_restored = restored  # "restored: balance=... positions=N orders=M ..."
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
