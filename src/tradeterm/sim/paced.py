@@ -116,6 +116,7 @@ class PacedReplay:
         self.server = server
         self.gate = gate
         self.speed = speed
+        self._start_speed = speed  # the bounds of a speed change keep a start speed outside them
         self.slip = slippage_ticks
         self.max_prints = max_prints
         self.interval = intervals.pop()
@@ -153,7 +154,7 @@ class PacedReplay:
         elif action == "speed":
             if not factor > 0:
                 raise ValueError(f"speed factor must be positive, got {factor}")
-            low, high = min(MIN_SPEED, self.speed), max(MAX_SPEED, self.speed)
+            low, high = min(MIN_SPEED, self._start_speed), max(MAX_SPEED, self._start_speed)
             self.speed = min(high, max(low, self.speed * factor))
             self._anchor = None
         else:
