@@ -28,13 +28,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from tradeterm.core.models import ReplayStatus
+from tradeterm.sim import wire
 from tradeterm.sim.clock import MAX_SPEED, MIN_SPEED
 from tradeterm.sim.market import StepOutput, SymbolMarket
 from tradeterm.sim.replay import ReplayDriver, tick_path, waypoints
@@ -244,7 +245,7 @@ class PacedReplay:
                 closed += [(symbol, _interval_name(c.interval), t0) for c in out.closed
                            if self.server.hub.wanted(
                                f"{symbol.lower()}@kline_{_interval_name(c.interval)}")]
-            self.server._slow_push()  # the new bars' klines now: the engine sees the closes
+            self._push_klines(bars, t0)  # the new bars' klines now: the engine sees the closes
             self.position_ms = t0
             self._refresh()
             if closed:
@@ -256,6 +257,19 @@ class PacedReplay:
             await self._play_prints(self._prints(t0, bars))
         self.finished = True
         self._refresh()
+
+    def _push_klines(self, symbols: Collection[str], now: int) -> None:
+        """The open candle of every interval of ``symbols`` (what the server's once-a-second
+        push sends, without its 24 h tickers of every market: those stay once a second)."""
+        hub = self.server.hub
+        for symbol in symbols:
+            market = self._markets[symbol]
+            low = symbol.lower()
+            for interval, candles in market.candles.items():
+                name = f"{low}@kline_{interval}"
+                if hub.wanted(name):
+                    hub.publish(name, wire.kline_event(market.spec, interval, candles.current,
+                                                       now, False))
 
     async def _drain(self, most: int = 1_000) -> None:
         """Let the sockets' outboxes drain (a flat engine confirms no prints: back-pressure)."""

@@ -83,10 +83,11 @@ class SimServer:
             self.drivers[sym] = driver
             warmups[sym] = FileHistory(past, DEFAULT_SPECS[sym], driver.start_ms) \
                 if len(past) else None
+        start = self.clock.now_ms()
         if self.drivers:
             self._driver = next(iter(self.drivers.values()))
-            self.clock = SimClock(min(d.start_ms for d in self.drivers.values()), self.speed)
-        start = self.clock.now_ms()
+            start = min(d.start_ms for d in self.drivers.values())
+            self.clock = SimClock(start, self.speed)  # (at a high speed it has moved already)
         for i, sym in enumerate(self.symbols):
             if (driver := self.drivers.get(sym)) is not None:
                 self.markets[sym] = SymbolMarket(DEFAULT_SPECS[sym], self.seed, i, start, driver,
