@@ -91,8 +91,13 @@ async def run_headless(settings: Settings) -> None:
         print(line, flush=True)
 
     engine.add_listener(show)
-    if settings.replaying:  # a headless replay ends with its file (its journal holds the run)
-        engine.add_listener(lambda e: isinstance(e, ReplayFinished) and engine.submit(Shutdown()))
+
+    def replay_finished(event: Event) -> None:
+        if isinstance(event, ReplayFinished):  # a headless replay ends with its file
+            engine.submit(Shutdown())
+
+    if settings.replaying:
+        engine.add_listener(replay_finished)
     engine.desk.on_restored = restored  # "restored: balance=... positions=N orders=M ..."
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -48,7 +48,7 @@ def split_at(path: Path, df: pl.DataFrame, from_ms: int | None) -> tuple[pl.Data
     if from_ms is None:
         return df.head(0), df
     t = df["timestamp_ms"]
-    first, last = int(t[0]), int(t[-1])  # type: ignore[arg-type]
+    first, last = int(t[0]), int(t[-1])
     if not first <= from_ms <= last:
         raise ReplayFileError(
             f"{path}: --from {_utc(from_ms)} UTC is outside the file "

@@ -89,9 +89,9 @@ class SimServer:
             start = min(d.start_ms for d in self.drivers.values())
             self.clock = SimClock(start, self.speed)  # (at a high speed it has moved already)
         for i, sym in enumerate(self.symbols):
-            if (driver := self.drivers.get(sym)) is not None:
-                self.markets[sym] = SymbolMarket(DEFAULT_SPECS[sym], self.seed, i, start, driver,
-                                                 driver.start_price, warmups[sym])
+            if (replayed := self.drivers.get(sym)) is not None:
+                self.markets[sym] = SymbolMarket(DEFAULT_SPECS[sym], self.seed, i, start, replayed,
+                                                 replayed.start_price, warmups[sym])
             else:
                 self.markets[sym] = SymbolMarket(DEFAULT_SPECS[sym], self.seed, i, start)
 
