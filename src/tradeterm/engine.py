@@ -135,10 +135,13 @@ class Engine:
             candles_kept=max(1000, 2 * settings.feed.history_bars),
             trades_kept=settings.feed.trades_kept,
         )
-        self.health = FeedHealth(clock, self._publish)
+        # A connection's health is wall time, also in a replay (whose clock stands still while
+        # paused and runs a bar in milliseconds when fast): it is about sockets, not the market.
+        wall = wall_clock_ms if self._replaying else clock
+        self.health = FeedHealth(wall, self._publish)
         # --replay FILE: drives the own simulator's clock, mirrored as snapshot.replay
         self.replay = ReplayController(
-            settings, lambda: self._sim, self.health, self._publish, clock, self._ignore
+            settings, lambda: self._sim, self.health, self._publish, wall, self._ignore
         )
         self.sparklines = Sparklines()  # watchlist lines: fetched on connect, every 5 min
         self._phase = EnginePhase.STARTING
