@@ -408,6 +408,8 @@ class Engine:
     async def _target_url(self) -> str | None:
         """Where to connect: our own simulator, the given ``sim_base_url``, or the real exchange."""
         if self._demo and (self._own_sim_wanted or self._sim_base_url is None):
+            if self._sim is None and self._replaying:  # never a market without the sandbox
+                raise RuntimeError("the replay could not start (see the log)")
             if self._sim is None:
                 self._sim = await asyncio.to_thread(_start_own_sim, self.settings)
             return str(self._sim.base_url)

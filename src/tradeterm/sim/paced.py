@@ -37,11 +37,11 @@ import numpy as np
 from tradeterm.core.models import ReplayStatus
 from tradeterm.sim import wire
 from tradeterm.sim.clock import MAX_SPEED, MIN_SPEED
+from tradeterm.sim.lockstep import TOUCH_STEPS
 from tradeterm.sim.market import StepOutput, SymbolMarket
 from tradeterm.sim.replay import ReplayDriver, tick_path, waypoints
 from tradeterm.sim.server import SimServer
 from tradeterm.sim.spec import INTERVAL_MS
-from tradeterm.sim.lockstep import TOUCH_STEPS
 
 log = logging.getLogger(__name__)
 
@@ -169,9 +169,7 @@ class PacedReplay:
     def _refresh(self) -> ReplayStatus:
         status = ReplayStatus(paused=self.paused, speed=self.speed,
                               position_ms=self.position_ms, finished=self.finished)
-        if status != self.status:
-            self.status = status
-            self.server.replay_status = status
+        self.status = status
         return status
 
     # -- pacing ----------------------------------------------------------------------------------
