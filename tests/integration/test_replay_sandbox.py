@@ -278,9 +278,55 @@ async def test_from_starts_at_that_bar_with_the_bars_before_it_as_history(
         "timestamp_ms", "open", "high", "low", "close").iter_rows()}
     for c in history:  # the file's own bars, not an invented past
         assert (c.open, c.high, c.low, c.close) == by_time[c.open_time]
+    replayed = [c for c in chart if c.open_time >= start]
+    assert replayed[0].open_time == start  # the file's bar at --from, then on from there
+    assert [(c.open, c.high, c.low, c.close) for c in replayed[:-1]] == \
+        [by_time[c.open_time] for c in replayed[:-1]]
     times = journal_times(settings.journal_file)
     assert times["fills.timestamp"], "no trade after the start"
     assert all(v >= start for col, vals in times.items() for v in vals), times
+
+
+# -- several files: several symbols on one clock ----------------------------------------------------
+
+
+async def test_several_files_replay_their_symbols_together_into_one_journal(
+    tmp_path: Path,
+) -> None:
+    btc, eth = candles(150, seed=3), candles(150, seed=4).with_columns(
+        (pl.col(c) / 2).round(2) for c in ("open", "high", "low", "close"))
+    files = [tmp_path / "BTCUSDT_1m.parquet", tmp_path / "ETHUSDT_1m.parquet"]
+    btc.write_parquet(files[0])
+    eth.write_parquet(files[1])
+    settings = Settings(data_dir=tmp_path / "data", symbols=[SYMBOL, "ETH/USDT"], demo=True,
+                        sim={"replay": files, "speed": 1e9}, feed={"history_bars": 60},
+                        strategies={"enabled": []})
+    assert settings.journal_file == tmp_path / "BTCUSDT_1m+ETHUSDT_1m.replay.sqlite"
+
+    async def eth_chart(engine: Engine) -> None:
+        while engine.snapshot().phase.value != "running":
+            await asyncio.sleep(0.01)
+        from tradeterm.core.commands import SwitchSymbol
+        engine.submit(SwitchSymbol("ETH/USDT"))  # before the first bar: ETH's candles stream
+        # BTC played too: its watchlist ticker (pushed once a second) reaches its last close
+        last = float(btc["close"][-1])
+        deadline = asyncio.get_running_loop().time() + 60
+        while (t := engine.state.ticker(SYMBOL)) is None or t.last != last \
+                or not (engine.snapshot().replay and engine.snapshot().replay.finished):
+            assert asyncio.get_running_loop().time() < deadline, "BTC never reached its close"
+            await asyncio.sleep(0.05)
+
+    engine = await replay(settings, eth_chart)
+
+    by_time = {row[0]: row[1:] for row in eth.select(
+        "timestamp_ms", "open", "high", "low", "close").iter_rows()}
+    bars = [c for c in engine.state.candles("ETH/USDT", "1m") if c.open_time in by_time]
+    assert len(bars) == len(eth)  # the chart's symbol: every bar, the closed ones as in the file
+    assert [(c.open, c.high, c.low, c.close) for c in bars[:-1]] == \
+        [by_time[c.open_time] for c in bars[:-1]]
+    assert engine.snapshot().replay.finished
+    assert engine.snapshot().replay.position_ms == START + 149 * MINUTE
+    assert journal_times(settings.journal_file)["runs.started_ms"] == [START]
 
 
 # -- the real CLI: beside a running paper engine ---------------------------------------------------
