@@ -200,7 +200,8 @@ class EngineGate:
 def engine_gate(engine: Any) -> EngineGate:
     """The gate of ``engine`` (a :class:`tradeterm.engine.Engine`; typed loosely because this
     layer sits below it). It reads the engine's connection, journal, strategies and market
-    state; nothing here changes them."""
+    state (``_market_symbols``: the books and trades it watches, ``_candle_keys``: the
+    strategies' candles, and the chart's); nothing here changes them."""
 
     def symbol_of(market_id: str) -> str | None:
         exchange = engine._exchange
@@ -220,7 +221,10 @@ def engine_gate(engine: Any) -> EngineGate:
         books = engine._market_symbols()
         if any(engine.state.book(s) is None for s in books):
             return None
-        keys = engine._candle_keys() | {(engine._symbol, engine._timeframe)}
+        keys = set(engine._candle_keys())
+        chart = (getattr(engine, "_symbol", None), getattr(engine, "_timeframe", None))
+        if chart[0] is not None and chart[1] is not None:  # the chart's candles, if it has one
+            keys.add(chart)
         ids = {s: str(markets[s]["id"]).lower() for s in books | {s for s, _ in keys}
                if s in markets}
         streams = {f"{ids[s]}@{kind}" for s in books for kind in ("trade", "depth@100ms")}
