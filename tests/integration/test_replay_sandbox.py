@@ -157,7 +157,8 @@ async def test_replay_journals_in_its_own_file_on_bar_time_and_leaves_paper_alon
     paper = data / "journal.sqlite"
     paper_journal(paper)
     before = sha256(paper)
-    frame = candles(400)
+    shift = 200 * MINUTE  # from 2023-12-31 20:40 UTC: the replay crosses midnight
+    frame = candles(400).with_columns(pl.col("timestamp_ms") - shift)
     file = tmp_path / "candles" / "BTCUSDT_1m.parquet"
     file.parent.mkdir()
     frame.write_parquet(file)
@@ -168,7 +169,7 @@ async def test_replay_journals_in_its_own_file_on_bar_time_and_leaves_paper_alon
 
     assert sha256(paper) == before  # never opened, never written
     assert sorted(p.name for p in data.iterdir()) == ["journal.sqlite"]  # no lock, no sidecar
-    first, end = START, START + len(frame) * MINUTE
+    first, end = START - shift, START - shift + len(frame) * MINUTE
     times = journal_times(settings.journal_file)
     assert len(times["fills.timestamp"]) >= 6, times  # it traded: entries and exits
     for column, values in times.items():
@@ -177,6 +178,10 @@ async def test_replay_journals_in_its_own_file_on_bar_time_and_leaves_paper_alon
         assert reader.trades() and reader.equity()
         realized = sum((t.pnl for t in reader.trades()), Decimal(0))
     assert realized != 0
+    db = sqlite3.connect(f"file:{settings.journal_file}?mode=ro", uri=True)
+    days = sorted(str(day) for (day,) in db.execute("SELECT day FROM day_state"))
+    db.close()
+    assert days == ["2023-12-31", "2024-01-01"]  # the trading days (and loss limit) replayed
 
     # A second run of the same replay starts afresh; the first one is kept beside it.
     first_run = sha256(settings.journal_file)
