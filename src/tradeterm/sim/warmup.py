@@ -22,17 +22,22 @@ class FileHistory:
         self.boundary_ms = boundary_ms
         n = len(df)
         t = df["timestamp_ms"].to_numpy().astype(np.int64)
-        ticks = [np.array([spec.to_ticks(float(x)) for x in df[c].cast(pl.Float64).to_numpy()],
-                          dtype=np.int64) for c in ("open", "high", "low", "close")]
-        o, h, low, c = ticks
+        tick, step = float(spec.tick), float(spec.step)
+
+        def column(name: str) -> np.ndarray:
+            return df[name].cast(pl.Float64).to_numpy()
+
+        # spec.to_ticks / to_steps over whole columns (np.rint rounds half to even, as round())
+        o, h, low, c = (np.maximum(1, np.rint(column(n) / tick)).astype(np.int64)
+                        for n in ("open", "high", "low", "close"))
         h, low = np.maximum(h, np.maximum(o, c)), np.minimum(low, np.minimum(o, c))
-        v = np.array([spec.to_steps(float(x)) for x in df["volume"].cast(pl.Float64).to_numpy()],
-                     dtype=np.int64)
-        mid = (o + h + low + c) / 4 * float(spec.tick)
-        q = v * float(spec.step) * mid
+        v = np.maximum(0, np.rint(column("volume") / step)).astype(np.int64)
+        mid = (o + h + low + c) / 4 * tick
+        q = v * step * mid
         trades = np.ones(n, dtype=np.int64)  # a seeded candle keeps its open (see candles.py)
         self._bars = Bars(t, o, h, low, c, v, q, trades, v // 2, q / 2)
         self.start_ms = int(t[0]) if n else boundary_ms
+        self._aggregated: dict[int, Bars] = {}
 
     @property
     def last_close_ticks(self) -> int | None:
@@ -41,9 +46,13 @@ class FileHistory:
     def bars(self, interval_ms: int, first_open: int, last_open: int) -> Bars:
         """Complete history bars of ``interval_ms`` with ``first_open <= t <= last_open``."""
         live_open = self.boundary_ms - self.boundary_ms % interval_ms
-        merged = aggregate(self._bars, interval_ms)
-        keep = (merged.t >= first_open) & (merged.t <= min(last_open, live_open - interval_ms))
-        return merged.select(keep)
+        merged = self._aggregated.get(interval_ms)
+        if merged is None:  # once per interval: the 24 h ticker asks every second
+            merged = self._aggregated[interval_ms] = aggregate(self._bars, interval_ms)
+        t = merged.t
+        lo = int(np.searchsorted(t, first_open, side="left"))
+        hi = int(np.searchsorted(t, min(last_open, live_open - interval_ms), side="right"))
+        return merged.select(slice(lo, max(lo, hi)))
 
     def partial(self, interval_ms: int) -> Bars:
         """History bars inside the live candle of ``interval_ms``, aggregated (0 or 1 bar)."""
