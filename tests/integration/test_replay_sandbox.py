@@ -208,7 +208,9 @@ async def test_replay_gives_the_same_trades_at_two_speeds_and_equals_the_backtes
     async def steer(engine: Engine) -> None:
         """The other run: as fast as the engine goes, then slowed to 500x (a bar every 120 ms:
         the prints wait for wall time), paused, resumed, and sped up again."""
-        await asyncio.sleep(2.0)
+        while engine.snapshot().replay is None:  # the replay's market is up
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(1.0)
         engine.submit(ReplayControl("speed", 1 / 2_000))
         await asyncio.sleep(1.5)
         assert engine.snapshot().replay.speed == pytest.approx(500)
