@@ -102,12 +102,16 @@ class SimSettings(_Section):
         return int(self.replay_from.timestamp() * 1000) if self.replay_from is not None else None
 
 
-def replay_journal(files: Sequence[Path]) -> Path:
+def replay_journal(files: Sequence[Path], data_dir: Path | None = None) -> Path:
     """A replay's own journal, beside its (first) file and named after the replay:
-    ``BTCUSDT_1m.replay.sqlite``, ``BTCUSDT_1m+ETHUSDT_1m.replay.sqlite`` for several files.
+    ``BTCUSDT_1m.replay.sqlite``, ``BTCUSDT_1m+ETHUSDT_1m.replay.sqlite`` for several files;
+    in ``<data_dir>/replays/`` when the files' folder is read-only (a shared archive).
     Never the paper journal: a replay is a sandbox (docs/replay.md)."""
     stem = "+".join(Path(f).stem for f in files)
-    return Path(files[0]).parent / f"{stem}.replay.sqlite"
+    folder = Path(files[0]).parent
+    if data_dir is not None and folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        folder = data_dir / "replays"
+    return folder / f"{stem}.replay.sqlite"
 
 
 class StrategySettings(_Section):
@@ -332,7 +336,7 @@ class Settings(BaseSettings):
     @property
     def journal_file(self) -> Path:
         if self.replaying:  # a replay is a sandbox: its own journal, never the paper one
-            return replay_journal(self.sim.replay_files)
+            return replay_journal(self.sim.replay_files, self.data_dir)
         return self.journal_path or self.data_dir / "journal.sqlite"
 
     @property

@@ -228,6 +228,21 @@ def test_a_replay_journals_beside_its_files_never_in_the_paper_journal(tmp_path:
     assert dated.sim.replay_from_ms == int(datetime(2024, 3, 1, tzinfo=UTC).timestamp() * 1000)
 
 
+def test_a_read_only_folder_of_data_puts_the_replay_journal_in_the_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    import tradeterm.config as config
+
+    # a read-only archive (faked: the tests may run as root, whom no mode stops)
+    monkeypatch.setattr(config.os, "access", lambda path, mode: Path(path) != shared)
+    assert replay_journal([shared / "BTCUSDT_1m.parquet"], tmp_path / "data") == \
+        tmp_path / "data" / "replays" / "BTCUSDT_1m.replay.sqlite"
+    assert replay_journal([tmp_path / "BTCUSDT_1m.parquet"], tmp_path / "data") == \
+        tmp_path / "BTCUSDT_1m.replay.sqlite"
+
+
 def test_a_second_run_keeps_the_previous_one_and_starts_afresh(tmp_path: Path) -> None:
     journal = tmp_path / "BTCUSDT_1m.replay.sqlite"
     keep_previous_replay(journal)  # nothing yet: nothing to keep
