@@ -87,9 +87,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeframe", help="timeframe the chart opens on, e.g. 5m")
     parser.add_argument("--theme", help="theme name (a file in themes/)")
     parser.add_argument(
-        "--replay", type=Path,
+        "--replay", type=Path, action="append",
         help="bar replay: drive the simulated market from a parquet of candles (implies --demo; "
+        "its own journal beside the file; repeat for several symbols on one clock; "
         "keys p pause, n step one bar, < > speed)",
+    )
+    parser.add_argument(
+        "--from", dest="replay_from", metavar="DATE",
+        help="start the replay at this bar (YYYY-MM-DD or an ISO time, UTC); the bars before "
+        "it are warm-up history",
     )
     parser.add_argument("--speed", type=float, help="replay speed (1.0 = real time)")
     parser.add_argument("--seed", type=int, help="seed of the simulated market")
@@ -163,8 +169,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     Only what the user typed goes in as an override (``sim`` as a partial section, merged into
     the file's), so a config error blames a flag only when a flag set that key.
     """
+    replay = args.replay[0] if args.replay and len(args.replay) == 1 else args.replay
     sim_set = {
-        k: v for k, v in {"seed": args.seed, "replay": args.replay, "speed": args.speed}.items()
+        k: v for k, v in {"seed": args.seed, "replay": replay, "speed": args.speed,
+                          "replay_from": args.replay_from}.items()
         if v is not None
     }
     overrides: dict[str, object] = {
@@ -242,12 +250,12 @@ def _run_sim(args: argparse.Namespace, settings: Settings) -> int:
 
 def _check_replay(settings: Settings) -> str | None:
     """A bad replay file is reported before the screen opens, not as an error inside it."""
-    if not (settings.demo and settings.sim.replay):
+    if not settings.replaying:
         return None
-    from tradeterm.sim.replay import ReplayFileError, load_candles
+    from tradeterm.sim.replay import ReplayFileError, check_replay
 
     try:
-        load_candles(settings.sim.replay)
+        check_replay(settings.sim.replay_files, settings.sim.replay_from_ms)
     except ReplayFileError as exc:
         return str(exc)
     return None

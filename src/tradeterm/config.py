@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -74,10 +75,43 @@ class FeedSettings(_Section):
 
 class SimSettings(_Section):
     seed: int = Field(42, description="Seed of the simulated market: same seed, same market.")
-    replay: Path | None = Field(
-        None, description="Parquet of candles to replay instead of the synthetic market."
+    replay: Path | list[Path] | None = Field(
+        None, description="Parquet of candles to replay instead of the synthetic market "
+        "(a list: several symbols on one clock)."
     )
     speed: float = Field(1.0, gt=0, description="Replay speed (1.0 = real time).")
+    replay_from: datetime | None = Field(
+        None, description="Start the replay at this bar (YYYY-MM-DD or an ISO time, UTC); "
+        "the bars before it are warm-up history."
+    )
+
+    @field_validator("replay_from")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+    @property
+    def replay_files(self) -> tuple[Path, ...]:
+        """The candle files replayed (none: the synthetic market)."""
+        if self.replay is None:
+            return ()
+        return tuple(self.replay) if isinstance(self.replay, list) else (self.replay,)
+
+    @property
+    def replay_from_ms(self) -> int | None:
+        return int(self.replay_from.timestamp() * 1000) if self.replay_from is not None else None
+
+
+def replay_journal(files: Sequence[Path], data_dir: Path | None = None) -> Path:
+    """A replay's own journal, beside its (first) file and named after the replay:
+    ``BTCUSDT_1m.replay.sqlite``, ``BTCUSDT_1m+ETHUSDT_1m.replay.sqlite`` for several files;
+    in ``<data_dir>/replays/`` when the files' folder is read-only (a shared archive).
+    Never the paper journal: a replay is a sandbox (docs/replay.md)."""
+    stem = "+".join(Path(f).stem for f in files)
+    folder = Path(files[0]).parent
+    if data_dir is not None and folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        folder = data_dir / "replays"
+    return folder / f"{stem}.replay.sqlite"
 
 
 class StrategySettings(_Section):
@@ -315,7 +349,14 @@ class Settings(BaseSettings):
 
     @property
     def journal_file(self) -> Path:
+        if self.replaying:  # a replay is a sandbox: its own journal, never the paper one
+            return replay_journal(self.sim.replay_files, self.data_dir)
         return self.journal_path or self.data_dir / "journal.sqlite"
+
+    @property
+    def replaying(self) -> bool:
+        """A bar replay runs (the demo market driven by candle files)."""
+        return self.demo and bool(self.sim.replay_files)
 
     @classmethod
     def settings_customise_sources(
@@ -354,6 +395,7 @@ CLI_FLAGS: dict[str, str] = {
     "sim.seed": "--seed",
     "sim.replay": "--replay",
     "sim.speed": "--speed",
+    "sim.replay_from": "--from",
 }
 """Settings keys whose command-line flag is not simply ``--<key>`` (see ``tradeterm --help``)."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -95,6 +96,28 @@ FILLS_KEPT = 500
 """Recent fills the snapshot carries (chart markers, the fills list); restored from the journal."""
 
 _Batch = tuple[tuple[object, ...], tuple[Event, ...]]  # (journal records, events to publish)
+
+
+def previous_replay(journal: Path) -> Path:
+    """Where the previous run of a replay is kept: ``X.replay.sqlite`` -> ``X.replay.prev.sqlite``."""
+    return journal.with_name(f"{journal.stem}.prev{journal.suffix}")
+
+
+def keep_previous_replay(journal: Path) -> None:
+    """A replay is a sandbox: each run starts from the configured paper balance with no
+    positions. The previous run's journal (and any SQLite sidecar) moves to
+    :func:`previous_replay`, replacing the one before it: one previous run is kept, nothing is
+    silently lost. Called with the journal's engine lock held."""
+    if not journal.exists():
+        return
+    previous = previous_replay(journal)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        source = journal.with_name(journal.name + suffix)
+        target = previous.with_name(previous.name + suffix)
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+        if source.exists():
+            os.replace(source, target)
 
 
 def restored_line(
@@ -185,6 +208,8 @@ class Desk:
         try:
             lock.acquire()
             self._lock = lock
+            if self.settings.replaying:  # a sandbox starts afresh; the last run is kept
+                await asyncio.to_thread(keep_previous_replay, path)
             await asyncio.to_thread(writer.start)
             state = await asyncio.to_thread(load_state, path)
             self._fills.extend(await asyncio.to_thread(recent_fills, path, FILLS_KEPT))

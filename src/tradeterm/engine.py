@@ -79,7 +79,7 @@ from tradeterm.exchange.health import FeedHealth
 from tradeterm.exchange.markets import check_precision_mode
 from tradeterm.exchange.sparklines import Sparklines
 from tradeterm.market.state import MarketState
-from tradeterm.replay_control import ReplayController
+from tradeterm.replay_control import ReplayController, engine_gate
 from tradeterm.wire.remote import RequestFailed
 
 if TYPE_CHECKING:
@@ -131,6 +131,10 @@ class Engine:
     ) -> None:
         self.settings = settings
         self._sim_base_url = sim_base_url
+        # --replay: a sandbox on the replay's own clock (its bars' time), see docs/replay.md
+        self._replaying = settings.replaying and sim_base_url is None
+        if self._replaying and clock is wall_clock_ms:
+            clock = self._replay_clock
         self._clock = clock
         self._connect_timeout_s = connect_timeout_s
         self._retry_s = retry_unreachable_s
@@ -140,10 +144,13 @@ class Engine:
             candles_kept=max(1000, 2 * settings.feed.history_bars),
             trades_kept=settings.feed.trades_kept,
         )
-        self.health = FeedHealth(clock, self._publish)
+        # A connection's health is wall time, also in a replay (whose clock stands still while
+        # paused and runs a bar in milliseconds when fast): it is about sockets, not the market.
+        wall = wall_clock_ms if self._replaying else clock
+        self.health = FeedHealth(wall, self._publish)
         # --replay FILE: drives the own simulator's clock, mirrored as snapshot.replay
         self.replay = ReplayController(
-            settings, lambda: self._sim, self.health, self._publish, clock, self._ignore
+            settings, lambda: self._sim, self.health, self._publish, wall, self._ignore
         )
         self.sparklines = Sparklines()  # watchlist lines: fetched on connect, every 5 min
         self._phase = EnginePhase.STARTING
@@ -265,7 +272,10 @@ class Engine:
 
     async def run(self) -> None:
         """Run until a :class:`Shutdown` command (or cancellation); then clean up everything.
-        The journal opens (and the account is restored) first."""
+        The journal opens (and the account is restored) first (after a replay's market, whose
+        clock stamps it)."""
+        if self._replaying:
+            await self._start_replay()
         await self.desk.start()
         for service in self.services:  # after the journal lock: this engine owns the journal
             try:
@@ -291,6 +301,20 @@ class Engine:
             self._set_phase(EnginePhase.STOPPED)
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _replay_clock(self) -> int:
+        """The replay sandbox's clock (held at the print being replayed); 0 before it starts."""
+        sim = self._sim
+        return int(sim.now_ms()) if getattr(sim, "in_loop", False) else 0
+
+    async def _start_replay(self) -> None:
+        """The replay sandbox's market, on this loop, paced by this engine (docs/replay.md)."""
+        try:
+            module = await asyncio.to_thread(importlib.import_module, "tradeterm.sim.sandbox")
+            self._sim = await module.ReplaySandbox.start(self.settings, engine_gate(self))
+        except Exception as exc:  # the CLI checked the files; this is a bug or a lost file
+            log.exception("the replay could not start")
+            self._set_phase(EnginePhase.UNREACHABLE, f"replay: {one_line(exc)}")
 
     @property
     def _exchange_id(self) -> str:
@@ -436,6 +460,8 @@ class Engine:
     async def _target_url(self) -> str | None:
         """Where to connect: our own simulator, the given ``sim_base_url``, or the real exchange."""
         if self._demo and (self._own_sim_wanted or self._sim_base_url is None):
+            if self._sim is None and self._replaying:  # never a market without the sandbox
+                raise RuntimeError("the replay could not start (see the log)")
             if self._sim is None:
                 self._sim = await asyncio.to_thread(_start_own_sim, self.settings)
             return str(self._sim.base_url)
@@ -514,7 +540,9 @@ class Engine:
         await self._disconnect()
         await self.desk.close()
         sim, self._sim = self._sim, None
-        if sim is not None:
+        if getattr(sim, "in_loop", False):  # the replay sandbox
+            await sim.aclose()
+        elif sim is not None:
             await asyncio.to_thread(sim.stop)
 
     async def _process_commands(self) -> None:

@@ -14,14 +14,18 @@ kept CONNECTED, so a pause is not reported as a lost feed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Collection
 from typing import Any
 
 from tradeterm.config import Settings
 from tradeterm.core.commands import Command, ReplayControl
 from tradeterm.core.events import Event, ReplayFinished
-from tradeterm.core.models import FeedStatus, ReplayStatus
+from tradeterm.core.models import EnginePhase, FeedStatus, ReplayStatus
 from tradeterm.exchange.health import FeedHealth
+from tradeterm.market.state import MarketState
+
+log = logging.getLogger(__name__)
 
 POLL_S = 0.2
 """How often the simulator's replay status is read."""
@@ -39,7 +43,7 @@ class ReplayController:
         clock: Callable[[], int],
         ignore: Callable[[Command, str], None],
     ) -> None:
-        self._file = settings.sim.replay
+        self._files = settings.sim.replay_files
         self._stale_ms = int(settings.feed.stale_after_s * 1000)
         self._sim = sim  # the engine's ThreadedSim handle, or None (not started, or not ours)
         self._health = health
@@ -55,7 +59,11 @@ class ReplayController:
             self._ignore(command, "no bar replay is running (start tradeterm with --replay FILE)")
             return
         try:
-            status = await asyncio.to_thread(sim.replay_control, command.action, command.factor)
+            if getattr(sim, "in_loop", False):  # the replay sandbox runs on the engine's loop
+                status = sim.replay_control(command.action, command.factor)
+            else:
+                status = await asyncio.to_thread(sim.replay_control, command.action,
+                                                 command.factor)
         except ValueError as exc:
             self._ignore(command, str(exc))
             return
@@ -78,7 +86,7 @@ class ReplayController:
         self.status = status
         self.version += 1
         if status.finished and not finished_before:
-            name = self._file.name if self._file is not None else "the replay file"
+            name = ", ".join(f.name for f in self._files) or "the replay file"
             self._publish(ReplayFinished(self._clock(), file=name))
 
     def _keep_streams_connected(self) -> None:
@@ -90,3 +98,137 @@ class ReplayController:
             if (health.status is FeedStatus.CONNECTED and last is not None
                     and now - last > self._stale_ms // 2):
                 self._health.message((health.stream, health.symbol))
+
+
+GATE_POLL_S = 0.0005
+"""How often the gate looks at the engine's state while the replay waits on it."""
+
+GATE_TIMEOUT_S = 30.0
+"""Longest wait for one confirmation: past it the replay goes on (and says so in the log), so a
+lost message (a stream reconnecting) cannot freeze a replay for good."""
+
+
+class EngineGate:
+    """The engine's side of the paced replay (``tradeterm.sim.paced``): what the engine has seen
+    and whether it has finished reacting. Reads only the engine's own state, on its loop.
+
+    ``symbol_of`` maps an exchange id (``BTCUSDT``) to the engine's symbol (``BTC/USDT``);
+    ``ready`` is None until the engine can trade, then the stream names it needs first;
+    ``evaluating`` is true while a bar close is being evaluated; ``trading`` the symbols with an
+    order or a position."""
+
+    def __init__(
+        self,
+        state: MarketState,
+        symbol_of: Callable[[str], str | None],
+        ready: Callable[[], set[str] | None],
+        evaluating: Callable[[], bool],
+        trading: Callable[[], Collection[str]],
+    ) -> None:
+        self._state = state
+        self._symbol_of = symbol_of
+        self._ready = ready
+        self._evaluating = evaluating
+        self._trading = trading
+
+    async def _until(self, ok: Callable[[], bool], what: str,
+                     timeout_s: float = GATE_TIMEOUT_S) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        spins = 0
+        while not ok():
+            if loop.time() > deadline:
+                log.warning("replay: the engine did not see %s within %.0f s; going on",
+                            what, timeout_s)
+                return
+            spins += 1
+            await asyncio.sleep(0 if spins < 50 else GATE_POLL_S)
+
+    async def ready(self) -> set[str]:
+        streams: list[set[str]] = []
+
+        def ok() -> bool:
+            wanted = self._ready()
+            if wanted is None:
+                return False
+            streams.append(wanted)
+            return True
+
+        await self._until(ok, "its start", timeout_s=600.0)
+        return streams[-1] if streams else set()
+
+    def trading(self, market_id: str) -> bool:
+        symbol = self._symbol_of(market_id)
+        return symbol is not None and symbol in self._trading()
+
+    async def book(self, market_id: str, bid: float, ask: float) -> None:
+        symbol = self._symbol_of(market_id)
+        if symbol is None:
+            return
+
+        def ok() -> bool:
+            book = self._state.book(symbol)
+            return bool(book and book.bids and book.asks and book.bids[0][0] == bid
+                        and book.asks[0][0] == ask)
+
+        await self._until(ok, f"the {symbol} book {bid}/{ask}")
+
+    async def trade(self, market_id: str, trade_id: int) -> None:
+        symbol = self._symbol_of(market_id)
+        if symbol is None:
+            return
+
+        def ok() -> bool:
+            trades = self._state.trades(symbol)
+            return bool(trades) and max(int(t.id) for t in trades[-5:]) >= trade_id
+
+        await self._until(ok, f"{symbol} trade {trade_id}")
+
+    async def bar(self, closed: list[tuple[str, str, int]]) -> None:
+        keys = [(s, tf, t) for m, tf, t in closed if (s := self._symbol_of(m)) is not None]
+
+        def ok() -> bool:
+            for symbol, timeframe, open_ms in keys:
+                bars = self._state.candles(symbol, timeframe)
+                if not bars or bars[-1].open_time < open_ms:
+                    return False
+            return not self._evaluating()
+
+        await self._until(ok, "the bar close")
+
+
+def engine_gate(engine: Any) -> EngineGate:
+    """The gate of ``engine`` (a :class:`tradeterm.engine.Engine`; typed loosely because this
+    layer sits below it). It reads the engine's connection, journal, strategies and market
+    state (``_market_symbols``: the books and trades it watches, ``_candle_keys``: the
+    strategies' candles, and the chart's); nothing here changes them."""
+
+    def symbol_of(market_id: str) -> str | None:
+        exchange = engine._exchange
+        found = getattr(exchange, "markets_by_id", None) or {}
+        markets = found.get(market_id)
+        if not markets:
+            return None
+        market = markets[0] if isinstance(markets, list) else markets
+        return str(market["symbol"])
+
+    def ready() -> set[str] | None:
+        exchange = engine._exchange
+        if (engine.snapshot().phase is not EnginePhase.RUNNING or exchange is None
+                or not engine.desk.ready or engine.strategies is None):
+            return None
+        markets = exchange.markets
+        books = engine._market_symbols()
+        if any(engine.state.book(s) is None for s in books):
+            return None
+        keys = set(engine._candle_keys())
+        chart = (getattr(engine, "_symbol", None), getattr(engine, "_timeframe", None))
+        if chart[0] is not None and chart[1] is not None:  # the chart's candles, if it has one
+            keys.add(chart)
+        ids = {s: str(markets[s]["id"]).lower() for s in books | {s for s, _ in keys}
+               if s in markets}
+        streams = {f"{ids[s]}@{kind}" for s in books for kind in ("trade", "depth@100ms")}
+        return streams | {f"{ids[s]}@kline_{tf}" for s, tf in keys if s in ids}
+
+    return EngineGate(engine.state, symbol_of, ready, lambda: bool(engine.evaluating),
+                      engine.desk.symbols_in_use)

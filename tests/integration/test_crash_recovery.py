@@ -3,6 +3,9 @@ the journal is intact and a restart continues from exactly what was committed.
 
 Real parts only: ``python -m tradeterm --demo run --headless`` in a subprocess (its own simulator
 replaying candles at 600x, a 1m bar closes every 0.1 s), unmodified ccxt, a real SQLite file.
+A replay is a sandbox that journals into its own file and starts afresh on every run
+(``docs/replay.md``), so the restart is a paper engine opened on the killed replay's journal
+(``TRADETERM_JOURNAL_PATH``): it restores exactly what the killed engine committed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +68,18 @@ def _env(tmp_path: Path, enabled: str) -> dict[str, str]:
     }
 
 
-def _start(tmp_path: Path, replay: Path, enabled: str, stdout: Any) -> subprocess.Popen[str]:
-    """``stdout``: a file while nobody reads (a full pipe would block the engine's prints)."""
+def _start(tmp_path: Path, replay: Path | None, enabled: str, stdout: Any,
+           journal: Path | None = None) -> subprocess.Popen[str]:
+    """``stdout``: a file while nobody reads (a full pipe would block the engine's prints).
+    Without ``replay``: a paper engine on the synthetic market, on ``journal``."""
+    market = ["--replay", str(replay), "--speed", "600"] if replay is not None else []
+    env = _env(tmp_path, enabled)
+    if journal is not None:
+        env["TRADETERM_JOURNAL_PATH"] = str(journal)
     return subprocess.Popen(
-        [sys.executable, "-m", "tradeterm", "--demo", "--replay", str(replay), "--speed", "600",
-         "run", "--headless"],
+        [sys.executable, "-m", "tradeterm", "--demo", *market, "run", "--headless"],
         stdout=stdout, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
-        env=_env(tmp_path, enabled), stdin=subprocess.DEVNULL,
+        env=env, stdin=subprocess.DEVNULL,
     )
 
 
@@ -106,7 +115,7 @@ def _line_starting(proc: subprocess.Popen[str], prefix: str, seen: list[str]) ->
 def test_sigkill_mid_stream_then_restart_restores_exactly_what_was_committed(tmp_path: Path):
     replay = tmp_path / "BTCUSDT_1m.parquet"
     synthetic_candles(3000, seed=5).rename({"open_time": "timestamp_ms"}).write_parquet(replay)
-    journal = tmp_path / "data" / "tradeterm" / "journal.sqlite"
+    journal = tmp_path / "BTCUSDT_1m.replay.sqlite"  # the replay's own journal
 
     log = (tmp_path / "first.out").open("w")
     proc = _start(tmp_path, replay, '["flip"]', log)
@@ -132,7 +141,8 @@ def test_sigkill_mid_stream_then_restart_restores_exactly_what_was_committed(tmp
     assert state.balance is not None and len(committed) >= 8
     assert state.realized_today != 0 and state.day_state is not None
 
-    proc = _start(tmp_path, replay, "[]", subprocess.PIPE)  # no strategy: nothing trades while we look
+    # no strategy: nothing trades while we look
+    proc = _start(tmp_path, None, "[]", subprocess.PIPE, journal=journal)
     seen: list[str] = []
     try:
         restored = _line_starting(proc, "restored:", seen)
@@ -143,10 +153,17 @@ def test_sigkill_mid_stream_then_restart_restores_exactly_what_was_committed(tmp
         f"restored: balance={fmt_quote(state.balance, 'USDT')} positions={len(state.positions)} "
         f"orders={len(state.orders)} realized_today={fmt_quote(state.realized_today, 'USDT')}"
     )
+    assert state.day_state is not None  # the replayed day's loss state, untouched (the paper
+    # engine's own day is today's, on its wall clock: a row of its own)
+    conn = sqlite3.connect(journal)
+    try:
+        kept = conn.execute("SELECT realized_pnl, start_equity FROM day_state WHERE day = ?",
+                            (state.day_state.day.isoformat(),)).fetchone()
+    finally:
+        conn.close()
+    assert kept is not None and Decimal(kept[0]) == state.day_state.realized
+    assert Decimal(kept[1]) == state.day_state.start_equity
     after = load_state(journal)
-    assert after.day_state is not None and state.day_state is not None
-    assert after.day_state.realized == state.day_state.realized
-    assert after.day_state.start_equity == state.day_state.start_equity
     assert {o.id for o in after.orders} <= {o.id for o in state.orders}
     still = {f.id: f for f in _fills(journal)}  # type: ignore[attr-defined]
     assert all(still[f.id] == f for f in committed)  # type: ignore[attr-defined]

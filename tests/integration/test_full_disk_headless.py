@@ -43,7 +43,7 @@ def _wait(what: str, predicate, lines: list[str]) -> None:  # type: ignore[no-un
 def test_full_disk_then_space_returns_in_a_real_headless_run(tmp_path: Path):
     replay = tmp_path / "BTCUSDT_1m.parquet"
     synthetic_candles(3000, seed=5).rename({"open_time": "timestamp_ms"}).write_parquet(replay)
-    journal = tmp_path / "data" / "tradeterm" / "journal.sqlite"
+    journal = tmp_path / "BTCUSDT_1m.replay.sqlite"  # a replay journals beside its data
     proc = subprocess.Popen(
         [sys.executable, "-m", "tradeterm", "--demo", "--replay", str(replay), "--speed", "600",
          "run", "--headless"],

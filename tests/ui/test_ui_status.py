@@ -136,3 +136,19 @@ def test_an_attached_screen_says_so_and_a_read_only_one_says_it_cannot_act() -> 
     watcher = status_text(replace(snap(NOW - 400), attached="read-only"), NOW, TradingColors(),
                           120)
     assert " READ-ONLY   PAPER " in watcher.plain and "ATTACHED" not in watcher.plain
+
+
+def test_replay_when_set_then_no_latency_nor_age_on_the_replay_clock() -> None:
+    """During a replay the streams' times are the replay's (bars of 2024), not wall time: the
+    replay's speed and clock take the latency's place, and no absurd "ago" shows."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
+    from tradeterm.core.models import ReplayStatus
+
+    at = int(datetime(2024, 3, 1, 12, 0, tzinfo=UTC).timestamp() * 1000)
+    replaying = replace(snap(at - 10_000), replay=ReplayStatus(paused=False, speed=60.0,
+                                                                position_ms=at))
+    line = status_text(replaying, NOW, TradingColors(), 120).plain
+    assert "● live" in line and "REPLAY  60x ▶ 2024-03-01 12:00" in line
+    assert "ms" not in line and "ago" not in line

@@ -40,8 +40,11 @@ def _start_flags(parser: argparse.ArgumentParser) -> None:
     flag's value when only that one is given (a subparser default would overwrite it)."""
     parser.add_argument("--demo", action="store_true", default=argparse.SUPPRESS,
                         help="the built-in simulated market (no network needed)")
-    parser.add_argument("--replay", type=Path, default=argparse.SUPPRESS, metavar="FILE",
-                        help="bar replay of a parquet of candles (implies --demo)")
+    parser.add_argument("--replay", type=Path, action="append", default=argparse.SUPPRESS,
+                        metavar="FILE", help="bar replay of a parquet of candles (implies "
+                        "--demo; repeat for several symbols on one clock)")
+    parser.add_argument("--from", dest="replay_from", default=argparse.SUPPRESS, metavar="DATE",
+                        help="start the replay at this bar (the bars before are history)")
 
 
 def add_engine_parser(subparsers: Any) -> argparse.ArgumentParser:

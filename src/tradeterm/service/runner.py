@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tradeterm.config import Settings
 from tradeterm.core.commands import Shutdown
+from tradeterm.core.events import Event, ReplayFinished
 from tradeterm.service.logs import log_file
 from tradeterm.service.status_log import StatusLog
 
@@ -92,13 +93,20 @@ async def run_engine(settings: Settings, *, extra: EngineHook | None = None) -> 
             tasks.append(asyncio.create_task(guarded(extra), name="service:extra"))
 
     engine.add_listener(status.on_event)
+
+    def replay_finished(event: Event) -> None:
+        if isinstance(event, ReplayFinished):  # a headless replay ends with its file
+            engine.submit(Shutdown())
+
+    if settings.replaying:
+        engine.add_listener(replay_finished)
     engine.desk.on_restored = restored  # "restored: balance=... positions=N orders=M ..."
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, engine.submit, Shutdown())
     market = "demo market" if settings.demo else settings.exchange
-    if settings.demo and settings.sim.replay is not None:
-        market = f"replay of {settings.sim.replay}"
+    if settings.replaying:
+        market = f"replay of {', '.join(str(f) for f in settings.sim.replay_files)}"
     emit(f"tradeterm engine: pid {os.getpid()}, {settings.mode} mode, {market}, "
          f"journal {settings.journal_file}; Ctrl-C or SIGTERM stops")
     try:

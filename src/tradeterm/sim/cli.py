@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from tradeterm.sim.server import SimServer
 
 
-def run(host: str, port: int, seed: int, replay: Path | None, speed: float) -> None:
+def run(host: str, port: int, seed: int, replay: Path | Sequence[Path] | None,
+        speed: float) -> None:
     """Serve until Ctrl-C, printing the URL to point ccxt at."""
 
     async def main() -> None:

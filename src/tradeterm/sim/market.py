@@ -26,6 +26,7 @@ from tradeterm.sim.candles import Candle, IntervalCandles
 from tradeterm.sim.history import SyntheticHistory
 from tradeterm.sim.liquidity import LEVELS_PER_SIDE, STEP_MS, LiquidityModel
 from tradeterm.sim.spec import INTERVAL_MS, SymbolSpec
+from tradeterm.sim.warmup import FileHistory
 
 TAPE_KEPT = 1_000
 TAKER_RATE_PER_S = 4.0
@@ -62,12 +63,13 @@ class SymbolMarket:
     """All live state of one symbol."""
 
     def __init__(self, spec: SymbolSpec, seed: int, index: int, start_ms: int,
-                 driver: PriceDriver | None = None, start_price: float | None = None) -> None:
+                 driver: PriceDriver | None = None, start_price: float | None = None,
+                 warmup: FileHistory | None = None) -> None:
         self.spec = spec
         self.rng = np.random.default_rng([seed, index, 0x11FE])
         self.liq = LiquidityModel(spec, self.rng)
         self.driver = driver
-        self.history: SyntheticHistory | None = None
+        self.history: SyntheticHistory | FileHistory | None = warmup  # a replay's --from past
         if driver is None:
             self.history = SyntheticHistory(spec, seed, index, start_ms)
             start_ticks = self.history.last_close_ticks

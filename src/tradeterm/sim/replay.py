@@ -10,6 +10,8 @@ to the lot step).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,53 @@ def load_candles(path: Path) -> pl.DataFrame:
     """Read and check a candle parquet (:func:`read_candle_file`) as the replay's ``COLUMNS``
     (time as ``timestamp_ms``, the archives' name); :class:`ReplayFileError` says what is wrong."""
     return read_candle_file(path).rename({"open_time": "timestamp_ms"})
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def split_at(path: Path, df: pl.DataFrame, from_ms: int | None) -> tuple[pl.DataFrame,
+                                                                         pl.DataFrame]:
+    """(warm-up bars before ``from_ms``, the bars replayed from it). The first replayed bar is
+    the one whose open is ``from_ms`` or the first after it; a start outside the file's bars is
+    a :class:`ReplayFileError` naming the file's range."""
+    if from_ms is None:
+        return df.head(0), df
+    t = df["timestamp_ms"]
+    first, last = int(t[0]), int(t[-1])
+    if not first <= from_ms <= last:
+        raise ReplayFileError(
+            f"{path}: --from {_utc(from_ms)} UTC is outside the file "
+            f"(bars from {_utc(first)} to {_utc(last)} UTC)")
+    return df.filter(pl.col("timestamp_ms") < from_ms), df.filter(
+        pl.col("timestamp_ms") >= from_ms)
+
+
+def replay_symbols(files: Sequence[Path], symbols: tuple[str, ...]) -> list[str]:
+    """The symbol each file replays; two files of one symbol are a :class:`ReplayFileError`."""
+    seen: dict[str, Path] = {}
+    for path in files:
+        sym = replay_symbol(path, symbols)
+        if sym in seen:
+            raise ReplayFileError(f"{path}: replays {sym} like {seen[sym]}: give one file per "
+                                  f"symbol, its symbol in the name ({', '.join(symbols)})")
+        seen[sym] = path
+    return list(seen)
+
+
+def check_replay(files: Sequence[Path], from_ms: int | None,
+                 symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT")) -> None:
+    """Everything a replay start would refuse, before anything starts (the CLI's check)."""
+    replay_symbols(files, symbols)
+    intervals = set()
+    for path in files:
+        df = load_candles(path)
+        split_at(path, df, from_ms)
+        intervals.add(infer_interval_ms(df))
+    if len(intervals) > 1:
+        raise ReplayFileError(f"{', '.join(map(str, files))}: replayed together, the files "
+                              "must have one bar interval")
 
 
 def infer_interval_ms(df: pl.DataFrame) -> int:

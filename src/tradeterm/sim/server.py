@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
@@ -24,10 +25,11 @@ from tradeterm.sim.clock import SimClock
 from tradeterm.sim.faults import Faults
 from tradeterm.sim.hub import Connection, Hub
 from tradeterm.sim.market import StepOutput, SymbolMarket
-from tradeterm.sim.replay import ReplayDriver, load_candles, replay_symbol
+from tradeterm.sim.replay import ReplayDriver, load_candles, replay_symbols, split_at
 from tradeterm.sim.rest import RestApi
 from tradeterm.sim.spec import DEFAULT_SPECS, INTERVAL_MS
 from tradeterm.sim.streams import parse_stream
+from tradeterm.sim.warmup import FileHistory
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,9 @@ class SimServer:
     """A Binance-compatible spot exchange on loopback (see docs/simulator.md)."""
 
     def __init__(self, seed: int = 42, symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT"),
-                 host: str = "127.0.0.1", port: int = 0, replay: Path | str | None = None,
-                 speed: float = 1.0) -> None:
+                 host: str = "127.0.0.1", port: int = 0,
+                 replay: Path | str | Sequence[Path | str] | None = None,
+                 speed: float = 1.0, replay_from_ms: int | None = None) -> None:
         unknown = [s for s in symbols if s.upper() not in DEFAULT_SPECS]
         if unknown:
             raise ValueError(f"unknown symbols {unknown}; served: {', '.join(DEFAULT_SPECS)}")
@@ -49,7 +52,11 @@ class SimServer:
         self.symbols = tuple(s.upper() for s in symbols)
         self.host = host
         self.port = port
-        self.replay = Path(replay) if replay is not None else None
+        files = [replay] if isinstance(replay, str | Path) else list(replay or ())
+        self.replays = tuple(Path(f) for f in files)  # several: several symbols on one clock
+        self.replay = self.replays[0] if self.replays else None
+        self.replay_from_ms = replay_from_ms  # the bars before it are warm-up history
+        self.drivers: dict[str, ReplayDriver] = {}
         self.speed = speed
         self.markets: dict[str, SymbolMarket] = {}
         self.faults = Faults(self)
@@ -68,18 +75,23 @@ class SimServer:
 
     # ---- lifecycle ----------------------------------------------------------------------
     def _build_markets(self) -> None:
-        driver = None
-        replay_sym = None
-        if self.replay is not None:
-            replay_sym = replay_symbol(self.replay, self.symbols)
-            driver = ReplayDriver(load_candles(self.replay), DEFAULT_SPECS[replay_sym], self.seed)
-            self.clock = SimClock(driver.start_ms, self.speed)
-            self._driver = driver
+        warmups: dict[str, FileHistory | None] = {}
+        for path, sym in zip(self.replays, replay_symbols(self.replays, self.symbols),
+                             strict=True):
+            past, played = split_at(path, load_candles(path), self.replay_from_ms)
+            driver = ReplayDriver(played, DEFAULT_SPECS[sym], self.seed)
+            self.drivers[sym] = driver
+            warmups[sym] = FileHistory(past, DEFAULT_SPECS[sym], driver.start_ms) \
+                if len(past) else None
         start = self.clock.now_ms()
+        if self.drivers:
+            self._driver = next(iter(self.drivers.values()))
+            start = min(d.start_ms for d in self.drivers.values())
+            self.clock = SimClock(start, self.speed)  # (at a high speed it has moved already)
         for i, sym in enumerate(self.symbols):
-            if sym == replay_sym and driver is not None:
-                self.markets[sym] = SymbolMarket(DEFAULT_SPECS[sym], self.seed, i, start, driver,
-                                                 driver.start_price)
+            if (replayed := self.drivers.get(sym)) is not None:
+                self.markets[sym] = SymbolMarket(DEFAULT_SPECS[sym], self.seed, i, start, replayed,
+                                                 replayed.start_price, warmups[sym])
             else:
                 self.markets[sym] = SymbolMarket(DEFAULT_SPECS[sym], self.seed, i, start)
 

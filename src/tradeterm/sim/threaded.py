@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ class ThreadedSim:
         self._thread = thread
 
     @classmethod
-    def start(cls, seed: int = 42, replay: Path | str | None = None, speed: float = 1.0,
+    def start(cls, seed: int = 42, replay: Path | str | Sequence[Path | str] | None = None,
+              speed: float = 1.0,
               **kwargs: Any) -> ThreadedSim:
         """Start and block until the server is listening (``kwargs`` go to SimServer)."""
         sim = SimServer(seed=seed, replay=replay, speed=speed, **kwargs)

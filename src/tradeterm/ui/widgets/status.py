@@ -202,6 +202,8 @@ def _feed_part(snap: EngineSnapshot, now_ms: int, colors: TradingColors) -> Text
     color = colors.up if ok else (colors.accent if summary.status is not FeedStatus.STOPPED
                                   else colors.error)
     part.append(f"● {'live' if ok else summary.status.value}", Style(color=color, bold=not ok))
+    if snap.replay is not None:  # on the replay's clock a latency or an age means nothing: the
+        return part  # replay's speed and clock (right part) take their place
     if summary.latency_ms is not None:
         part.append(f" {summary.latency_ms:.0f}ms", Style(color=colors.muted))
     # The age of the last message matters once a stream goes quiet; a sub-second figure that
