@@ -38,8 +38,12 @@ from tradeterm.backtest.pool import Dataset, Evaluator, Outcome, Task, closing, 
 from tradeterm.backtest.runner import BacktestConfig
 from tradeterm.strategy.api import ParamSpec, Strategy
 
-METRICS: tuple[str, ...] = ("sharpe", "profit_factor", "expectancy_r", "total_return", "calmar")
-"""Ranking metrics (higher is better for all of them)."""
+METRICS: tuple[str, ...] = ("sharpe", "sortino", "calmar", "profit_factor", "expectancy_r",
+                            "total_return", "max_drawdown")
+"""Ranking metrics: higher is better, except :data:`LOWER_IS_BETTER`."""
+
+LOWER_IS_BETTER = frozenset({"max_drawdown"})
+"""Metrics a search minimises (the maximum drawdown in % of its peak)."""
 
 Candidate = dict[str, Any]
 
@@ -205,15 +209,28 @@ def random_candidates(space: dict[str, ParamSpec], n: int, seed: int,
     return list(seen.values()) if names else [{}]
 
 
+def refused(cls: type[Strategy], params: Candidate) -> str | None:
+    """Why the strategy refuses ``params`` (its declared ``constraints`` such as ``"fast <
+    slow"``, then its ``Params`` and their validators), or None: checked before a run, so a
+    refused candidate is never backtested."""
+    from tradeterm.strategy.constraints import violated
+
+    try:
+        full = cls.Params(**params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc']) or 'Params'}: {first['msg']}"
+    broken = violated(cls, full.model_dump())
+    return f"constraint {broken}" if broken else None
+
+
 def validate_candidates(cls: type[Strategy], candidates: Iterable[Candidate]
                         ) -> tuple[list[Candidate], int]:
-    """The candidates the strategy's ``Params`` accepts, and how many it refused."""
+    """The candidates the strategy accepts (:func:`refused`), and how many it refused."""
     valid: list[Candidate] = []
     invalid = 0
     for cand in candidates:
-        try:
-            cls.Params(**cand)
-        except ValidationError:
+        if refused(cls, cand) is not None:
             invalid += 1
             continue
         valid.append(cand)
@@ -265,15 +282,26 @@ class Summary:
     calmar: float | None
     net_pnl: str
     bars: int
+    sortino: float | None = None
 
     def metric(self, name: str) -> float | None:
-        return getattr(self, name)
+        value: float | None = getattr(self, "max_drawdown_pct" if name == "max_drawdown"
+                                      else name)
+        return value
 
     def as_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__slots__}
         if out["profit_factor"] == math.inf:
             out["profit_factor"] = "inf"  # JSON has no infinity
         return out
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Summary:
+        """Back from :meth:`as_dict` (a resumed study's trials keep their summaries so)."""
+        values = dict(doc)
+        if values.get("profit_factor") == "inf":
+            values["profit_factor"] = math.inf
+        return cls(**{k: values[k] for k in cls.__slots__ if k in values})
 
 
 def summarize(result: Any) -> Summary:
@@ -290,7 +318,7 @@ def summarize(result: Any) -> Summary:
         trades=s.trades, win_rate=s.win_rate, profit_factor=pf,
         expectancy_r=float(s.average_r) if s.average_r is not None else None,
         total_return=m.return_pct, max_drawdown_pct=m.drawdown.depth_pct, sharpe=m.sharpe,
-        calmar=m.calmar, net_pnl=str(s.net_pnl), bars=m.bars,
+        calmar=m.calmar, net_pnl=str(s.net_pnl), bars=m.bars, sortino=m.sortino,
     )
 
 
@@ -357,7 +385,7 @@ def _rank_key(metric: str, min_trades: int
         value = summary.metric(metric)
         if value is None or math.isnan(value):
             return (few, 1, 0.0, index)  # undefined ranks last (of its tier)
-        return (few, 0, -value, index)
+        return (few, 0, value if metric in LOWER_IS_BETTER else -value, index)
     return key
 
 

@@ -132,8 +132,8 @@ def test_exit_codes(tmp_path):
     assert status == 2 and "no strategy named 'nope'" in text
     status, text = _run(tmp_path, strategies, "hold", *base, "--param", "speed=1,2")
     assert status == 2 and "unknown parameter 'speed'" in text
-    status, text = _run(tmp_path, strategies, "hold", *base)
-    assert status == 2 and "--grid" in text
+    status, text = _run(tmp_path, strategies, "hold", *base, "--metric", "sharpe,bogus")
+    assert status == 2 and "unknown metric 'bogus'" in text
     assert _run(tmp_path, strategies, "hold", *base, "--param", "hold=13")[0] == 2  # all refused
     assert _run(tmp_path, strategies, "hold", "--jobs", "1", "--grid")[0] == 2  # no candles
 
