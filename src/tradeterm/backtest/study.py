@@ -82,6 +82,27 @@ def storage_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def open_storage(path: Path) -> optuna.storages.RDBStorage:
+    """The studies' SQLite file, in WAL mode without an fsync per commit. Why: Optuna commits
+    five to seven times per trial (the trial, each parameter, each attribute, the value); with
+    SQLite's default full sync that measured 16 ms a commit on this machine, more than the
+    backtest of a trial. A crash may lose the last trials' records, which a resumed study
+    simply runs again; the file itself stays consistent (WAL)."""
+    import sqlite3
+
+    import optuna
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def connect() -> sqlite3.Connection:
+        con = sqlite3.connect(path, timeout=60, check_same_thread=False)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=OFF")
+        return con
+
+    return optuna.storages.RDBStorage(storage_url(path), engine_kwargs={"creator": connect})
+
+
 def suggest(trial: optuna.Trial, space: dict[str, ParamSpec], names: Sequence[str],
             explicit: dict[str, list[Any]]) -> Candidate:
     """One candidate from the trial: explicit lists as categorical choices, bools as both
@@ -178,10 +199,9 @@ def run_study(job: Job, cls: type[Strategy], pool: Evaluator, *, space: dict[str
     if trials < 1:
         raise OptimizeError(f"--trials expects N >= 1, got {trials}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage.parent.mkdir(parents=True, exist_ok=True)
     directions = ["minimize" if m in LOWER_IS_BETTER else "maximize" for m in metrics]
     study = optuna.create_study(
-        storage=storage_url(storage), study_name=name, load_if_exists=True,
+        storage=open_storage(storage), study_name=name, load_if_exists=True,
         sampler=_sampler(search, seed, len(metrics)), directions=directions)
     data = pool.dataset(job.candles, job.config, job.timeframe_ms, job.symbol)
     ran = pruned = asks = 0
