@@ -106,11 +106,13 @@ def optimize_command(args: argparse.Namespace, settings: Any, console: Console |
     from tradeterm.backtest.cli import UsageError
     from tradeterm.backtest.optimize import OptimizeError
 
+    from rich.markup import escape
+
     out = console or Console()
     try:
         return _run(args, settings, out)
     except (UsageError, OptimizeError) as exc:
-        out.print(f"[bold red]tradeterm optimize:[/] {exc}")
+        out.print(f"[bold red]tradeterm optimize:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
 
 
@@ -190,15 +192,16 @@ def _search(args: argparse.Namespace, cls: Any) -> Search:
 
 def _evaluator(args: argparse.Namespace, file: Path, name: str) -> Any:
     """The pool every cell and fold of this command shares (started once)."""
-    import importlib.util
-
     from tradeterm.backtest.cli import UsageError
     from tradeterm.backtest.pool import open_evaluator
 
     if args.opt_ray is not None:
-        if importlib.util.find_spec("ray") is None:
+        try:
+            import ray  # noqa: F401 - only to say clearly that it is missing
+        except ImportError:
             raise UsageError("--ray needs ray: install the cluster extra "
-                             "(uv sync --extra cluster, or pip install 'tradeterm[cluster]')")
+                             "(uv sync --extra cluster, or pip install 'tradeterm[cluster]')"
+                             ) from None
         try:
             return open_evaluator(file, name, ray=args.opt_ray or None)
         except (ConnectionError, RuntimeError, ValueError) as exc:
