@@ -43,6 +43,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path)
     ap.add_argument("--ray", action="store_true", help="also Ray with 1 and 2 local nodes")
     args = ap.parse_args()
+    os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")  # before ray: see cluster.py
 
     from tradeterm.backtest.optimize import Job, grid_candidates, load_strategy_class, optimize
     from tradeterm.backtest.pool import LocalPool, Serial

@@ -67,7 +67,12 @@ def _study(pool, file: Path, storage: Path):
 
 
 @pytest.mark.timeout(600)
-def test_a_seeded_study_on_a_two_node_ray_cluster_equals_the_local_run(tmp_path):
+def test_a_seeded_study_on_a_two_node_ray_cluster_equals_the_local_run(tmp_path, monkeypatch):
+    # the nodes' workers run this interpreter, not Ray's `uv run` hook (which starts them in
+    # another folder and breaks under `uv run --no-sync`); ray read the variable on import
+    from ray._private import ray_constants
+
+    monkeypatch.setattr(ray_constants, "RAY_ENABLE_UV_RUN_RUNTIME_ENV", False)
     file = tmp_path / "cross.py"
     file.write_text(CROSS)
     with Serial(file, "cross") as pool:

@@ -17,6 +17,7 @@ Every node needs tradeterm (and the strategy's imports) installed in the Python 
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from collections.abc import Sequence
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
     import polars as pl
 
     from tradeterm.backtest.runner import BacktestConfig
+
+
+def _ray(module: str = "ray") -> Any:
+    """ray, untyped on purpose: the type checker runs where the optional extra is absent too."""
+    return importlib.import_module(module)
 
 
 class _Worker:
@@ -47,13 +53,11 @@ class _Worker:
         warm_up()
 
     def node(self) -> str:
-        import ray
-
+        ray = _ray()
         return str(ray.get_runtime_context().get_node_id())
 
     def run(self, task: Task, refs: dict[str, Any]) -> Outcome:
-        import ray
-
+        ray = _ray()
         key = task.dataset.key
         if key not in self.frames:
             self.frames[key] = ray.get(refs[key])  # from this node's object store
@@ -65,30 +69,32 @@ class RayPool:
     ``ray://host:10001``, ``"auto"``), None for ``RAY_ADDRESS`` or a local Ray started here."""
 
     def __init__(self, strategy_file: Path, strategy_name: str, address: str | None) -> None:
-        import ray
-        from ray.util import ActorPool
-
         from tradeterm.backtest.optimize import load_strategy_class
+
+        # Ray's own `uv run` hook would start each worker with `uv run` in another folder, where
+        # it finds no project: workers use this interpreter (or the cluster's own) instead. Read
+        # when ray is imported, hence before.
+        os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
+        ray = _ray()
 
         load_strategy_class(strategy_file, strategy_name)  # a bad file fails here, once
         self._owns = not ray.is_initialized()
         if self._owns:
             ray.init(address=address or os.environ.get("RAY_ADDRESS") or None,
-                     logging_level="ERROR", log_to_driver=False)
+                     logging_level="ERROR", log_to_driver=False, include_dashboard=False)
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         remote = ray.remote(num_cpus=1)(_Worker)
         source = strategy_file.read_text()
-        self._actors = [remote.remote(source, strategy_file.name,  # type: ignore[attr-defined]
-                                      strategy_name) for _ in range(self.workers)]
+        self._actors = [remote.remote(source, strategy_file.name, strategy_name)
+                        for _ in range(self.workers)]
         self.nodes = len(set(ray.get([a.node.remote() for a in self._actors])))
-        self._pool = ActorPool(self._actors)
+        self._pool = _ray("ray.util").ActorPool(self._actors)
         self._refs: dict[str, Any] = {}
         self._frames: dict[int, tuple[pl.DataFrame, Dataset]] = {}
 
     def dataset(self, candles: pl.DataFrame, config: BacktestConfig, timeframe_ms: int,
                 symbol: str) -> Dataset:
-        import ray
-
+        ray = _ray()
         found = self._frames.get(id(candles))
         if found is not None and found[1].config == config and found[1].symbol == symbol \
                 and found[1].timeframe_ms == timeframe_ms:
@@ -109,8 +115,7 @@ class RayPool:
         return out
 
     def close(self) -> None:
-        import ray
-
+        ray = _ray()
         for actor in self._actors:
             ray.kill(actor)
         self._actors = []

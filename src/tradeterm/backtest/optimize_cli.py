@@ -192,12 +192,14 @@ def _search(args: argparse.Namespace, cls: Any) -> Search:
 
 def _evaluator(args: argparse.Namespace, file: Path, name: str) -> Any:
     """The pool every cell and fold of this command shares (started once)."""
+    import importlib
+
     from tradeterm.backtest.cli import UsageError
     from tradeterm.backtest.pool import open_evaluator
 
     if args.opt_ray is not None:
         try:
-            import ray  # noqa: F401 - only to say clearly that it is missing
+            importlib.import_module("ray")  # only to say clearly that it is missing
         except ImportError:
             raise UsageError("--ray needs ray: install the cluster extra "
                              "(uv sync --extra cluster, or pip install 'tradeterm[cluster]')"
@@ -325,9 +327,7 @@ def _study(args: argparse.Namespace, settings: Any, cls: Any, search: Search, jo
         "config": repr(job.config), "search": search.mode}, sort_keys=True)
     name = args.opt_study or study_name(cls.name, job.symbol, timeframe, int(times[0]),
                                         int(times[-1]), None, settings_key)
-    if args.opt_study and fold is not None:
-        name = f"{name}-fold{fold}"
-    elif fold is not None:
+    if fold is not None:
         name = f"{name}-fold{fold}"
     storage = args.opt_storage or settings.journal_file.parent / "studies.sqlite"
     return run_study(job, cls, pool, space=cls.param_space(), names=search.names,

@@ -199,7 +199,8 @@ def run_study(job: Job, cls: type[Strategy], pool: Evaluator, *, space: dict[str
     if trials < 1:
         raise OptimizeError(f"--trials expects N >= 1, got {trials}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    directions = ["minimize" if m in LOWER_IS_BETTER else "maximize" for m in metrics]
+    directions = [optuna.study.StudyDirection.MINIMIZE if m in LOWER_IS_BETTER
+                  else optuna.study.StudyDirection.MAXIMIZE for m in metrics]
     study = optuna.create_study(
         storage=open_storage(storage), study_name=name, load_if_exists=True,
         sampler=_sampler(search, seed, len(metrics)), directions=directions)
