@@ -1,6 +1,7 @@
-"""``optimize --ray``: a real Ray cluster on 127.0.0.1 (a head node and a second node, each its
-own raylet with one CPU, started by ``ray.cluster_utils.Cluster``), running a seeded Optuna
-study whose trials and summaries must equal the same study run in this process.
+"""``optimize --ray``: a real Ray cluster on this machine (a head node and a second node, each
+its own raylet with one CPU, started by ``ray.cluster_utils.Cluster`` on the node's own
+address), running a seeded Optuna study whose trials and summaries must equal the same study
+run in this process.
 
 Runs when ray is installed (``uv run --extra test --extra cluster pytest -m cluster``); without
 it the test is reported as skipped. Why CI does not install the extra: ray is a 76 MB download
