@@ -1,6 +1,6 @@
 """Parameter search for a strategy: grid or random candidates over its declared ranges, each
 backtested on the in-sample part of the history, ranked by one metric, and the best re-run on the
-out-of-sample rest (walk-forward split), in parallel over the local cores.
+out-of-sample rest (walk-forward split), in parallel.
 
 Why this shape:
 
@@ -12,9 +12,12 @@ Why this shape:
   uses the same evaluation's later bars, so its indicators are warm as they would be live.
   Out-of-sample results are computed only for the top candidates, after ranking: selection never
   sees them.
-* Workers are separate processes started with ``spawn`` (forking a process that already runs
-  polars' thread pool can deadlock). Strategy classes live in modules the loader builds from a
-  file, which do not pickle by reference, so each worker re-loads the class from its file by name.
+* Where the backtests run is :mod:`~tradeterm.backtest.pool`'s business (serial, a persistent
+  local pool, or Ray): one pool is started per command and reused by every phase and fold.
+  Strategy classes live in modules the loader builds from a file, which do not pickle by
+  reference, so each worker re-loads the class from its file by name.
+* Optuna studies (TPE, NSGA-II) are :mod:`~tradeterm.backtest.study`; this module keeps the
+  candidate lists (grid, random, explicit), the split and the ranking both use.
 * Results are stored by candidate index and ties rank by that index, so any ``jobs`` gives the
   same table as a serial run, and a seed fixes the random candidates.
 """
