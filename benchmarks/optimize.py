@@ -9,10 +9,12 @@ it is there, else 130,000 generated bars. Every candidate is backtested on every
 1``: no out-of-sample phase), ranked by Sharpe; all modes must give the same summaries (checked).
 
 Then a TPE study of 81 trials on the local pool (Optuna's sampling and the SQLite study
-included; trials the ``fast < slow`` constraint refuses are not run). Printed per mode: the time to start it (processes, the compiled walk, the candles written once),
-the time for the 81 candidates once started (best and worst of ``--runs``), candidates per
-second, and the speed-up over the plain loop. ``total`` is one command's figure: start plus one
-search. The machine is shared: repeat it, and read ranges.
+included; trials the ``fast < slow`` constraint refuses are not run).
+
+Printed per mode: the time to start it (processes, the compiled walk, the candles written
+once), the time for the 81 candidates once started (best and worst of ``--runs``), candidates
+per second, and the speed-up over the plain loop ("with start": one command's figure, start plus
+one search). The machine is shared: repeat it, and read ranges.
 """
 
 from __future__ import annotations
