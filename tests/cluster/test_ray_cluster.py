@@ -7,7 +7,7 @@ Runs when ray is installed (``uv run --extra test --extra cluster pytest -m clus
 it the test is reported as skipped. Why CI does not install the extra: ray is a 76 MB download
 that unpacks to ~200 MB (the biggest dependency of the project, for an optional feature), and on
 the 2-core CI machine, shared with the rest of the suite, starting the two nodes and their actors
-took 100 s for this test under a load average of 10 (1 min 52 s with uv installing ray),
+took 42-100 s for this test under a load average of 10-12 (1 min 52 s with uv installing ray),
 close to the suite's 120 s per-test timeout, against a few seconds for the rest of the optimiser's
 tests; the local pool, which everyone uses, is tested in CI by tests/unit/backtest.
 """

@@ -106,6 +106,8 @@ def optimize_command(args: argparse.Namespace, settings: Any, console: Console |
     from tradeterm.backtest.cli import UsageError
     from tradeterm.backtest.optimize import OptimizeError
 
+    from concurrent.futures.process import BrokenProcessPool
+
     from rich.markup import escape
 
     out = console or Console()
@@ -113,6 +115,10 @@ def optimize_command(args: argparse.Namespace, settings: Any, console: Console |
         return _run(args, settings, out)
     except (UsageError, OptimizeError) as exc:
         out.print(f"[bold red]tradeterm optimize:[/] {escape(str(exc))}", soft_wrap=True)
+        return 2
+    except BrokenProcessPool:  # the strategy killed its worker (a C extension's crash, OOM)
+        out.print("[bold red]tradeterm optimize:[/] a worker process died while running the "
+                  "strategy; rerun with --jobs 1 to see its error", soft_wrap=True)
         return 2
 
 
