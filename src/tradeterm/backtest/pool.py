@@ -317,11 +317,5 @@ def closing(evaluator: Evaluator) -> contextlib.AbstractContextManager[Evaluator
     return managed()
 
 
-def batches(total: int, size: int) -> list[range]:
-    """``range(total)`` cut into ``ceil(total / size)`` consecutive ranges."""
-    size = max(1, size)
-    return [range(i, min(i + size, total)) for i in range(0, total, size)] if total else []
-
-
-__all__ = ["Dataset", "Evaluator", "LocalPool", "Outcome", "Serial", "Task", "batches",
+__all__ = ["Dataset", "Evaluator", "LocalPool", "Outcome", "Serial", "Task",
            "closing", "evaluate", "open_evaluator"]
