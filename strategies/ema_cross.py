@@ -16,6 +16,7 @@ class EmaCross(Strategy):
     name = "ema_cross"
     timeframe = "1m"
     warmup = 200  # the trend EMA seeds on its first 200 bars
+    constraints = ("fast < slow",)  # the optimiser never runs a fast EMA slower than the slow
 
     class Params(Strategy.Params):
         fast: int = Field(9, ge=2, le=50, description="Fast EMA period.")

@@ -29,6 +29,10 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="candle timeframe (default: the strategy's)")
     p.add_argument("--data", dest="bt_data", type=Path,
                    help="parquet of candles (open_time or timestamp_ms, OHLCV) instead of the store")
+    p.add_argument("--symbols", dest="bt_symbols", action="append", default=[], metavar="S,S",
+                   help="several symbols (comma-separated or repeated): a results table")
+    p.add_argument("--timeframes", dest="bt_timeframes", action="append", default=[],
+                   metavar="TF,TF", help="several timeframes: a results table")
     p.add_argument("--from", dest="bt_from", help="first day, YYYY-MM-DD (UTC)")
     p.add_argument("--to", dest="bt_to", help="last day, YYYY-MM-DD (UTC, included)")
     p.add_argument("--param", dest="bt_params", action="append", default=[], metavar="K=V",
@@ -183,6 +187,13 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
     timeframe = args.bt_timeframe or strategy.timeframe
     if timeframe not in TIMEFRAME_MS:
         raise UsageError(f"unknown timeframe {timeframe!r}; expected one of {', '.join(TIMEFRAME_MS)}")
+    if args.bt_symbols or args.bt_timeframes:  # a research matrix: backtest/matrix.py
+        from tradeterm.backtest.matrix import run_matrix
+        from tradeterm.backtest.optimize_cli import split_list
+
+        return run_matrix(args, settings, out, strategy,
+                          split_list(args.bt_symbols) or [args.bt_symbol],
+                          split_list(args.bt_timeframes) or [timeframe])
     config = config_from_args(settings, args.bt_symbol, args.bt_slip_ticks, args.bt_slip_bps,
                               args.bt_balance)
     candles = load_candles(settings, timeframe, symbol=args.bt_symbol, data=args.bt_data,

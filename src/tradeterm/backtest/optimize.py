@@ -1,6 +1,6 @@
 """Parameter search for a strategy: grid or random candidates over its declared ranges, each
 backtested on the in-sample part of the history, ranked by one metric, and the best re-run on the
-out-of-sample rest (walk-forward split), in parallel over the local cores.
+out-of-sample rest (walk-forward split), in parallel.
 
 Why this shape:
 
@@ -12,9 +12,12 @@ Why this shape:
   uses the same evaluation's later bars, so its indicators are warm as they would be live.
   Out-of-sample results are computed only for the top candidates, after ranking: selection never
   sees them.
-* Workers are separate processes started with ``spawn`` (forking a process that already runs
-  polars' thread pool can deadlock). Strategy classes live in modules the loader builds from a
-  file, which do not pickle by reference, so each worker re-loads the class from its file by name.
+* Where the backtests run is :mod:`~tradeterm.backtest.pool`'s business (serial, a persistent
+  local pool, or Ray): one pool is started per command and reused by every phase and fold.
+  Strategy classes live in modules the loader builds from a file, which do not pickle by
+  reference, so each worker re-loads the class from its file by name.
+* Optuna studies (TPE, NSGA-II) are :mod:`~tradeterm.backtest.study`; this module keeps the
+  candidate lists (grid, random, explicit), the split and the ranking both use.
 * Results are stored by candidate index and ties rank by that index, so any ``jobs`` gives the
   same table as a serial run, and a seed fixes the random candidates.
 """
@@ -34,11 +37,16 @@ from typing import Any
 import polars as pl
 from pydantic import ValidationError
 
-from tradeterm.backtest.runner import BacktestConfig, simulate
+from tradeterm.backtest.pool import Dataset, Evaluator, Outcome, Task, closing, open_evaluator
+from tradeterm.backtest.runner import BacktestConfig
 from tradeterm.strategy.api import ParamSpec, Strategy
 
-METRICS: tuple[str, ...] = ("sharpe", "profit_factor", "expectancy_r", "total_return", "calmar")
-"""Ranking metrics (higher is better for all of them)."""
+METRICS: tuple[str, ...] = ("sharpe", "sortino", "calmar", "profit_factor", "expectancy_r",
+                            "total_return", "max_drawdown")
+"""Ranking metrics: higher is better, except :data:`LOWER_IS_BETTER`."""
+
+LOWER_IS_BETTER = frozenset({"max_drawdown"})
+"""Metrics a search minimises (the maximum drawdown in % of its peak)."""
 
 Candidate = dict[str, Any]
 
@@ -204,15 +212,28 @@ def random_candidates(space: dict[str, ParamSpec], n: int, seed: int,
     return list(seen.values()) if names else [{}]
 
 
+def refused(cls: type[Strategy], params: Candidate) -> str | None:
+    """Why the strategy refuses ``params`` (its declared ``constraints`` such as ``"fast <
+    slow"``, then its ``Params`` and their validators), or None: checked before a run, so a
+    refused candidate is never backtested."""
+    from tradeterm.strategy.constraints import violated
+
+    try:
+        full = cls.Params(**params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc']) or 'Params'}: {first['msg']}"
+    broken = violated(cls, full.model_dump())
+    return f"constraint {broken}" if broken else None
+
+
 def validate_candidates(cls: type[Strategy], candidates: Iterable[Candidate]
                         ) -> tuple[list[Candidate], int]:
-    """The candidates the strategy's ``Params`` accepts, and how many it refused."""
+    """The candidates the strategy accepts (:func:`refused`), and how many it refused."""
     valid: list[Candidate] = []
     invalid = 0
     for cand in candidates:
-        try:
-            cls.Params(**cand)
-        except ValidationError:
+        if refused(cls, cand) is not None:
             invalid += 1
             continue
         valid.append(cand)
@@ -264,15 +285,26 @@ class Summary:
     calmar: float | None
     net_pnl: str
     bars: int
+    sortino: float | None = None
 
     def metric(self, name: str) -> float | None:
-        return getattr(self, name)
+        value: float | None = getattr(self, "max_drawdown_pct" if name == "max_drawdown"
+                                      else name)
+        return value
 
     def as_dict(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__slots__}
         if out["profit_factor"] == math.inf:
             out["profit_factor"] = "inf"  # JSON has no infinity
         return out
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Summary:
+        """Back from :meth:`as_dict` (a resumed study's trials keep their summaries so)."""
+        values = dict(doc)
+        if values.get("profit_factor") == "inf":
+            values["profit_factor"] = math.inf
+        return cls(**{k: values[k] for k in cls.__slots__ if k in values})
 
 
 def summarize(result: Any) -> Summary:
@@ -289,7 +321,7 @@ def summarize(result: Any) -> Summary:
         trades=s.trades, win_rate=s.win_rate, profit_factor=pf,
         expectancy_r=float(s.average_r) if s.average_r is not None else None,
         total_return=m.return_pct, max_drawdown_pct=m.drawdown.depth_pct, sharpe=m.sharpe,
-        calmar=m.calmar, net_pnl=str(s.net_pnl), bars=m.bars,
+        calmar=m.calmar, net_pnl=str(s.net_pnl), bars=m.bars, sortino=m.sortino,
     )
 
 
@@ -312,10 +344,6 @@ class Job:
         return self.candles.height if self.end is None else self.end
 
 
-_STATE: dict[str, Any] = {}
-"""The worker's job and strategy class, set once per process by :func:`_init_worker`."""
-
-
 def load_strategy_class(file: Path, name: str) -> type[Strategy]:
     from tradeterm.strategy.loader import load_file
 
@@ -323,29 +351,6 @@ def load_strategy_class(file: Path, name: str) -> type[Strategy]:
         if cls.name == name:
             return cls
     raise OptimizeError(f"{file} defines no strategy named {name!r}")
-
-
-def _init_worker(job: Job) -> None:
-    _STATE["job"] = job
-    _STATE["cls"] = load_strategy_class(job.strategy_file, job.strategy_name)
-
-
-def _run_one(index: int, params: Candidate, out_of_sample: bool
-             ) -> tuple[int, Summary | None, str | None]:
-    """Backtest candidate ``index`` on the in-sample (or out-of-sample) bars; an exception in
-    the strategy becomes an error message instead of killing the search."""
-    job: Job = _STATE["job"]
-    try:
-        frame = _STATE["cls"](params).evaluate(job.candles)
-        if out_of_sample:
-            part = frame.slice(job.split, job.stop - job.split)
-        else:
-            part = frame.slice(job.start, job.split - job.start)
-        result = simulate(part, job.config, job.timeframe_ms, symbol=job.symbol,
-                          strategy=job.strategy_name)
-        return index, summarize(result), None
-    except Exception as exc:  # noqa: BLE001 - user code: report, keep searching
-        return index, None, f"{type(exc).__name__}: {exc}"
 
 
 # -- the search ---------------------------------------------------------------------------------
@@ -383,7 +388,7 @@ def _rank_key(metric: str, min_trades: int
         value = summary.metric(metric)
         if value is None or math.isnan(value):
             return (few, 1, 0.0, index)  # undefined ranks last (of its tier)
-        return (few, 0, -value, index)
+        return (few, 0, value if metric in LOWER_IS_BETTER else -value, index)
     return key
 
 
@@ -400,54 +405,44 @@ Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: phase ``"in-sample"`` then ``"out-of-sample"``."""
 
 
-def _map(job: Job, tasks: list[tuple[int, Candidate, bool]], jobs: int, phase: str,
-         progress: Progress | None) -> list[tuple[int, Summary | None, str | None]]:
-    """Run ``tasks`` serially (jobs <= 1) or on a spawn process pool; results in task order."""
+def _map(pool: Evaluator, data: Dataset, tasks: list[tuple[int, Candidate, int, int]],
+         phase: str, progress: Progress | None) -> list[Outcome]:
+    """Run ``(index, params, start, stop)`` tasks on ``pool``; results in task order."""
     total = len(tasks)
-    out: list[tuple[int, Summary | None, str | None]] = []
     if progress:
         progress(phase, 0, total)
-    if jobs <= 1 or total <= 1:
-        _init_worker(job)
-        for i, params, oos in tasks:
-            out.append(_run_one(i, params, oos))
-            if progress:
-                progress(phase, len(out), total)
-        return out
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    from tradeterm.backtest.runner import warm_up
+    def done(count: int, of: int) -> None:
+        if progress:
+            progress(phase, count, of)
 
-    warm_up()  # the compiled walk in numba's cache before the workers start
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=ctx,
-                             initializer=_init_worker, initargs=(job,)) as pool:
-        futures = [pool.submit(_run_one, i, params, oos) for i, params, oos in tasks]
-        for done, fut in enumerate(as_completed(futures), 1):
-            fut.result()
-            if progress:
-                progress(phase, done, total)
-        out = [f.result() for f in futures]
-    return out
+    return pool.run([Task(i, params, data, start, stop) for i, params, start, stop in tasks],
+                    done)
 
 
 def optimize(job: Job, candidates: Sequence[Candidate], *, metric: str = "sharpe",
              top: int = 10, jobs: int | None = None, invalid: int = 0,
-             progress: Progress | None = None, label: str = "", min_trades: int = 0
-             ) -> OptimizeResult:
+             progress: Progress | None = None, label: str = "", min_trades: int = 0,
+             pool: Evaluator | None = None) -> OptimizeResult:
     """Backtest every candidate in-sample, rank by ``metric``, re-run the ``top`` best
     out-of-sample (when the split leaves bars for it). ``candidates`` must be valid (see
     :func:`validate_candidates`; ``invalid`` is only carried into the result). ``label``
     prefixes the progress phases (``"fold 2 "``). Candidates with fewer than ``min_trades``
-    in-sample trades rank after all others and are counted in ``too_few_trades``."""
+    in-sample trades rank after all others and are counted in ``too_few_trades``. ``pool``: a
+    started evaluator (:mod:`~tradeterm.backtest.pool`) to reuse; without it one is opened
+    for ``jobs`` workers (default: every core) and closed at the end."""
     if metric not in METRICS:
         raise OptimizeError(f"unknown metric {metric!r}; expected one of {', '.join(METRICS)}")
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    if pool is None:
+        with closing(open_evaluator(job.strategy_file, job.strategy_name,
+                                    min(jobs or os.cpu_count() or 1, len(candidates)))) as own:
+            return optimize(job, candidates, metric=metric, top=top, invalid=invalid,
+                            progress=progress, label=label, min_trades=min_trades, pool=own)
+    data = pool.dataset(job.candles, job.config, job.timeframe_ms, job.symbol)
     result = OptimizeResult(metric=metric, candidates=len(candidates) + invalid, invalid=invalid,
                             params=list(candidates), min_trades=min_trades)
-    tasks = [(i, c, False) for i, c in enumerate(candidates)]
-    for i, summary, error in _map(job, tasks, workers, f"{label}in-sample", progress):
+    tasks = [(i, c, job.start, job.split) for i, c in enumerate(candidates)]
+    for i, summary, error in _map(pool, data, tasks, f"{label}in-sample", progress):
         if summary is None:
             result.errors[i] = error or "?"
         else:
@@ -456,9 +451,8 @@ def optimize(job: Job, candidates: Sequence[Candidate], *, metric: str = "sharpe
     best = rank(result.in_sample, metric, min_trades)[:max(top, 0)]
     oos: dict[int, Summary | None] = {}
     if best and job.split < job.stop - 1:
-        tasks = [(i, candidates[i], True) for i in best]
-        for i, summary, error in _map(job, tasks, workers, f"{label}out-of-sample",
-                                      progress):
+        tasks = [(i, candidates[i], job.split, job.stop) for i in best]
+        for i, summary, error in _map(pool, data, tasks, f"{label}out-of-sample", progress):
             oos[i] = summary
             if error:
                 result.errors[i] = f"out-of-sample: {error}"

@@ -69,6 +69,9 @@ class Strategy:
     symbols: ClassVar[tuple[str, ...]] = ()  # empty: follows the chart's symbol
     timeframe: ClassVar[str] = "1m"
     warmup: ClassVar[int] = 0
+    # parameter constraints the optimiser checks before a run: ("fast < slow",); see
+    # tradeterm.strategy.constraints for the grammar
+    constraints: ClassVar[tuple[str, ...]] = ()
 
     class Params(BaseModel):
         """Typed parameters with defaults and ranges: ``fast: int = Field(9, ge=2, le=50)``."""
@@ -162,6 +165,12 @@ class Strategy:
             raise StrategyDefinitionError(
                 f"{name}: Params() with the defaults fails on {field!r}: {first['msg']}"
             ) from None
+        from tradeterm.strategy.constraints import ConstraintError, check_declared
+
+        try:
+            check_declared(cls)
+        except ConstraintError as exc:
+            raise StrategyDefinitionError(f"{name}: {exc}") from None
         if cls.signals is Strategy.signals:
             raise StrategyDefinitionError(f"{name}: the signals(frame) method is missing")
 

@@ -132,8 +132,8 @@ def test_exit_codes(tmp_path):
     assert status == 2 and "no strategy named 'nope'" in text
     status, text = _run(tmp_path, strategies, "hold", *base, "--param", "speed=1,2")
     assert status == 2 and "unknown parameter 'speed'" in text
-    status, text = _run(tmp_path, strategies, "hold", *base)
-    assert status == 2 and "--grid" in text
+    status, text = _run(tmp_path, strategies, "hold", *base, "--metric", "sharpe,bogus")
+    assert status == 2 and "unknown metric 'bogus'" in text
     assert _run(tmp_path, strategies, "hold", *base, "--param", "hold=13")[0] == 2  # all refused
     assert _run(tmp_path, strategies, "hold", "--jobs", "1", "--grid")[0] == 2  # no candles
 
@@ -167,3 +167,50 @@ def test_min_trades_ranks_thin_candidates_last_and_counts_them(tmp_path):
     assert doc["min_trades"] == 5 and doc["too_few_trades"] == 1
     assert [r["params"]["every"] for r in doc["top"]] == [25, 40]
     assert "1 with fewer than 5 trades (ranked last)" in text
+
+
+def test_a_study_is_the_default_and_resumes_from_the_journal_folder(tmp_path):
+    strategies, data = _setup(tmp_path)
+    docs = []
+    for name in ("a.json", "b.json"):
+        status, text = _run(tmp_path, strategies, "hold", "--data", str(data), "--trials", "6",
+                            "--seed", "2", "--jobs", "1", "--json", str(tmp_path / name))
+        assert status == 0, text
+        docs.append(json.loads((tmp_path / name).read_text()))
+    assert docs[0]["mode"].startswith("tpe 6 trials")
+    assert (docs[0]["study"]["trials"], docs[1]["study"]["trials"]) == (6, 12)
+    assert docs[0]["study"]["name"] == docs[1]["study"]["name"]
+    assert (tmp_path / "studies.sqlite").is_file()  # beside the journal (data_dir here)
+    assert len(docs[1]["all"]) == 12 and "12 complete trials (6 run now" in text
+    # another metric is another objective: a new study, not a mix of incomparable trials
+    status, text = _run(tmp_path, strategies, "hold", "--data", str(data), "--trials", "3",
+                        "--metric", "sortino", "--jobs", "1", "--json", str(tmp_path / "c.json"))
+    assert status == 0, text
+    assert json.loads((tmp_path / "c.json").read_text())["study"]["trials"] == 3
+
+
+def test_two_metrics_run_nsga2_and_mark_the_pareto_front(tmp_path):
+    strategies, data = _setup(tmp_path)
+    out = tmp_path / "p.json"
+    status, text = _run(tmp_path, strategies, "hold", "--data", str(data), "--trials", "8",
+                        "--metric", "total_return,max_drawdown", "--jobs", "1", "--json",
+                        str(out))
+    assert status == 0, text
+    doc = json.loads(out.read_text())
+    assert doc["mode"].startswith("nsga2") and doc["study"]["pareto"]
+    assert "Pareto front" in text
+    status, text = _run(tmp_path, strategies, "hold", "--data", str(data), "--grid",
+                        "--metric", "sharpe,sortino", "--jobs", "1")
+    assert status == 2 and "two metrics need an Optuna search" in text
+
+
+def test_ray_without_ray_installed_is_one_line_and_exit_2(tmp_path, monkeypatch):
+    import sys
+
+    strategies, data = _setup(tmp_path)
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an install without the extra gives
+    status, text = _run(tmp_path, strategies, "hold", "--data", str(data), "--trials", "2",
+                        "--ray")
+    assert status == 2
+    assert text.strip() == ("tradeterm optimize: --ray needs ray: install the cluster extra "
+                            "(uv sync --extra cluster, or pip install 'tradeterm[cluster]')")
