@@ -108,9 +108,9 @@ def next_view(state: ViewState, snap: EngineSnapshot,
     for name in SHARED:
         value = getattr(snap, name)
         if name not in state.sent or state.sent[name] is not value and state.sent[name] != value:
-            if name == "streams" and name in state.sent:
-                if now < state.streams_due and (_streams_state(value)
-                                                 == _streams_state(state.sent[name])):
+            if name == "streams":
+                if name in state.sent and now < state.streams_due and (
+                        _streams_state(value) == _streams_state(state.sent[name])):
                     continue
                 state.streams_due = now + STREAMS_EVERY_S
             parts[name] = value
