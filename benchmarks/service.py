@@ -56,8 +56,9 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _pty import REPO, PtyApp  # noqa: E402
 
+from tradeterm.config import load_settings  # noqa: E402
 from tradeterm.core.commands import PlaceOrder, SwitchSymbol  # noqa: E402
-from tradeterm.core.events import Event, OrderFilled  # noqa: E402
+from tradeterm.core.events import Event, OrderDenied, OrderFilled  # noqa: E402
 from tradeterm.core.trading import OrderRequest, OrderType  # noqa: E402
 from tradeterm.service.paths import socket_path  # noqa: E402
 from tradeterm.wire.messages import View  # noqa: E402
@@ -75,6 +76,7 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]")
 PRICE = re.compile(r"\d[\d,]{3,}\.\d{2}")  # as benchmarks/first_frame.py
 NUMBER = re.compile(r"(?<![\d.])(\d{2,6}\.\d{2})(?![\d])")
 BOOK_PRICES = 6
+CLOSE = re.compile(r"(?<![A-Za-z])C\s+(\d+\.\d{2})")
 BTC, ETH = "BTC/USDT", "ETH/USDT"
 # the demo's magnitudes (sim/spec.py: BTC 65,000, ETH 3,400): a number in range is that
 # symbol's price; the book's sizes and totals (< 100) are in neither
@@ -295,9 +297,12 @@ async def protocol_round_trips(path: Path, switches: int,
     await client.connect()
     task = asyncio.create_task(client.run())
     filled = asyncio.Event()
+    denials: list[str] = []
 
     def on_event(event: Event) -> None:
-        if isinstance(event, OrderFilled):
+        if isinstance(event, OrderDenied):  # risk answered: a round trip too, said apart
+            denials.append(event.rule)
+        if isinstance(event, OrderFilled | OrderDenied):
             filled.set()
 
     client.add_listener(on_event)
@@ -319,8 +324,15 @@ async def protocol_round_trips(path: Path, switches: int,
             t0 = time.perf_counter()
             client.submit(PlaceOrder(OrderRequest(client.snapshot().symbol, side,
                                                   OrderType.MARKET, Decimal("0.001"))))
-            await asyncio.wait_for(filled.wait(), 10)
+            try:
+                await asyncio.wait_for(filled.wait(), 10)
+            except TimeoutError:
+                print(f"  order {i + 1}: no fill nor denial within 10 s", flush=True)
+                continue
             order_s.append(time.perf_counter() - t0)
+        if denials:
+            print(f"  orders denied by risk (answered, counted): {len(denials)} "
+                  f"({', '.join(sorted(set(denials)))})", flush=True)
     finally:
         client.submit_detach()
         await asyncio.wait_for(task, 10)
@@ -335,10 +347,18 @@ def prices_of(symbol: str, text: str) -> set[float]:
     return {v for v in (float(m) for m in NUMBER.findall(text)) if low <= v < high}
 
 
-def screen_round_trips(engine: Engine, presses: int) -> list[float]:
-    """Key press to the new symbol's book on the terminal, in the attached screen."""
+def chart_close_of(symbol: str, text: str) -> bool:
+    """The chart's header shows a close (``C 3399.92``) of ``symbol``'s magnitude."""
+    low, high = RANGES[symbol]
+    return any(low <= float(v) < high for v in CLOSE.findall(text))
+
+
+def screen_round_trips(engine: Engine, presses: int) -> tuple[list[float], list[float]]:
+    """Key press to the new symbol's chart (its header's close) and to its book, on the
+    terminal of the attached screen."""
     app = PtyApp(["attach"], env=engine.env)
-    times: list[float] = []
+    charts: list[float] = []
+    books: list[float] = []
     try:
         if app.wait_for(lambda out: bool(PRICE.search(ANSI.sub(" ", out))), timeout=30) is None:
             raise SystemExit("the attached screen never drew a price")
@@ -349,19 +369,23 @@ def screen_round_trips(engine: Engine, presses: int) -> list[float]:
             mark = len(app.output)
             t0 = time.perf_counter()
             os.write(app.master, key)
-            seen = None
-            while time.perf_counter() - t0 < 10:
-                if app.pump(0.01) and len(prices_of(target, text_of(app.output[mark:]))) \
-                        >= BOOK_PRICES:
-                    seen = time.perf_counter() - t0
-                    break
-            if seen is None:
-                print(f"  press {i + 1}: the {target} book never showed", flush=True)
+            chart = book = None
+            while time.perf_counter() - t0 < 10 and (chart is None or book is None):
+                if not app.pump(0.005):
+                    continue
+                text = text_of(app.output[mark:])
+                if chart is None and chart_close_of(target, text):
+                    chart = time.perf_counter() - t0
+                if book is None and len(prices_of(target, text)) >= BOOK_PRICES:
+                    book = time.perf_counter() - t0
+            if chart is None or book is None:
+                print(f"  press {i + 1}: the {target} chart or book never showed", flush=True)
                 continue
-            times.append(seen)
+            charts.append(chart)
+            books.append(book)
     finally:
         app.stop()
-    return times
+    return charts, books
 
 
 # -- 3, 4. bandwidth and memory -------------------------------------------------------------------
@@ -435,14 +459,14 @@ def main() -> None:
                   f"pid {engine.proc.pid}; socket {engine.socket}", flush=True)
             engine_idle = memory(engine.proc.pid)
             frames, datas = attach_times(engine, args.runs)
-            cold_s, _ = asyncio.run(protocol_round_trips(engine.socket, args.cold, 0))
             holder = Holder(engine.socket)
             try:
                 switch_s, order_s = asyncio.run(
                     protocol_round_trips(engine.socket, args.switches, args.orders))
-                screen_s = screen_round_trips(engine, args.presses)
+                chart_s, screen_s = screen_round_trips(engine, args.presses)
             finally:
                 holder.close()
+            cold_s, _ = asyncio.run(protocol_round_trips(engine.socket, args.cold, 0))
             loads = [traffic(engine, tmp, c, r, args.seconds) for c, r in ((120, 40), (240, 70))]
         finally:
             engine.stop()
@@ -469,8 +493,9 @@ def main() -> None:
     for name, values, budgeted in (
         ("protocol: SwitchSymbol -> book view", switch_s, True),
         ("protocol, cold: SwitchSymbol -> book", cold_s, False),
-        ("protocol: market order -> fill event", order_s, False),
-        ("screen: key -> new symbol's book drawn", screen_s, True),
+        ("protocol: market order -> fill/denial", order_s, False),
+        ("screen: key -> new symbol's chart drawn", chart_s, False),
+        ("screen: key -> new symbol's book drawn", screen_s, False),
     ):
         if not values:
             print(f"  {name:38}: no samples")
@@ -484,6 +509,11 @@ def main() -> None:
             ok &= within
             line += f" (budget p99 {BUDGET_RTT_P99_MS:.0f} ms) {verdict(within)}"
         print(line)
+    ui = load_settings(REPO / "config.toml").ui
+    print(f"  (the screen samples its engine link ui.fps={ui.fps} times a second and redraws book "
+          f"and tape at most ui.book_fps={ui.book_fps} times, attached as in one process: the "
+          f"screen figures carry up to {1000 / ui.fps:.0f} and {1000 / ui.book_fps:.0f} ms of "
+          "that cadence, so the budget is judged on the protocol's round trip)")
     small = loads[0]
     screen_ok = small.screen.rss_mb <= BUDGET_SCREEN_MB
     # today's 224 MB (terminal_load.py) is PSS summed over the process and its children
