@@ -22,8 +22,9 @@ loopback) in a temporary data directory, waits until its socket streams the mark
    between, forwarding both ways); bytes the client receives per second on the socket, next to
    the bytes per second the attached screen writes to its terminal, at 120x40 and 240x70.
 
-Before (today's single process, ``benchmarks/terminal_load.py``; the issue's figures, or
-measured again with ``--before``) is printed beside.
+Before (today's single process: ``benchmarks/terminal_load.py``'s terminal bytes/s and memory,
+the issue's figures, or measured again with ``--before``, which also times the in-process
+launch to the first frame with data, ``benchmarks/first_frame.py``) is printed beside.
 
     uv run --extra test python benchmarks/service.py [--runs 5] [--seconds 40] [--before]
 
@@ -471,7 +472,14 @@ def main() -> None:
         finally:
             engine.stop()
     before: dict[tuple[int, int], tuple[float, float]] = {}
+    launch: list[float] = []
     if args.before:
+        import first_frame
+
+        for _ in range(args.runs):
+            data_at = first_frame.one_run()[1]
+            if data_at is not None:
+                launch.append(data_at)
         for size in BEFORE_TERMINAL_KIB_S:
             before[size] = before_terminal(args.seconds, *size)
 
@@ -488,6 +496,9 @@ def main() -> None:
         print("  attach -> first frame with a price : never seen  OVER")
     if frames:
         print(f"  attach -> first frame              : {spread(frames)}")
+    if launch:
+        print(f"  before: tradeterm --demo in one process, launch -> first frame with data: "
+              f"{spread(launch)}")
     print("  round trips (ETH/USDT held by another client, so its book streams all along; "
           "cold: nobody else on it):")
     for name, values, budgeted in (
