@@ -21,7 +21,7 @@ import stat
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +30,7 @@ import pytest
 from service_helpers import EngineProcess, attached, until
 
 from tradeterm.core.commands import ClosePosition, PlaceOrder
-from tradeterm.core.events import OrderFilled
+from tradeterm.core.events import Event, OrderFilled
 from tradeterm.core.trading import OrderRequest, OrderType
 
 pytestmark = pytest.mark.integration
@@ -57,9 +57,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait(check: object, what: str, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+def _wait(check: Callable[[], bool], what: str, proc: subprocess.Popen[bytes],
+          timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
+    while not check():
         if proc.poll() is not None:
             err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
             raise AssertionError(f"{what}: the process ended ({proc.returncode}): {err[-1500:]}")
@@ -177,7 +178,12 @@ async def test_a_screen_attaches_over_an_ssh_forwarded_socket_and_trades(
                                and bool(s.market.candles) and s.account is not None)
             assert snap.symbol == BTC and snap.demo
             assert snap.market.book is not None and snap.market.book.bids
-            screen.add_listener(lambda e: isinstance(e, OrderFilled) and fills.append(e))
+
+            def on_fill(event: Event) -> None:
+                if isinstance(event, OrderFilled):
+                    fills.append(event)
+
+            screen.add_listener(on_fill)
 
             screen.submit(PlaceOrder(OrderRequest(BTC, "buy", OrderType.MARKET,
                                                   Decimal("0.001"))))
