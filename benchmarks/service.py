@@ -48,10 +48,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import msgspec
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -184,6 +186,8 @@ class CountingProxy:
     def __init__(self, path: Path, upstream: Path) -> None:
         self.path, self.upstream = path, upstream
         self.down = self.up = 0
+        self.tally: Counter[str] = Counter()  # bytes per frame kind and view field, when on
+        self.tallying = False
         self._lock = threading.Lock()
         self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._server.bind(str(path))
@@ -203,12 +207,14 @@ class CountingProxy:
             threading.Thread(target=self._pipe, args=(client, engine, "up"), daemon=True).start()
 
     def _pipe(self, src: socket.socket, dst: socket.socket, way: str) -> None:
+        pending = bytearray()  # this connection's frame not yet whole
         try:
             while chunk := src.recv(65536):
                 dst.sendall(chunk)
                 with self._lock:
                     if way == "down":
                         self.down += len(chunk)
+                        self._count_frames(pending, chunk)
                     else:
                         self.up += len(chunk)
         except OSError:
@@ -219,6 +225,26 @@ class CountingProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+    def _count_frames(self, pending: bytearray, chunk: bytes) -> None:
+        """Split the engine's stream into frames; count each view field's encoded bytes.
+        """
+        pending += chunk
+        while len(pending) >= 4:
+            size = int.from_bytes(pending[:4], "big")
+            if len(pending) < 4 + size:
+                return
+            payload = bytes(pending[4:4 + size])
+            del pending[:4 + size]
+            if not self.tallying:  # the stream is split from its start, counted when asked
+                continue
+            frame = msgspec.msgpack.decode(payload)
+            kind = frame.get("t", "?") if isinstance(frame, dict) else "?"
+            self.tally[f"({kind} frames, whole)"] += 4 + size
+            if kind == "view":
+                for name, value in frame.items():
+                    if name != "t":
+                        self.tally[name] += len(msgspec.msgpack.encode(value))
 
     def close(self) -> None:
         self._server.close()
@@ -411,7 +437,9 @@ def traffic(engine: Engine, tmp: Path, cols: int, rows: int, seconds: float) -> 
             raise SystemExit("the attached screen never drew a price")
         warm = min(15.0, seconds / 3)
         app.drain_for(warm)
-        down0, t0 = proxy.down, time.perf_counter()
+        with proxy._lock:
+            down0, proxy.tallying = proxy.down, True
+        t0 = time.perf_counter()
         written = app.drain_for(seconds - warm)
         elapsed = time.perf_counter() - t0
         down = proxy.down - down0
@@ -419,6 +447,8 @@ def traffic(engine: Engine, tmp: Path, cols: int, rows: int, seconds: float) -> 
     finally:
         app.stop()
         proxy.close()
+    parts = ", ".join(f"{name} {n / elapsed / 1024:.2f}" for name, n in proxy.tally.most_common(8))
+    print(f"  socket at {cols}x{rows}, KiB/s by frame and view field: {parts}", flush=True)
     return Traffic(cols, rows, elapsed, down / elapsed, written / elapsed, screen, engine_mem)
 
 
