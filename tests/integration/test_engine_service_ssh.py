@@ -4,7 +4,8 @@ A real ``sshd`` listens on 127.0.0.1 (a free port, a host key, a user key and an
 ``authorized_keys`` made for the test, all in a temporary directory); a real ``ssh -N -L
 local.sock:engine.sock`` forwards a local Unix socket to the engine's, exactly as
 docs/remote.md tells a user to; the screen's own link (``RemoteEngine``) attaches through the
-tunnel, sees the engine's market and places a paper order that the engine fills and journals.
+tunnel, sees the engine's market and places a paper order that the engine fills; then
+``tradeterm attach --read-only --socket local.sock`` in a pty draws that market and detaches.
 
 Needs ``/usr/sbin/sshd`` (Debian: openssh-server; ``.ci/run`` installs it). In CI (``CI`` set)
 a missing sshd fails the test; elsewhere it skips with the reason.
@@ -13,13 +14,21 @@ a missing sshd fails the test; elsewhere it skips with the reason.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import getpass
 import os
+import pty
+import re
+import select
 import shutil
+import signal
 import socket
 import stat
+import struct
 import subprocess
+import sys
 import tempfile
+import termios
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +46,8 @@ pytestmark = pytest.mark.integration
 
 SSHD = Path("/usr/sbin/sshd")
 BTC = "BTC/USDT"
+BTC_PRICE = re.compile(r"\b[1-9]\d{4,5}\.\d{2}\b")  # the demo's BTC/USDT, ~65,000
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-B]|\x1b[=>]")
 
 
 def _need(program: str) -> str:
@@ -187,15 +198,66 @@ async def test_a_screen_attaches_over_an_ssh_forwarded_socket_and_trades(
 
             screen.submit(PlaceOrder(OrderRequest(BTC, "buy", OrderType.MARKET,
                                                   Decimal("0.001"))))
-            snap = await until(screen, lambda s: any(p.symbol == BTC
-                                                     for p in s.account.positions), timeout=15)
-            assert fills and fills[0].fill.symbol == BTC
+            # the fill event and the account's view update may come in either order
+            await until(screen, lambda s: bool(fills) and any(
+                p.symbol == BTC for p in s.account.positions), timeout=15)
+            assert fills[0].fill.symbol == BTC
             status = await screen.ask("status")  # a request answered through the tunnel
             assert status["pid"] == engine.proc.pid
             screen.submit(ClosePosition(BTC))
             await until(screen, lambda s: not s.account.positions, timeout=15)
         assert tunnel.poll() is None and engine.proc.poll() is None
+        assert "over-ssh attached as trader" in engine.log_text()
+        # the command a user types, through the same tunnel: it draws the engine's market
+        # and `q` detaches (exit 0), the engine going on
+        output = _attach_in_pty(engine, local)
+        assert "screen attached as read-only" in engine.log_text()
+        assert BTC_PRICE.search(output), output[-2000:]
+        assert "detached; the engine" in output
+        assert tunnel.poll() is None and engine.proc.poll() is None
     finally:
         _stop(tunnel)
-    log = engine.log_text()
-    assert "over-ssh attached as trader" in log
+
+
+def _attach_in_pty(engine: EngineProcess, sock: Path) -> str:
+    """``tradeterm attach --read-only --socket SOCK`` in a 120x40 pty until the engine logs
+    it attached and it drew a second, then ``q``; its output, escape sequences removed."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    screen = subprocess.Popen(
+        [sys.executable, "-m", "tradeterm", "attach", "--read-only", "--socket", str(sock)],
+        stdin=slave, stdout=slave, stderr=slave, cwd=engine.root, start_new_session=True,
+        # its own data directory, like a laptop's: only the tunnel leads to the engine
+        env={**engine.env, "TERM": "xterm-256color",
+             "XDG_DATA_HOME": str(sock.parent / "laptop-data")})
+    os.close(slave)
+    out = bytearray()
+
+    def pump(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if select.select([master], [], [], left)[0]:
+                try:
+                    out.extend(os.read(master, 65536))
+                except OSError:
+                    return
+
+    try:
+        deadline = time.monotonic() + 60
+        while "screen attached as read-only" not in engine.log_text():
+            assert screen.poll() is None, f"the screen ended: {bytes(out[-1500:])!r}"
+            assert time.monotonic() < deadline, "the screen never attached"
+            pump(0.2)
+        pump(1.5)
+        os.write(master, b"q")
+        end = time.monotonic() + 20
+        while screen.poll() is None and time.monotonic() < end:
+            pump(0.2)
+        pump(0.2)
+        assert screen.wait(timeout=5) == 0
+    finally:
+        if screen.poll() is None:
+            os.killpg(screen.pid, signal.SIGKILL)
+            screen.wait()
+        os.close(master)
+    return ANSI.sub(" ", out.decode("utf-8", "replace"))
