@@ -7,7 +7,11 @@ then only the live candle and new ones (a tail); trades go as the new prints onl
 most ``book_fps`` times a second, cut to the depth asked for. The streams' health changes with
 every message (its latency and last-message time), so it goes at once when a stream's state
 changes (status, reconnects, error) and otherwise at most once a second (the status bar's
-latency): sent with every update it was a quarter of the bytes (benchmarks/service.py).
+latency): sent with every update it was a quarter of the bytes (benchmarks/service.py). The
+account likewise: with a position open it changes with every tick (equity, unrealised PnL,
+excursions) and went whole ten times a second (~1 KB each with a few positions and brackets,
+more than the book); so what a fill, an order or a close changes goes at once, and a mark-only
+change at most ``book_fps`` times a second, like the book.
 """
 
 from __future__ import annotations
@@ -16,7 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tradeterm.core.models import BookSnapshot, Candle, EngineSnapshot, MarketSnapshot, Trade
+from tradeterm.core.models import (
+    BookSnapshot,
+    Candle,
+    EngineSnapshot,
+    MarketSnapshot,
+    StreamHealth,
+    Trade,
+)
+from tradeterm.core.trading import AccountSnapshot
 from tradeterm.wire.messages import View
 
 # EngineSnapshot fields that travel as they are (the client's market is handled apart).
@@ -52,6 +64,7 @@ class ViewState:
     ticker_sent: bool = False
     market_sent: bool = False  # symbol and timeframe (and so everything below) sent
     streams_due: float = 0.0
+    account_due: float = 0.0
 
     def resubscribe(self, symbol: str, timeframe: str, book_depth: int, trades: int) -> None:
         """A new subscription: the whole market goes again with the next update."""
@@ -96,9 +109,20 @@ def _cut(book: BookSnapshot | None, depth: int) -> BookSnapshot | None:
                         book.timestamp)
 
 
-def _streams_state(streams: Any) -> tuple[Any, ...]:
+def _streams_state(streams: tuple[StreamHealth, ...]) -> tuple[Any, ...]:
     """What of the streams' health must reach the screen at once (not latency nor time)."""
     return tuple((s.stream, s.symbol, s.status, s.reconnects, s.last_error) for s in streams)
+
+
+def _account_state(account: AccountSnapshot | None) -> tuple[Any, ...] | None:
+    """What of the account must reach the screen at once: all but the marks to the book
+    (equity, unrealised PnL, a position's excursions), which change with every tick."""
+    if account is None:
+        return None
+    return (account.quote, account.balance, account.realized_pnl_today, account.orders,
+            tuple((p.symbol, p.quantity, p.average_entry, p.opened_ms, p.strategy, p.stop,
+                   p.target, p.initial_risk, p.realized_pnl, p.fees)
+                  for p in account.positions))
 
 
 def next_view(state: ViewState, snap: EngineSnapshot,
@@ -113,6 +137,11 @@ def next_view(state: ViewState, snap: EngineSnapshot,
                         _streams_state(value) == _streams_state(state.sent[name])):
                     continue
                 state.streams_due = now + STREAMS_EVERY_S
+            elif name == "account":
+                if name in state.sent and now < state.account_due and (
+                        _account_state(value) == _account_state(state.sent[name])):
+                    continue
+                state.account_due = now + state.book_every_s
             parts[name] = value
             state.sent[name] = value
     m = market(state.symbol, state.timeframe)
