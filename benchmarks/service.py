@@ -20,7 +20,8 @@ loopback) in a temporary data directory, waits until its socket streams the mark
    strategy workers): RSS summed, PSS summed (what the machine spends).
 4. **bandwidth**: the screen attaches through a counting proxy socket (a Unix socket in
    between, forwarding both ways); bytes the client receives per second on the socket, next to
-   the bytes per second the attached screen writes to its terminal, at 120x40 and 240x70.
+   the bytes per second the attached screen writes to its terminal, at 120x40 and 240x70,
+   with a BTC/USDT position open (its account changes with every tick, as a trader's does).
 
 Before (today's single process: ``benchmarks/terminal_load.py``'s terminal bytes/s and memory,
 the issue's figures, or measured again with ``--before``, which also times the in-process
@@ -60,7 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _pty import REPO, PtyApp  # noqa: E402
 
 from tradeterm.config import load_settings  # noqa: E402
-from tradeterm.core.commands import PlaceOrder, SwitchSymbol  # noqa: E402
+from tradeterm.core.commands import ClosePosition, PlaceOrder, SwitchSymbol  # noqa: E402
 from tradeterm.core.events import Event, OrderDenied, OrderFilled  # noqa: E402
 from tradeterm.core.trading import OrderRequest, OrderType  # noqa: E402
 from tradeterm.service.paths import socket_path  # noqa: E402
@@ -452,6 +453,30 @@ def traffic(engine: Engine, tmp: Path, cols: int, rows: int, seconds: float) -> 
     return Traffic(cols, rows, elapsed, down / elapsed, written / elapsed, screen, engine_mem)
 
 
+async def position(path: Path, quantity: str | None) -> None:
+    """Open a BTC/USDT position of ``quantity`` (the account then changes with every tick,
+    as a trader's does), or close it (None)."""
+    client = TimedRemote(path)
+    await client.connect()
+    task = asyncio.create_task(client.run())
+    try:
+        await asyncio.wait_for(client.book_seen.wait(), 30)
+        if quantity is None:
+            client.submit(ClosePosition(BTC))
+        else:
+            client.submit(PlaceOrder(OrderRequest(BTC, "buy", OrderType.MARKET,
+                                                  Decimal(quantity))))
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            account = client.snapshot().account
+            held = account is not None and any(p.symbol == BTC for p in account.positions)
+            if held == (quantity is not None):
+                break
+    finally:
+        client.submit_detach()
+        await asyncio.wait_for(task, 10)
+
+
 def before_terminal(seconds: float, cols: int, rows: int) -> tuple[float, float]:
     """terminal_load.py again: (KiB/s, PSS MB) of ``tradeterm --demo`` in one process."""
     import terminal_load
@@ -498,7 +523,10 @@ def main() -> None:
             finally:
                 holder.close()
             cold_s, _ = asyncio.run(protocol_round_trips(engine.socket, args.cold, 0))
+            time.sleep(60)  # risk's max orders per minute, spent by the round trips
+            asyncio.run(position(engine.socket, "0.01"))
             loads = [traffic(engine, tmp, c, r, args.seconds) for c, r in ((120, 40), (240, 70))]
+            asyncio.run(position(engine.socket, None))
         finally:
             engine.stop()
     before: dict[tuple[int, int], tuple[float, float]] = {}
