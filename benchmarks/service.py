@@ -461,17 +461,18 @@ async def position(path: Path, quantity: str | None) -> None:
     task = asyncio.create_task(client.run())
     try:
         await asyncio.wait_for(client.book_seen.wait(), 30)
-        if quantity is None:
-            client.submit(ClosePosition(BTC))
-        else:
-            client.submit(PlaceOrder(OrderRequest(BTC, "buy", OrderType.MARKET,
-                                                  Decimal(quantity))))
-        for _ in range(100):
-            await asyncio.sleep(0.1)
+        for _ in range(90):  # risk may deny for a while (max orders per minute): again
+            if quantity is None:
+                client.submit(ClosePosition(BTC))
+            else:
+                client.submit(PlaceOrder(OrderRequest(BTC, "buy", OrderType.MARKET,
+                                                      Decimal(quantity))))
+            await asyncio.sleep(1.0)
             account = client.snapshot().account
             held = account is not None and any(p.symbol == BTC for p in account.positions)
             if held == (quantity is not None):
                 break
+        print(f"  BTC/USDT position {'open' if held else 'closed'}", flush=True)
     finally:
         client.submit_detach()
         await asyncio.wait_for(task, 10)
@@ -523,7 +524,6 @@ def main() -> None:
             finally:
                 holder.close()
             cold_s, _ = asyncio.run(protocol_round_trips(engine.socket, args.cold, 0))
-            time.sleep(60)  # risk's max orders per minute, spent by the round trips
             asyncio.run(position(engine.socket, "0.01"))
             loads = [traffic(engine, tmp, c, r, args.seconds) for c, r in ((120, 40), (240, 70))]
             asyncio.run(position(engine.socket, None))
