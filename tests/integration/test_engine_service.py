@@ -192,7 +192,7 @@ async def test_a_client_that_never_reads_is_dropped_and_fills_go_on(tmp_path: Pa
                 try:
                     raw_send(stuck, Subscribe(BTC, ("1m", "5m")[i % 2], book_depth=50))
                 except (BrokenPipeError, ConnectionResetError):
-                    break  # dropped already
+                    break  # dropped already (a subscription's view goes at once)
                 await asyncio.sleep(0.05)
             deadline = time.monotonic() + 30
             while "dropped: not reading" not in engine.log_text():

@@ -41,11 +41,12 @@ async def test_a_sigkilled_screen_leaves_the_engine_to_fill_the_stop_or_target(
         await engine.ready()
         screen = PtyScreen(["attach"], env=engine.env, cwd=tmp_path)
         deadline = time.monotonic() + 60
+        drawn = b""  # from the start: a view goes at once on subscription, drawn early
         while "screen attached as trader" not in engine.log_text():
             assert screen.proc.poll() is None, "the screen ended"
             assert time.monotonic() < deadline, "the screen never attached"
-            screen.pump(0.2)
-        drawn = screen.pump(1.0)
+            drawn += screen.pump(0.2)
+        drawn += screen.pump(1.0)
         assert b"BTC/USDT" in drawn  # the attached screen draws the engine's market
 
         async with attached(engine.socket) as trader:

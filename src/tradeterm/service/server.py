@@ -27,7 +27,7 @@ import msgspec
 from tradeterm import __version__
 from tradeterm.core.commands import Command, Shutdown, SwitchSymbol, SwitchTimeframe
 from tradeterm.core.events import CommandIgnored, Event
-from tradeterm.core.models import TIMEFRAME_MS
+from tradeterm.core.models import TIMEFRAME_MS, EngineSnapshot
 from tradeterm.market.convert import BOOK_DEPTH
 from tradeterm.service.paths import ensure_private_dir
 from tradeterm.service.requests import Asker, RequestRefused, answer
@@ -225,6 +225,7 @@ class Session:
         view.resubscribe(symbol, timeframe, max(1, min(depth, BOOK_DEPTH)),
                          max(1, min(trades, kept)))
         self.server.views_changed()
+        self.server.push(self)  # what the engine has of it now, not at the pump's next tick
 
     def _command(self, frame: Cmd) -> None:
         try:
@@ -336,16 +337,24 @@ class EngineServer:
             snap = self.engine.snapshot()
             now = time.monotonic()
             for session in list(self.sessions):
-                if session.view is None or session.closed:
-                    continue
-                try:
-                    view = next_view(session.view, snap, self.engine.market, now)
-                except Exception:
-                    log.exception("%s: view update failed", session.name)
-                    session.drop("view update failed")
-                    continue
-                if view is not None:
-                    session.send(view)
+                self.push(session, snap, now)
+
+    def push(self, session: Session, snap: EngineSnapshot | None = None,
+             now: float | None = None) -> None:
+        """Send ``session`` what changed of its view. Also right after a subscription: waiting
+        for the pump's next tick (1 / fps) was most of a symbol switch's round trip
+        (benchmarks/service.py)."""
+        if session.view is None or session.closed:
+            return
+        try:
+            view = next_view(session.view, snap or self.engine.snapshot(), self.engine.market,
+                             time.monotonic() if now is None else now)
+        except Exception:
+            log.exception("%s: view update failed", session.name)
+            session.drop("view update failed")
+            return
+        if view is not None:
+            session.send(view)
 
     def views_changed(self) -> None:
         """The set of (symbol, timeframe) clients look at changed: the engine's feed follows."""

@@ -4,7 +4,14 @@ The engine's snapshot parts are immutable and cached (a part that did not change
 object), so "changed" is mostly an identity test. A client's market (its own symbol and
 timeframe) is diffed more finely, since it is most of the bytes: the candle history goes once,
 then only the live candle and new ones (a tail); trades go as the new prints only; the book at
-most ``book_fps`` times a second, cut to the depth asked for.
+most ``book_fps`` times a second, cut to the depth asked for. The streams' health changes with
+every message (its latency and last-message time), so it goes at once when a stream's state
+changes (status, reconnects, error) and otherwise at most once a second (the status bar's
+latency): sent with every update it was a quarter of the bytes (benchmarks/service.py). The
+account likewise: with a position open it changes with every tick (equity, unrealised PnL,
+excursions) and went whole ten times a second (~1 KB each with a few positions and brackets,
+more than the book); so what a fill, an order or a close changes goes at once, and a mark-only
+change at most ``book_fps`` times a second, like the book.
 """
 
 from __future__ import annotations
@@ -13,7 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tradeterm.core.models import BookSnapshot, Candle, EngineSnapshot, MarketSnapshot, Trade
+from tradeterm.core.models import (
+    BookSnapshot,
+    Candle,
+    EngineSnapshot,
+    MarketSnapshot,
+    StreamHealth,
+    Trade,
+)
+from tradeterm.core.trading import AccountSnapshot
 from tradeterm.wire.messages import View
 
 # EngineSnapshot fields that travel as they are (the client's market is handled apart).
@@ -22,6 +37,9 @@ SHARED = (
     "signals", "strategies", "account", "trading_state", "trading_reason", "daily_loss_limit",
     "fills", "replay", "markets", "display",
 )
+
+STREAMS_EVERY_S = 1.0
+"""Latency-only changes of the streams' health go at most this often."""
 
 TAIL_MAX = 64
 """A candle tail longer than this (the history reloaded, a gap filled) goes whole instead."""
@@ -45,6 +63,8 @@ class ViewState:
     ticker: object = None
     ticker_sent: bool = False
     market_sent: bool = False  # symbol and timeframe (and so everything below) sent
+    streams_due: float = 0.0
+    account_due: float = 0.0
 
     def resubscribe(self, symbol: str, timeframe: str, book_depth: int, trades: int) -> None:
         """A new subscription: the whole market goes again with the next update."""
@@ -89,6 +109,22 @@ def _cut(book: BookSnapshot | None, depth: int) -> BookSnapshot | None:
                         book.timestamp)
 
 
+def _streams_state(streams: tuple[StreamHealth, ...]) -> tuple[Any, ...]:
+    """What of the streams' health must reach the screen at once (not latency nor time)."""
+    return tuple((s.stream, s.symbol, s.status, s.reconnects, s.last_error) for s in streams)
+
+
+def _account_state(account: AccountSnapshot | None) -> tuple[Any, ...] | None:
+    """What of the account must reach the screen at once: all but the marks to the book
+    (equity, unrealised PnL, a position's excursions), which change with every tick."""
+    if account is None:
+        return None
+    return (account.quote, account.balance, account.realized_pnl_today, account.orders,
+            tuple((p.symbol, p.quantity, p.average_entry, p.opened_ms, p.strategy, p.stop,
+                   p.target, p.initial_risk, p.realized_pnl, p.fees)
+                  for p in account.positions))
+
+
 def next_view(state: ViewState, snap: EngineSnapshot,
               market: Callable[[str, str], MarketSnapshot], now: float) -> View | None:
     """The update to send ``state``'s client (None: nothing changed); updates ``state``."""
@@ -96,6 +132,16 @@ def next_view(state: ViewState, snap: EngineSnapshot,
     for name in SHARED:
         value = getattr(snap, name)
         if name not in state.sent or state.sent[name] is not value and state.sent[name] != value:
+            if name == "streams":
+                if name in state.sent and now < state.streams_due and (
+                        _streams_state(value) == _streams_state(state.sent[name])):
+                    continue
+                state.streams_due = now + STREAMS_EVERY_S
+            elif name == "account":
+                if name in state.sent and now < state.account_due and (
+                        _account_state(value) == _account_state(state.sent[name])):
+                    continue
+                state.account_due = now + state.book_every_s
             parts[name] = value
             state.sent[name] = value
     m = market(state.symbol, state.timeframe)
