@@ -41,10 +41,16 @@ class SmcOrderBlocks(Strategy):
     def signals(self, frame: pl.DataFrame) -> pl.DataFrame:
         p = self.params
         close, buffer = pl.col("close"), pl.col(f"atr_{p.atr_n}") * p.buffer_atr
-        bull_touch = first_touch("smc_in_bull_ob", "smc_bull_ob_top", "smc_bull_ob_bottom")
-        bear_touch = first_touch("smc_in_bear_ob", "smc_bear_ob_top", "smc_bear_ob_bottom")
-        long = bull_touch & (pl.col("smc_trend") == 1)
-        short = bear_touch & (pl.col("smc_trend") == -1)
+        # The first touches are window expressions (a group-by over each zone): computed once,
+        # in a stage of their own. Inlined, polars recomputed them for every expression below
+        # that reads them (~10 times: 250 of 300 ms on 130k bars).
+        frame = frame.with_columns(
+            _smc_long=first_touch("smc_in_bull_ob", "smc_bull_ob_top", "smc_bull_ob_bottom")
+            & (pl.col("smc_trend") == 1),
+            _smc_short=first_touch("smc_in_bear_ob", "smc_bear_ob_top", "smc_bear_ob_bottom")
+            & (pl.col("smc_trend") == -1),
+        )
+        long, short = pl.col("_smc_long"), pl.col("_smc_short")
         stop = (
             pl.when(long).then(pl.col("smc_bull_ob_bottom") - buffer)
             .when(short).then(pl.col("smc_bear_ob_top") + buffer)
@@ -80,4 +86,4 @@ class SmcOrderBlocks(Strategy):
             target_1=close + sign * p.target_r * risk,
             confidence=pl.when(long | short).then(confidence.fill_null(0.6)).otherwise(0.0),
             reasons=reasons,
-        )
+        ).drop("_smc_long", "_smc_short")
