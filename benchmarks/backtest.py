@@ -53,7 +53,8 @@ from tradeterm.indicators.frame import synthetic_candles
 from tradeterm.strategy.loader import load_directory
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = next((p for p in (ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data")
+               if p.is_dir()), ROOT.parent / "shared" / "data")
 TRADE_VALUE = 5000
 """Quote per trade in the side-by-side (the ``[risk] max_position_quote`` default)."""
 
@@ -72,6 +73,15 @@ def _records(result) -> float:
     t0 = time.perf_counter()
     for _ in result.trades:
         pass
+    return time.perf_counter() - t0
+
+
+def _frame(result) -> float:
+    """Seconds to read every trade as columns: ``TradeTable.frame()`` (exact Decimal columns,
+    one polars frame), and a pass over its PnL column."""
+    t0 = time.perf_counter()
+    frame = result.table.frame()
+    frame.get_column("pnl").sum()
     return time.perf_counter() - t0
 
 
@@ -101,7 +111,8 @@ def speed(bars: int, runs: int) -> None:
         print(f"  {label:15s} event pass {t_pass * 1000:6.1f} ms ({bars / t_pass / 1e6:5.1f} M "
               f"bars/s), with evaluate {total * 1000:6.1f} ms ({bars / total / 1e6:4.1f} M bars/s);"
               f" {len(result.trades):,} trades, final balance {result.final_balance:,.2f}; "
-              f"building every trade record afterwards {t_rec * 1000:.0f} ms; "
+              f"building every trade record afterwards {t_rec * 1000:.0f} ms, every trade as a "
+              f"frame {_frame(result) * 1000:.1f} ms; "
               f"skipped {result.skipped}")
 
 
@@ -128,6 +139,8 @@ def side_by_side(bars: int, bt_bars: int, runs: int) -> None:
                           runs)
         _row(f"tradeterm ({label})", part.height, t, len(result.trades),
              float(result.final_balance))
+        _row(f"  + every trade as a frame ({label})", part.height, t + _frame(result),
+             len(result.trades), float(result.final_balance))
         _row(f"  + every trade record ({label})", part.height, t + _records(result),
              len(result.trades), float(result.final_balance))
         t, (trades, equity) = _vectorbt(part, cfg, runs)

@@ -97,10 +97,9 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
             skipped[BOTH_SIDES] += 1
             k += 1
             continue
-        if t[s + 1] < blocked_until:  # one skip, then on to the first signal of the next day
+        if t[s + 1] < blocked_until:  # every entry refused while halted counts
             skipped[DAILY_LIMIT] += 1
-            cursor = max(s + 1, np.searchsorted(t, blocked_until) - 1)
-            k = np.searchsorted(cbar, cursor)
+            k += 1
             continue
         if cinvalid[k] != 0:
             skipped[cinvalid[k]] += 1

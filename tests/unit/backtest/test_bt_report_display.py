@@ -26,3 +26,26 @@ def test_trade_row_as_shown_rounds_to_tick_step_quote_and_r():
     assert shown["r_multiple"] == "1.23"
     assert shown["exit_reason"] == "target" and shown["entry_bar"] == "4"
     assert ROW["pnl"] == "-0.0040000"  # the exact row (CSV, JSON) is left as it was
+
+
+def test_report_counts_every_entry_refused_by_the_daily_loss_limit():
+    """Two stop-outs reach the 3 % limit on day 1; the four entry signals after them that day
+    are all refused, and the report's "entries not taken" says 4 (not one per halted day)."""
+    from bt_helpers import HOUR, config, signal_frame
+    from rich.console import Console
+
+    from tradeterm.backtest.metrics import result_metrics
+    from tradeterm.backtest.report import summary_table
+    from tradeterm.backtest.runner import simulate
+
+    flat = (100.0, 100.2, 99.8, 100.0)
+    bars = [flat] * 30
+    for stop_bar in (2, 5):
+        bars[stop_bar] = (100.0, 100.2, 97.0, 97.5)
+    entries = {b: ("long", 98.0, None) for b in (0, 3, 6, 9, 14, 22, 23)}
+    result = simulate(signal_frame(bars, entries, interval_ms=HOUR),
+                      config(risk_per_trade_pct=Decimal(2)), HOUR)
+    console = Console(width=200, record=True)
+    console.print(summary_table(result, result_metrics(result)))
+    shown = console.export_text()
+    assert "entries not taken" in shown and "daily_loss_limit: 4" in shown
