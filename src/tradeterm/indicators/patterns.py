@@ -149,26 +149,40 @@ def detect_inverted_hammer(g: _Candles, strict: bool = False) -> np.ndarray:
     return _star_shape(g) & gap_down
 
 
+def _three_bars(g: _Candles, first: Callable[[slice], np.ndarray],
+                star: Callable[[slice, slice], np.ndarray], third: Callable[[slice, slice], np.ndarray]
+                ) -> np.ndarray:
+    """A three-candle rule evaluated on aligned slices (bar t-2, t-1, t): the same comparisons
+    as on arrays shifted by ``prev`` (false where a bar before the first would be needed),
+    without the shifted copies."""
+    out = np.zeros(g.c.size, dtype=bool)
+    if g.c.size > 2:
+        s2, s1, s0 = slice(0, -2), slice(1, -1), slice(2, None)
+        with np.errstate(invalid="ignore"):
+            out[2:] = first(s2) & star(s1, s2) & third(s0, s2)
+    return out
+
+
 def detect_morning_star(g: _Candles, strict: bool = False) -> np.ndarray:
-    b1, c1 = g.prev(g.body, 2), g.prev(g.c, 2)
-    with np.errstate(invalid="ignore"):
-        first = (b1 > g.prev(g.avg_body, 2)) & (g.prev(g.white.astype(float), 2) == 0.0)
-        star_top, first_bottom = g.prev(g.top), g.prev(g.bottom, 2)
-        gap = star_top < first_bottom if strict else star_top <= first_bottom
-        star = (g.prev(g.body) <= g.prev(g.avg_body)) & gap
-        third = (g.body > g.avg_body) & g.white & (g.c > c1 + b1 * PENETRATION)
-    return first & star & third
+    def star(s1: slice, s2: slice) -> np.ndarray:
+        gap = g.top[s1] < g.bottom[s2] if strict else g.top[s1] <= g.bottom[s2]
+        return (g.body[s1] <= g.avg_body[s1]) & gap
+
+    return _three_bars(
+        g, lambda s2: (g.body[s2] > g.avg_body[s2]) & ~g.white[s2], star,
+        lambda s0, s2: ((g.body[s0] > g.avg_body[s0]) & g.white[s0]
+                        & (g.c[s0] > g.c[s2] + g.body[s2] * PENETRATION)))
 
 
 def detect_evening_star(g: _Candles, strict: bool = False) -> np.ndarray:
-    b1, c1 = g.prev(g.body, 2), g.prev(g.c, 2)
-    with np.errstate(invalid="ignore"):
-        first = (b1 > g.prev(g.avg_body, 2)) & (g.prev(g.white.astype(float), 2) == 1.0)
-        star_bottom, first_top = g.prev(g.bottom), g.prev(g.top, 2)
-        gap = star_bottom > first_top if strict else star_bottom >= first_top
-        star = (g.prev(g.body) <= g.prev(g.avg_body)) & gap
-        third = (g.body > g.avg_body) & ~g.white & (g.c < c1 - b1 * PENETRATION)
-    return first & star & third
+    def star(s1: slice, s2: slice) -> np.ndarray:
+        gap = g.bottom[s1] > g.top[s2] if strict else g.bottom[s1] >= g.top[s2]
+        return (g.body[s1] <= g.avg_body[s1]) & gap
+
+    return _three_bars(
+        g, lambda s2: (g.body[s2] > g.avg_body[s2]) & g.white[s2], star,
+        lambda s0, s2: ((g.body[s0] > g.avg_body[s0]) & ~g.white[s0]
+                        & (g.c[s0] < g.c[s2] - g.body[s2] * PENETRATION)))
 
 
 # --- geometry scores in [0, 1] ---------------------------------------------------------------
