@@ -1,6 +1,6 @@
 """SMC order blocks: with structure in favour, buy the first touch of the latest bullish order
 block (sell the first touch of the latest bearish one). Stop just beyond the block (an ATR
-fraction past its far side), one target at 3R. See docs/strategies.md and docs/smc.md.
+fraction past its far side), one target at 2R. See docs/strategies.md and docs/smc.md.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def first_touch(inside: str, top: str, bottom: str) -> pl.Expr:
 
 class SmcOrderBlocks(Strategy):
     name = "smc_order_blocks"
-    timeframe = "1m"
+    timeframe = "1h"
     # SMC marks are exact from the first bar (nothing is seeded); the ATR buffer is Wilder's
     # recursion, settled to < 1 % of its seed after ~50 bars.
     warmup = 50
@@ -32,7 +32,7 @@ class SmcOrderBlocks(Strategy):
         swing_length: int = Field(5, ge=1, le=50, description="SMC swing length (bars each side).")
         atr_n: int = Field(14, ge=5, le=50, description="ATR period for the stop buffer.")
         buffer_atr: float = Field(0.1, ge=0, le=2, description="Stop buffer in ATRs.")
-        target_r: float = Field(3.0, gt=0, le=10, description="Target in R (risk multiples).")
+        target_r: float = Field(2.0, gt=0, le=10, description="Target in R (risk multiples).")
 
     def indicators(self, frame: pl.DataFrame) -> pl.DataFrame:
         p = self.params
