@@ -196,6 +196,11 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
     metrics = result_metrics(result)
     show_chart = not args.bt_no_chart and sys.stdout.isatty() and out.is_terminal
     print_report(result, metrics, out, show_chart)
+    near, entries = result.close_targets
+    if near:
+        print(f"warning: {near:,} of {entries:,} entry signals of {args.strategy} have target_1 "
+              "closer than the round-trip fee plus slippage: hit, they lose money "
+              "(widen the target, or trade a longer timeframe)", file=sys.stderr)
     if args.bt_json:
         write_json(args.bt_json, result, metrics)
         out.print(f"wrote {args.bt_json}")

@@ -162,6 +162,11 @@ def summary_table(result: BacktestResult, metrics: Metrics) -> Table:
     if result.skipped:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(result.skipped.items()))
         rows.append(("entries not taken", skipped))
+    near, entries = result.close_targets
+    if near:
+        rows.append(("targets within costs",
+                     f"{near:,} of {entries:,} entry signals: target_1 closer than the "
+                     "round-trip fee plus slippage (a loss when hit)"))
     for name, value in rows:
         table.add_row(name, value)
     return table

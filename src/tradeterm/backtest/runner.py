@@ -111,6 +111,9 @@ class BacktestResult:
     skipped: dict[str, int] = field(default_factory=dict)  # entry signals not taken, by reason
     params: dict[str, Any] = field(default_factory=dict)
     table: TradeTable | None = None  # the trades as exact integer columns (None: re-read)
+    # entry signals whose target_1 is closer than the round-trip fee plus slippage, of the
+    # entry signals with a valid stop (a warning: such a target loses money when it is hit)
+    close_targets: tuple[int, int] = (0, 0)
 
     @property
     def closed_trades(self) -> list[ClosedTrade]:
@@ -165,12 +168,32 @@ def simulate(
              ("entry_long", "entry_short", "exit_long", "exit_short")}
     cand = candidates(bars, flags, grid, require_stop=cfg.require_stop)
     done = Walk(bars, grid, cand, cfg, timeframe_ms, lower).run(symbol, strategy)
+    close = targets_within_costs(cand.ref, cand.target_f, cand.has_target,
+                                 ~cand.both & (cand.invalid == 0), cfg)
     return BacktestResult(
         strategy=strategy, symbol=symbol, timeframe="", timeframe_ms=timeframe_ms, config=cfg,
         trades=TradeRecords(done.table), open_time=bars.t, equity=done.equity,
         final_balance=done.final_balance, exposure_bars=done.exposure_bars,
-        skipped=done.skipped, table=done.table,
+        skipped=done.skipped, table=done.table, close_targets=close,
     )
+
+
+def round_trip_cost(price: np.ndarray, config: BacktestConfig) -> np.ndarray:
+    """What a round trip costs per unit at ``price`` (floats: a warning's threshold, not
+    money): the taker fee in, the maker fee out (a target is a resting limit) and the
+    slippage of both fills (``slippage_ticks`` ticks plus ``slippage_bps``)."""
+    slip = config.slippage_ticks * float(config.rules.tick) + price * float(
+        config.slippage_bps) / 10_000
+    return price * float(config.taker_fee + config.maker_fee) + 2 * slip
+
+
+def targets_within_costs(ref: np.ndarray, target: np.ndarray, has_target: np.ndarray,
+                         valid: np.ndarray, config: BacktestConfig) -> tuple[int, int]:
+    """(entry signals whose target is closer to the reference price than
+    :func:`round_trip_cost`, valid entry signals): a target that near gives a loss when hit."""
+    with np.errstate(invalid="ignore"):
+        near = valid & has_target & (np.abs(target - ref) < round_trip_cost(ref, config))
+    return int(near.sum()), int(valid.sum())
 
 
 def warm_up() -> None:
