@@ -220,12 +220,14 @@ def _score_doji(g: _At) -> np.ndarray:
 
 def _score_long_lower(g: _At) -> np.ndarray:
     rng = g.get("range")
-    return 0.5 * _ramp(_ratio(g.get("lower"), rng), 0.4, 0.75) + 0.5 * _ramp(_ratio(g.get("upper"), rng), 0.15, 0.0)
+    return (0.5 * _ramp(_ratio(g.get("lower"), rng), 0.4, 0.75)
+            + 0.5 * _ramp(_ratio(g.get("upper"), rng), 0.15, 0.0))
 
 
 def _score_long_upper(g: _At) -> np.ndarray:
     rng = g.get("range")
-    return 0.5 * _ramp(_ratio(g.get("upper"), rng), 0.4, 0.75) + 0.5 * _ramp(_ratio(g.get("lower"), rng), 0.15, 0.0)
+    return (0.5 * _ramp(_ratio(g.get("upper"), rng), 0.4, 0.75)
+            + 0.5 * _ramp(_ratio(g.get("lower"), rng), 0.15, 0.0))
 
 
 def _score_engulfing(g: _At) -> np.ndarray:

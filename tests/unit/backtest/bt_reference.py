@@ -227,8 +227,7 @@ class _Reference:
                 self.day_start = self.balance - entry_fee + (mark - fill) * qty * sign
         self.day_pnl += pnl
         if self.day_pnl <= -(self.day_start * cfg.daily_loss_limit_pct / HUNDRED):
-            if self.blocked_until != (day + 1) * DAY_MS:
-                    self.blocked_until = (day + 1) * DAY_MS
+            self.blocked_until = (day + 1) * DAY_MS
         self.balance += pnl
         return True
 
