@@ -139,7 +139,7 @@ def run_backtest(
     frame = strategy.evaluate(candles)
     tf = timeframe or strategy.timeframe
     result = simulate(frame, cfg, timeframe_ms(tf), symbol=symbol, strategy=strategy.name,
-                      lower=lower)
+                      lower=lower, scale_out=tuple(getattr(strategy, "scale_out", ())))
     result.timeframe = tf
     result.params = strategy.params.model_dump()
     return result
@@ -154,8 +154,11 @@ def simulate(
     symbol: str = "",
     strategy: str = "",
     lower: pl.DataFrame | None = None,
+    scale_out: tuple[float, ...] = (),
 ) -> BacktestResult:
-    """The event pass on an already evaluated frame (candle columns plus the signal columns)."""
+    """The event pass on an already evaluated frame (candle columns plus the signal columns).
+    ``scale_out``: the shares of the position taken off at ``target_1``, ``target_2``,
+    ``target_3`` (a strategy's ``scale_out``); empty: all of it at ``target_1``."""
     from tradeterm.backtest.candidates import candidates
     from tradeterm.backtest.walk import Walk
 
@@ -166,8 +169,9 @@ def simulate(
         raise ValueError("price beyond 2**52 ticks: not representable exactly")
     flags = {k: frame.get_column(k).cast(pl.Boolean).fill_null(False).to_numpy() for k in
              ("entry_long", "entry_short", "exit_long", "exit_short")}
-    cand = candidates(bars, flags, grid, require_stop=cfg.require_stop)
-    done = Walk(bars, grid, cand, cfg, timeframe_ms, lower).run(symbol, strategy)
+    weights = leg_weights(scale_out)
+    cand = candidates(bars, flags, grid, require_stop=cfg.require_stop, legs=len(weights))
+    done = Walk(bars, grid, cand, cfg, timeframe_ms, lower, weights).run(symbol, strategy)
     close = targets_within_costs(cand.ref, cand.target_f, cand.has_target,
                                  ~cand.both & (cand.invalid == 0), cfg)
     return BacktestResult(
@@ -176,6 +180,20 @@ def simulate(
         final_balance=done.final_balance, exposure_bars=done.exposure_bars,
         skipped=done.skipped, table=done.table, close_targets=close,
     )
+
+
+def leg_weights(scale_out: tuple[float, ...]) -> tuple[int, ...]:
+    """A strategy's ``scale_out`` shares as integer weights (parts per million, exact for the
+    kernel's floor division); ``()`` -> one leg. Refused (``ValueError``): more than three,
+    a share not in (0, 1], shares not summing to 1."""
+    if not scale_out:
+        return (1,)
+    if len(scale_out) > 3 or not all(0 < float(s) <= 1 for s in scale_out):
+        raise ValueError(f"scale_out must be 1 to 3 shares in (0, 1], got {scale_out!r}")
+    weights = tuple(round(float(s) * 1_000_000) for s in scale_out)
+    if abs(sum(weights) - 1_000_000) > 1:
+        raise ValueError(f"scale_out shares must sum to 1, got {scale_out!r}")
+    return weights
 
 
 def round_trip_cost(price: np.ndarray, config: BacktestConfig) -> np.ndarray:
