@@ -17,7 +17,8 @@ Rules (``docs/backtest.md``): a signal at bar t's close fills at bar t+1's open 
 (taker fee); one position at a time; the stop and the target (a resting limit, maker fee) are the
 signal's levels on the tick; a bar opening beyond the stop fills the stop at that open; a bar
 touching both takes the stop unless a lower-timeframe frame orders them; an exit signal fills at
-the next open; what is open at the end closes at the last close.
+the next open; what is open at the end closes at the last close. A strategy that scales out
+has its position split in legs (``leg_w``), each with its own target and the common stop.
 """
 
 from __future__ import annotations
