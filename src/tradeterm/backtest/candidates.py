@@ -70,13 +70,13 @@ def candidates(bars: Bars, flags: dict[str, np.ndarray], grid: Grid, *, require_
     stop_f = grid.floats(stop_t)
     stop_ok = _beyond(grid, ref, stop_f, stop_t, long)  # the reference is beyond the stop
     levels = [_target(grid, target_raw, ref, long, sign)]
-    for j in range(2, legs + 1):
-        raw = column(bars.frame, f"target_{j}")[cand]
+    for leg in range(2, legs + 1):
+        raw = column(bars.frame, f"target_{leg}")[cand]
         with np.errstate(invalid="ignore"):
             bad = np.flatnonzero(~(np.isnan(raw) | (np.abs(raw) / grid.tick_f < 2**52)))
         if bad.size:
             i = int(bad[0])
-            raise ValueError(f"target_{j} at bar {int(cand[i])} is {raw[i]}: a signal's prices "
+            raise ValueError(f"target_{leg} at bar {int(cand[i])} is {raw[i]}: a signal's prices "
                              "must be finite (or null) and within 2**52 ticks")
         levels.append(_target(grid, raw, ref, long, sign))
     has_target, target_t, target_f = levels[0]
