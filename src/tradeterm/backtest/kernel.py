@@ -88,6 +88,13 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
     exposure = 0
     count = 0
     filled = 0  # equity is written for the bars before this one
+    zero = balance - balance
+    leg_q = [zero, zero, zero]  # per leg (scale-outs): quantity, PnL, entry fee, exit bar...
+    leg_pnl = [zero, zero, zero]
+    leg_efee = [zero, zero, zero]
+    leg_x = [0, 0, 0]
+    leg_sig = [False, False, False]
+    settled = [False, False, False]
     k = 0
     while k < m:
         s = cbar[k]
@@ -154,12 +161,11 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
             w_total += int(leg_w[j])
         if checked and float(qty) * float(w_total) >= LIMIT:
             raise OverflowError("backtest amounts beyond 64-bit integers")
-        zero = balance - balance
-        leg_q = [zero, zero, zero]
-        leg_pnl = [zero, zero, zero]
-        leg_efee = [zero, zero, zero]
-        leg_x = [0, 0, 0]
-        leg_sig = [False, False, False]
+        for j in range(3):
+            leg_q[j] = zero
+            leg_x[j] = 0
+            leg_sig[j] = False
+            settled[j] = False
         rest = qty
         for j in range(n_legs):
             q = rest if j == n_legs - 1 else qty * int(leg_w[j]) // w_total
@@ -288,7 +294,12 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
         for i in range(filled, e):
             equity[i] = flat
         fill_fl = float(fill * tick_mult) / tick_div
-        for i in range(e, x):
+        if n_legs == 1:  # the common case, without the per-leg bookkeeping (same floats)
+            units = float(leg_q[0]) * step_f * sign
+            held = flat - float(leg_efee[0]) / money_scale - units * fill_fl
+            for i in range(e, x):
+                equity[i] = held + units * c[i]
+        for i in range(e, x if n_legs > 1 else e):
             value = flat
             for j in range(n_legs):
                 if leg_q[j] <= 0:
@@ -306,7 +317,6 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
         # starting equity (what is still open across midnight marked at the day's first open);
         # reached in realised PnL, no entries until the next day
         q_rem = qty
-        settled = [False, False, False]
         for _ in range(n_legs):
             jj = -1
             for j in range(n_legs):
