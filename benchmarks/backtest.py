@@ -5,8 +5,9 @@
 For ``ema_cross`` with its stop and target_1 (the issue's budget: well under a second), prints
 the strategy's ``evaluate`` time, the event pass time (it returns the trades as exact integer
 columns, the final balance, the skips and the equity curve), the total, bars per second, the
-number of trades and the final balance, and what building every trade's ``BacktestTrade``
-record afterwards costs (records are built lazily, when something reads them), for two accounts:
+number of trades and the final balance, and what reading every trade costs afterwards: as one
+polars frame of exact columns (``TradeTable.frame()``) and as ``BacktestTrade`` records (built
+lazily, when something reads them), for two accounts:
 
 - ``paper defaults``: the ``[paper]``/``[risk]`` defaults (0.1 % taker fees, 1 tick slippage):
   the account shrinks, so later entries fall under the 5 USDT minimum notional and are skipped;
@@ -28,8 +29,9 @@ sizes every trade; vectorbt with the same quantity floored to the step; backtest
 units). vectorbt gets the same absolute stop and target levels (see :func:`_vectorbt_inputs`
 for how, and the two rules it cannot follow). Printed: bars per second (signals already
 computed: the fill simulation only; vectorbt's inputs are prepared and its first call compiles
-with numba before the clock starts), trades and final equity, for the cross-check; our row again
-with every trade record built. backtesting.py steps a Python ``next()`` per bar, so it runs on
+with numba before the clock starts; its trades are counted, which builds its trade records),
+trades and final equity, for the cross-check; our row again with every trade read as a frame,
+and with every trade record built. backtesting.py steps a Python ``next()`` per bar, so it runs on
 the first ``--bt-bars`` bars (default 100,000) and the backtester's figures for that slice are
 printed beside it. Then the like-for-like figure with the signals included:
 ``Strategy.evaluate`` + the event pass against the same strategy written with vectorbt's own
