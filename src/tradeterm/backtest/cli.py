@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # rich, polars and the runner load only when the command runs
+    import polars as pl
     from rich.console import Console
 
 
@@ -147,6 +148,14 @@ def _params(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def bar_spacing(candles: pl.DataFrame) -> int | None:
+    """The candles' bar length in ms (the median step between open times; gaps do not move
+    it), None for fewer than two bars."""
+    if candles.height < 2:
+        return None
+    return int(candles.get_column("open_time").diff().drop_nulls().median())  # type: ignore[arg-type]
+
+
 def backtest_command(args: argparse.Namespace, settings: Any, console: Console | None = None
                      ) -> int:
     """Run ``tradeterm backtest``; print the report; return the exit status."""
@@ -187,6 +196,11 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
                               args.bt_balance)
     candles = load_candles(settings, timeframe, symbol=args.bt_symbol, data=args.bt_data,
                            first_day=args.bt_from, last_day=args.bt_to)
+    spacing = bar_spacing(candles)
+    if spacing is not None and spacing != TIMEFRAME_MS[timeframe]:
+        shown = next((tf for tf, ms in TIMEFRAME_MS.items() if ms == spacing), f"{spacing} ms")
+        raise UsageError(f"the candles are {shown} bars but {args.strategy} is backtested on "
+                         f"{timeframe}: pass --timeframe {shown}, or {timeframe} candles")
     try:
         lower = read_candles(args.bt_lower) if args.bt_lower else None
     except DataError as exc:
