@@ -5,8 +5,9 @@
 For ``ema_cross`` with its stop and target_1 (the issue's budget: well under a second), prints
 the strategy's ``evaluate`` time, the event pass time (it returns the trades as exact integer
 columns, the final balance, the skips and the equity curve), the total, bars per second, the
-number of trades and the final balance, and what building every trade's ``BacktestTrade``
-record afterwards costs (records are built lazily, when something reads them), for two accounts:
+number of trades and the final balance, and what reading every trade costs afterwards: as one
+polars frame of exact columns (``TradeTable.frame()``) and as ``BacktestTrade`` records (built
+lazily, when something reads them), for two accounts:
 
 - ``paper defaults``: the ``[paper]``/``[risk]`` defaults (0.1 % taker fees, 1 tick slippage):
   the account shrinks, so later entries fall under the 5 USDT minimum notional and are skipped;
@@ -28,8 +29,9 @@ sizes every trade; vectorbt with the same quantity floored to the step; backtest
 units). vectorbt gets the same absolute stop and target levels (see :func:`_vectorbt_inputs`
 for how, and the two rules it cannot follow). Printed: bars per second (signals already
 computed: the fill simulation only; vectorbt's inputs are prepared and its first call compiles
-with numba before the clock starts), trades and final equity, for the cross-check; our row again
-with every trade record built. backtesting.py steps a Python ``next()`` per bar, so it runs on
+with numba before the clock starts; its trades are counted, which builds its trade records),
+trades and final equity, for the cross-check; our row again with every trade read as a frame,
+and with every trade record built. backtesting.py steps a Python ``next()`` per bar, so it runs on
 the first ``--bt-bars`` bars (default 100,000) and the backtester's figures for that slice are
 printed beside it. Then the like-for-like figure with the signals included:
 ``Strategy.evaluate`` + the event pass against the same strategy written with vectorbt's own
@@ -53,7 +55,8 @@ from tradeterm.indicators.frame import synthetic_candles
 from tradeterm.strategy.loader import load_directory
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = next((p for p in (ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data")
+               if p.is_dir()), ROOT.parent / "shared" / "data")
 TRADE_VALUE = 5000
 """Quote per trade in the side-by-side (the ``[risk] max_position_quote`` default)."""
 
@@ -72,6 +75,15 @@ def _records(result) -> float:
     t0 = time.perf_counter()
     for _ in result.trades:
         pass
+    return time.perf_counter() - t0
+
+
+def _frame(result) -> float:
+    """Seconds to read every trade as columns: ``TradeTable.frame()`` (exact Decimal columns,
+    one polars frame), and a pass over its PnL column."""
+    t0 = time.perf_counter()
+    frame = result.table.frame()
+    frame.get_column("pnl").sum()
     return time.perf_counter() - t0
 
 
@@ -101,7 +113,8 @@ def speed(bars: int, runs: int) -> None:
         print(f"  {label:15s} event pass {t_pass * 1000:6.1f} ms ({bars / t_pass / 1e6:5.1f} M "
               f"bars/s), with evaluate {total * 1000:6.1f} ms ({bars / total / 1e6:4.1f} M bars/s);"
               f" {len(result.trades):,} trades, final balance {result.final_balance:,.2f}; "
-              f"building every trade record afterwards {t_rec * 1000:.0f} ms; "
+              f"building every trade record afterwards {t_rec * 1000:.0f} ms, every trade as a "
+              f"frame {_frame(result) * 1000:.1f} ms; "
               f"skipped {result.skipped}")
 
 
@@ -128,6 +141,8 @@ def side_by_side(bars: int, bt_bars: int, runs: int) -> None:
                           runs)
         _row(f"tradeterm ({label})", part.height, t, len(result.trades),
              float(result.final_balance))
+        _row(f"  + every trade as a frame ({label})", part.height, t + _frame(result),
+             len(result.trades), float(result.final_balance))
         _row(f"  + every trade record ({label})", part.height, t + _records(result),
              len(result.trades), float(result.final_balance))
         t, (trades, equity) = _vectorbt(part, cfg, runs)

@@ -16,7 +16,7 @@ from tradeterm.strategy import Strategy
 
 class BollingerBreakout(Strategy):
     name = "bollinger_breakout"
-    timeframe = "1m"
+    timeframe = "1h"
     # The band width is null for 19 bars and its 120-bar rolling quantile for 119 more (139);
     # 150 leaves a few bars of the squeeze look-back and lets ATR (Wilder) settle.
     warmup = 150
@@ -31,6 +31,8 @@ class BollingerBreakout(Strategy):
         min_rvol: float = Field(1.5, ge=0, le=10, description="Minimum relative volume.")
         atr_n: int = Field(14, ge=5, le=50, description="ATR period for the stop.")
         stop_atr: float = Field(1.5, gt=0, le=5, description="Minimum stop distance in ATRs.")
+        target_r: float = Field(1.0, gt=0, le=10,
+                                description="First target in R (the second and third at 2x, 3x).")
 
     def indicators(self, frame: pl.DataFrame) -> pl.DataFrame:
         p = self.params
@@ -86,9 +88,9 @@ class BollingerBreakout(Strategy):
             exit_long=close < middle,
             exit_short=close > middle,
             stop=stop,
-            target_1=close + sign * risk,
-            target_2=close + sign * 2 * risk,
-            target_3=close + sign * 3 * risk,
+            target_1=close + sign * p.target_r * risk,
+            target_2=close + sign * 2 * p.target_r * risk,
+            target_3=close + sign * 3 * p.target_r * risk,
             confidence=pl.when(long | short).then(confidence.fill_null(0.5)).otherwise(0.5),
             reasons=reasons,
         )

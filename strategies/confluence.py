@@ -62,7 +62,7 @@ def grade(confidence: pl.Expr) -> pl.Expr:
 
 class Confluence(Strategy):
     name = "confluence"
-    timeframe = "1m"
+    timeframe = "1h"
     warmup = 200  # the EMA 200 of the trend factor seeds on its first 200 bars
 
     class Params(Strategy.Params):

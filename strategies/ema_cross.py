@@ -14,7 +14,7 @@ from tradeterm.strategy import Strategy
 
 class EmaCross(Strategy):
     name = "ema_cross"
-    timeframe = "1m"
+    timeframe = "1h"
     warmup = 200  # the trend EMA seeds on its first 200 bars
     constraints = ("fast < slow",)  # the optimiser never runs a fast EMA slower than the slow
 
@@ -24,6 +24,8 @@ class EmaCross(Strategy):
         trend: int = Field(200, ge=50, le=400, description="Trend filter EMA period.")
         atr_n: int = Field(14, ge=5, le=50, description="ATR period for the stop.")
         stop_atr: float = Field(1.5, gt=0, le=5, description="Stop distance in ATRs.")
+        target_r: float = Field(1.0, gt=0, le=10,
+                                description="First target in R (the second and third at 2x, 3x).")
 
     def indicators(self, frame: pl.DataFrame) -> pl.DataFrame:
         p = self.params
@@ -58,9 +60,9 @@ class EmaCross(Strategy):
             exit_long=cross_down,
             exit_short=cross_up,
             stop=close - sign * risk,
-            target_1=close + sign * risk,
-            target_2=close + sign * 2 * risk,
-            target_3=close + sign * 3 * risk,
+            target_1=close + sign * p.target_r * risk,
+            target_2=close + sign * 2 * p.target_r * risk,
+            target_3=close + sign * 3 * p.target_r * risk,
             confidence=(0.5 + distance.clip(0, 5) / 10).fill_null(0.5),
             reasons=reasons,
         )

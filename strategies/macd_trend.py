@@ -1,6 +1,6 @@
 """MACD trend: follow a fresh MACD/signal cross when both lines are already on the trend's side
 of zero and price is on the same side of the 200 EMA. Exits on the opposite cross. Stop at k ATR,
-targets at 1.5R and 3R. See docs/strategies.md.
+targets at 2.5R and 4R. See docs/strategies.md.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tradeterm.strategy import Strategy
 
 class MacdTrend(Strategy):
     name = "macd_trend"
-    timeframe = "1m"
+    timeframe = "1h"
     warmup = 200  # the trend EMA seeds on its first 200 bars (MACD needs 33)
 
     class Params(Strategy.Params):
@@ -24,8 +24,8 @@ class MacdTrend(Strategy):
         trend: int = Field(200, ge=50, le=400, description="Trend filter EMA period.")
         atr_n: int = Field(14, ge=5, le=50, description="ATR period for the stop.")
         stop_atr: float = Field(1.5, gt=0, le=5, description="Stop distance in ATRs (1R).")
-        target_1_r: float = Field(1.5, gt=0, le=10, description="First target in R.")
-        target_2_r: float = Field(3.0, gt=0, le=20, description="Second target in R.")
+        target_1_r: float = Field(2.5, gt=0, le=10, description="First target in R.")
+        target_2_r: float = Field(4.0, gt=0, le=20, description="Second target in R.")
 
         @model_validator(mode="after")
         def _ordered(self) -> MacdTrend.Params:

@@ -14,7 +14,7 @@ from tradeterm.strategy import Strategy
 
 class RsiReversion(Strategy):
     name = "rsi_reversion"
-    timeframe = "1m"
+    timeframe = "1h"
     # RSI/ATR are Wilder recursions: after ~100 bars the seed's weight is (13/14)^86 < 0.2 %.
     # With the trend filter on, the trend EMA is null for its first trend-1 bars, which blocks
     # entries there by itself.
@@ -30,6 +30,8 @@ class RsiReversion(Strategy):
         atr_n: int = Field(14, ge=5, le=50, description="ATR period for the stop.")
         stop_atr: float = Field(1.5, gt=0, le=5, description="Stop distance in ATRs (1R).")
         depth_bars: int = Field(5, ge=1, le=50, description="Dip depth bars.")
+        target_r: float = Field(1.0, gt=0, le=10,
+                                description="First target in R (the second at 2x).")
 
         @model_validator(mode="after")
         def _levels_ordered(self) -> RsiReversion.Params:
@@ -78,8 +80,8 @@ class RsiReversion(Strategy):
             exit_long=(prev < p.exit_level) & (r >= p.exit_level),
             exit_short=(prev > p.exit_level) & (r <= p.exit_level),
             stop=close - sign * risk,
-            target_1=close + sign * risk,
-            target_2=close + sign * 2 * risk,
+            target_1=close + sign * p.target_r * risk,
+            target_2=close + sign * 2 * p.target_r * risk,
             confidence=(0.5 + (depth / 40).clip(0, 0.5)).fill_null(0.5),
             reasons=pl.concat_str(reasons, separator="; ", ignore_nulls=True),
         )

@@ -1,6 +1,6 @@
 """SMC order blocks: with structure in favour, buy the first touch of the latest bullish order
 block (sell the first touch of the latest bearish one). Stop just beyond the block (an ATR
-fraction past its far side), one target at 3R. See docs/strategies.md and docs/smc.md.
+fraction past its far side), one target at 2R. See docs/strategies.md and docs/smc.md.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def first_touch(inside: str, top: str, bottom: str) -> pl.Expr:
 
 class SmcOrderBlocks(Strategy):
     name = "smc_order_blocks"
-    timeframe = "1m"
+    timeframe = "1h"
     # SMC marks are exact from the first bar (nothing is seeded); the ATR buffer is Wilder's
     # recursion, settled to < 1 % of its seed after ~50 bars.
     warmup = 50
@@ -32,7 +32,7 @@ class SmcOrderBlocks(Strategy):
         swing_length: int = Field(5, ge=1, le=50, description="SMC swing length (bars each side).")
         atr_n: int = Field(14, ge=5, le=50, description="ATR period for the stop buffer.")
         buffer_atr: float = Field(0.1, ge=0, le=2, description="Stop buffer in ATRs.")
-        target_r: float = Field(3.0, gt=0, le=10, description="Target in R (risk multiples).")
+        target_r: float = Field(2.0, gt=0, le=10, description="Target in R (risk multiples).")
 
     def indicators(self, frame: pl.DataFrame) -> pl.DataFrame:
         p = self.params
@@ -41,10 +41,16 @@ class SmcOrderBlocks(Strategy):
     def signals(self, frame: pl.DataFrame) -> pl.DataFrame:
         p = self.params
         close, buffer = pl.col("close"), pl.col(f"atr_{p.atr_n}") * p.buffer_atr
-        bull_touch = first_touch("smc_in_bull_ob", "smc_bull_ob_top", "smc_bull_ob_bottom")
-        bear_touch = first_touch("smc_in_bear_ob", "smc_bear_ob_top", "smc_bear_ob_bottom")
-        long = bull_touch & (pl.col("smc_trend") == 1)
-        short = bear_touch & (pl.col("smc_trend") == -1)
+        # The first touches are window expressions (a group-by over each zone): computed once,
+        # in a stage of their own. Inlined, polars recomputed them for every expression below
+        # that reads them (~10 times: 250 of 300 ms on 130k bars).
+        frame = frame.with_columns(
+            _smc_long=first_touch("smc_in_bull_ob", "smc_bull_ob_top", "smc_bull_ob_bottom")
+            & (pl.col("smc_trend") == 1),
+            _smc_short=first_touch("smc_in_bear_ob", "smc_bear_ob_top", "smc_bear_ob_bottom")
+            & (pl.col("smc_trend") == -1),
+        )
+        long, short = pl.col("_smc_long"), pl.col("_smc_short")
         stop = (
             pl.when(long).then(pl.col("smc_bull_ob_bottom") - buffer)
             .when(short).then(pl.col("smc_bear_ob_top") + buffer)
@@ -80,4 +86,4 @@ class SmcOrderBlocks(Strategy):
             target_1=close + sign * p.target_r * risk,
             confidence=pl.when(long | short).then(confidence.fill_null(0.6)).otherwise(0.0),
             reasons=reasons,
-        )
+        ).drop("_smc_long", "_smc_short")

@@ -13,6 +13,7 @@ Real parts only: a SimServer on loopback, unmodified ccxt, the Engine, a real SQ
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -112,11 +113,28 @@ class EngineGate:
         await self._until(ok, f"the bar opening at {open_ms}")
 
 
+def one_minute_copy(tmp_path: Path) -> Path:
+    """The shipped strategy files, unchanged but for their timeframe: 1m, so that the lockstep
+    replay's 1m bars are the bars they trade on (their defaults trade 1h bars, which would need
+    600 hours of replay; the fills, not the bar length, are what parity checks)."""
+    folder = tmp_path / "strategies_1m"
+    if not folder.is_dir():
+        folder.mkdir()
+        for source in STRATEGIES.glob("*.py"):
+            text = source.read_text()
+            one_minute = re.sub(r'^    timeframe = "[0-9]+[mhdw]"$', '    timeframe = "1m"',
+                                text, flags=re.MULTILINE)
+            assert one_minute != text or source.name.startswith("_"), source.name
+            (folder / source.name).write_text(one_minute)
+    return folder
+
+
 def _settings(tmp_path: Path, strategy: str) -> Settings:
     return Settings(
         data_dir=tmp_path / "data", symbols=[SYMBOL],
         feed={"history_bars": 60, "backoff_initial_s": 0.05, "backoff_max_s": 0.5},
-        strategies={"dir": STRATEGIES, "enabled": [strategy], "lookahead_cuts": 2},
+        strategies={"dir": one_minute_copy(tmp_path), "enabled": [strategy],
+                    "lookahead_cuts": 2},
         # The engine's clock is the replay's: a bar is a minute of it, as in the backtester.
         risk={"max_orders_per_minute": 10_000},
     )
@@ -162,7 +180,8 @@ async def test_live_replay_trades_exactly_like_the_backtester(strategy: str, tmp
 
     closed, still_open = await _live_trades(tmp_path, strategy, replay)
 
-    cls = load_directory(STRATEGIES).strategies[strategy].cls
+    cls = load_directory(one_minute_copy(tmp_path)).strategies[strategy].cls
+    assert cls.timeframe == "1m"
     config = BacktestConfig.from_settings(_settings(tmp_path, strategy), rules_for(SYMBOL),
                                           slippage_ticks=1)
     result = run_backtest(cls(), frame, config, symbol=SYMBOL, lower=replay_path_frame(frame))

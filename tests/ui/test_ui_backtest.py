@@ -27,9 +27,12 @@ from tradeterm.ui.widgets.chart import CandleChart
 STRATEGIES = Path(__file__).resolve().parents[2] / "strategies"
 
 
+TF = "1h"  # ema_cross's own timeframe: the screen picks it when the strategy is chosen
+
+
 def store_candles(data_dir: Path, bars: int = 4000):
-    frame = synthetic_candles(bars, seed=11, start_price=60_000.0)
-    write_atomic(frame, candle_path(data_dir, "BTCUSDT", "1m"))
+    frame = synthetic_candles(bars, seed=11, start_price=60_000.0, interval_ms=3_600_000)
+    write_atomic(frame, candle_path(data_dir, "BTCUSDT", TF))
     return frame
 
 
@@ -68,13 +71,13 @@ async def test_backtest_screen_runs_ema_cross_like_the_runner(tmp_path: Path):
     strategy = load_directory(STRATEGIES).strategies["ema_cross"].cls()
     direct = run_backtest(strategy, candles,
                           BacktestConfig.from_settings(config, rules_for("BTC/USDT")),
-                          symbol="BTC/USDT", timeframe="1m")
+                          symbol="BTC/USDT", timeframe=TF)
     assert len(direct.trades) > 3  # the data must make the comparison mean something
 
     app = TradetermApp(config, engine=FakeEngine(config))
     async with app.run_test(size=(120, 40)) as pilot:
         bt = await open_screen(app, pilot)
-        await wait_for(pilot, lambda: "BTCUSDT_1m.parquet: 4,000 bars" in shown(bt, "#bt-data"))
+        await wait_for(pilot, lambda: f"BTCUSDT_{TF}.parquet: 4,000 bars" in shown(bt, "#bt-data"))
         assert bt.query_one("#param-fast", Input).value == "9"  # the declared default
         labels = [str(label.content) for label in bt.query("#bt-params Label").results(Static)]
         assert labels[:3] == ["Parameters", "fast (2..50)", "slow (5..100)"]
@@ -124,11 +127,11 @@ async def test_backtest_screen_shows_bad_parameters_and_missing_data(tmp_path: P
 
         bt.query_one("#param-fast", Input).value = "9"
         bt.query_one("#bt-symbol", Input).value = "ETH/USDT"  # nothing stored for it
-        await wait_for(pilot, lambda: "tradeterm download ETH/USDT --timeframe 1m"
+        await wait_for(pilot, lambda: f"tradeterm download ETH/USDT --timeframe {TF}"
                        in shown(bt, "#bt-data"))
         await pilot.press("ctrl+r")
         await wait_for(pilot,
-                       lambda: "no stored candles for ETH/USDT 1m" in shown(bt, "#bt-status"))
+                       lambda: f"no stored candles for ETH/USDT {TF}" in shown(bt, "#bt-status"))
 
         bt.query_one("#bt-symbol", Input).value = "BTC/USDT"
         bt.query_one("#bt-from", Input).value = "yesterday"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tradeterm.backtest.codes import NO_STOP, WRONG_STOP
-from tradeterm.backtest.grid import Bars, Grid
+from tradeterm.backtest.grid import Bars, Grid, column
 from tradeterm.core.money import dec
 
 
@@ -35,14 +35,20 @@ class Candidates:
     target_t: np.ndarray
     target_f: np.ndarray  # +inf for a long without one (-inf short)
     fill_t: np.ndarray  # the entry fill: the next bar's open on the tick, plus slippage
+    # one column per leg (scale-outs: target_1, target_2, target_3; else target_1 alone)
+    leg_has_target: np.ndarray
+    leg_target_t: np.ndarray
+    leg_target_f: np.ndarray
 
     @property
     def size(self) -> int:
         return int(self.bar.size)
 
 
-def candidates(bars: Bars, flags: dict[str, np.ndarray], grid: Grid, *, require_stop: bool
-               ) -> Candidates:
+def candidates(bars: Bars, flags: dict[str, np.ndarray], grid: Grid, *, require_stop: bool,
+               legs: int = 1) -> Candidates:
+    """The entry candidates; ``legs`` > 1: the targets of ``target_1`` .. ``target_<legs>``
+    (each leg of a scale-out exits at its own)."""
     n = bars.n
     cand = np.flatnonzero(flags["entry_long"] | flags["entry_short"])
     long = flags["entry_long"][cand].astype(bool)
@@ -62,11 +68,18 @@ def candidates(bars: Bars, flags: dict[str, np.ndarray], grid: Grid, *, require_
     has_stop = ~np.isnan(stop_raw)
     stop_t = np.where(has_stop, grid.snap(stop_raw), 0)
     stop_f = grid.floats(stop_t)
-    has_target = ~np.isnan(target_raw)
-    target_t = np.where(has_target, grid.snap(target_raw), 0)
-    target_f = grid.floats(target_t)
     stop_ok = _beyond(grid, ref, stop_f, stop_t, long)  # the reference is beyond the stop
-    has_target &= _beyond(grid, target_f, ref, target_t, long, ticks_first=True)
+    levels = [_target(grid, target_raw, ref, long, sign)]
+    for leg in range(2, legs + 1):
+        raw = column(bars.frame, f"target_{leg}")[cand]
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(~(np.isnan(raw) | (np.abs(raw) / grid.tick_f < 2**52)))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"target_{leg} at bar {int(cand[i])} is {raw[i]}: a signal's prices "
+                             "must be finite (or null) and within 2**52 ticks")
+        levels.append(_target(grid, raw, ref, long, sign))
+    has_target, target_t, target_f = levels[0]
 
     both = flags["entry_long"][cand] & flags["entry_short"][cand]
     invalid = np.where(has_stop, np.where(stop_ok, 0, WRONG_STOP),
@@ -81,9 +94,22 @@ def candidates(bars: Bars, flags: dict[str, np.ndarray], grid: Grid, *, require_
         bar=cand.astype(np.int64), long=long, both=both.astype(bool), invalid=invalid,
         signal=signal, ref=ref, has_stop=has_stop, stop_t=stop_t,
         stop_f=np.where(has_stop, stop_f, -np.inf * sign), has_target=has_target,
-        target_t=target_t, target_f=np.where(has_target, target_f, np.inf * sign),
-        fill_t=grid.market(bars.o[e], long),
+        target_t=target_t, target_f=target_f, fill_t=grid.market(bars.o[e], long),
+        leg_has_target=np.column_stack([v[0] for v in levels]),
+        leg_target_t=np.column_stack([v[1] for v in levels]),
+        leg_target_f=np.column_stack([v[2] for v in levels]),
     )
+
+
+def _target(grid: Grid, raw: np.ndarray, ref: np.ndarray, long: np.ndarray, sign: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A target column: (there and beyond the reference, ticks, float: an infinity beyond
+    reach where it is not)."""
+    has = ~np.isnan(raw)
+    ticks = np.where(has, grid.snap(raw), 0)
+    floats = grid.floats(ticks)
+    has &= _beyond(grid, floats, ref, ticks, long, ticks_first=True)
+    return has, ticks, np.where(has, floats, np.inf * sign)
 
 
 def _beyond(grid: Grid, a: np.ndarray, b: np.ndarray, ticks: np.ndarray, long: np.ndarray,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # rich, polars and the runner load only when the command runs
+    import polars as pl
     from rich.console import Console
 
 
@@ -151,6 +152,14 @@ def _params(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def bar_spacing(candles: pl.DataFrame) -> int | None:
+    """The candles' bar length in ms (the median step between open times; gaps do not move
+    it), None for fewer than two bars."""
+    if candles.height < 2:
+        return None
+    return int(candles.get_column("open_time").diff().drop_nulls().median())  # type: ignore[arg-type]
+
+
 def backtest_command(args: argparse.Namespace, settings: Any, console: Console | None = None
                      ) -> int:
     """Run ``tradeterm backtest``; print the report; return the exit status."""
@@ -198,6 +207,11 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
                               args.bt_balance)
     candles = load_candles(settings, timeframe, symbol=args.bt_symbol, data=args.bt_data,
                            first_day=args.bt_from, last_day=args.bt_to)
+    spacing = bar_spacing(candles)
+    if spacing is not None and spacing != TIMEFRAME_MS[timeframe]:
+        shown = next((tf for tf, ms in TIMEFRAME_MS.items() if ms == spacing), f"{spacing} ms")
+        raise UsageError(f"the candles are {shown} bars but {args.strategy} is backtested on "
+                         f"{timeframe}: pass --timeframe {shown}, or {timeframe} candles")
     try:
         lower = read_candles(args.bt_lower) if args.bt_lower else None
     except DataError as exc:
@@ -207,6 +221,11 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
     metrics = result_metrics(result)
     show_chart = not args.bt_no_chart and sys.stdout.isatty() and out.is_terminal
     print_report(result, metrics, out, show_chart)
+    near, entries = result.close_targets
+    if near:
+        print(f"warning: {near:,} of {entries:,} entry signals of {args.strategy} have target_1 "
+              "closer than the round-trip fee plus slippage: hit, they lose money "
+              "(widen the target, or trade a longer timeframe)", file=sys.stderr)
     if args.bt_json:
         write_json(args.bt_json, result, metrics)
         out.print(f"wrote {args.bt_json}")

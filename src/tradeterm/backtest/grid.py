@@ -100,4 +100,5 @@ class Bars:
             if bad.size:  # a fill there would have no price: refuse the data, do not guess
                 raise ValueError(f"candle {name} missing or not finite at bar {int(bad[0])}")
         self.stop, self.target = column(frame, "stop"), column(frame, "target_1")
+        self.frame = frame  # for the levels read only when asked (``target_2``, ``target_3``)
         self.entry_ref = column(frame, "entry") if "entry" in frame.columns else self.c

@@ -173,6 +173,11 @@ def summary_rows(result: BacktestResult, metrics: Metrics) -> list[tuple[str, st
     if result.skipped:
         skipped = ", ".join(f"{k}: {v}" for k, v in sorted(result.skipped.items()))
         rows.append(("entries not taken", skipped))
+    near, entries = result.close_targets
+    if near:
+        rows.append(("targets within costs",
+                     f"{near:,} of {entries:,} entry signals: target_1 closer than the "
+                     "round-trip fee plus slippage (a loss when hit)"))
     return rows
 
 

@@ -111,6 +111,9 @@ class BacktestResult:
     skipped: dict[str, int] = field(default_factory=dict)  # entry signals not taken, by reason
     params: dict[str, Any] = field(default_factory=dict)
     table: TradeTable | None = None  # the trades as exact integer columns (None: re-read)
+    # entry signals whose target_1 is closer than the round-trip fee plus slippage, of the
+    # entry signals with a valid stop (a warning: such a target loses money when it is hit)
+    close_targets: tuple[int, int] = (0, 0)
 
     @property
     def closed_trades(self) -> list[ClosedTrade]:
@@ -136,7 +139,7 @@ def run_backtest(
     frame = strategy.evaluate(candles)
     tf = timeframe or strategy.timeframe
     result = simulate(frame, cfg, timeframe_ms(tf), symbol=symbol, strategy=strategy.name,
-                      lower=lower)
+                      lower=lower, scale_out=tuple(getattr(strategy, "scale_out", ())))
     result.timeframe = tf
     result.params = strategy.params.model_dump()
     return result
@@ -151,8 +154,11 @@ def simulate(
     symbol: str = "",
     strategy: str = "",
     lower: pl.DataFrame | None = None,
+    scale_out: tuple[float, ...] = (),
 ) -> BacktestResult:
-    """The event pass on an already evaluated frame (candle columns plus the signal columns)."""
+    """The event pass on an already evaluated frame (candle columns plus the signal columns).
+    ``scale_out``: the shares of the position taken off at ``target_1``, ``target_2``,
+    ``target_3`` (a strategy's ``scale_out``); empty: all of it at ``target_1``."""
     from tradeterm.backtest.candidates import candidates
     from tradeterm.backtest.walk import Walk
 
@@ -163,14 +169,49 @@ def simulate(
         raise ValueError("price beyond 2**52 ticks: not representable exactly")
     flags = {k: frame.get_column(k).cast(pl.Boolean).fill_null(False).to_numpy() for k in
              ("entry_long", "entry_short", "exit_long", "exit_short")}
-    cand = candidates(bars, flags, grid, require_stop=cfg.require_stop)
-    done = Walk(bars, grid, cand, cfg, timeframe_ms, lower).run(symbol, strategy)
+    weights = leg_weights(scale_out)
+    cand = candidates(bars, flags, grid, require_stop=cfg.require_stop, legs=len(weights))
+    done = Walk(bars, grid, cand, cfg, timeframe_ms, lower, weights).run(symbol, strategy)
+    close = targets_within_costs(cand.ref, cand.target_f, cand.has_target,
+                                 ~cand.both & (cand.invalid == 0), cfg)
     return BacktestResult(
         strategy=strategy, symbol=symbol, timeframe="", timeframe_ms=timeframe_ms, config=cfg,
         trades=TradeRecords(done.table), open_time=bars.t, equity=done.equity,
         final_balance=done.final_balance, exposure_bars=done.exposure_bars,
-        skipped=done.skipped, table=done.table,
+        skipped=done.skipped, table=done.table, close_targets=close,
     )
+
+
+def leg_weights(scale_out: tuple[float, ...]) -> tuple[int, ...]:
+    """A strategy's ``scale_out`` shares as integer weights (parts per million, exact for the
+    kernel's floor division); ``()`` -> one leg. Refused (``ValueError``): more than three,
+    a share not in (0, 1], shares not summing to 1."""
+    if not scale_out:
+        return (1,)
+    if len(scale_out) > 3 or not all(0 < float(s) <= 1 for s in scale_out):
+        raise ValueError(f"scale_out must be 1 to 3 shares in (0, 1], got {scale_out!r}")
+    weights = tuple(round(float(s) * 1_000_000) for s in scale_out)
+    if abs(sum(weights) - 1_000_000) > 1:
+        raise ValueError(f"scale_out shares must sum to 1, got {scale_out!r}")
+    return weights
+
+
+def round_trip_cost(price: np.ndarray, config: BacktestConfig) -> np.ndarray:
+    """What a round trip costs per unit at ``price`` (floats: a warning's threshold, not
+    money): the taker fee in, the maker fee out (a target is a resting limit) and the
+    slippage of both fills (``slippage_ticks`` ticks plus ``slippage_bps``)."""
+    slip = config.slippage_ticks * float(config.rules.tick) + price * float(
+        config.slippage_bps) / 10_000
+    return price * float(config.taker_fee + config.maker_fee) + 2 * slip
+
+
+def targets_within_costs(ref: np.ndarray, target: np.ndarray, has_target: np.ndarray,
+                         valid: np.ndarray, config: BacktestConfig) -> tuple[int, int]:
+    """(entry signals whose target is closer to the reference price than
+    :func:`round_trip_cost`, valid entry signals): a target that near gives a loss when hit."""
+    with np.errstate(invalid="ignore"):
+        near = valid & has_target & (np.abs(target - ref) < round_trip_cost(ref, config))
+    return int(near.sum()), int(valid.sum())
 
 
 def warm_up() -> None:

@@ -45,8 +45,9 @@ class Walk:
     """One backtest's walk: :meth:`run` it."""
 
     def __init__(self, bars: Bars, grid: Grid, cand: Candidates, config: Any, timeframe_ms: int,
-                 lower: pl.DataFrame | None) -> None:
+                 lower: pl.DataFrame | None, scale_out: tuple[int, ...] = (1,)) -> None:
         self.bars, self.grid, self.cand, self.cfg = bars, grid, cand, config
+        self.leg_w = np.asarray(scale_out, dtype=np.int64)  # one weight per leg
         self.timeframe_ms, self.lower = timeframe_ms, lower if lower is not None else _NO_LOWER
         self.ref_t = grid.snap(cand.ref)
         self.on_grid = on_tick_grid(cand.ref, self.ref_t, grid.floats(self.ref_t), grid.mant)
@@ -78,7 +79,7 @@ class Walk:
         units, ref, stop = self.prices(exact=False)
         fits = units.fits_int64() and all(
             not a.size or max(abs(int(a.max())), abs(int(a.min()))) < LIMIT
-            for a in (ref, stop, self.cand.target_t, self.cand.fill_t))
+            for a in (ref, stop, self.cand.leg_target_t, self.cand.fill_t))
         if fits:
             try:
                 try:
@@ -100,10 +101,11 @@ class Walk:
         those at half a tick)."""
         bars, grid, cand, cfg = self.bars, self.grid, self.cand, self.cfg
         ints = object if exact else np.int64
-        m = cand.size
+        m = cand.size * self.leg_w.size  # a row per leg at most
         out = {name: np.zeros(m, dtype=ints) for name in _MONEY_COLUMNS}
         out |= {"k": np.zeros(m, dtype=np.int64), "exit": np.zeros(m, dtype=np.int64),
-                "reason": np.zeros(m, dtype=np.int8), "maker": np.zeros(m, dtype=bool)}
+                "reason": np.zeros(m, dtype=np.int8), "maker": np.zeros(m, dtype=bool),
+                "leg": np.zeros(m, dtype=np.int64)}
         skipped = np.zeros(len(SKIP_REASONS), dtype=np.int64)
         equity = np.empty(bars.n)
         lower = [self.lower.get_column(k).to_numpy().astype(dt) for k, dt in
@@ -120,8 +122,9 @@ class Walk:
             bars.t.astype(np.int64), bars.o, bars.h, bars.l, bars.c, ticks, *bar_ticks,
             cand.bar, cand.long, cand.both, cand.invalid, cand.signal,
             self.on_grid | exact, ref.astype(ints), cand.ref, cand.has_stop, stop.astype(ints),
-            cand.stop_t.astype(ints), cand.stop_f, cand.has_target, cand.target_t.astype(ints),
-            cand.target_f, cand.fill_t.astype(ints),
+            cand.stop_t.astype(ints), cand.stop_f, cand.leg_has_target,
+            cand.leg_target_t.astype(ints), cand.leg_target_f, cand.fill_t.astype(ints),
+            self.leg_w,
             *lower, lower_open.astype(ints), self.timeframe_ms,
             grid.tick_f, grid.mant, float(10**grid.digits), float(cfg.rules.step),
             grid.slip_ticks, bps[0], bps[1] * 10_000,
@@ -131,7 +134,8 @@ class Walk:
             u.min_qty_steps, *u.risk_pct, *u.max_pct, *u.loss_pct, float(10**u.digits),
             float(10**u.price_digits), not exact,
             out["k"], out["exit"], out["reason"], out["maker"], out["exit_t"], out["qty"],
-            out["entry_fee"], out["exit_fee"], out["pnl"], out["mae"], out["mfe"], skipped,
+            out["entry_fee"], out["exit_fee"], out["pnl"], out["mae"], out["mfe"], out["leg"],
+            skipped,
             equity,
         )
         rows = out["k"][:count]
@@ -143,7 +147,8 @@ class Walk:
             reason=col["reason"], maker=col["maker"], opened_ms=bars.t[cand.bar[rows] + 1],
             closed_ms=bars.t[col["exit"]], qty=col["qty"], fill_t=cand.fill_t[rows],
             exit_t=col["exit_t"], stop_t=cand.stop_t[rows], has_stop=cand.has_stop[rows],
-            target_t=cand.target_t[rows], has_target=cand.has_target[rows],
+            target_t=cand.leg_target_t[rows, col["leg"]],
+            has_target=cand.leg_has_target[rows, col["leg"]],
             entry_fee=col["entry_fee"], exit_fee=col["exit_fee"], pnl=col["pnl"],
             mae_ticks=col["mae"], mfe_ticks=col["mfe"],
         )

@@ -97,6 +97,10 @@ def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
     """The guard on synthetic candles of the strategy's timeframe; the refusal reason."""
     from tradeterm.indicators.frame import synthetic_candles
 
+    refusal = live_refusal(cls)
+    if refusal:
+        return refusal
+
     frame = synthetic_candles(
         guard_bars + 2 * cls.warmup, seed=1, interval_ms=timeframe_ms(cls.timeframe)
     )
@@ -105,6 +109,19 @@ def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
     except Exception as exc:  # noqa: BLE001 - user code raising on synthetic data: as live
         return f"raised on synthetic candles: {error_text(exc, _file_of(cls))}"
     return None if report.ok else report.reason
+
+
+def live_refusal(cls: type[Strategy]) -> str | None:
+    """Why the live engine will not run ``cls`` although a backtest does: scale-outs
+    (``scale_out``) are taken by the backtester only; the live bracket (the desk's stop and one
+    take-profit) closes the whole position at the first target, so the two would trade
+    differently."""
+    shares = getattr(cls, "scale_out", ())
+    if shares:
+        return (f"declares scale_out {tuple(shares)}: scale-outs at target_2/target_3 are "
+                "backtest-only (the live bracket takes the whole position off at the first "
+                "target); remove scale_out to run it live")
+    return None
 
 
 def _file_of(cls: type) -> Path | None:

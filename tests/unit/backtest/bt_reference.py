@@ -68,7 +68,6 @@ class _Reference:
         self.skipped: dict[str, int] = {}
         self.trades: list[RefTrade] = []
         self.day, self.day_start, self.day_pnl, self.blocked_until = -1, ZERO, ZERO, -1
-        self.blocked_counted = False
 
     def snap(self, price: float) -> Decimal:
         return to_tick(dec(price), self.cfg.rules.tick)
@@ -146,15 +145,11 @@ class _Reference:
             if i + 1 >= n:
                 self.skip("no next bar")
                 continue
-            if self.blocked_counted and self.t[i + 1] < self.blocked_until:
-                continue  # one skip per blocked day: later signals are not looked at
             if self.flags["entry_long"][i] and self.flags["entry_short"][i]:
                 self.skip("long and short on one bar")
                 continue
             if self.t[i + 1] < self.blocked_until:
-                if not self.blocked_counted:
-                    self.skip("daily_loss_limit")
-                    self.blocked_counted = True
+                self.skip("daily_loss_limit")  # every entry refused while halted
                 continue
             pending_entry = self.entry_order(i)
         if pos is not None:
@@ -232,8 +227,6 @@ class _Reference:
                 self.day_start = self.balance - entry_fee + (mark - fill) * qty * sign
         self.day_pnl += pnl
         if self.day_pnl <= -(self.day_start * cfg.daily_loss_limit_pct / HUNDRED):
-            if self.blocked_until != (day + 1) * DAY_MS:
-                self.blocked_counted = False
             self.blocked_until = (day + 1) * DAY_MS
         self.balance += pnl
         return True

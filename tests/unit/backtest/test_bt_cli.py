@@ -31,7 +31,8 @@ def test_backtest_on_a_parquet_writes_json_and_csv(tmp_path):
     synthetic_candles(4000, seed=5).write_parquet(data)
     out_json, out_csv = tmp_path / "r.json", tmp_path / "t.csv"
     status, text = _run(tmp_path, "ema_cross", "--data", str(data), "--param", "fast=12",
-                        "--json", str(out_json), "--csv", str(out_csv), "--no-chart")
+                        "--timeframe", "1m", "--json", str(out_json), "--csv", str(out_csv),
+                        "--no-chart")
     assert status == 0, text
     assert "profit factor" in text and "max drawdown" in text
     doc = json.loads(out_json.read_text())
@@ -81,3 +82,19 @@ def test_chart_draws_equity_and_drawdown_as_text():
     # the curves themselves, not only the frames (plotext 6 drew empty plots for a while)
     plotted = set("▖▗▘▙▚▛▜▝▞▟▀▄▌▐█")
     assert sum(ch in plotted for ch in text) > 50
+
+
+def test_candles_of_another_timeframe_than_the_run_are_refused(tmp_path):
+    """ema_cross trades 1h bars by default: a file of 1m candles is not silently taken as
+    hours (every duration and annualised figure would be 60 times off)."""
+    data = tmp_path / "candles.parquet"
+    synthetic_candles(600, seed=5).write_parquet(data)
+    status, text = _run(tmp_path, "ema_cross", "--data", str(data), "--no-chart")
+    assert status == 2
+    shown = " ".join(text.split())
+    assert "the candles are 1m bars but ema_cross is backtested on 1h" in shown
+    assert "--timeframe 1m" in shown
+    hourly = tmp_path / "hours.parquet"
+    synthetic_candles(600, seed=5, interval_ms=3_600_000).write_parquet(hourly)
+    status, text = _run(tmp_path, "ema_cross", "--data", str(hourly), "--no-chart")
+    assert status == 0, text

@@ -26,3 +26,51 @@ def test_trade_row_as_shown_rounds_to_tick_step_quote_and_r():
     assert shown["r_multiple"] == "1.23"
     assert shown["exit_reason"] == "target" and shown["entry_bar"] == "4"
     assert ROW["pnl"] == "-0.0040000"  # the exact row (CSV, JSON) is left as it was
+
+
+def test_report_counts_every_entry_refused_by_the_daily_loss_limit():
+    """Two stop-outs reach the 3 % limit on day 1; the four entry signals after them that day
+    are all refused, and the report's "entries not taken" says 4 (not one per halted day)."""
+    from bt_helpers import HOUR, config, signal_frame
+    from rich.console import Console
+
+    from tradeterm.backtest.metrics import result_metrics
+    from tradeterm.backtest.report import summary_table
+    from tradeterm.backtest.runner import simulate
+
+    flat = (100.0, 100.2, 99.8, 100.0)
+    bars = [flat] * 30
+    for stop_bar in (2, 5):
+        bars[stop_bar] = (100.0, 100.2, 97.0, 97.5)
+    entries = {b: ("long", 98.0, None) for b in (0, 3, 6, 9, 14, 22, 23)}
+    result = simulate(signal_frame(bars, entries, interval_ms=HOUR),
+                      config(risk_per_trade_pct=Decimal(2)), HOUR)
+    console = Console(width=200, record=True)
+    console.print(summary_table(result, result_metrics(result)))
+    shown = console.export_text()
+    assert "entries not taken" in shown and "daily_loss_limit: 4" in shown
+
+
+def test_targets_inside_the_round_trip_cost_are_counted_and_shown():
+    """0.1 % taker + 0.05 % maker and 5 ticks of slippage each way: at 100.00 a round trip
+    costs 0.25. Targets 0.10 and 0.22 away are inside it (counted), one 0.50 away is not; an
+    entry without a target is not counted either."""
+    from bt_helpers import MINUTE, config, signal_frame
+    from rich.console import Console
+
+    from tradeterm.backtest.metrics import result_metrics
+    from tradeterm.backtest.report import summary_table
+    from tradeterm.backtest.runner import simulate
+
+    flat = (100.0, 100.05, 99.95, 100.0)
+    entries = {0: ("long", 98.0, 100.1), 3: ("long", 98.0, 100.5), 6: ("short", 102.0, 99.78),
+               9: ("long", 98.0, None)}
+    exits = {1: "long", 4: "long", 7: "short", 10: "long"}
+    cfg = config(slippage_ticks=5)
+    result = simulate(signal_frame([flat] * 12, entries, exits), cfg, MINUTE)
+    assert result.close_targets == (2, 4)  # 100.1 (0.10 away) and 99.78 (0.22 < 0.25)
+    console = Console(width=200, record=True)
+    console.print(summary_table(result, result_metrics(result)))
+    assert "targets within costs" in console.export_text()
+    far = simulate(signal_frame([flat] * 12, {3: entries[3]}, exits), cfg, MINUTE)
+    assert far.close_targets == (0, 1)

@@ -130,14 +130,15 @@ def test_daily_loss_limit_blocks_entries_until_the_next_utc_day():
     bars = [FLAT] * 30
     for stop_bar in (2, 5):
         bars[stop_bar] = (100.0, 100.2, 97.0, 97.5)
-    entries = {b: ("long", 98.0, None) for b in (0, 3, 6, 22, 23)}
+    entries = {b: ("long", 98.0, None) for b in (0, 3, 6, 9, 14, 22, 23)}
     frame = signal_frame(bars, entries, interval_ms=HOUR)
     result = simulate(frame, config(risk_per_trade_pct=Decimal(2)), HOUR)
     losses = [t.trade.pnl for t in result.trades[:2]]
     assert losses[0] > Decimal(-300) and sum(losses) <= Decimal(-300)  # 3 % of 10,000
-    # bar 6 and 22 fill on day 1 (blocked); bar 23's entry fills at bar 24 = 00:00 UTC day 2
+    # bars 6, 9, 14 and 22 fill on day 1 (blocked); bar 23's fills at bar 24 = 00:00 UTC day 2
     assert [t.signal_bar for t in result.trades] == [0, 3, 23]
-    assert result.skipped["daily_loss_limit"] >= 1
+    # every refused entry is counted, not one per halted day
+    assert result.skipped == {"daily_loss_limit": 4}
 
 
 def test_entries_wait_for_the_position_to_close():

@@ -161,12 +161,12 @@ def test_macd_trend_hand_built_setup():
     assert entries(out, "exit_long") == [4]  # the opposite cross
     row = out.row(2, named=True)
     assert row["stop"] == pytest.approx(97.0)  # 1.5 ATR
-    assert row["target_1"] == pytest.approx(104.5)  # 1.5R
-    assert row["target_2"] == pytest.approx(109.0)  # 3R
+    assert row["target_1"] == pytest.approx(107.5)  # 2.5R
+    assert row["target_2"] == pytest.approx(112.0)  # 4R
     # mirrored: below zero, close under the EMA
     out = strategy.signals(macd_frame([-0.5, -0.6, -0.9], [-0.8, -0.8, -0.85], trend=110.0))
     assert entries(out, "entry_short") == [2]
-    assert out.row(2, named=True)["target_2"] == pytest.approx(91.0)
+    assert out.row(2, named=True)["target_2"] == pytest.approx(88.0)
 
 
 def test_macd_trend_near_misses():
@@ -279,7 +279,7 @@ def test_smc_order_blocks_first_touch_only():
     row = out.row(3, named=True)
     assert row["stop"] == pytest.approx(95.0 - 0.1 * 2.0)  # below the block by 0.1 ATR
     risk = 97.0 - 94.8
-    assert row["target_1"] == pytest.approx(97.0 + 3 * risk)  # 3R
+    assert row["target_1"] == pytest.approx(97.0 + 2 * risk)  # 2R
     assert "target_2" not in out.columns  # a single target
     assert row["confidence"] == pytest.approx(0.8)  # closed inside the zone, up candle
     assert row["reasons"] == "smc_trend=+1; first touch of bullish OB; candle in favour"
