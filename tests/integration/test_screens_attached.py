@@ -48,6 +48,10 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EngineProcess]:
         (root / "strategies").symlink_to(STRATEGIES)  # the engine's strategies.dir (its cwd)
         write_atomic(synthetic_candles(BARS, seed=11, start_price=60_000.0),
                      candle_path(proc.journal.parent, "BTCUSDT", "1m"))
+        # the screen opens on the strategy's own timeframe (ema_cross: 1h)
+        write_atomic(synthetic_candles(BARS, seed=12, start_price=60_000.0,
+                                       interval_ms=3_600_000),
+                     candle_path(proc.journal.parent, "BTCUSDT", "1h"))
         asyncio.run(proc.ready())
         yield proc
     finally:

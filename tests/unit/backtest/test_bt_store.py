@@ -72,7 +72,7 @@ def test_backtest_command_stores_by_default_and_journal_shows_it_again(tmp_path,
                                                                         monkeypatch):
     data = tmp_path / "candles.parquet"
     synthetic_candles(3000, seed=5).write_parquet(data)
-    status, text = _cli(tmp_path, "ema_cross", "--data", str(data), "--no-chart",
+    status, text = _cli(tmp_path, "ema_cross", "--timeframe", "1m", "--data", str(data), "--no-chart",
                         "--slippage-ticks", "2", "--balance", "5000")
     assert status == 0, text
     match = re.search(r"stored as backtest (\d+)", text)
@@ -101,7 +101,7 @@ def test_backtest_command_stores_by_default_and_journal_shows_it_again(tmp_path,
     assert tradeterm_main(["journal", "backtest", str(backtest_id)]) == 0
     assert "profit factor" in capsys.readouterr().out
 
-    status, text = _cli(tmp_path, "ema_cross", "--data", str(data), "--no-chart", "--no-store")
+    status, text = _cli(tmp_path, "ema_cross", "--timeframe", "1m", "--data", str(data), "--no-chart", "--no-store")
     assert status == 0 and "stored as" not in text
     with JournalReader(settings.journal_file) as reader:
         assert len(reader.backtests()) == 1
@@ -111,7 +111,7 @@ def test_backtest_settings_give_the_costs_and_flags_override_them(tmp_path):
     data = tmp_path / "candles.parquet"
     synthetic_candles(600, seed=5).write_parquet(data)
     backtest = {"slippage_ticks": 3, "slippage_bps": "2", "taker_fee": "0.0004", "store": False}
-    status, text = _cli(tmp_path, "ema_cross", "--data", str(data), "--no-chart",
+    status, text = _cli(tmp_path, "ema_cross", "--timeframe", "1m", "--data", str(data), "--no-chart",
                         backtest=backtest, paper={"starting_balance": "777"})
     assert status == 0 and "stored as" not in text  # [backtest] store = false
     from tradeterm.backtest.cli import config_from_args
@@ -124,5 +124,5 @@ def test_backtest_settings_give_the_costs_and_flags_override_them(tmp_path):
     cfg = config_from_args(settings, "BTC/USDT", 0, "0.5", "1000")
     assert (cfg.slippage_ticks, cfg.slippage_bps, cfg.starting_balance) == (
         0, Decimal("0.5"), Decimal(1000))
-    status, text = _cli(tmp_path, "ema_cross", "--data", str(data), "--balance", "-1")
+    status, text = _cli(tmp_path, "ema_cross", "--timeframe", "1m", "--data", str(data), "--balance", "-1")
     assert status == 2 and "--balance" in text
