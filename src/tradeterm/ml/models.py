@@ -1,0 +1,185 @@
+"""The classifiers: LightGBM (default), scikit-learn's histogram gradient boosting, a logistic
+baseline; balanced class weights; probabilities calibrated on held-out bars.
+
+Calibration is time-ordered: the base model is fitted on the older part of a training window,
+then a multinomial logistic regression on its log-probabilities (Platt scaling for three
+classes) is fitted on the newest ``calibration`` fraction, with ``horizon`` bars purged between
+the two so no calibration label was seen in fitting. scikit-learn's ``CalibratedClassifierCV``
+would shuffle time into folds and fit five models; this fits one.
+
+Seeds and thread counts are fixed, and LightGBM runs ``deterministic``: same data, same seed,
+same trees, same probabilities (a test checks it). The libraries are the optional extra ``ml``;
+this is the only module that imports them, and only when a model is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+MODEL_KINDS: tuple[str, ...] = ("lgbm", "hgb", "logistic")
+N_CLASSES = 3
+
+
+class MissingExtra(RuntimeError):
+    """The ``ml`` extra (lightgbm, scikit-learn) is not installed."""
+
+
+def _need() -> None:
+    try:
+        import lightgbm  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise MissingExtra(
+            "the ml extra is not installed: uv sync --extra ml (lightgbm, scikit-learn)"
+        ) from None
+
+
+def class_weights(y: np.ndarray) -> dict[int, float]:
+    """``n / (3 * count)`` per class present (scikit-learn's "balanced")."""
+    classes, counts = np.unique(y.astype(np.int64), return_counts=True)
+    return {int(c): float(y.size / (len(classes) * k)) for c, k in zip(classes, counts, strict=True)}
+
+
+def make_estimator(kind: str, seed: int, weights: dict[int, float], threads: int = 1) -> Any:
+    """An unfitted scikit-learn-style classifier of ``kind`` (one of :data:`MODEL_KINDS`)."""
+    _need()
+    if kind == "lgbm":
+        from lightgbm import LGBMClassifier
+
+        return LGBMClassifier(
+            n_estimators=120, learning_rate=0.08, num_leaves=31, min_child_samples=100, max_bin=63,
+            subsample=0.8, subsample_freq=1, colsample_bytree=0.8, reg_lambda=1.0,
+            class_weight=weights, random_state=seed, n_jobs=threads, deterministic=True,
+            force_row_wise=True, verbose=-1,
+        )  # fmt: skip
+    if kind == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(
+            max_iter=120, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=100, max_bins=63,
+            l2_regularization=1.0, class_weight=weights, random_state=seed, early_stopping=False,
+        )  # fmt: skip
+    if kind == "logistic":
+        from sklearn.impute import SimpleImputer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return make_pipeline(
+            SimpleImputer(strategy="median"), StandardScaler(),
+            LogisticRegression(C=0.1, class_weight=weights, max_iter=500, random_state=seed),
+        )  # fmt: skip
+    raise ValueError(f"unknown model {kind!r}; expected one of {', '.join(MODEL_KINDS)}")
+
+
+def _full_proba(estimator: Any, x: np.ndarray) -> np.ndarray:
+    """Probabilities for all three classes (a class absent from training gets 0)."""
+    raw = np.asarray(estimator.predict_proba(x), dtype=np.float64)
+    out = np.zeros((x.shape[0], N_CLASSES))
+    for j, c in enumerate(estimator.classes_):
+        out[:, int(c)] = raw[:, j]
+    return out
+
+
+@dataclass
+class Model:
+    """A fitted classifier with its calibrator; what ``store.py`` saves."""
+
+    kind: str
+    features: tuple[str, ...]
+    seed: int
+    base: Any
+    calibrator: Any | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def raw_proba(self, x: np.ndarray) -> np.ndarray:
+        return _full_proba(self.base, x)
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, shape (rows, 3): down, flat, up."""
+        p = self.raw_proba(x)
+        if self.calibrator is None:
+            return p
+        return _full_proba(self.calibrator, np.log(np.clip(p, 1e-6, 1.0)))
+
+    def importance(self) -> dict[str, float]:
+        """Share of the total importance per feature: LightGBM's gain, the logistic model's
+        mean absolute (standardised) coefficient; empty for the histogram booster."""
+        if self.kind == "lgbm":
+            values = np.asarray(self.base.booster_.feature_importance("gain"), dtype=np.float64)
+        elif self.kind == "logistic":
+            values = np.abs(self.base[-1].coef_).mean(axis=0)
+        else:
+            return {}
+        total = float(values.sum()) or 1.0
+        return {f: float(v) / total for f, v in zip(self.features, values, strict=True)}
+
+    def contributions(self, x: np.ndarray, cls: int) -> np.ndarray | None:
+        """Per-feature contributions (SHAP values) to the raw score of ``cls``, rows x features;
+        None where the model cannot say (only LightGBM and the logistic model can)."""
+        if self.kind == "lgbm":
+            contrib = np.asarray(self.base.predict(x, pred_contrib=True), dtype=np.float64)
+            width = len(self.features) + 1
+            pos = list(self.base.classes_).index(cls) if cls in self.base.classes_ else None
+            if pos is None:
+                return None
+            return contrib[:, pos * width : pos * width + len(self.features)]
+        if self.kind == "logistic":
+            *prep, lr = self.base
+            z = x
+            for step in prep:
+                z = step.transform(z)
+            classes = list(lr.classes_)
+            if cls not in classes:
+                return None
+            return np.asarray(z * lr.coef_[classes.index(cls)], dtype=np.float64)
+        return None
+
+
+def fit_model(
+    kind: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    features: tuple[str, ...],
+    *,
+    seed: int = 7,
+    horizon: int = 5,
+    calibration: float = 0.2,
+    threads: int = 1,
+    make: Callable[[str, int, dict[int, float], int], Any] = make_estimator,
+) -> Model:
+    """Fit ``kind`` on rows ``x`` (time order) with labels ``y`` and calibrate it (module doc).
+
+    ``make`` builds the estimator (tests pass a recorder to see what each fit was given).
+    ``threads`` caps every OpenMP/BLAS pool while fitting: on a busy 2-core machine two
+    spinning OpenMP threads made LightGBM 5x slower than one (measured, docs/ml.md)."""
+    _need()
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):
+        return _fit(kind, x, y, features, seed, horizon, calibration, threads, make)
+
+
+def _fit(kind: str, x: np.ndarray, y: np.ndarray, features: tuple[str, ...], seed: int,
+         horizon: int, calibration: float, threads: int,
+         make: Callable[[str, int, dict[int, float], int], Any]) -> Model:
+    n = y.size
+    cal = int(n * calibration)
+    fit_end = n - cal - horizon  # purge: no fitting label reads a calibration bar
+    if cal < 300 or fit_end < 300 or len(np.unique(y[fit_end + horizon :])) < 2:
+        base = make(kind, seed, class_weights(y), threads).fit(x, y.astype(np.int64))
+        return Model(kind, features, seed, base)
+    yf = y[:fit_end].astype(np.int64)
+    base = make(kind, seed, class_weights(yf), threads).fit(x[:fit_end], yf)
+    model = Model(kind, features, seed, base)
+    xc, yc = x[fit_end + horizon :], y[fit_end + horizon :].astype(np.int64)
+    from sklearn.linear_model import LogisticRegression
+
+    calibrator = LogisticRegression(C=1.0, max_iter=500)
+    calibrator.fit(np.log(np.clip(model.raw_proba(xc), 1e-6, 1.0)), yc)
+    model.calibrator = calibrator
+    return model
