@@ -1,0 +1,153 @@
+"""Predictions for a strategy: from a saved model (live), or walk-forward (backtests).
+
+**Saved model.** ``fresh_model`` loads a stored model and refuses it, with the reason, when it is
+older than the strategy allows; ``predict_frame`` computes the manifest's features on the candle
+frame and returns calibrated probabilities per bar.
+
+**Walk-forward.** A backtest evaluates a strategy once on the whole history, and a model saved
+today has seen most of that history. ``walk_forward_proba`` instead trains one model per window
+on the bars before it (purged of every label that reads into the window) and predicts only that
+window. Windows are anchored at the frame's first bar, so the prediction at bar t is the same
+whatever follows t (the look-ahead guard passes); they are not anchored the same way in a live
+window that starts elsewhere, which is why live trading uses a saved model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from tradeterm.ml import models
+from tradeterm.ml.features import FeatureSpec, build_features
+from tradeterm.ml.labels import LabelSpec, make_labels
+from tradeterm.ml.models import Model, fit_model
+from tradeterm.ml.store import Saved, load
+
+
+class ModelRefused(ValueError):
+    """A saved model may not be used (too old, missing, changed); the message says why."""
+
+
+_cache: dict[tuple[str, str, float], tuple[Model, Saved]] = {}
+
+
+def fresh_model(root: Path, name: str, max_age_hours: float, now_s: float | None = None
+                ) -> tuple[Model, Saved]:
+    """The saved model ``name``, refused when older than ``max_age_hours`` (reason in the
+    error). Loaded once per process and file version; the age is checked on every call."""
+    import time
+
+    path = root / name / "model.joblib"
+    try:
+        key = (str(root), name, path.stat().st_mtime)
+    except OSError:
+        key = (str(root), name, -1.0)
+    if key not in _cache:
+        try:
+            _cache[key] = load(root, name)
+        except ValueError as exc:
+            raise ModelRefused(str(exc)) from None
+    model, saved = _cache[key]
+    trained = saved.manifest["trained_at_ms"] / 1000
+    age_h = ((now_s if now_s is not None else time.time()) - trained) / 3600
+    if age_h > max_age_hours:
+        raise ModelRefused(
+            f"model {name} is {age_h:.1f} h old, over max_age_hours={max_age_hours:g}; retrain it "
+            f"(tradeterm ml train --symbol {saved.manifest.get('symbol', '...')} --timeframe "
+            f"{saved.manifest.get('timeframe', '...')}) or raise max_age_hours"
+        )
+    return model, saved
+
+
+def feature_matrix(frame: pl.DataFrame, spec: FeatureSpec) -> np.ndarray:
+    return build_features(frame, spec).drop("open_time").cast(pl.Float64).to_numpy()
+
+
+def predict_rows(model: Model, x: np.ndarray) -> np.ndarray:
+    """Probabilities per row of ``x``; NaN rows where a feature is still missing (warm-up)."""
+    out = np.full((x.shape[0], 3), np.nan)
+    ok = ~np.isnan(x).any(axis=1)
+    if ok.any():
+        out[ok] = model.predict_proba(x[ok])
+    return out
+
+
+def predict_frame(model: Model, saved: Saved, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(probabilities, feature matrix) of ``frame`` with the saved model's features."""
+    spec = FeatureSpec.from_dict(saved.manifest["config"]["features"])
+    if tuple(spec.columns) != tuple(model.features):
+        raise ModelRefused(f"model {saved.name}: its manifest's features differ from the model's")
+    x = feature_matrix(frame, spec)
+    return predict_rows(model, x), x
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    train_rows: np.ndarray
+    test_start: int
+    test_end: int
+    model: Model
+
+
+@dataclass(frozen=True, slots=True)
+class WalkPrediction:
+    proba: np.ndarray  # (bars, 3); NaN before the first window and where features are missing
+    x: np.ndarray
+    windows: tuple[Window, ...]
+
+    def model_at(self, bar: int) -> Model | None:
+        for w in self.windows:
+            if w.test_start <= bar < w.test_end:
+                return w.model
+        return None
+
+
+def walk_forward_proba(
+    frame: pl.DataFrame,
+    spec: FeatureSpec,
+    labels: LabelSpec,
+    *,
+    kind: str = "lgbm",
+    train_bars: int = 3000,
+    test_bars: int = 1000,
+    seed: int = 7,
+    make: Callable[..., Any] | None = None,
+) -> WalkPrediction:
+    """One model per window of ``test_bars`` from bar ``train_bars`` on, each fitted on the
+    labelled bars of the ``train_bars`` before its window minus the purge (``horizon``)."""
+    spec = spec.resolved()
+    x = feature_matrix(frame, spec)
+    y = make_labels(frame, labels)
+    h = labels.horizon
+    usable = ~np.isnan(x).any(axis=1) & ~np.isnan(y)
+    proba = np.full((frame.height, 3), np.nan)
+    windows = []
+    for start in range(train_bars, frame.height, test_bars):
+        end = min(start + test_bars, frame.height)
+        lo = max(0, start - h - train_bars)
+        rows = np.arange(lo, start - h)
+        rows = rows[usable[rows]]
+        if rows.size < 300 or np.unique(y[rows]).size < 2:
+            continue
+        if int(rows.max()) + h >= start:  # the purge, asserted where it matters
+            raise AssertionError("a training label reads into its test window")
+        model = fit_model(kind, x[rows], y[rows], spec.columns, seed=seed, horizon=h,
+                          make=make or models.make_estimator)
+        proba[start:end] = predict_rows(model, x[start:end])
+        windows.append(Window(rows, start, end, model))
+    return WalkPrediction(proba, x, tuple(windows))
+
+
+def explain(model: Model, x_row: np.ndarray, cls: int, top: int = 2) -> str:
+    """The features that pushed ``cls`` most on this bar: ``rsi_norm +0.31; ret_5 -0.12``
+    (contributions to the class's raw score); empty when the model cannot say."""
+    contrib = model.contributions(x_row.reshape(1, -1), cls)
+    if contrib is None:
+        return ""
+    order = np.argsort(-np.abs(contrib[0]))[:top]
+    return "; ".join(f"{model.features[i]} {contrib[0, i]:+.2f}" for i in order)
