@@ -206,18 +206,26 @@ def _list(root: Path, out: Console) -> int:
     if not models:
         out.print(f"no models in {root} (tradeterm ml train ...)")
         return 0
-    table = Table()
-    for head in ("name", "symbol", "tf", "model", "trained (UTC)", "bars", "accuracy", "majority",
-                 "log loss"):
-        table.add_column(head)
+    heads = ("name", "symbol", "tf", "model", "trained (UTC)", "bars", "accuracy", "majority",
+             "log loss")
+    rows = []
     for s in models:
         m = s.manifest
         metrics = m.get("metrics", {})
-        table.add_row(s.name, m.get("symbol", "?"), m.get("timeframe", "?"), m.get("model", "?"),
-                      _day(m.get("trained_at_ms", 0)), str(m.get("data", {}).get("bars", "?")),
-                      _num(metrics.get("model", {}).get("accuracy")),
-                      _num(metrics.get("majority", {}).get("accuracy")),
-                      _num(metrics.get("model", {}).get("log_loss")))
+        rows.append((s.name, m.get("symbol", "?"), m.get("timeframe", "?"), m.get("model", "?"),
+                     _day(m.get("trained_at_ms", 0)), str(m.get("data", {}).get("bars", "?")),
+                     _num(metrics.get("model", {}).get("accuracy")),
+                     _num(metrics.get("majority", {}).get("accuracy")),
+                     _num(metrics.get("model", {}).get("log_loss"))))
+    if not out.is_terminal:  # piped: plain columns, never cut
+        for row in (heads, *rows):
+            out.print("\t".join(row), soft_wrap=True, highlight=False)
+        return 0
+    table = Table()
+    for head in heads:
+        table.add_column(head, no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
     return 0
 
