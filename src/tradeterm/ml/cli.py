@@ -101,9 +101,11 @@ def _config(args: argparse.Namespace) -> Any:
     from tradeterm.ml.train import TrainConfig
 
     if args.ml_timeframe not in TIMEFRAME_MS:
-        raise UsageError(f"unknown timeframe {args.ml_timeframe!r}; expected one of {', '.join(TIMEFRAME_MS)}")
+        raise UsageError(f"unknown timeframe {args.ml_timeframe!r}; expected one of "
+                         f"{', '.join(TIMEFRAME_MS)}")
     if args.ml_model not in MODEL_KINDS:
-        raise UsageError(f"--model: unknown model {args.ml_model!r}; expected one of {', '.join(MODEL_KINDS)}")
+        raise UsageError(f"--model: unknown model {args.ml_model!r}; expected one of "
+                         f"{', '.join(MODEL_KINDS)}")
     if args.ml_threads < 1:
         raise UsageError(f"--threads expects N >= 1, got {args.ml_threads}")
     higher = tuple(t.strip() for t in args.ml_higher.split(",") if t.strip())
