@@ -61,6 +61,8 @@ class MlSignal(Strategy):
         horizon: int = Field(5, ge=1, le=500, description="Label horizon in bars.")
         threshold: float = Field(0.005, gt=0, le=0.5, description="Label threshold (fraction).")
         seed: int = Field(7, description="Training seed.")
+        explain: bool = Field(True, description="Name the features behind each entry (SHAP; "
+                              "~1-2 ms per entry in the window at every close).")
 
     def indicators(self, frame: pl.DataFrame) -> pl.DataFrame:
         return atr(frame, 14)
@@ -103,19 +105,25 @@ class MlSignal(Strategy):
         prev_long = np.concatenate(([False], long[:-1]))
         prev_short = np.concatenate(([False], short[:-1]))
         entry_long, entry_short = long & ~prev_long, short & ~prev_short
-        reasons = [None] * frame.height
-        for i in np.flatnonzero(known):
+        exit_long, exit_short = known & (cls == DOWN), known & (cls == UP)
+        reasons: list[str | None] = [None] * frame.height
+        entries = np.flatnonzero(entry_long | entry_short)
+        groups: dict[tuple[int, int], list[int]] = {}  # (model, class) -> its entry bars
+        for i in entries if p.explain else ():
+            if per_bar[i] is not None:
+                groups.setdefault((id(per_bar[i]), int(cls[i])), []).append(int(i))
+        why: dict[int, str] = {}
+        for (_, c), rows in groups.items():
+            why.update(zip(rows, explain(per_bar[rows[0]], x[rows], c), strict=True))
+        for i in np.flatnonzero(entry_long | entry_short | exit_long | exit_short):
             text = f"ml {CLASS_NAMES[cls[i]]} {conf[i]:.2f}"
-            if (entry_long[i] or entry_short[i]) and per_bar[i] is not None:
-                why = explain(per_bar[i], x[i], int(cls[i]))
-                text = f"{text}; {why}" if why else text
-            reasons[i] = text
+            reasons[i] = f"{text}; {why[i]}" if why.get(i) else text
         sign = pl.when(pl.col("entry_long")).then(1.0).when(pl.col("entry_short")).then(-1.0)
         risk = pl.col("atr_14") * p.stop_atr
         close = pl.col("close")
         return frame.with_columns(
             pl.Series("entry_long", entry_long), pl.Series("entry_short", entry_short),
-            pl.Series("exit_long", known & (cls == DOWN)), pl.Series("exit_short", known & (cls == UP)),
+            pl.Series("exit_long", exit_long), pl.Series("exit_short", exit_short),
             pl.Series("confidence", conf, dtype=pl.Float64).fill_nan(None),
             pl.Series("reasons", reasons, dtype=pl.String),
         ).with_columns(

@@ -76,13 +76,39 @@ def make_estimator(kind: str, seed: int, weights: dict[int, float], threads: int
     raise ValueError(f"unknown model {kind!r}; expected one of {', '.join(MODEL_KINDS)}")
 
 
-def _full_proba(estimator: Any, x: np.ndarray) -> np.ndarray:
-    """Probabilities for all three classes (a class absent from training gets 0)."""
-    raw = np.asarray(estimator.predict_proba(x), dtype=np.float64)
-    out = np.zeros((x.shape[0], N_CLASSES))
-    for j, c in enumerate(estimator.classes_):
+def _spread(raw: np.ndarray, classes: Any) -> np.ndarray:
+    """Columns of ``raw`` (one per class in ``classes``) placed at their class index; a class
+    absent from training gets probability 0."""
+    out = np.zeros((raw.shape[0], N_CLASSES))
+    for j, c in enumerate(classes):
         out[:, int(c)] = raw[:, j]
     return out
+
+
+def _full_proba(estimator: Any, x: np.ndarray) -> np.ndarray:
+    """Probabilities for all three classes of a fitted scikit-learn-style estimator.
+
+    A LightGBM model is asked through its booster on one thread: the scikit-learn wrapper
+    re-validates its parameters on every call, and an OpenMP team spinning on a busy machine
+    costs far more than the trees (both measured: milliseconds per bar close)."""
+    booster = getattr(estimator, "booster_", None)
+    if booster is not None and type(estimator).__name__ == "LGBMClassifier":
+        raw = np.asarray(booster.predict(x, num_threads=1), dtype=np.float64)
+        if raw.ndim == 1:  # two classes: LightGBM's binary objective gives P(second class)
+            raw = np.column_stack([1.0 - raw, raw])
+    else:
+        raw = np.asarray(estimator.predict_proba(x), dtype=np.float64)
+    return _spread(raw, estimator.classes_)
+
+
+def _softmax_proba(lr: Any, z: np.ndarray) -> np.ndarray:
+    """A fitted multinomial LogisticRegression's probabilities, without its input checks."""
+    scores = z @ lr.coef_.T + lr.intercept_
+    if scores.shape[1] == 1:  # binary: one score for the second class
+        scores = np.column_stack([np.zeros(len(z)), scores[:, 0]])
+    scores -= scores.max(axis=1, keepdims=True)
+    e = np.exp(scores)
+    return _spread(e / e.sum(axis=1, keepdims=True), lr.classes_)
 
 
 @dataclass
@@ -104,7 +130,7 @@ class Model:
         p = self.raw_proba(x)
         if self.calibrator is None:
             return p
-        return _full_proba(self.calibrator, np.log(np.clip(p, 1e-6, 1.0)))
+        return _softmax_proba(self.calibrator, np.log(np.clip(p, 1e-6, 1.0)))
 
     def importance(self) -> dict[str, float]:
         """Share of the total importance per feature: LightGBM's gain, the logistic model's
@@ -122,11 +148,16 @@ class Model:
         """Per-feature contributions (SHAP values) to the raw score of ``cls``, rows x features;
         None where the model cannot say (only LightGBM and the logistic model can)."""
         if self.kind == "lgbm":
-            contrib = np.asarray(self.base.predict(x, pred_contrib=True), dtype=np.float64)
+            contrib = np.asarray(self.base.booster_.predict(x, pred_contrib=True, num_threads=1),
+                                 dtype=np.float64)
             width = len(self.features) + 1
-            pos = list(self.base.classes_).index(cls) if cls in self.base.classes_ else None
-            if pos is None:
+            classes = list(self.base.classes_)
+            if cls not in classes:
                 return None
+            if contrib.shape[1] == width:  # binary: one block, for the second class
+                sign = 1.0 if classes.index(cls) == 1 else -1.0
+                return sign * contrib[:, : len(self.features)]
+            pos = classes.index(cls)
             return contrib[:, pos * width : pos * width + len(self.features)]
         if self.kind == "logistic":
             *prep, lr = self.base

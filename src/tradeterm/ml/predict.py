@@ -143,11 +143,15 @@ def walk_forward_proba(
     return WalkPrediction(proba, x, tuple(windows))
 
 
-def explain(model: Model, x_row: np.ndarray, cls: int, top: int = 2) -> str:
-    """The features that pushed ``cls`` most on this bar: ``rsi_norm +0.31; ret_5 -0.12``
-    (contributions to the class's raw score); empty when the model cannot say."""
-    contrib = model.contributions(x_row.reshape(1, -1), cls)
+def explain(model: Model, x_rows: np.ndarray, cls: int, top: int = 2) -> list[str]:
+    """For each row, the features that pushed ``cls`` most: ``rsi_norm +0.31; ret_5 -0.12``
+    (contributions to the class's raw score, one call for all rows); "" where the model cannot
+    say."""
+    if x_rows.shape[0] == 0:
+        return []
+    contrib = model.contributions(x_rows, cls)
     if contrib is None:
-        return ""
-    order = np.argsort(-np.abs(contrib[0]))[:top]
-    return "; ".join(f"{model.features[i]} {contrib[0, i]:+.2f}" for i in order)
+        return [""] * x_rows.shape[0]
+    order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
+    return ["; ".join(f"{model.features[i]} {row[i]:+.2f}" for i in idx)
+            for row, idx in zip(contrib, order, strict=True)]
