@@ -45,7 +45,9 @@ def _default_models_dir() -> Path:
 class MlSignal(Strategy):
     name = "ml_signal"
     timeframe = "5m"
-    warmup = 60  # EMA 50 and MACD 12/26/9 seed on the first ~50 bars
+    # EMA 50 seeds on its first bars and fades below float32 after ~400: until then a bar's
+    # features depend on where the window starts (ml/predict.py predict_memo)
+    warmup = 400
 
     class Params(Strategy.Params):
         model: str = Field("", description="Saved model name; empty: walk-forward (backtests).")
@@ -81,7 +83,7 @@ class MlSignal(Strategy):
             if frame.height >= 2 and step and int(times[-1] - times[-2]) != step:
                 raise RuntimeError(f"ml_signal: model {p.model} is for {saved.manifest['timeframe']} "
                                    f"candles, these are {int(times[-1] - times[-2]) // 60_000}m apart")
-            proba, x = predict_frame(model, saved, frame)
+            proba, x = predict_frame(model, saved, frame, start=self.warmup)
             return proba, x, [model] * frame.height
         tf = next((k for k, v in TIMEFRAME_MS.items() if frame.height >= 2
                    and v == int(frame["open_time"][1] - frame["open_time"][0])), self.timeframe)
