@@ -82,8 +82,8 @@ def timings(runs: int, train: bool = True) -> None:
                                  labels=LabelSpec(5, 0.005), threads=threads)
             final = best(lambda c=config: train_final(frame, c), runs)
             print(f"  {kind:8s} threads {threads}: train (final model) {final:6.1f} s", flush=True)
-        walk = best(lambda c=config: walk_forward(frame, TrainConfig(
-            model=kind, features=c.features, labels=c.labels, threads=1)), 1)
+        walk = best(lambda c=config, k=kind: walk_forward(frame, TrainConfig(
+            model=k, features=c.features, labels=c.labels, threads=1)), 1)
         print(f"  {kind:8s} threads 1: walk-forward (5 windows) {walk:6.1f} s   [budget: train < 60 s]")
 
     config = TrainConfig(model="lgbm", features=FeatureSpec("default", "1m"), labels=LabelSpec(5, 0.002))
@@ -123,16 +123,18 @@ def timings(runs: int, train: bool = True) -> None:
     print(f"  inference, model only (newest bar): median {ms(statistics.median(bare)):.2f} ms")
 
 
+SPOT = "binance_spot_"
 FILES = (
-    ("BTC/USDT 1m 2025-05-20..08-18", "binance_spot_BTCUSDT_1m_2025-05-20_2025-08-18_filim.parquet", "1m"),
-    ("ETH/USDT 1m 2025-05-20..08-18", "binance_spot_ETHUSDT_1m_2025-05-20_2025-08-18_filim.parquet", "1m"),
-    ("BTC/USDT 5m 2024-03-01..2025-07-02", "binance_spot_BTCUSDT_5m_2024-03-01_2025-07-02_xylo.parquet", "5m"),
-    ("ETH/USDT 1m 2021-11-11..12-11", "binance_spot_ETHUSDT_1m_2021-11-11_2021-12-11_anis.parquet", "1m"),
+    ("BTC/USDT 1m 2025-05-20..08-18", SPOT + "BTCUSDT_1m_2025-05-20_2025-08-18_filim.parquet", "1m"),
+    ("ETH/USDT 1m 2025-05-20..08-18", SPOT + "ETHUSDT_1m_2025-05-20_2025-08-18_filim.parquet", "1m"),
+    ("BTC/USDT 5m 2024-03-01..2025-07-02", SPOT + "BTCUSDT_5m_2024-03-01_2025-07-02_xylo.parquet", "5m"),
+    ("ETH/USDT 1m 2021-11-11..12-11", SPOT + "ETHUSDT_1m_2021-11-11_2021-12-11_anis.parquet", "1m"),
 )
 MODELS = (("lgbm", "default"), ("lgbm", "scale_free"), ("logistic", "scale_free"))
 
 
 def table() -> None:
+    from tradeterm.indicators.candle_file import read_candle_file
     from tradeterm.ml.features import FeatureSpec
     from tradeterm.ml.labels import LabelSpec
     from tradeterm.ml.train import TrainConfig, walk_forward
@@ -145,9 +147,6 @@ def table() -> None:
           "majority | persistence | up prec/rec | down prec/rec |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for label, name, tf in FILES:
-        frame = pl.read_parquet(folder / name)
-        from tradeterm.indicators.candle_file import read_candle_file
-
         frame = read_candle_file(folder / name)
         threshold = 0.005 if tf == "5m" else 0.002
         for kind, fset in MODELS:
