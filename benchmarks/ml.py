@@ -133,7 +133,7 @@ FILES = (
 MODELS = (("lgbm", "default"), ("lgbm", "scale_free"), ("logistic", "scale_free"))
 
 
-def table() -> None:
+def table(atr_mult: float | None = None) -> None:
     from tradeterm.indicators.candle_file import read_candle_file
     from tradeterm.ml.features import FeatureSpec
     from tradeterm.ml.labels import LabelSpec
@@ -149,13 +149,15 @@ def table() -> None:
     for label, name, tf in FILES:
         frame = read_candle_file(folder / name)
         threshold = 0.005 if tf == "5m" else 0.002
+        labels = LabelSpec(5, threshold, atr_mult)
+        text = f"5 bars, {atr_mult:g} ATR" if atr_mult else f"5 bars, {threshold:.1%}"
         for kind, fset in MODELS:
-            cfg = TrainConfig(model=kind, features=FeatureSpec(fset, tf), labels=LabelSpec(5, threshold))
+            cfg = TrainConfig(model=kind, features=FeatureSpec(fset, tf), labels=labels)
             r = walk_forward(frame, cfg).report
             m, a, p = r["model"], r["majority"], r["persistence"]
             up, dn = m["per_class"]["up"], m["per_class"]["down"]
             fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
-            print(f"| {label} | 5 bars, {threshold:.1%} | {kind} ({fset}) | {fmt(m['accuracy'])} | "
+            print(f"| {label} | {text} | {kind} ({fset}) | {fmt(m['accuracy'])} | "
                   f"{fmt(a['accuracy'])} | {fmt(p['accuracy'])} | {fmt(m['log_loss'])} | "
                   f"{fmt(a['log_loss'])} | {fmt(p['log_loss'])} | {fmt(up['precision'])}/"
                   f"{fmt(up['recall'])} | {fmt(dn['precision'])}/{fmt(dn['recall'])} |", flush=True)
@@ -164,12 +166,14 @@ def table() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--table", action="store_true", help="walk-forward results on shared/data")
+    parser.add_argument("--atr-mult", type=float, default=None,
+                        help="--table with thresholds of this many ATRs instead of fractions")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--inference-only", action="store_true", help="skip the training timings")
     args = parser.parse_args()
     np.seterr(all="ignore")
     if args.table:
-        table()
+        table(args.atr_mult)
     else:
         timings(args.runs, train=not args.inference_only)
 

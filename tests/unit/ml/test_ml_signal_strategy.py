@@ -136,3 +136,41 @@ def test_a_model_for_another_timeframe_is_refused(tmp_path, candles):
     strategy = strategy_class()({"model": name, "models_dir": str(tmp_path)})
     with pytest.raises(RuntimeError, match="model m5 is for 5m candles, these are 1m apart"):
         strategy.evaluate(one_minute)
+
+
+USER_FILE = '''
+from ml_signal import MlSignal
+
+
+class MlBtc(MlSignal):
+    name = "ml_btc"
+    timeframe = "5m"
+
+    class Params(MlSignal.Params):
+        model: str = "m5"
+        models_dir: str = {models!r}
+'''
+
+
+async def test_the_workstation_fails_a_stale_model_with_the_reason(tmp_path, candles):
+    """A user's strategy file naming a saved model, in the engine's real worker process: the
+    look-ahead guard evaluates it, the model is too old, and the health says why."""
+    from tradeterm.config import StrategySettings
+    from tradeterm.core.models import StrategyState
+    from tradeterm.strategy.engine import StrategyEngine
+
+    models_root = tmp_path / "models"
+    _saved(models_root, candles, age_hours=200)
+    folder = tmp_path / "strategies"
+    folder.mkdir()
+    (folder / "ml_signal.py").write_text((STRATEGIES / "ml_signal.py").read_text())
+    (folder / "ml_btc.py").write_text(USER_FILE.format(models=str(models_root)))
+    settings = StrategySettings(dir=folder, enabled=["ml_btc"], lookahead_cuts=2)
+    engine = StrategyEngine(settings, lambda event: None, lambda: 1_000, guard_bars=900)
+    try:
+        await engine.load()
+        [health] = [h for h in engine.health() if h.name == "ml_btc"]
+        assert health.state == StrategyState.FAILED
+        assert "model m5 is 200.0 h old, over max_age_hours=168" in (health.last_error or "")
+    finally:
+        await engine.close()
