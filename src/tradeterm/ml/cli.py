@@ -29,30 +29,41 @@ def add_ml_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = subparsers.add_parser("ml", help="train, list and show learned signal models")
     actions = p.add_subparsers(dest="ml_action", metavar="ACTION", required=True)
     t = actions.add_parser("train", help="walk-forward train a model and save it")
-    t.add_argument("--symbol", dest="ml_symbol", default="BTC/USDT", help="e.g. BTC/USDT")
-    t.add_argument("--timeframe", dest="ml_timeframe", default="5m", help="candle timeframe")
-    t.add_argument("--data", dest="ml_data", type=Path, help="parquet of candles instead of the store")
-    t.add_argument("--from", dest="ml_from", help="first day, YYYY-MM-DD (UTC)")
-    t.add_argument("--to", dest="ml_to", help="last day, YYYY-MM-DD (UTC, included)")
-    t.add_argument("--model", dest="ml_model", default="lgbm", help="lgbm (default), hgb, logistic")
-    t.add_argument("--features", dest="ml_features", default="default",
+    t.add_argument("--symbol", dest="ml_symbol",
+                   metavar="SYMBOL", default="BTC/USDT", help="e.g. BTC/USDT")
+    t.add_argument("--timeframe", dest="ml_timeframe",
+                   metavar="TF", default="5m", help="candle timeframe")
+    t.add_argument("--data", dest="ml_data",
+                   metavar="FILE", type=Path, help="parquet of candles instead of the store")
+    t.add_argument("--from", dest="ml_from", metavar="DAY", help="first day, YYYY-MM-DD (UTC)")
+    t.add_argument("--to", dest="ml_to", metavar="DAY", help="last day, YYYY-MM-DD (UTC, included)")
+    t.add_argument("--model", dest="ml_model",
+                   metavar="KIND", default="lgbm", help="lgbm (default), hgb, logistic")
+    t.add_argument("--features", dest="ml_features", metavar="SET", default="default",
                    help="feature set: default (the 16) or scale_free")
-    t.add_argument("--shifts", dest="ml_shifts", default="", help="shifted candles, e.g. 1,2")
-    t.add_argument("--higher", dest="ml_higher", default="",
+    t.add_argument("--shifts", dest="ml_shifts",
+                   metavar="N,N", default="", help="shifted candles, e.g. 1,2")
+    t.add_argument("--higher", dest="ml_higher", metavar="TF,TF", default="",
                    help="higher timeframes for causal copies of the features, e.g. 1h,4h")
-    t.add_argument("--horizon", dest="ml_horizon", type=int, default=5, help="label horizon in bars")
-    t.add_argument("--threshold", dest="ml_threshold", type=float, default=0.005,
+    t.add_argument("--horizon", dest="ml_horizon",
+                   metavar="BARS", type=int, default=5, help="label horizon in bars")
+    t.add_argument("--threshold", dest="ml_threshold",
+                   metavar="FRACTION", type=float, default=0.005,
                    help="up/down threshold as a fraction (default 0.005 = 0.5 %%)")
-    t.add_argument("--atr-mult", dest="ml_atr_mult", type=float, default=None,
+    t.add_argument("--atr-mult", dest="ml_atr_mult", metavar="K", type=float, default=None,
                    help="threshold in ATRs instead of a fraction")
-    t.add_argument("--splits", dest="ml_splits", type=int, default=5, help="walk-forward windows")
-    t.add_argument("--embargo", dest="ml_embargo", type=int, default=0,
+    t.add_argument("--splits", dest="ml_splits",
+                   metavar="N", type=int, default=5, help="walk-forward windows")
+    t.add_argument("--embargo", dest="ml_embargo", metavar="BARS", type=int, default=0,
                    help="extra bars dropped between training and test (beyond the horizon)")
-    t.add_argument("--train-bars", dest="ml_train_bars", type=int, default=None,
+    t.add_argument("--train-bars", dest="ml_train_bars", metavar="BARS", type=int, default=None,
                    help="sliding training window in bars (default: expanding)")
-    t.add_argument("--seed", dest="ml_seed", type=int, default=7, help="seed (same seed, same model)")
-    t.add_argument("--threads", dest="ml_threads", type=int, default=1, help="training threads")
-    t.add_argument("--name", dest="ml_name", default=None, help="model name (default: generated)")
+    t.add_argument("--seed", dest="ml_seed",
+                   metavar="N", type=int, default=7, help="seed (same seed, same model)")
+    t.add_argument("--threads", dest="ml_threads",
+                   metavar="N", type=int, default=1, help="training threads")
+    t.add_argument("--name", dest="ml_name",
+                   metavar="NAME", default=None, help="model name (default: generated)")
     actions.add_parser("list", help="the saved models, newest first")
     s = actions.add_parser("show", help="a saved model's manifest and report")
     s.add_argument("name", help="model name (see tradeterm ml list)")
