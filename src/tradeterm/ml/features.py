@@ -28,7 +28,7 @@ import polars as pl
 from tradeterm.core.models import TIMEFRAME_MS
 from tradeterm.indicators.ta import arrays, compute_atr, compute_ema, compute_macd, compute_rsi, to_columns
 from tradeterm.indicators.volume import compute_relative_volume
-from tradeterm.indicators.vwap import compute_vwap
+from tradeterm.indicators.vwap import DAY_MS, compute_vwap
 
 DEFAULT_FEATURES: tuple[str, ...] = (
     "rsi", "rsi_norm", "macd", "macd_signal", "macd_hist", "ema_9", "ema_21", "ema_50",
@@ -105,6 +105,12 @@ def _base_features(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
     values |= compute_macd(a, 12, 26, 9)
     values |= compute_atr(a, 14)
     values |= compute_vwap(a, open_time)
+    if open_time.size and open_time[0] % DAY_MS:
+        # The frame starts mid-session: its first session's VWAP would cover only the bars in
+        # the frame, not the day's. A live window (1,000 bars; under a day at 1m) would then
+        # feed the model a VWAP it was never trained on, different at every close: missing
+        # instead (those bars get no prediction).
+        values["vwap"][open_time // DAY_MS == open_time[0] // DAY_MS] = np.nan
     values |= compute_relative_volume(a, 20)
     ind = frame.select("open_time", "close").with_columns(to_columns(values))
     c = pl.col("close")

@@ -192,8 +192,7 @@ def fit_model(
     """Fit ``kind`` on rows ``x`` (time order) with labels ``y`` and calibrate it (module doc).
 
     ``make`` builds the estimator (tests pass a recorder to see what each fit was given).
-    ``threads`` caps every OpenMP/BLAS pool while fitting: on a busy 2-core machine two
-    spinning OpenMP threads made LightGBM 5x slower than one (measured, docs/ml.md)."""
+    ``threads`` caps every OpenMP/BLAS pool while fitting (docs/ml.md, "Speed")."""
     _need()
     from threadpoolctl import threadpool_limits
 

@@ -86,3 +86,16 @@ def test_no_inf_reaches_the_models():
     feats = build_features(frame, FeatureSpec("scale_free"))
     values = feats.drop("open_time").to_numpy()
     assert not np.isinf(values).any()
+
+
+def test_a_session_the_frame_starts_inside_has_no_vwap():
+    """A live window that starts mid-day must not give the model a VWAP of part of the day."""
+    frame = synthetic_candles(3 * 1440, seed=7)  # 1m, from midnight
+    full = build_features(frame, FeatureSpec())
+    window = build_features(frame.slice(1000, 1000), FeatureSpec())  # starts 16:40 on day one
+    first_day = window.filter(pl.col("open_time") < 1440 * 60_000 + frame["open_time"][0])
+    assert first_day.height == 440 and first_day["vwap"].null_count() == 440
+    assert first_day["close_vwap"].null_count() == 440
+    later = window.slice(440)
+    assert later["vwap"].to_list() == full.slice(1440, 560)["vwap"].to_list()
+    assert full["vwap"].null_count() == 0  # a frame starting at midnight keeps its first day
