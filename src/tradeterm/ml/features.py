@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from tradeterm.core.models import TIMEFRAME_MS
-from tradeterm.indicators.ta import arrays, compute_atr, compute_ema, compute_macd, compute_rsi, to_columns
+from tradeterm.indicators.ta import arrays, compute_atr, compute_ema, compute_macd, compute_rsi
 from tradeterm.indicators.volume import compute_relative_volume
 from tradeterm.indicators.vwap import DAY_MS, compute_vwap
 
@@ -112,29 +112,38 @@ def _base_features(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
         # instead (those bars get no prediction).
         values["vwap"][open_time // DAY_MS == open_time[0] // DAY_MS] = np.nan
     values |= compute_relative_volume(a, 20)
-    ind = frame.select("open_time", "close").with_columns(to_columns(values))
-    c = pl.col("close")
-    e9, e21, e50, atr = pl.col("ema_9"), pl.col("ema_21"), pl.col("ema_50"), pl.col("atr_14")
-    macd, sig, hist = pl.col("macd_12_26_9"), pl.col("macd_signal_12_26_9"), pl.col("macd_hist_12_26_9")
-    exprs: dict[str, pl.Expr] = {
-        "rsi": pl.col("rsi_14"),
-        "rsi_norm": (pl.col("rsi_14") - 50.0) / 50.0,
-        "macd": macd, "macd_signal": sig, "macd_hist": hist,
-        "macd_rel": macd / c, "macd_signal_rel": sig / c, "macd_hist_rel": hist / c,
-        "ema_9": e9, "ema_21": e21, "ema_50": e50,
-        "ema_ratio": e9 / e21,
-        "ema_trend": (e9 - e50) / atr,  # trend strength: short over long EMA, in ATRs
-        "vwap": pl.col("vwap"),
-        "atr": atr, "atr_norm": atr / c,
-        "close_ema9": c / e9, "close_ema21": c / e21, "close_vwap": c / pl.col("vwap"),
-        "ret_1": c / c.shift(1) - 1.0, "ret_5": c / c.shift(5) - 1.0, "ret_15": c / c.shift(15) - 1.0,
-        "rvol": pl.col("rvol_20"),
+    c, v = a["close"], values
+
+    def ret(k: int) -> np.ndarray:
+        out = np.full(c.size, np.nan)
+        out[k:] = c[k:] / c[:-k] - 1.0
+        return out
+
+    e9, e21, e50, atr = v["ema_9"], v["ema_21"], v["ema_50"], v["atr_14"]
+    macd, sig, hist = v["macd_12_26_9"], v["macd_signal_12_26_9"], v["macd_hist_12_26_9"]
+    exprs: dict[str, Callable[[], np.ndarray]] = {
+        "rsi": lambda: v["rsi_14"],
+        "rsi_norm": lambda: (v["rsi_14"] - 50.0) / 50.0,
+        "macd": lambda: macd, "macd_signal": lambda: sig, "macd_hist": lambda: hist,
+        "macd_rel": lambda: macd / c, "macd_signal_rel": lambda: sig / c,
+        "macd_hist_rel": lambda: hist / c,
+        "ema_9": lambda: e9, "ema_21": lambda: e21, "ema_50": lambda: e50,
+        "ema_ratio": lambda: e9 / e21,
+        "ema_trend": lambda: (e9 - e50) / atr,  # trend strength: short over long EMA, in ATRs
+        "vwap": lambda: v["vwap"],
+        "atr": lambda: atr, "atr_norm": lambda: atr / c,
+        "close_ema9": lambda: c / e9, "close_ema21": lambda: c / e21,
+        "close_vwap": lambda: c / v["vwap"],
+        "ret_1": lambda: ret(1), "ret_5": lambda: ret(5), "ret_15": lambda: ret(15),
+        "rvol": lambda: v["rvol_20"],
     }  # fmt: skip
-    out = ind.select("open_time", *[exprs[n].alias(n) for n in names])
-    # inf (x / 0) and NaN become null: the models see "missing", never a huge number
-    return out.with_columns(pl.col(n).fill_nan(None) for n in names).with_columns(
-        pl.when(pl.col(n).is_infinite()).then(None).otherwise(pl.col(n)).alias(n) for n in names
-    )
+    columns = [pl.Series("open_time", open_time, dtype=pl.Int64)]
+    with np.errstate(all="ignore"):
+        for n in names:
+            arr = np.array(exprs[n](), dtype=np.float64)  # a copy: the inputs stay untouched
+            arr[~np.isfinite(arr)] = np.nan  # inf (x / 0) and NaN: "missing", never a huge number
+            columns.append(pl.Series(n, arr, dtype=pl.Float64).fill_nan(None))
+    return pl.DataFrame(columns)
 
 
 def resample(frame: pl.DataFrame, timeframe: str) -> pl.DataFrame:
