@@ -96,6 +96,14 @@ class FeatureSpec:
 
 def _base_features(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
     """``open_time`` and the named base features of ``frame`` (any subset of both sets)."""
+    open_time, cols = _base_arrays(frame, names)
+    series = [pl.Series("open_time", open_time, dtype=pl.Int64)]
+    series += [pl.Series(n, arr, dtype=pl.Float64).fill_nan(None) for n, arr in cols.items()]
+    return pl.DataFrame(series)
+
+
+def _base_arrays(frame: pl.DataFrame, names: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """``open_time`` and the named base features as float64 arrays (NaN = missing)."""
     a = arrays(frame, "high", "low", "close", "volume")
     open_time = frame.get_column("open_time").cast(pl.Int64).to_numpy()
     values: dict[str, np.ndarray] = {}
@@ -137,13 +145,30 @@ def _base_features(frame: pl.DataFrame, names: Sequence[str]) -> pl.DataFrame:
         "ret_1": lambda: ret(1), "ret_5": lambda: ret(5), "ret_15": lambda: ret(15),
         "rvol": lambda: v["rvol_20"],
     }  # fmt: skip
-    columns = [pl.Series("open_time", open_time, dtype=pl.Int64)]
+    columns: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for n in names:
             arr = np.array(exprs[n](), dtype=np.float64)  # a copy: the inputs stay untouched
             arr[~np.isfinite(arr)] = np.nan  # inf (x / 0) and NaN: "missing", never a huge number
-            columns.append(pl.Series(n, arr, dtype=pl.Float64).fill_nan(None))
-    return pl.DataFrame(columns)
+            columns[n] = arr
+    return open_time, columns
+
+
+def feature_array(frame: pl.DataFrame, spec: FeatureSpec) -> np.ndarray:
+    """The feature matrix of ``build_features`` (without ``open_time``) as float64, NaN for
+    missing; straight from numpy when no higher timeframe is asked (what a bar close runs)."""
+    spec = spec.resolved()
+    if spec.higher:
+        return build_features(frame, spec).drop("open_time").cast(pl.Float64).to_numpy()
+    names = FEATURE_SETS[spec.set]
+    _, cols = _base_arrays(frame, names)
+    base = np.column_stack([cols[n] for n in names]) if frame.height else np.zeros((0, len(names)))
+    blocks = [base]
+    for k in spec.shifts:
+        shifted = np.full_like(base, np.nan)
+        shifted[k:] = base[:-k] if k < len(base) else shifted[k:]
+        blocks.append(shifted)
+    return np.ascontiguousarray(np.hstack(blocks))
 
 
 def resample(frame: pl.DataFrame, timeframe: str) -> pl.DataFrame:

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from tradeterm.ml import models
-from tradeterm.ml.features import FeatureSpec, build_features
+from tradeterm.ml.features import FeatureSpec, feature_array
 from tradeterm.ml.labels import LabelSpec, make_labels
 from tradeterm.ml.models import Model, fit_model
 from tradeterm.ml.store import Saved, load
@@ -65,7 +65,7 @@ def fresh_model(root: Path, name: str, max_age_hours: float, now_s: float | None
 
 
 def feature_matrix(frame: pl.DataFrame, spec: FeatureSpec) -> np.ndarray:
-    return build_features(frame, spec).drop("open_time").cast(pl.Float64).to_numpy()
+    return feature_array(frame, spec)
 
 
 def predict_rows(model: Model, x: np.ndarray) -> np.ndarray:

@@ -99,3 +99,14 @@ def test_a_session_the_frame_starts_inside_has_no_vwap():
     later = window.slice(440)
     assert later["vwap"].to_list() == full.slice(1440, 560)["vwap"].to_list()
     assert full["vwap"].null_count() == 0  # a frame starting at midnight keeps its first day
+
+
+@pytest.mark.parametrize("spec", [FeatureSpec("default", "5m"),
+                                  FeatureSpec("scale_free", "5m", shifts=(1, 4)),
+                                  FeatureSpec("scale_free", "5m", higher=("1h",))])
+def test_the_fast_matrix_is_the_frame_of_features(spec):
+    from tradeterm.ml.features import feature_array
+
+    frame = synthetic_candles(700, seed=3, interval_ms=FIVE_MIN).slice(5)  # starts mid-day
+    expected = build_features(frame, spec).drop("open_time").cast(pl.Float64).to_numpy()
+    assert np.array_equal(feature_array(frame, spec), expected, equal_nan=True)
