@@ -97,7 +97,8 @@ def timings(runs: int, train: bool = True) -> None:
         windows = [frame.slice(end - 1000, 1000) for end in closes]
         results = {}
         for label, params in (("min_confidence 0.5, explained", {}),
-                              ("min_confidence 0.5, no explanation", {"explain": False})):
+                              ("min_confidence 0.5, no explanation", {"explain": False}),
+                              ("min_confidence 0.4, explained", {"min_confidence": 0.4})):
             strategy = MlSignal({"model": "bench", "models_dir": tmp, **params})
             out = strategy.evaluate(windows[0])  # loads the model once, as a strategy's worker does
             entries = int(out["entry_long"].sum() + out["entry_short"].sum())
@@ -109,6 +110,12 @@ def timings(runs: int, train: bool = True) -> None:
                 cpu.append(time.thread_time() - c)
             results[f"{label} ({entries} entries in the window)"] = (sorted(per_close), cpu)
         x = feature_matrix(frame.slice(99_000, 1000), config.features)[-1:]
+        from tradeterm.ml.predict import explain
+
+        rows = feature_matrix(frame.slice(99_000, 1000), config.features)[-20:]
+        t = time.perf_counter()
+        explain(model, rows, 2)
+        per_entry = (time.perf_counter() - t) / len(rows)
         bare = []
         for _ in range(300):
             t = time.perf_counter()
@@ -121,6 +128,7 @@ def timings(runs: int, train: bool = True) -> None:
               f"{ms(per_close[int(0.95 * len(per_close))]):.2f}), median "
               f"{ms(statistics.median(cpu)):.2f} ms CPU of its thread   [budget: < 5 ms]")
     print(f"  inference, model only (newest bar): median {ms(statistics.median(bare)):.2f} ms")
+    print(f"  explanation (SHAP) of an entry: {ms(per_entry):.2f} ms per entry in the window")
 
 
 SPOT = "binance_spot_"

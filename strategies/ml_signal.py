@@ -116,7 +116,8 @@ class MlSignal(Strategy):
                 groups.setdefault((id(per_bar[i]), int(cls[i])), []).append(int(i))
         why: dict[int, str] = {}
         for (_, c), rows in groups.items():
-            why.update(zip(rows, explain(per_bar[rows[0]], x[rows], c), strict=True))
+            texts = explain(per_bar[rows[0]], x[rows], c, memo=bool(p.model))
+            why.update(zip(rows, texts, strict=True))
         for i in np.flatnonzero(entry_long | entry_short | exit_long | exit_short):
             text = f"ml {CLASS_NAMES[cls[i]]} {conf[i]:.2f}"
             reasons[i] = f"{text}; {why[i]}" if why.get(i) else text

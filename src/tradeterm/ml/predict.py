@@ -177,15 +177,34 @@ def walk_forward_proba(
     return WalkPrediction(proba, x, tuple(windows))
 
 
-def explain(model: Model, x_rows: np.ndarray, cls: int, top: int = 2) -> list[str]:
+_why: dict[int, dict[tuple[bytes, int], str]] = {}
+
+
+def explain(model: Model, x_rows: np.ndarray, cls: int, top: int = 2, memo: bool = False
+            ) -> list[str]:
     """For each row, the features that pushed ``cls`` most: ``rsi_norm +0.31; ret_5 -0.12``
     (contributions to the class's raw score, one call for all rows); "" where the model cannot
-    say."""
+    say. ``memo`` (a saved model, which lives as long as the process): rows are rounded to
+    float32 like :func:`predict_memo`'s and each explanation is kept, so an entry still in the
+    window at the next close costs nothing (a SHAP row costs milliseconds)."""
     if x_rows.shape[0] == 0:
         return []
-    contrib = model.contributions(x_rows, cls)
-    if contrib is None:
-        return [""] * x_rows.shape[0]
-    order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
-    return ["; ".join(f"{model.features[i]} {row[i]:+.2f}" for i in idx)
-            for row, idx in zip(contrib, order, strict=True)]
+    rows = x_rows.astype(np.float32).astype(np.float64) if memo else x_rows
+    known = _why.setdefault(id(model), {}) if memo else {}
+    if len(known) > MEMO_ROWS:
+        known.clear()
+    keys = [(r.tobytes(), cls) for r in rows.astype(np.float32)]
+    todo = [i for i, k in enumerate(keys) if k not in known]
+    if todo:
+        contrib = model.contributions(rows[todo], cls)
+        if contrib is None:
+            texts = [""] * len(todo)
+        else:
+            order = np.argsort(-np.abs(contrib), axis=1)[:, :top]
+            texts = ["; ".join(f"{model.features[i]} {row[i]:+.2f}" for i in idx)
+                     for row, idx in zip(contrib, order, strict=True)]
+        fresh = dict(zip([keys[i] for i in todo], texts, strict=True))
+        if not memo:
+            return [fresh[k] for k in keys]
+        known.update(fresh)
+    return [known[k] for k in keys]

@@ -34,3 +34,21 @@ def test_the_memo_is_a_function_of_the_rows_and_saves_the_repeated_ones():
     assert 1 <= sum(asked) <= 12  # the newest bar, and a few where EMA 50's seed still shows
     predict._memo.clear()
     assert np.array_equal(second, predict_memo(model, b), equal_nan=True)  # same without memo
+
+
+def test_explanations_are_remembered_for_a_saved_model_only():
+    from tradeterm.ml.predict import explain
+
+    frame = synthetic_candles(3500, seed=5, interval_ms=300_000)
+    model = train_final(frame.head(3000), TrainConfig(model="lgbm", features=SPEC,
+                                                      labels=LabelSpec(5, 0.002)))
+    rows = feature_matrix(frame, SPEC)[-6:]
+    calls: list[int] = []
+    real = model.contributions
+    model.contributions = lambda x, c: (calls.append(len(x)), real(x, c))[1]  # type: ignore[method-assign]
+    first = explain(model, rows, 2, memo=True)
+    assert calls == [6] and all(t.count(";") == 1 for t in first)
+    assert explain(model, rows, 2, memo=True) == first and calls == [6]  # remembered
+    assert explain(model, rows[-2:], 0, memo=True) != first[-2:] and calls == [6, 2]  # per class
+    rounded = rows.astype(np.float32).astype(np.float64)
+    assert explain(model, rounded, 2) == first and calls == [6, 2, 6]  # no memo: asked again
