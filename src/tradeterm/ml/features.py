@@ -107,8 +107,8 @@ def _base_arrays(frame: pl.DataFrame, names: Sequence[str]) -> tuple[np.ndarray,
     a = arrays(frame, "high", "low", "close", "volume")
     open_time = frame.get_column("open_time").cast(pl.Int64).to_numpy()
     values: dict[str, np.ndarray] = {}
-    for n in (9, 21, 50):
-        values |= compute_ema(a, n)
+    for period in (9, 21, 50):
+        values |= compute_ema(a, period)
     values |= compute_rsi(a, 14)
     values |= compute_macd(a, 12, 26, 9)
     values |= compute_atr(a, 14)
