@@ -40,7 +40,8 @@ def _need() -> None:
         import sklearn  # noqa: F401
     except ImportError:
         raise MissingExtra(
-            "the ml extra is not installed: uv sync --extra ml (lightgbm, scikit-learn)"
+            "the optional ml dependencies are not installed (lightgbm, scikit-learn): install "
+            "tradeterm[ml], e.g. uv sync with the ml extra"
         ) from None
 
 

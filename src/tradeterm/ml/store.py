@@ -47,11 +47,11 @@ def models_dir(data_dir: Path) -> Path:
 def code_version() -> str:
     """``0.1.0`` plus the git commit of the source tree when there is one."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True,
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True,
                              text=True, timeout=5, cwd=Path(__file__).parent, check=False)
     except (OSError, subprocess.SubprocessError):
         return __version__
-    commit = out.stdout.strip()
+    commit = out.stdout.strip()[:12]
     return f"{__version__}+{commit}" if out.returncode == 0 and commit else __version__
 
 
