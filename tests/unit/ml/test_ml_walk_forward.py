@@ -130,3 +130,18 @@ def test_same_seed_same_model_bytes_and_predictions(tmp_path):
     assert not np.array_equal(m1.predict_proba(x), other.predict_proba(x))  # the seed matters
     loaded, _ = load(tmp_path / "one", "m")
     assert np.array_equal(loaded.predict_proba(x), m1.predict_proba(x))
+
+
+@pytest.mark.parametrize("kind", ["lgbm", "hgb", "logistic"])
+def test_every_model_kind_fits_calibrates_and_gives_probabilities(kind):
+    frame = synthetic_candles(3000, seed=12)
+    config = TrainConfig(model=kind, features=SPEC, labels=LabelSpec(5, 0.002))
+    model = train_final(frame, config)
+    assert model.calibrator is not None  # enough bars: the newest 20 % calibrate it
+    x = build_features(frame, SPEC).drop("open_time").to_numpy()[-300:]
+    p = model.predict_proba(x)
+    assert p.shape == (300, 3) and np.allclose(p.sum(axis=1), 1.0) and (p >= 0).all()
+    raw = model.raw_proba(x)
+    assert not np.allclose(p, raw)  # the calibration changed them
+    importance = model.importance()
+    assert (importance == {}) if kind == "hgb" else sum(importance.values()) == pytest.approx(1.0)
