@@ -131,6 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     add_backtest_parser(sub)
     add_optimize_parser(sub)
 
+    from tradeterm.ml.cli import add_ml_parser  # argparse only
+
+    add_ml_parser(sub)
+
     attach = sub.add_parser(
         "attach", help="open the workstation on the running engine of this data directory",
     )
@@ -325,6 +329,11 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve(_global_flags(parser, args), args.serve_host, args.serve_port,
                      args.serve_token)
+    if args.command == "ml":
+        from tradeterm.backtest.cli import load_candles
+        from tradeterm.ml.cli import ml_command
+
+        return ml_command(args, settings, load_candles)
     if args.command == "check-strategy":
         from tradeterm.strategy.check import check_strategy_command
 

@@ -36,7 +36,9 @@ from tradeterm.strategy.loader import load_directory
 pytestmark = pytest.mark.integration
 
 STRATEGIES = Path(__file__).resolve().parents[2] / "strategies"
-SHIPPED = sorted(load_directory(STRATEGIES).strategies)
+# ml_signal trades a saved model live; with none (its default) it walk-forward trains inside the
+# frame, which a live window starting elsewhere cannot repeat (docs/ml.md); tests/unit/ml covers it.
+SHIPPED = sorted(set(load_directory(STRATEGIES).strategies) - {"ml_signal"})
 BARS = 600
 START = 1_704_067_200_000  # 2024-01-01 00:00 UTC
 MINUTE = 60_000

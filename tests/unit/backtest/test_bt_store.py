@@ -101,7 +101,8 @@ def test_backtest_command_stores_by_default_and_journal_shows_it_again(tmp_path,
     assert tradeterm_main(["journal", "backtest", str(backtest_id)]) == 0
     assert "profit factor" in capsys.readouterr().out
 
-    status, text = _cli(tmp_path, "ema_cross", "--timeframe", "1m", "--data", str(data), "--no-chart", "--no-store")
+    status, text = _cli(tmp_path, "ema_cross", "--timeframe", "1m", "--data", str(data),
+                        "--no-chart", "--no-store")
     assert status == 0 and "stored as" not in text
     with JournalReader(settings.journal_file) as reader:
         assert len(reader.backtests()) == 1
