@@ -37,20 +37,32 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
     def _flags(self) -> set[str]:
+        """Every flag of ``tradeterm`` and its commands."""
         flags = set(self._option_string_actions)
-        for action in self._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for sub in action.choices.values():
-                    flags |= _Parser._flags(sub)
+        for sub in _Parser._commands(self).values():
+            flags |= _Parser._flags(sub)  # type: ignore[arg-type]
         return flags
 
+    def _commands(self) -> dict[str, argparse.ArgumentParser]:
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return dict(action.choices)
+        return {}
+
     def _unknown_flag(self) -> str | None:
-        """``unknown flag --symbols (did you mean --symbol?)`` for the first flag no parser of
-        ``tradeterm`` knows; suggestions are real flags only."""
-        flags = _Parser._flags(self)
+        """``unknown flag --symbols (did you mean --symbol?)`` for the first flag not known where
+        it stands (the top level's flags before a command; after it, also the command's);
+        suggestions are those real flags only."""
+        parser: argparse.ArgumentParser = self
+        flags = set(self._option_string_actions)
         for word in _Parser._argv:
             if word == "--":
                 break
+            commands = _Parser._commands(parser)  # type: ignore[arg-type]
+            if word in commands:
+                parser = commands[word]
+                flags |= set(parser._option_string_actions)  # the command's, and those before
+                continue
             name = word.split("=", 1)[0]
             if name.startswith("-") and len(name) > 1 and not name[1:2].isdigit() \
                     and name not in flags:
