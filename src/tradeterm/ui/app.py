@@ -23,6 +23,7 @@ import asyncio
 import dataclasses
 import logging
 import re
+import threading
 import time
 from decimal import Decimal
 from collections.abc import Callable, Iterable
@@ -354,6 +355,11 @@ class TradetermApp(App[None]):
         self._engine_worker = self.run_worker(
             self.engine.run(), name="engine", group="engine", exit_on_error=False
         )
+        # The chart's overlays and the indicator pane import polars and TA-Lib with their first
+        # candles (~0.5 s). An attached screen has candles milliseconds after connecting, so
+        # that import would stand between attaching and the first frame with data: it starts
+        # now, in a thread, while the connection is made.
+        threading.Thread(target=warm_indicators, name="warm-indicators", daemon=True).start()
 
     def _fail(self, message: str) -> None:
         self._engine_error = message
@@ -867,6 +873,20 @@ def crash_log_path() -> str | None:
         if isinstance(handler, logging.FileHandler):
             return handler.baseFilename
     return None
+
+
+def warm_indicators() -> None:
+    """Import what the chart computes overlays with (see ``_start_engine``); a failure here
+    is only a lost head start: the chart imports the same modules when it needs them."""
+    import importlib
+
+    for name in ("tradeterm.indicators.ta", "tradeterm.indicators.vwap",
+                 "tradeterm.indicators.frame", "tradeterm.indicators.smc"):
+        try:
+            importlib.import_module(name)
+        except Exception:
+            log.debug("warming %s failed", name, exc_info=True)
+            return
 
 
 def run_app(settings: Settings, engine: EngineLike | None = None) -> int:
