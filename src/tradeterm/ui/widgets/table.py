@@ -24,8 +24,9 @@ from textual.binding import Binding
 from tradeterm.ui.themes import TradingColors, blend
 from tradeterm.ui.widgets.lines import LineCacheWidget
 
-Cell = tuple[str, Style | None]
-"""One cell's text and style (None: the panel's foreground)."""
+Cell = tuple[str, Style | None] | tuple[str, Style | None, str]
+"""One cell's text and style (None: the panel's foreground), and optionally its abbreviated
+text, shown when the column is abbreviated (see :attr:`Column.short`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +36,27 @@ class Column:
     align: Literal["<", ">"] = ">"
     priority: int = 0  # 0 is never dropped; higher numbers go first when the panel is narrow
     grow: bool = False  # gets the width left over (the first growing column that is shown)
+    short: tuple[str, int] | None = None  # (title, width) abbreviated, tried before dropping
+    abbreviated: bool = False  # set by fit_columns: the cells show their short text
 
 
 def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[int, Column]]:
     """``(index, column)`` of the columns that fit ``width`` (one space between two), in their
-    order; the least important go first; the spare width goes to a growing column."""
+    order; the spare width goes to a growing column. A narrow panel first abbreviates the
+    columns that have a short form (the least important first), then drops the least
+    important columns: abbreviated rather than lost where possible."""
     kept = list(enumerate(columns))
 
     def used(cols: list[tuple[int, Column]]) -> int:
         return sum(c.width for _, c in cols) + max(0, len(cols) - 1)
 
+    for i in sorted(range(len(kept)), key=lambda i: (-kept[i][1].priority, -i)):
+        if used(kept) <= width:
+            break
+        index, column = kept[i]
+        if column.short is not None:
+            title, short_width = column.short
+            kept[i] = (index, replace(column, title=title, width=short_width, abbreviated=True))
     while used(kept) > width and any(c.priority > 0 for _, c in kept):
         worst = max(range(len(kept)), key=lambda i: (kept[i][1].priority, i))
         del kept[worst]
@@ -61,7 +73,10 @@ def table_row(fitted: Sequence[tuple[int, Column]], cells: Sequence[Cell], width
     a cell too long for its column ends in "…" rather than silently losing digits."""
     row = Text(no_wrap=True, overflow="crop")
     for n, (index, column) in enumerate(fitted):
-        text, style = cells[index]
+        cell = cells[index]
+        text, style = cell[0], cell[1]
+        if column.abbreviated and len(cell) == 3:
+            text = cell[2]
         if n:
             row.append(" ")
         if len(text) > column.width:
@@ -74,7 +89,9 @@ def table_row(fitted: Sequence[tuple[int, Column]], cells: Sequence[Cell], width
 def header_row(
     columns: Sequence[Column], fitted: Sequence[tuple[int, Column]], width: int, style: Style
 ) -> Text:
-    return table_row(fitted, [(c.title, style) for c in columns], width)
+    titles = {index: column.title for index, column in fitted}  # abbreviated ones too
+    return table_row(fitted, [(titles.get(i, c.title), style) for i, c in enumerate(columns)],
+                     width)
 
 
 class CursorTable(LineCacheWidget):
