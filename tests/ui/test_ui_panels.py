@@ -182,8 +182,8 @@ def test_positions_when_narrow_then_symbol_side_and_pnl_kept():
     snap = snapshot(account=account(positions), tickers=(Ticker("BTC/USDT", last=101.0),))
     head, lines = render_positions(position_rows(snap), 31, COLORS)
     # abbreviated before dropped: the base asset for the symbol, L/S for the side
-    assert head[0].plain.split() == ["Sym", "uPnL", "R", "Stop"]
-    assert lines[0].plain.split() == ["BTC", "L", "+1.00", "none"]
+    assert head[0].plain.split() == ["Sym", "uPnL", "R"]
+    assert lines[0].plain.split() == ["BTC", "L", "+1.00"]
 
 
 # -- orders ---------------------------------------------------------------------------------

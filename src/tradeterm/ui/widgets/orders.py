@@ -33,14 +33,14 @@ from tradeterm.ui.widgets.table import (
 
 COLUMNS = (
     Column("Id", 8, "<", priority=9),
-    Column("Symbol", 9, "<", short=("Sym", 5)),
-    Column("Side", 4, "<", short=("", 1)),
+    Column("Symbol", 9, "<", short=("Sym", 5), short_rank=8),
+    Column("Side", 4, "<", short=("", 1), short_rank=8),
     Column("Type", 5, "<", priority=4),
     Column("Price", 10),
-    Column("Filled/Qty", 15, short=("Qty", 8)),
-    Column("Status", 7, "<", priority=7, short=("St", 4)),
+    Column("Filled/Qty", 15, short=("Qty", 8), short_rank=4),
+    Column("Status", 7, "<", priority=7, short=("St", 4), short_rank=8),
     Column("Age", 4, priority=5),
-    Column("For", 10, "<", priority=3, short=("For", 7)),
+    Column("For", 10, "<", priority=3, short=("For", 7), short_rank=6),
 )
 EMPTY = "no working orders"
 

@@ -2,8 +2,9 @@
 is from the stop and the target (% of the mark), age, stop/target prices, strategy.
 
 Columns fit the panel by priority (``ui/widgets/table.py``): a narrow panel first abbreviates
-(``L``/``S`` for the side, the base asset for the symbol), then drops the least important
-(strategy, the stop/target prices, mark, entry, age, ...); symbol, side and uPnL always stay.
+(``L``/``S`` for the side, the base asset for the symbol), then drops the least important:
+strategy, the stop/target prices, entry, mark, age, distance to target, uPnL %, distance to
+stop, size, R; symbol, side and uPnL always stay.
 The distances are what the trader asks ("how much room before I am stopped, how far to go"):
 ``(mark - stop) / mark`` for a long, mirrored for a short; negative once the mark is past it.
 
@@ -46,16 +47,16 @@ from tradeterm.ui.widgets.table import (
 )
 
 COLUMNS = (
-    Column("Symbol", 9, "<", short=("Sym", 5)),
-    Column("Side", 5, "<", short=("", 1)),
-    Column("Size", 8, priority=4),
+    Column("Symbol", 9, "<", short=("Sym", 5), short_rank=9),
+    Column("Side", 5, "<", short=("", 1), short_rank=9),
+    Column("Size", 8, priority=2),
     Column("Entry", 9, priority=8),
     Column("Mark", 9, priority=7),
     Column("uPnL", 9),
-    Column("uPnL%", 7, priority=3),
+    Column("uPnL%", 7, priority=4),
     Column("R", 6, priority=1),
-    Column("ToStop", 7, priority=2, short=("Stop", 6)),
-    Column("ToTgt", 7, priority=5, short=("Tgt", 6)),
+    Column("ToStop", 7, priority=3, short=("Stop", 6), short_rank=8),
+    Column("ToTgt", 7, priority=5, short=("Tgt", 6), short_rank=8),
     Column("Age", 4, priority=6),
     Column("Stop/Target", 17, priority=9),
     Column("Strategy", 10, "<", priority=10, grow=True),

@@ -36,36 +36,43 @@ class Column:
     align: Literal["<", ">"] = ">"
     priority: int = 0  # 0 is never dropped; higher numbers go first when the panel is narrow
     grow: bool = False  # gets the width left over (the first growing column that is shown)
-    short: tuple[str, int] | None = None  # (title, width) abbreviated, tried before dropping
+    short: tuple[str, int] | None = None  # (title, width) abbreviated (see fit_columns)
+    short_rank: int | None = None  # when to abbreviate, like priority (None: at its priority)
     abbreviated: bool = False  # set by fit_columns: the cells show their short text
 
 
 def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[int, Column]]:
     """``(index, column)`` of the columns that fit ``width`` (one space between two), in their
-    order; the spare width goes to a growing column. A narrow panel first abbreviates the
-    columns that have a short form (the least important first), then drops the least
-    important columns: abbreviated rather than lost where possible."""
-    kept = list(enumerate(columns))
+    order; the spare width goes to a growing column. A narrow panel gives up width in rank
+    order, the least important first: dropping a column at its ``priority``, abbreviating one
+    at its ``short_rank`` (its priority unless set; at equal rank it is abbreviated before any
+    is dropped), so a column is abbreviated rather than lost where possible."""
+    kept: dict[int, Column] = dict(enumerate(columns))
 
-    def used(cols: list[tuple[int, Column]]) -> int:
-        return sum(c.width for _, c in cols) + max(0, len(cols) - 1)
+    def used() -> int:
+        return sum(c.width for c in kept.values()) + max(0, len(kept) - 1)
 
-    for i in sorted(range(len(kept)), key=lambda i: (-kept[i][1].priority, -i)):
-        if used(kept) <= width:
+    steps = [(c.priority, 0, i) for i, c in enumerate(columns) if c.priority > 0]
+    steps += [(c.priority if c.short_rank is None else c.short_rank, 1, i)
+              for i, c in enumerate(columns) if c.short is not None]
+    for _, abbreviate, i in sorted(steps, key=lambda s: (-s[0], -s[1], -s[2])):
+        if used() <= width:
             break
-        index, column = kept[i]
-        if column.short is not None:
+        column = kept.get(i)
+        if column is None:
+            continue
+        if abbreviate and column.short is not None:
             title, short_width = column.short
-            kept[i] = (index, replace(column, title=title, width=short_width, abbreviated=True))
-    while used(kept) > width and any(c.priority > 0 for _, c in kept):
-        worst = max(range(len(kept)), key=lambda i: (kept[i][1].priority, i))
-        del kept[worst]
-    spare = width - used(kept)
-    grow = next((i for i, (_, c) in enumerate(kept) if c.grow), None)
+            kept[i] = replace(column, title=title, width=short_width, abbreviated=True)
+        elif not abbreviate:
+            del kept[i]
+    fitted = sorted(kept.items())
+    spare = width - used()
+    grow = next((n for n, (_, c) in enumerate(fitted) if c.grow), None)
     if spare > 0 and grow is not None:
-        index, column = kept[grow]
-        kept[grow] = (index, replace(column, width=column.width + spare))
-    return kept
+        index, column = fitted[grow]
+        fitted[grow] = (index, replace(column, width=column.width + spare))
+    return fitted
 
 
 def table_row(fitted: Sequence[tuple[int, Column]], cells: Sequence[Cell], width: int) -> Text:
