@@ -181,3 +181,43 @@ def test_fit_columns_gives_up_width_in_rank_order_abbreviating_before_dropping()
     assert fit(13) == [("Sym", 4), ("c", 5)]  # then b (priority 2) goes
     assert fit(8) == [("Sym", 4), ("C", 2)]  # c's rank 1: abbreviated before it is dropped
     assert fit(5) == [("Sym", 4)]
+
+
+# -- the app: the real panels in the real layout, the app's frozen clock --------------------
+
+
+async def test_app_at_80x24_positions_and_orders_tabs_answer_with_the_apps_clock(tmp_path):
+    from test_ui_snapshots import make_app, settled
+    from ui_helpers import screen_text, wait_for
+
+    app = make_app(tmp_path)  # FakeEngine demo account, wall clock frozen at T0 + 2h30m42s
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        app.show_panel("positions")
+        await wait_for(pilot, lambda: "uPnL%" in screen_text(app))
+        text = screen_text(app)
+        header = next(line for line in text.splitlines() if "uPnL%" in line)
+        assert header.split() == ["Sym", "Size", "Entry", "Mark", "uPnL", "uPnL%", "R", "Stop",
+                                  "Tgt", "Age"]
+        btc = next(line for line in text.splitlines() if line.startswith("BTC   L"))
+        assert btc.split()[-1] == "2h"  # opened at T0: aged by the app's clock, not the wall's
+        app.show_panel("orders")
+        await wait_for(pilot, lambda: "Filled/Qty" in screen_text(app))
+        rows = [line.split() for line in screen_text(app).splitlines() if "BTC/USDT" in line
+                and ("LMT" in line or "STOP" in line)]
+        assert [(r[0], r[-2:]) for r in rows] == [
+            ("P1-4", ["SL", "P1-3"]), ("P1-5", ["TP", "P1-3"]), ("P1-7", ["10m", "entry"])]
+
+
+async def test_app_at_120x40_lower_panels_show_the_bracket_and_the_stop_distance(tmp_path):
+    from test_ui_snapshots import make_app, settled
+    from ui_helpers import screen_text
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settled(pilot)
+        lines = [line[:44] for line in screen_text(app).splitlines()]
+    assert ["Sym", "Size", "uPnL", "R", "Stop"] in [line.split() for line in lines]
+    assert any(line.split()[:2] == ["BTC", "L"] and line.rstrip().endswith("%")
+               for line in lines)  # the long's room to its stop, in % of the mark
+    assert sum("P1-3" in line for line in lines) == 2  # both legs of entry P1-3's bracket
