@@ -264,7 +264,8 @@ def panel_data(snap: EngineSnapshot) -> dict:
     """Made-up trading state for the panels: a long on the chart's symbol (entry 1 below the
     last close, stop 2 below, so uPnL = +1 x 0.5 at the close) protected by its bracket (the stop
     and target legs of entry P1-3, an OCO pair), a short on the next symbol with no stop, a
-    working limit order placed 140 min after T0 (10m old on the snapshot clock), tickers and 24-point sparklines for every symbol, two signals."""
+    working limit order placed 140 min after T0 (10m old on the snapshot clock), tickers and
+    24-point sparklines for every symbol, two signals."""
     from tradeterm.core.models import Signal, StrategyHealth, StrategyState, Ticker
     from tradeterm.core.trading import (
         AccountSnapshot, Order, OrderStatus, OrderType, Position,

@@ -1,5 +1,6 @@
 """Visual regression: SVG screenshots of the main screen (120x40, 80x24 and 240x70), the
-positions and orders tabs at 80x24, the order ticket and the help screen, compared with the accepted ones in ``__snapshots__/``.
+positions and orders tabs at 80x24, the order ticket and the help screen, compared with the
+accepted ones in ``__snapshots__/``.
 
 Everything on screen is fixed: the FakeEngine's seeded market with made-up panels, no engine
 worker stepping it, and a frozen wall clock injected into the app. After a deliberate change of

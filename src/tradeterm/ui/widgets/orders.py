@@ -11,7 +11,7 @@ once a second and an old order's barely at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from rich.style import Style
 from rich.text import Text
@@ -61,7 +61,7 @@ STATUS_LABELS = {
 STOP_TYPES = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
 
 
-def bracket_link(order: Order, position_sides: dict[str, str]) -> tuple[str, str]:
+def bracket_link(order: Order, position_sides: Mapping[str, str]) -> tuple[str, str]:
     """``(full, short)`` text of what ``order`` is for (see the module docstring);
     ``position_sides`` maps a symbol with an open position to its side (``buy`` for a long)."""
     leg = "SL" if order.request.type in STOP_TYPES else "TP"
