@@ -221,3 +221,36 @@ async def test_app_at_120x40_lower_panels_show_the_bracket_and_the_stop_distance
     assert any(line.split()[:2] == ["BTC", "L"] and line.rstrip().endswith("%")
                for line in lines)  # the long's room to its stop, in % of the mark
     assert sum("P1-3" in line for line in lines) == 2  # both legs of entry P1-3's bracket
+
+
+async def test_app_bracket_placed_through_the_real_paper_broker_linked_to_its_entry(tmp_path):
+    """The link comes from what the broker records (``parent_id``), not from the fake's data:
+    a market buy with a bracket through the real PaperBroker shows both legs as SL / TP of the
+    entry order's id, and the distances to the bracket's stop and target."""
+    from fake_engine import FakeEngine
+    from test_ui_bracket_leg import bracket_buy
+    from ui_helpers import screen_text, wait_for
+
+    from tradeterm.config import Settings
+    from tradeterm.ui.app import TradetermApp
+    from tradeterm.ui.widgets.orders import short_id
+
+    settings = Settings(symbols=["BTC/USDT", "ETH/USDT"], data_dir=tmp_path)
+    engine = FakeEngine(settings, trading=True)
+    stop_id, target_id = bracket_buy(engine)
+    legs = {o.id: o for o in engine.broker.working_orders()}
+    entry_id = legs[stop_id].parent_id
+    assert entry_id is not None and legs[target_id].parent_id == entry_id
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: "STOP" in screen_text(app))
+        ids = (short_id(stop_id), short_id(target_id))  # the Id column shows the id's end
+        cells = [line.split("▏")[0].split() for line in screen_text(app).splitlines()]
+        rows = {c[0]: c for c in cells if c and c[0] in ids}  # the trading column's rows
+        assert rows[ids[0]][-2:] == ["SL", short_id(entry_id, 7)]
+        assert rows[ids[1]][-2:] == ["TP", short_id(entry_id, 7)]
+        pos = engine.broker.positions()[0]
+        (row,) = app.query_one("#positions").rows
+        expected = distance_pct(pos, pos.stop, row.mark, to_stop=True)
+        assert expected is not None and expected > 0
+        assert f"{expected.quantize(D('0.01'))}%" in screen_text(app)
