@@ -262,8 +262,10 @@ class FakeEngine:
 
 def panel_data(snap: EngineSnapshot) -> dict:
     """Made-up trading state for the panels: a long on the chart's symbol (entry 1 below the
-    last close, stop 2 below, so uPnL = +1 x 0.5 at the close), a short on the next symbol, a
-    working limit order, tickers and 24-point sparklines for every symbol, two signals."""
+    last close, stop 2 below, so uPnL = +1 x 0.5 at the close) protected by its bracket (the stop
+    and target legs of entry P1-3, an OCO pair), a short on the next symbol with no stop, a
+    working limit order placed 140 min after T0 (10m old on the snapshot clock), tickers and
+    24-point sparklines for every symbol, two signals."""
     from tradeterm.core.models import Signal, StrategyHealth, StrategyState, Ticker
     from tradeterm.core.trading import (
         AccountSnapshot, Order, OrderStatus, OrderType, Position,
@@ -277,9 +279,17 @@ def panel_data(snap: EngineSnapshot) -> dict:
         Position(other, Decimal("-2"), Decimal(250), T0, None),
     )
     order = Order("P1-7", OrderRequest(snap.symbol, "buy", OrderType.LIMIT, Decimal("0.25"),
-                                       price=close - 5), OrderStatus.OPEN, T0, T0)
+                                       price=close - 5), OrderStatus.OPEN, T0 + 140 * 60_000,
+                  T0 + 140 * 60_000)
+    half = Decimal("0.5")
+    stop = Order("P1-4", OrderRequest(snap.symbol, "sell", OrderType.STOP_MARKET, half,
+                                      stop_price=close - 2), OrderStatus.OPEN, T0, T0,
+                 parent_id="P1-3", oco_group="P1-3")
+    target = Order("P1-5", OrderRequest(snap.symbol, "sell", OrderType.LIMIT, half,
+                                        price=close + 4), OrderStatus.OPEN, T0, T0,
+                   parent_id="P1-3", oco_group="P1-3")
     account = AccountSnapshot("USDT", Decimal(10_000), Decimal("10000.50"), Decimal("0.50"),
-                              Decimal("-12.40"), positions, (order,))
+                              Decimal("-12.40"), positions, (stop, target, order))
     tickers = tuple(Ticker(s, last=100.0 * (i + 1) + 0.5, open_24h=100.0 * (i + 1))
                     for i, s in enumerate(snap.symbols))
     sparklines = tuple((s, tuple(100.0 * (i + 1) + (k % 6) for k in range(24)))

@@ -62,7 +62,7 @@ async def test_main_screen_with_an_open_position_shows_nothing_past_the_policy(t
     )
     app = TradetermApp(settings, engine)
     async with app.run_test(size=(160, 50)) as pilot:
-        await wait_for(pilot, lambda: "LONG" in screen_text(app) and "LMT" in screen_text(app))
+        await wait_for(pilot, lambda: "uPnL%" in screen_text(app) and "LMT" in screen_text(app))
         await wait_for(pilot, lambda: bool(engine.listeners))
         request = OrderRequest(snap.symbol, "buy", OrderType.MARKET, D("0.5"))
         fill = Fill("f1", "o1", snap.symbol, "buy", close + NOISE, D("0.5000000"),

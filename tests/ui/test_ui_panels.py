@@ -181,8 +181,9 @@ def test_positions_when_narrow_then_symbol_side_and_pnl_kept():
     positions = (Position("BTC/USDT", D("1"), D("100"), T0, "ema_cross"),)
     snap = snapshot(account=account(positions), tickers=(Ticker("BTC/USDT", last=101.0),))
     head, lines = render_positions(position_rows(snap), 31, COLORS)
-    assert head[0].plain.split() == ["Symbol", "Side", "uPnL"]
-    assert lines[0].plain.split() == ["BTC/USDT", "LONG", "+1.00"]
+    # abbreviated before dropped: the base asset for the symbol, L/S for the side
+    assert head[0].plain.split() == ["Sym", "uPnL", "R"]
+    assert lines[0].plain.split() == ["BTC", "L", "+1.00"]
 
 
 # -- orders ---------------------------------------------------------------------------------
@@ -212,11 +213,11 @@ def test_orders_when_working_then_rows_with_side_colour_fill_status_and_age():
                              side="sell"))
     snap = snapshot(account=account(orders=orders))
     head, lines = render_orders(order_rows(snap, T0 + 95_000), 120, COLORS)
-    assert head[0].plain.split() == ["Id", "Symbol", "Side", "Type", "Price", "Qty", "Filled",
-                                     "Status", "Age"]
-    assert lines[0].plain.split() == ["P1-12", "BTC/USDT", "BUY", "LMT", "64000.00", "0.25",
-                                      "-", "open", "1m"]
-    assert lines[1].plain.split()[6:8] == ["0.1", "partial"]
+    assert head[0].plain.split() == ["Id", "Symbol", "Side", "Type", "Price", "Filled/Qty",
+                                     "Status", "Age", "For"]
+    assert lines[0].plain.split() == ["P1-12", "BTC/USDT", "BUY", "LMT", "64000.00", "0/0.25",
+                                      "open", "1m", "entry"]
+    assert lines[1].plain.split()[5:7] == ["0.1/0.25", "partial"]
     assert color_of(lines[1], "SELL") == COLORS.ask
 
 

@@ -145,11 +145,13 @@ async def test_app_with_fake_engine_then_every_panel_populated_and_keys_use_sele
         def populated() -> bool:
             text = screen_text(app)
             return all(word in text for word in (
-                "▸BTC/USDT", "LONG", "SHORT", "LMT", "equity", "ACTIVE",
+                "▸BTC/USDT", "uPnL", "SL P1-3", "LMT", "equity", "ACTIVE",
                 "failed: broken", "ema_cross", "-12.40 /"))
 
         await wait_for(pilot, populated)
         await pilot.press("c")
+        app.query_one(OrdersTable).focus()
+        await pilot.press("down", "down")  # past the bracket's two legs to the limit order
         await pilot.press("x")
         await wait_for(pilot, lambda: ClosePosition("BTC/USDT") in engine.commands
                        and CancelOrder("P1-7") in engine.commands)

@@ -1,5 +1,6 @@
-"""Visual regression: SVG screenshots of the main screen (120x40 and 80x24), the order ticket
-and the help screen, compared with the accepted ones in ``__snapshots__/``.
+"""Visual regression: SVG screenshots of the main screen (120x40, 80x24 and 240x70), the
+positions and orders tabs at 80x24, the order ticket and the help screen, compared with the
+accepted ones in ``__snapshots__/``.
 
 Everything on screen is fixed: the FakeEngine's seeded market with made-up panels, no engine
 worker stepping it, and a frozen wall clock injected into the app. After a deliberate change of
@@ -38,6 +39,26 @@ async def settled(pilot) -> None:
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
 def test_main_screen(snap_compare, tmp_path, size):
     assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=settled)
+
+
+def test_main_screen_240x70(snap_compare, tmp_path):
+    """A big screen: the lower panels wide enough for every positions and orders column."""
+    assert snap_compare(make_app(tmp_path), terminal_size=(240, 70), run_before=settled)
+
+
+@pytest.mark.parametrize("panel", ["positions", "orders"])
+def test_compact_trading_tab_80x24(snap_compare, tmp_path, panel):
+    """At 80x24 the panels are tabs: the positions and orders tabs with the demo account's
+    long under its bracket (stop and target legs), a short without a stop and a working limit."""
+
+    async def tab(pilot) -> None:
+        await settled(pilot)
+        pilot.app.show_panel(panel)
+        await wait_for(pilot, lambda: "uPnL%" in screen_text(pilot.app)
+                       or "Filled/Qty" in screen_text(pilot.app))
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path), terminal_size=(80, 24), run_before=tab)
 
 
 async def ticket_open(pilot) -> None:

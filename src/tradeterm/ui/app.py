@@ -227,7 +227,7 @@ class TradetermApp(App[None]):
                 yield Static(id="unreachable")
                 with Horizontal(id="lower"):
                     with Vertical(id="trading"):
-                        yield PositionsTable(id="positions")
+                        yield PositionsTable(id="positions", clock=self.clock_ms)
                         yield OrdersTable(id="orders", clock=self.clock_ms)
                     with Vertical(id="info"):
                         yield AccountPanel(id="account")

@@ -1,4 +1,7 @@
-"""Working orders: id, symbol, side, type, price or trigger, quantity, filled, status, age.
+"""Working orders: id, symbol, side, type, price or trigger, filled / total, status, age, and
+what the order is for: ``SL P1-3`` / ``TP P1-3`` for the stop or target leg of the bracket of
+entry ``P1-3`` (``Order.parent_id``; the legs of an ``oco_group`` without a parent say ``OCO``),
+``exit`` for a closing order on a symbol with an open position, ``entry`` otherwise.
 
 ``x`` cancels the order under the cursor (see the app). The age is counted from the wall clock
 at each update, in whole seconds, minutes, hours or days, so a row's age cell changes at most
@@ -8,7 +11,7 @@ once a second and an old order's barely at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from rich.style import Style
 from rich.text import Text
@@ -19,6 +22,7 @@ from tradeterm.core.trading import Order, OrderStatus, OrderType
 from tradeterm.ui.fmt import fmt_qty, market_format
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.table import (
+    Cell,
     Column,
     CursorTable,
     fit_columns,
@@ -28,15 +32,15 @@ from tradeterm.ui.widgets.table import (
 )
 
 COLUMNS = (
-    Column("Id", 8, "<", priority=3),
-    Column("Symbol", 9, "<"),
-    Column("Side", 4, "<"),
-    Column("Type", 5, "<", priority=1),
-    Column("Price", 11),
-    Column("Qty", 8),
-    Column("Filled", 8, priority=4),
-    Column("Status", 7, "<", priority=5),
-    Column("Age", 5, priority=2),
+    Column("Id", 8, "<", priority=9),
+    Column("Symbol", 9, "<", short=("Sym", 5), short_rank=8),
+    Column("Side", 4, "<", short=("", 1), short_rank=8),
+    Column("Type", 5, "<", priority=4),
+    Column("Price", 10),
+    Column("Filled/Qty", 15, short=("Qty", 8), short_rank=4),
+    Column("Status", 7, "<", priority=7, short=("St", 4), short_rank=8),
+    Column("Age", 4, priority=5),
+    Column("For", 10, "<", priority=3, short=("For", 7), short_rank=6),
 )
 EMPTY = "no working orders"
 
@@ -52,6 +56,23 @@ STATUS_LABELS = {
     OrderStatus.OPEN: "open",
     OrderStatus.PARTIALLY_FILLED: "partial",
 }
+
+
+STOP_TYPES = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
+
+
+def bracket_link(order: Order, position_sides: Mapping[str, str]) -> tuple[str, str]:
+    """``(full, short)`` text of what ``order`` is for (see the module docstring);
+    ``position_sides`` maps a symbol with an open position to its side (``buy`` for a long)."""
+    leg = "SL" if order.request.type in STOP_TYPES else "TP"
+    if order.parent_id is not None:
+        return f"{leg} {short_id(order.parent_id, 7)}", f"{leg} {short_id(order.parent_id, 4)}"
+    if order.oco_group is not None:
+        return f"OCO {leg}", f"OCO {leg}"
+    side = position_sides.get(order.request.symbol)
+    if side is not None and side != order.request.side:
+        return "exit", "exit"
+    return "entry", "entry"
 
 
 def wall_clock_ms() -> int:
@@ -83,15 +104,18 @@ def short_id(order_id: str, width: int = 8) -> str:
     return order_id if len(order_id) <= width else "…" + order_id[-(width - 1) :]
 
 
-OrderRow = tuple[Order, str, MarketFormat]
-"""``(order, age, the market's display format)``."""
+OrderRow = tuple[Order, str, MarketFormat, tuple[str, str]]
+"""``(order, age, the market's display format, what it is for: full and short)``."""
 
 
 def order_rows(snap: EngineSnapshot, now_ms: int) -> tuple[OrderRow, ...]:
-    """``(order, age, format)`` for each working order, oldest first."""
-    orders = snap.account.orders if snap.account is not None else ()
+    """``(order, age, format, link)`` for each working order, oldest first."""
+    account = snap.account
+    orders = account.orders if account is not None else ()
+    sides = {p.symbol: p.side for p in account.positions} if account is not None else {}
     return tuple(
-        (o, fmt_age(now_ms - o.created_ms), market_format(snap, o.request.symbol))
+        (o, fmt_age(now_ms - o.created_ms), market_format(snap, o.request.symbol),
+         bracket_link(o, sides))
         for o in orders
     )
 
@@ -103,20 +127,24 @@ def render_orders(
     fitted = fit_columns(COLUMNS, width)
     head = [header_row(COLUMNS, fitted, width, muted(colors))]
     lines = []
-    for order, age, fmt in rows:
+    for order, age, fmt, (link, link_short) in rows:
         request = order.request
         buy = request.side == "buy"
-        partial = order.filled_quantity > 0
-        cells = [
+        total = fmt_qty(request.quantity, step=fmt.step).strip()
+        filled = (fmt_qty(order.filled_quantity, step=fmt.step).strip()
+                  if order.filled_quantity > 0 else "0")
+        status = STATUS_LABELS.get(order.status, order.status.value)
+        cells: list[Cell] = [
             (short_id(order.id), muted(colors)),
-            (request.symbol, None),
-            ("BUY" if buy else "SELL", Style(color=colors.bid if buy else colors.ask)),
+            (request.symbol, None, request.symbol.split("/")[0]),
+            ("BUY" if buy else "SELL", Style(color=colors.bid if buy else colors.ask),
+             "B" if buy else "S"),
             (TYPE_LABELS.get(request.type, request.type.value), None),
             (order_price(order, fmt), None),
-            (fmt_qty(request.quantity, step=fmt.step), None),
-            (fmt_qty(order.filled_quantity, step=fmt.step) if partial else "-", None),
-            (STATUS_LABELS.get(order.status, order.status.value), muted(colors)),
+            (f"{filled}/{total}", None, total),
+            (status, muted(colors), status[:4]),
             (age, muted(colors)),
+            (link, muted(colors), link_short),
         ]
         lines.append(table_row(fitted, cells, width))
     return head, lines

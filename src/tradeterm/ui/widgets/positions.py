@@ -1,4 +1,12 @@
-"""Open positions: side, size, entry, mark, unrealised PnL, R, stop/target, strategy.
+"""Open positions: side, size, entry, mark, unrealised PnL (quote and %), R, how far the mark
+is from the stop and the target (% of the mark), age, stop/target prices, strategy.
+
+Columns fit the panel by priority (``ui/widgets/table.py``): a narrow panel first abbreviates
+(``L``/``S`` for the side, the base asset for the symbol), then drops the least important:
+strategy, the stop/target prices, entry, mark, age, distance to target, uPnL %, distance to
+stop, size, R; symbol, side and uPnL always stay.
+The distances are what the trader asks ("how much room before I am stopped, how far to go"):
+``(mark - stop) / mark`` for a long, mirrored for a short; negative once the mark is past it.
 
 A position with no working stop order (never had one, or its stop was cancelled) shows
 ``no stop`` in the warning colour in place of its stop price (the stop it was opened with is no
@@ -13,20 +21,22 @@ through :func:`tradeterm.core.money.dec` like every market price does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from rich.style import Style
 from rich.text import Text
 
-from tradeterm.core.display import MarketFormat, fmt_r
+from tradeterm.core.display import MarketFormat, fmt_pct, fmt_r
 from tradeterm.core.models import EngineSnapshot
 from tradeterm.core.money import ZERO, dec
 from tradeterm.core.trading import Order, OrderType, Position
 from tradeterm.ui.fmt import fmt_qty, market_format
 from tradeterm.ui.themes import TradingColors
+from tradeterm.ui.widgets.orders import fmt_age, wall_clock_ms
 from tradeterm.ui.widgets.table import (
+    Cell,
     Column,
     CursorTable,
     fit_columns,
@@ -37,15 +47,19 @@ from tradeterm.ui.widgets.table import (
 )
 
 COLUMNS = (
-    Column("Symbol", 9, "<"),
-    Column("Side", 5, "<"),
+    Column("Symbol", 9, "<", short=("Sym", 5), short_rank=9),
+    Column("Side", 5, "<", short=("", 1), short_rank=9),
     Column("Size", 8, priority=2),
-    Column("Entry", 9, priority=3),
-    Column("Mark", 9, priority=4),
+    Column("Entry", 9, priority=8),
+    Column("Mark", 9, priority=7),
     Column("uPnL", 9),
+    Column("uPnL%", 7, priority=4),
     Column("R", 6, priority=1),
-    Column("Stop/Target", 17, priority=5),
-    Column("Strategy", 10, "<", priority=6, grow=True),
+    Column("ToStop", 7, priority=3, short=("Stop", 6), short_rank=8),
+    Column("ToTgt", 7, priority=5, short=("Tgt", 6), short_rank=8),
+    Column("Age", 4, priority=6),
+    Column("Stop/Target", 17, priority=9),
+    Column("Strategy", 10, "<", priority=10, grow=True),
 )
 EMPTY = "no open positions"
 NO_STOP = "no stop"
@@ -77,6 +91,24 @@ def r_multiple(pnl: Decimal, initial_risk: Decimal | None) -> Decimal | None:
     return pnl / initial_risk
 
 
+def pnl_pct(position: Position, pnl: Decimal) -> Decimal | None:
+    """uPnL as % of the position's entry notional (the move in the trader's favour)."""
+    notional = abs(position.average_entry * position.quantity)
+    return pnl * 100 / notional if notional > 0 else None
+
+
+def distance_pct(position: Position, level: Decimal | None, mark: float | None,
+                 *, to_stop: bool) -> Decimal | None:
+    """How far the mark must move to reach ``level``, in % of the mark: for the stop the room
+    left (adverse move), for the target the way to go (favourable move); negative once past."""
+    if level is None or mark is None or mark <= 0:
+        return None
+    m = dec(mark)
+    long = position.quantity > 0
+    move = (m - level) if long == to_stop else (level - m)
+    return move * 100 / m
+
+
 def has_working_stop(position: Position, orders: Sequence[Order]) -> bool:
     """A working stop order on the position's symbol that would close it (opposite side)."""
     closing = "sell" if position.quantity > 0 else "buy"
@@ -92,9 +124,11 @@ class PositionRow:
     r: Decimal | None
     fmt: MarketFormat = MarketFormat()  # the market's tick, step and quote (display policy)
     stopped: bool = True  # a working stop order protects it
+    age: str = ""  # since opened, from the app's clock (``fmt_age``)
 
 
-def position_rows(snap: EngineSnapshot) -> tuple[PositionRow, ...]:
+def position_rows(snap: EngineSnapshot, now_ms: int | None = None) -> tuple[PositionRow, ...]:
+    """One row per open position; ``now_ms`` (the app's clock) gives the ages."""
     positions = snap.account.positions if snap.account is not None else ()
     orders = snap.account.orders if snap.account is not None else ()
     rows = []
@@ -102,13 +136,18 @@ def position_rows(snap: EngineSnapshot) -> tuple[PositionRow, ...]:
         mark = mark_price(pos.symbol, snap)
         pnl = unrealized_pnl(pos, mark) if mark is not None else None
         r = r_multiple(pnl, pos.initial_risk) if pnl is not None else None
+        age = fmt_age(now_ms - pos.opened_ms) if now_ms is not None else ""
         rows.append(PositionRow(pos, mark, pnl, r, market_format(snap, pos.symbol),
-                                has_working_stop(pos, orders)))
+                                has_working_stop(pos, orders), age))
     return tuple(rows)
 
 
 def _opt_price(value: Decimal | None, fmt: MarketFormat) -> str:
     return fmt.price(value) if value is not None else "-"
+
+
+def _pct_cell(value: Decimal | None, style: Style | None = None) -> tuple[str, Style | None]:
+    return (f"{fmt_pct(value)}%" if value is not None else "-", style)
 
 
 def render_positions(
@@ -124,14 +163,24 @@ def render_positions(
         pnl_style = (
             signed_style(row.pnl, colors.profit, colors.loss) if row.pnl is not None else None
         )
-        cells = [
-            (pos.symbol, None),
-            ("LONG" if long else "SHORT", Style(color=colors.up if long else colors.down)),
+        side_style = Style(color=colors.up if long else colors.down)
+        pct = pnl_pct(pos, row.pnl) if row.pnl is not None else None
+        warn = Style(color=colors.warning, bold=True)
+        to_stop = distance_pct(pos, pos.stop, row.mark, to_stop=True)
+        to_target = distance_pct(pos, pos.target, row.mark, to_stop=False)
+        cells: list[Cell] = [
+            (pos.symbol, None, pos.symbol.split("/")[0]),
+            ("LONG" if long else "SHORT", side_style, "L" if long else "S"),
             (fmt_qty(abs(pos.quantity), step=fmt.step), None),
             (_opt_price(pos.average_entry, fmt), None),
             (fmt.price(row.mark) if row.mark is not None else "…", muted(colors)),
             (fmt.amount(row.pnl, signed=True) if row.pnl is not None else "…", pnl_style),
+            (f"{fmt_pct(pct, signed=True)}%" if pct is not None else "", pnl_style),
             (f"{fmt_r(row.r, signed=True)}R" if row.r is not None else "", pnl_style),
+            _pct_cell(to_stop, warn if to_stop is not None and to_stop <= 0 else None)
+            if row.stopped else (NO_STOP, warn, "none"),
+            _pct_cell(to_target, muted(colors)),
+            (row.age, muted(colors)),
             (f"{_opt_price(pos.stop, fmt)}/{_opt_price(pos.target, fmt)}", muted(colors))
             if row.stopped else
             (f"{NO_STOP}/{_opt_price(pos.target, fmt)}", Style(color=colors.warning, bold=True)),
@@ -160,13 +209,14 @@ class PositionsTable(CursorTable):
     PositionsTable { height: 1fr; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, clock: Callable[[], int] = wall_clock_ms) -> None:
         super().__init__(id=id)
+        self.clock = clock  # ms, for the ages (the app injects its own: snapshots freeze it)
         self.rows: tuple[PositionRow, ...] = ()
 
     def update_data(self, snap: EngineSnapshot, colors: TradingColors) -> None:
         """Take the engine snapshot; repaint only if this panel's slice changed."""
-        rows = position_rows(snap)
+        rows = position_rows(snap, self.clock())
         if rows == self.rows and colors == self.market_colors:
             return
         recolored = colors != self.market_colors

@@ -24,8 +24,9 @@ from textual.binding import Binding
 from tradeterm.ui.themes import TradingColors, blend
 from tradeterm.ui.widgets.lines import LineCacheWidget
 
-Cell = tuple[str, Style | None]
-"""One cell's text and style (None: the panel's foreground)."""
+Cell = tuple[str, Style | None] | tuple[str, Style | None, str]
+"""One cell's text and style (None: the panel's foreground), and optionally its abbreviated
+text, shown when the column is abbreviated (see :attr:`Column.short`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,25 +36,43 @@ class Column:
     align: Literal["<", ">"] = ">"
     priority: int = 0  # 0 is never dropped; higher numbers go first when the panel is narrow
     grow: bool = False  # gets the width left over (the first growing column that is shown)
+    short: tuple[str, int] | None = None  # (title, width) abbreviated (see fit_columns)
+    short_rank: int | None = None  # when to abbreviate, like priority (None: at its priority)
+    abbreviated: bool = False  # set by fit_columns: the cells show their short text
 
 
 def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[int, Column]]:
     """``(index, column)`` of the columns that fit ``width`` (one space between two), in their
-    order; the least important go first; the spare width goes to a growing column."""
-    kept = list(enumerate(columns))
+    order; the spare width goes to a growing column. A narrow panel gives up width in rank
+    order, the least important first: dropping a column at its ``priority``, abbreviating one
+    at its ``short_rank`` (its priority unless set; at equal rank it is abbreviated before any
+    is dropped), so a column is abbreviated rather than lost where possible."""
+    kept: dict[int, Column] = dict(enumerate(columns))
 
-    def used(cols: list[tuple[int, Column]]) -> int:
-        return sum(c.width for _, c in cols) + max(0, len(cols) - 1)
+    def used() -> int:
+        return sum(c.width for c in kept.values()) + max(0, len(kept) - 1)
 
-    while used(kept) > width and any(c.priority > 0 for _, c in kept):
-        worst = max(range(len(kept)), key=lambda i: (kept[i][1].priority, i))
-        del kept[worst]
-    spare = width - used(kept)
-    grow = next((i for i, (_, c) in enumerate(kept) if c.grow), None)
+    steps = [(c.priority, 0, i) for i, c in enumerate(columns) if c.priority > 0]
+    steps += [(c.priority if c.short_rank is None else c.short_rank, 1, i)
+              for i, c in enumerate(columns) if c.short is not None]
+    for _, abbreviate, i in sorted(steps, key=lambda s: (-s[0], -s[1], -s[2])):
+        if used() <= width:
+            break
+        column = kept.get(i)
+        if column is None:
+            continue
+        if abbreviate and column.short is not None:
+            title, short_width = column.short
+            kept[i] = replace(column, title=title, width=short_width, abbreviated=True)
+        elif not abbreviate:
+            del kept[i]
+    fitted = sorted(kept.items())
+    spare = width - used()
+    grow = next((n for n, (_, c) in enumerate(fitted) if c.grow), None)
     if spare > 0 and grow is not None:
-        index, column = kept[grow]
-        kept[grow] = (index, replace(column, width=column.width + spare))
-    return kept
+        index, column = fitted[grow]
+        fitted[grow] = (index, replace(column, width=column.width + spare))
+    return fitted
 
 
 def table_row(fitted: Sequence[tuple[int, Column]], cells: Sequence[Cell], width: int) -> Text:
@@ -61,7 +80,10 @@ def table_row(fitted: Sequence[tuple[int, Column]], cells: Sequence[Cell], width
     a cell too long for its column ends in "…" rather than silently losing digits."""
     row = Text(no_wrap=True, overflow="crop")
     for n, (index, column) in enumerate(fitted):
-        text, style = cells[index]
+        cell = cells[index]
+        text, style = cell[0], cell[1]
+        if column.abbreviated and len(cell) == 3:
+            text = cell[2]
         if n:
             row.append(" ")
         if len(text) > column.width:
@@ -74,7 +96,9 @@ def table_row(fitted: Sequence[tuple[int, Column]], cells: Sequence[Cell], width
 def header_row(
     columns: Sequence[Column], fitted: Sequence[tuple[int, Column]], width: int, style: Style
 ) -> Text:
-    return table_row(fitted, [(c.title, style) for c in columns], width)
+    titles = {index: column.title for index, column in fitted}  # abbreviated ones too
+    return table_row(fitted, [(titles.get(i, c.title), style) for i, c in enumerate(columns)],
+                     width)
 
 
 class CursorTable(LineCacheWidget):
