@@ -13,7 +13,6 @@ Real parts only: a SimServer on loopback, unmodified ccxt, the Engine, a real SQ
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from strategy_copies import one_minute_copy
 
 from tradeterm.backtest.runner import BacktestConfig, rules_for, run_backtest
 from tradeterm.config import Settings
@@ -113,22 +113,6 @@ class EngineGate:
             bars = self.engine.state.candles(SYMBOL, "1m")
             return bool(bars) and bars[-1].open_time >= open_ms and not self.engine.evaluating
         await self._until(ok, f"the bar opening at {open_ms}")
-
-
-def one_minute_copy(tmp_path: Path) -> Path:
-    """The shipped strategy files, unchanged but for their timeframe: 1m, so that the lockstep
-    replay's 1m bars are the bars they trade on (their defaults trade 1h bars, which would need
-    600 hours of replay; the fills, not the bar length, are what parity checks)."""
-    folder = tmp_path / "strategies_1m"
-    if not folder.is_dir():
-        folder.mkdir()
-        for source in STRATEGIES.glob("*.py"):
-            text = source.read_text()
-            one_minute = re.sub(r'^    timeframe = "[0-9]+[mhdw]"$', '    timeframe = "1m"',
-                                text, flags=re.MULTILINE)
-            assert one_minute != text or source.name.startswith("_"), source.name
-            (folder / source.name).write_text(one_minute)
-    return folder
 
 
 def _settings(tmp_path: Path, strategy: str) -> Settings:

@@ -15,6 +15,8 @@ near 100.00, quiet stretches breaking into loud trending ones, so the strategy t
 
 from __future__ import annotations
 
+import tempfile
+
 import asyncio
 import hashlib
 import os
@@ -31,6 +33,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
+from strategy_copies import one_minute_copy
 
 from tradeterm import __version__
 from tradeterm.backtest.runner import BacktestConfig, rules_for, run_backtest
@@ -45,7 +48,8 @@ from tradeterm.strategy.loader import load_directory
 
 pytestmark = pytest.mark.integration
 
-STRATEGIES = Path(__file__).resolve().parents[2] / "strategies"
+# the shipped strategies on 1m bars (their defaults trade 1h): the replays here are of 1m bars
+STRATEGIES = one_minute_copy(Path(tempfile.mkdtemp(prefix="tt-strategies-1m-")))
 STRATEGY = "rsi_reversion"  # cheap to evaluate and trades often on these candles
 START = 1_704_067_200_000  # 2024-01-01 00:00 UTC
 MINUTE = 60_000
