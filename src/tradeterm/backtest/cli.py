@@ -43,6 +43,9 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--csv", dest="bt_csv", type=Path, help="write the trades as CSV")
     p.add_argument("--no-chart", dest="bt_no_chart", action="store_true",
                    help="no equity/drawdown chart")
+    from tradeterm.backtest.guard_hook import NO_GUARD_HELP
+
+    p.add_argument("--no-guard", dest="bt_no_guard", action="store_true", help=NO_GUARD_HELP)
     return p
 
 
@@ -153,6 +156,10 @@ def backtest_command(args: argparse.Namespace, settings: Any, console: Console |
     from rich.console import Console
 
     out = console or Console()
+    from tradeterm.backtest.guard_hook import guard_before
+
+    if (refused := guard_before(args, settings, out, "bt", "backtest")) is not None:
+        return refused
     try:
         return _run(args, settings, out)
     except UsageError as exc:

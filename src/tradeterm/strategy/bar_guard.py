@@ -7,9 +7,10 @@ that bar is the window's last row, no later bar exists, and its signal (the four
 columns and the price columns) must be the one the full history gave. A strategy that fires at
 bar t because it saw bar t+1 fires there in a backtest and never live; it is caught at t.
 
-Which bars: every bar where one of the four signal columns *turns on* (true there, not on the
-bar before), after the warm-up. An entry or a crossover is one bar, so every one of them; an
-exit that is a state (``close < middle band`` on half the bars) is checked where it begins.
+Which bars: every bar where an entry column is true, and every bar where an exit column *turns
+on* (true there, not on the bar before), after the warm-up. An exit that is a state (``close <
+middle band``, true on half the bars) is checked where it begins, not on each of its bars
+(that would be a recomputation for nearly every bar).
 
 The window is twice the warm-up (the history the live engine fetches), at least
 :data:`MIN_WINDOW` bars. A recursive indicator (an EMA) seeded at the window's first bar is not
@@ -62,12 +63,13 @@ def window_bars(warmup: int) -> int:
 
 
 def fired_bars(evaluated: pl.DataFrame) -> list[int]:
-    """Indices of the bars where a signal column turns on, in an ``evaluate`` output (whose
-    warm-up rows are already False)."""
-    turns_on = [
-        pl.col(c) & ~pl.col(c).shift(1, fill_value=False) for c in ENTRY_EXIT_COLUMNS
+    """Indices of the bars where an entry is true or an exit turns on, in an ``evaluate``
+    output (whose warm-up rows are already False)."""
+    fires = [
+        pl.col(c) if c.startswith("entry") else pl.col(c) & ~pl.col(c).shift(1, fill_value=False)
+        for c in ENTRY_EXIT_COLUMNS
     ]
-    found = evaluated.select(pl.arg_where(pl.any_horizontal(turns_on))).to_series()
+    found = evaluated.select(pl.arg_where(pl.any_horizontal(fires))).to_series()
     return [int(i) for i in found.to_list()]
 
 

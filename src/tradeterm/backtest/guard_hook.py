@@ -1,0 +1,83 @@
+"""The look-ahead guard before ``tradeterm backtest`` and ``tradeterm optimize`` show results.
+
+A backtest of a strategy that sees the future reports trades it could never have made live, so
+both commands run the guard (:mod:`tradeterm.strategy.guard`) on the very candles they use,
+before anything else is computed: ``backtest`` with its ``--param`` values, ``optimize`` with the
+strategy's defaults (a peek written into the code shows at any parameters). A caught strategy is
+refused with one line (the bar(s) and what changed) and exit status 2; ``--no-guard`` skips the
+guard and the output says so first. The verdict is cached by the strategy file's hash, its
+parameters and the candles, so a second run on the same data costs nothing.
+
+Anything the guard cannot get to (an unknown strategy, bad parameters, no candles) is left to
+the command itself, which reports it in its own words.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+NO_GUARD_HELP = ("skip the look-ahead guard (results of a strategy that sees the future are "
+                 "then possible; the output says so)")
+
+
+def guard_before(args: argparse.Namespace, settings: Any, out: Console, prefix: str,
+                 command: str) -> int | None:
+    """Run the guard for ``command`` (whose options carry ``prefix``: ``bt``, ``opt``); 2 if
+    the strategy is refused, None to go on."""
+    from rich.markup import escape
+
+    if getattr(args, f"{prefix}_no_guard", False):
+        out.print("[bold yellow]look-ahead guard: SKIPPED (--no-guard)[/]: these results were "
+                  "not checked for look-ahead and may use bars the strategy could not have seen",
+                  soft_wrap=True)
+        return None
+    found = _inputs(args, settings, prefix)
+    if found is None:
+        return None  # the command reports what is wrong
+    file, strategy, candles = found
+    from tradeterm.strategy.check import MIN_CUTS, guard_cache_dir
+    from tradeterm.strategy.guard import cached_guard
+
+    cuts = max(settings.strategies.lookahead_cuts, MIN_CUTS)
+    try:
+        verdict = cached_guard(file, strategy, candles, cuts=cuts,
+                               cache_dir=guard_cache_dir(settings))
+    except Exception:  # noqa: BLE001 - the strategy fails on these candles: the run says how
+        return None
+    if verdict.ok:
+        cost = "cached" if verdict.cached else f"{verdict.seconds:.1f} s"
+        out.print(f"look-ahead guard: ok ({verdict.fired} signal bars rechecked, "
+                  f"{verdict.cuts} prefix cuts; {cost})")
+        return None
+    out.print(f"[bold red]tradeterm {command}:[/] refused: {escape(strategy.name)} looks ahead "
+              f"{escape(verdict.line)} (--no-guard runs it anyway)", soft_wrap=True)
+    return 2
+
+
+def _inputs(args: argparse.Namespace, settings: Any, prefix: str) -> tuple[Any, Any, Any] | None:
+    """The strategy file, an instance and the candles, as the command will use them."""
+    from tradeterm.backtest.cli import UsageError, _params, load_candles
+    from tradeterm.core.models import TIMEFRAME_MS
+    from tradeterm.strategy.loader import load_directory
+
+    loaded = load_directory(settings.strategies.dir).strategies.get(args.strategy)
+    if loaded is None:
+        return None
+    try:
+        params = _params(getattr(args, f"{prefix}_params", [])) if prefix == "bt" else {}
+        strategy = loaded.cls(params)
+        timeframe = getattr(args, f"{prefix}_timeframe", None) or strategy.timeframe
+        if timeframe not in TIMEFRAME_MS:
+            return None
+        candles = load_candles(
+            settings, timeframe, symbol=getattr(args, f"{prefix}_symbol"),
+            data=getattr(args, f"{prefix}_data"), first_day=getattr(args, f"{prefix}_from"),
+            last_day=getattr(args, f"{prefix}_to"),
+        )
+    except (UsageError, ValueError):  # pydantic's ValidationError is a ValueError
+        return None
+    return loaded.file, strategy, candles
