@@ -18,6 +18,7 @@ import polars as pl
 
 RARE_PEEK_SRC = '''
 import polars as pl
+from pydantic import Field
 from tradeterm.strategy import Strategy
 
 
@@ -26,9 +27,12 @@ class RarePeek(Strategy):
     timeframe = "{timeframe}"
     warmup = 20
 
+    class Params(Strategy.Params):
+        fast: int = Field(5, ge=2, le=8)
+
     def signals(self, frame):
         close = pl.col("close")
-        fast, slow = close.rolling_mean(5), close.rolling_mean(20)
+        fast, slow = close.rolling_mean(self.params.fast), close.rolling_mean(20)
         above, was = fast > slow, fast.shift(1) > slow.shift(1)
         rare = (pl.col("open_time") // {interval_ms}) % {every} == 0
         peek = rare & (close.shift(-1) > close)  # sees the next bar, on rare bars only
