@@ -92,21 +92,21 @@ def run_guard(
     raw = strategy.compute(frame)
     evaluated = normalise_output(raw, frame.height, strategy.warmup, strategy.name)
     cut_report = check_lookahead(strategy, frame, cuts=cuts, seed=seed, full=raw)
-    common = {"bars": frame.height, "cuts": len(cut_report.cuts)}
+    height, cuts_tried = frame.height, len(cut_report.cuts)
     if not cut_report.ok:
-        return GuardVerdict(False, cut_line(cut_report), fired=0, window=0, **common,
+        return GuardVerdict(False, cut_line(cut_report), height, cuts_tried, fired=0, window=0,
                             seconds=time.perf_counter() - start)
     bars = check_signal_bars(strategy, frame, evaluated, window=window, threads=threads)
     seconds = time.perf_counter() - start
     if not bars.ok:
-        return GuardVerdict(False, bar_line(bars), fired=bars.fired, window=bars.window,
-                            window_only=bars.window_only, seconds=seconds, **common)
+        return GuardVerdict(False, bar_line(bars), height, cuts_tried, fired=bars.fired,
+                            window=bars.window, window_only=bars.window_only, seconds=seconds)
     line = (
-        f"no look-ahead in {len(cut_report.cuts)} prefix cuts and at the {bars.checked} bars "
+        f"no look-ahead in {cuts_tried} prefix cuts and at the {bars.checked} bars "
         f"where a signal fires (each recomputed on its {bars.window}-bar window)"
     )
-    return GuardVerdict(True, line, fired=bars.fired, window=bars.window,
-                        window_only=bars.window_only, seconds=seconds, **common)
+    return GuardVerdict(True, line, height, cuts_tried, fired=bars.fired, window=bars.window,
+                        window_only=bars.window_only, seconds=seconds)
 
 
 # -- the cache ----------------------------------------------------------------------------------
