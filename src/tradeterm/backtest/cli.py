@@ -156,10 +156,6 @@ def backtest_command(args: argparse.Namespace, settings: Any, console: Console |
     from rich.console import Console
 
     out = console or Console()
-    from tradeterm.backtest.guard_hook import guard_before
-
-    if (refused := guard_before(args, settings, out, "bt", "backtest")) is not None:
-        return refused
     try:
         return _run(args, settings, out)
     except UsageError as exc:
@@ -198,6 +194,11 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
         lower = read_candles(args.bt_lower) if args.bt_lower else None
     except DataError as exc:
         raise UsageError(f"--lower: {exc}") from None
+    from tradeterm.backtest.guard_hook import guard_strategy
+
+    if refused := guard_strategy(found.file, strategy, candles, settings, out,
+                                 skip=getattr(args, "bt_no_guard", False)):
+        raise UsageError(refused)
     result = run_backtest(strategy, candles, config, symbol=args.bt_symbol, lower=lower,
                           timeframe=timeframe)
     metrics = result_metrics(result)

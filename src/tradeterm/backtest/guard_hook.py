@@ -5,8 +5,11 @@ both commands run the guard (:mod:`tradeterm.strategy.guard`) on the very candle
 before anything else is computed: ``backtest`` with its ``--param`` values, ``optimize`` with the
 strategy's defaults (a peek written into the code shows at any parameters). A caught strategy is
 refused with one line (the bar(s) and what changed) and exit status 2; ``--no-guard`` skips the
-guard and the output says so first. The verdict is cached by the strategy file's hash, its
-parameters and the candles, so a second run on the same data costs nothing.
+guard and the output says so first. ``backtest`` calls :func:`guard_strategy` once its inputs
+are validated (and prints a pass); ``optimize`` calls :func:`guard_before` at its start, which
+loads the inputs itself and prints only a refusal or the skip. The verdict is cached by the
+strategy file's hash, its parameters and the candles, so a second run on the same data costs
+nothing.
 
 Anything the guard cannot get to (an unknown strategy, bad parameters, no candles) is left to
 the command itself, which reports it in its own words.
@@ -26,19 +29,33 @@ NO_GUARD_HELP = ("skip the look-ahead guard (results of a strategy that sees the
 
 def guard_before(args: argparse.Namespace, settings: Any, out: Console, prefix: str,
                  command: str) -> int | None:
-    """Run the guard for ``command`` (whose options carry ``prefix``: ``bt``, ``opt``); 2 if
-    the strategy is refused, None to go on."""
-    from rich.markup import escape
+    """The guard at the start of ``command`` (whose options carry ``prefix``: ``opt``), on the
+    inputs loaded as the command will load them; 2 if refused (the line is printed), None to go
+    on. A pass prints nothing here (a bad input found later must stay one line)."""
+    skip = bool(getattr(args, f"{prefix}_no_guard", False))
+    found = None if skip else _inputs(args, settings, prefix)
+    if skip or found is not None:
+        file, strategy, candles = found if found is not None else (None, None, None)
+        refused = guard_strategy(file, strategy, candles, settings, out, skip=skip,
+                                 announce=False)
+        if refused is not None:
+            from rich.markup import escape
 
-    if getattr(args, f"{prefix}_no_guard", False):
+            out.print(f"[bold red]tradeterm {command}:[/] {escape(refused)}", soft_wrap=True)
+            return 2
+    return None
+
+
+def guard_strategy(file: Any, strategy: Any, candles: Any, settings: Any, out: Console, *,
+                   skip: bool, announce: bool = True) -> str | None:
+    """Run the guard on ``strategy`` and ``candles``; the refusal (one line, for the command's
+    own error prefix) or None. ``skip`` (``--no-guard``) prints that it was skipped; a pass is
+    printed when ``announce``. A strategy that raises on the candles is left to the run."""
+    if skip:
         out.print("[bold yellow]look-ahead guard: SKIPPED (--no-guard)[/]: these results were "
                   "not checked for look-ahead and may use bars the strategy could not have seen",
                   soft_wrap=True)
         return None
-    found = _inputs(args, settings, prefix)
-    if found is None:
-        return None  # the command reports what is wrong
-    file, strategy, candles = found
     from tradeterm.strategy.check import MIN_CUTS, guard_cache_dir
     from tradeterm.strategy.guard import cached_guard
 
@@ -49,13 +66,13 @@ def guard_before(args: argparse.Namespace, settings: Any, out: Console, prefix: 
     except Exception:  # noqa: BLE001 - the strategy fails on these candles: the run says how
         return None
     if verdict.ok:
-        cost = "cached" if verdict.cached else f"{verdict.seconds:.1f} s"
-        out.print(f"look-ahead guard: ok ({verdict.fired} signal bars rechecked, "
-                  f"{verdict.cuts} prefix cuts; {cost})")
+        if announce:
+            cost = "cached" if verdict.cached else f"{verdict.seconds:.1f} s"
+            out.print(f"look-ahead guard: ok ({verdict.fired} signal bars rechecked, "
+                      f"{verdict.cuts} prefix cuts; {cost})")
         return None
-    out.print(f"[bold red]tradeterm {command}:[/] refused: {escape(strategy.name)} looks ahead "
-              f"{escape(verdict.line)} (--no-guard runs it anyway)", soft_wrap=True)
-    return 2
+    return (f"refused: {strategy.name} looks ahead {verdict.line} (--no-guard runs it "
+            "anyway)")
 
 
 def _inputs(args: argparse.Namespace, settings: Any, prefix: str) -> tuple[Any, Any, Any] | None:
