@@ -21,8 +21,9 @@ history does: only a difference that survives the exact prefix is look-ahead. Ho
 are never refused for a short window; the bars where only the window disagreed are counted
 (live, with that much history, the strategy could signal differently there).
 
-Cost: one strategy call per fired bar (a window of a few hundred rows costs about as much as a
-call on a few thousand: the fixed cost per call dominates). No stacking of windows into one
+Cost: one strategy call per fired bar (the fixed cost of a call dominates: a window of a few
+hundred rows costs a good part of what the whole history does), plus an exact prefix for each
+bar only the short window disagrees on (``benchmarks/lookahead_guard.py``). No stacking of windows into one
 frame is done: in a stack the row after a window's last bar is the next window's first bar, a
 real bar a peek would read, so a peek could agree by chance; only a frame that *ends* at the
 bar shows what live shows. Calls run on ``threads`` threads (polars and TA-Lib release the GIL),
