@@ -193,32 +193,46 @@ def check_signal_bars(
     times = frame.get_column("open_time")
     instances = _Instances(strategy)
 
-    def on_window(bar: int) -> tuple[int, dict[str, object] | None]:
-        return bar, last_row(instances.get(), frame, bar, length, columns)
+    def settled(bar: int, length_now: int | None) -> tuple[int, dict[str, object] | None, bool]:
+        """The signal at ``bar`` on the window of ``length_now`` bars (None: the exact prefix,
+        which lets the strategy's errors through), and whether it is the full history's."""
+        expected = {c: full[c][bar] for c in columns}
+        got: dict[str, object] | None
+        if length_now is None:
+            got = exact_row(instances.get(), frame, bar, None, columns)
+        else:
+            got = last_row(instances.get(), frame, bar, length_now, columns)
+        return bar, got, got is not None and not changes(expected, got, columns)
 
     found: list[BarChange] = []
     window_only = 0
     checked = 0
     pool = ThreadPoolExecutor(threads) if threads > 1 else None
+
+    def run(length_now: int | None, chunk: list[int]
+            ) -> list[tuple[int, dict[str, object] | None, bool]]:
+        if pool is not None and chunk:
+            return list(pool.map(settled, chunk, [length_now] * len(chunk)))
+        return [settled(b, length_now) for b in chunk]
+
     try:
         for chunk in _chunks(bars, CHUNK):
-            results = pool.map(on_window, chunk) if pool is not None else map(on_window, chunk)
-            for bar, got in results:
-                checked += 1
-                expected = {c: full[c][bar] for c in columns}
-                if got is not None and not changes(expected, got, columns):
-                    continue
-                wide = last_row(strategy, frame, bar, length * WIDEN, columns)
-                if wide is not None and not changes(expected, wide, columns):
-                    window_only += 1
-                    continue
-                exact = exact_row(strategy, frame, bar, None, columns)
-                diff = changes(expected, exact, columns)
-                if not diff:
-                    window_only += 1
-                    continue
-                column, full_value, cut_value = diff[0]
-                found.append(BarChange(bar, int(times[bar]), column, full_value, cut_value))
+            checked += len(chunk)
+            differ = [b for b, _, ok in run(length, chunk) if not ok]
+            wide_differ = [b for b, _, ok in run(length * WIDEN, differ) if not ok]
+            window_only += len(differ) - len(wide_differ)
+            # Exactly, a few at a time: a strategy that peeks everywhere stops at max_found.
+            for batch in _chunks(wide_differ, max(2, threads)):
+                for bar, exact, ok in run(None, batch):
+                    if ok:
+                        window_only += 1
+                        continue
+                    assert exact is not None
+                    expected = {c: full[c][bar] for c in columns}
+                    column, full_value, cut_value = changes(expected, exact, columns)[0]
+                    found.append(BarChange(bar, int(times[bar]), column, full_value, cut_value))
+                if len(found) >= max_found:
+                    break
             if len(found) >= max_found:
                 break
     finally:
