@@ -122,7 +122,8 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser(
         "check-strategy",
-        help="look for look-ahead (future data) in a strategy: prefix cuts must not change it",
+        help="look for look-ahead (future data) in a strategy: prefix cuts, and every bar where "
+        "a signal fires recomputed without the bars after it, must not change it",
     )
     check.add_argument("name", help="strategy name (its `name`, not the file name)")
     check.add_argument(

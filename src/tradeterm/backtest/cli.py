@@ -48,6 +48,9 @@ def add_backtest_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--csv", dest="bt_csv", type=Path, help="write the trades as CSV")
     p.add_argument("--no-chart", dest="bt_no_chart", action="store_true",
                    help="no equity/drawdown chart")
+    from tradeterm.backtest.guard_hook import NO_GUARD_HELP
+
+    p.add_argument("--no-guard", dest="bt_no_guard", action="store_true", help=NO_GUARD_HELP)
     return p
 
 
@@ -202,7 +205,7 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
 
         return run_matrix(args, settings, out, strategy,
                           split_list(args.bt_symbols) or [args.bt_symbol],
-                          split_list(args.bt_timeframes) or [timeframe])
+                          split_list(args.bt_timeframes) or [timeframe], file=found.file)
     config = config_from_args(settings, args.bt_symbol, args.bt_slip_ticks, args.bt_slip_bps,
                               args.bt_balance)
     candles = load_candles(settings, timeframe, symbol=args.bt_symbol, data=args.bt_data,
@@ -216,6 +219,11 @@ def _run(args: argparse.Namespace, settings: Any, out: Console) -> int:
         lower = read_candles(args.bt_lower) if args.bt_lower else None
     except DataError as exc:
         raise UsageError(f"--lower: {exc}") from None
+    from tradeterm.backtest.guard_hook import guard_strategy
+
+    if refused := guard_strategy(found.file, strategy, candles, settings, out,
+                                 skip=getattr(args, "bt_no_guard", False)):
+        raise UsageError(refused)
     result = run_backtest(strategy, candles, config, symbol=args.bt_symbol, lower=lower,
                           timeframe=timeframe)
     metrics = result_metrics(result)

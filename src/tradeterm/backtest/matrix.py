@@ -17,8 +17,10 @@ from rich.console import Console
 
 
 def run_matrix(args: argparse.Namespace, settings: Any, out: Console, strategy: Any,
-               symbols: list[str], timeframes: list[str]) -> int:
-    """Backtest ``strategy`` on every symbol x timeframe; print the table; exit status."""
+               symbols: list[str], timeframes: list[str], *, file: Any = None) -> int:
+    """Backtest ``strategy`` on every symbol x timeframe; print the table; exit status. The
+    look-ahead guard runs on every market's candles first (``file``: the strategy's file, for
+    its cache); a market where it refuses the strategy gets the refusal instead of results."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
     from rich.table import Table
 
@@ -35,6 +37,11 @@ def run_matrix(args: argparse.Namespace, settings: Any, out: Console, strategy: 
         if timeframe not in TIMEFRAME_MS:
             raise UsageError(
                 f"unknown timeframe {timeframe!r}; expected one of {', '.join(TIMEFRAME_MS)}")
+    from tradeterm.backtest.guard_hook import guard_strategy
+
+    no_guard = bool(getattr(args, "bt_no_guard", False))
+    if no_guard:  # said once, before the table
+        guard_strategy(file, strategy, None, settings, out, skip=True)
     cells = [(s, tf) for s in symbols for tf in timeframes]
     rows: list[dict[str, Any]] = []
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
@@ -46,6 +53,12 @@ def run_matrix(args: argparse.Namespace, settings: Any, out: Console, strategy: 
                                        last_day=args.bt_to)
             except UsageError as exc:
                 rows.append({"symbol": symbol, "timeframe": timeframe, "error": str(exc)})
+                bar.advance(task)
+                continue
+            refused = None if no_guard else guard_strategy(
+                file, strategy, candles, settings, out, skip=False, announce=False)
+            if refused is not None:
+                rows.append({"symbol": symbol, "timeframe": timeframe, "error": refused})
                 bar.advance(task)
                 continue
             config = config_from_args(settings, symbol, args.bt_slip_ticks, args.bt_slip_bps,

@@ -95,6 +95,9 @@ def add_optimize_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="candidates with fewer in-sample trades rank last (default 0)")
     add_cost_arguments(p, "opt")
     p.add_argument("--json", dest="opt_json", type=Path, help="write the results as JSON")
+    from tradeterm.backtest.guard_hook import NO_GUARD_HELP
+
+    p.add_argument("--no-guard", dest="opt_no_guard", action="store_true", help=NO_GUARD_HELP)
     return p
 
 
@@ -111,6 +114,10 @@ def optimize_command(args: argparse.Namespace, settings: Any, console: Console |
     from rich.markup import escape
 
     out = console or Console()
+    from tradeterm.backtest.guard_hook import guard_before
+
+    if (refused := guard_before(args, settings, out, "opt", "optimize")) is not None:
+        return refused
     try:
         return _run(args, settings, out)
     except (UsageError, OptimizeError) as exc:

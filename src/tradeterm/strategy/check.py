@@ -1,12 +1,14 @@
 """``tradeterm check-strategy NAME [--data FILE]``: the look-ahead guard from the command line.
 
-Exit status: 0 no look-ahead found, 1 look-ahead (the column and the first bar are printed),
-2 the strategy or the data cannot be loaded (or the strategy raises on the data).
+The whole guard (:mod:`tradeterm.strategy.guard`): random prefix cuts, then the strategy
+recomputed at every bar where a signal fires. Exit status: 0 no look-ahead found, 1 look-ahead
+(the column, the bar(s) and what changed are printed), 2 the strategy or the data cannot be
+loaded (or the strategy raises on the data). ``backtest`` and ``optimize`` refuse a caught
+strategy with exit status 2 instead: for them it is unusable input.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,8 @@ from rich.markup import escape
 
 from tradeterm.core.models import timeframe_ms
 from tradeterm.indicators.candle_file import CandleFileError, read_candle_file
+from tradeterm.strategy.guard import CACHE_DIR, cached_guard
 from tradeterm.strategy.loader import load_directory
-from tradeterm.strategy.lookahead import check_lookahead
 
 SYNTHETIC_BARS = 5000
 MIN_CUTS = 20
@@ -31,12 +33,6 @@ def read_candles(path: Path) -> pl.DataFrame:
     """A candle frame from a parquet of candles (``open_time`` or ``timestamp_ms``, OHLCV),
     checked by the project's one candle reader."""
     return read_candle_file(path)
-
-
-def _time(ms: int | None) -> str:
-    if ms is None:
-        return "?"
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def check_strategy_command(
@@ -73,18 +69,33 @@ def check_strategy_command(
         out.print(f"[bold red]cannot load the data:[/] {escape(str(exc))}", soft_wrap=True)
         return 2
     cuts = max(settings.strategies.lookahead_cuts, MIN_CUTS)
-    out.print(f"checking [bold]{name}[/] ({loaded.file}) on {source}, {cuts} prefix cuts")
+    out.print(f"checking [bold]{name}[/] ({loaded.file}) on {source}, {cuts} prefix cuts "
+              "and every bar where a signal fires")
     try:
-        report = check_lookahead(cls(), frame, cuts=cuts, seed=0)
+        verdict = cached_guard(loaded.file, cls(), frame, cuts=cuts,
+                               cache_dir=guard_cache_dir(settings))
     except Exception as exc:  # the strategy itself fails on this data
         out.print(f"[bold red]the strategy failed:[/] {type(exc).__name__}: {exc}")
         return 2
-    if report.ok:
-        out.print(f"[bold green]ok[/]: no look-ahead in {len(report.cuts)} prefixes")
+    if verdict.ok:
+        out.print(f"[bold green]ok[/]: {escape(verdict.line)}{_cost(verdict)}", soft_wrap=True)
         return 0
-    out.print(
-        f"[bold red]LOOK-AHEAD[/] in column [bold]{report.column}[/] at bar "
-        f"{report.first_bar} ({_time(report.bar_time)}): {report.full_value!r} with the later "
-        f"bars, {report.prefix_value!r} without them. This strategy refuses to run live."
-    )
+    out.print(f"[bold red]LOOK-AHEAD[/] {escape(verdict.line)}. This strategy refuses to run "
+              "live.", soft_wrap=True)
     return 1
+
+
+def guard_cache_dir(settings: Any) -> Path | None:
+    """``<data_dir>/guard-cache`` (None if the settings have no data dir)."""
+    data_dir = getattr(settings, "data_dir", None)
+    return Path(data_dir) / CACHE_DIR if data_dir is not None else None
+
+
+def _cost(verdict: Any) -> str:
+    if verdict.cached:
+        return " (cached verdict)"
+    note = f" ({verdict.seconds:.1f} s"
+    if verdict.window_only:
+        note += (f"; at {verdict.window_only} of them only the {verdict.window}-bar window "
+                 "signals differently: the strategy needs more history than that")
+    return note + ")"

@@ -8,6 +8,9 @@ FAILED with the reason and a :class:`StrategyFailed` event, its worker is killed
 strategies go on: their evaluations run concurrently, each strategy's signals are emitted as
 soon as its own worker answers. A strategy only becomes ENABLED after the look-ahead guard
 passed on synthetic candles of its timeframe. Enabling a failed strategy starts a fresh worker.
+Live, the worker computes each bar the strategy signalled on again 3 bars later
+(:mod:`tradeterm.strategy.recheck`); a changed signal comes back as a ``lookahead`` reply and
+the strategy is FAILED with that reason, like any other failure.
 
 Only enabled strategies keep a worker; a disabled one is loaded in a short-lived worker for its
 metadata (name, timeframe, symbols, warm-up) and the worker is stopped.

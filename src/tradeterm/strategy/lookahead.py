@@ -93,15 +93,18 @@ def first_difference(full: pl.DataFrame, prefix: pl.DataFrame) -> tuple[str, int
 
 
 def check_lookahead(
-    strategy: Strategy, frame: pl.DataFrame, cuts: int = 12, seed: int = 0
+    strategy: Strategy, frame: pl.DataFrame, cuts: int = 12, seed: int = 0,
+    full: pl.DataFrame | None = None,
 ) -> LookaheadReport:
     """Compare ``strategy`` on ``frame`` with its output on prefixes; see the module doc.
 
     ``evaluate`` errors (a broken strategy) propagate: the guard only judges causality.
-    Every cut is tried and the earliest offending bar over all of them is reported.
+    Every cut is tried and the earliest offending bar over all of them is reported. ``full``
+    is ``strategy.compute(frame)`` if the caller has it already (and has validated it).
     """
-    strategy.evaluate(frame)  # the output must be valid before causality means anything
-    full = strategy.compute(frame)
+    if full is None:
+        strategy.evaluate(frame)  # the output must be valid before causality means anything
+        full = strategy.compute(frame)
     points = cut_points(frame.height, cuts, seed, strategy.warmup)
     found: tuple[str, int, object, object] | None = None
     for c in points:

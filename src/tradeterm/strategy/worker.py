@@ -35,9 +35,12 @@ from typing import Any
 import polars as pl
 
 from tradeterm.core.models import Signal, timeframe_ms
-from tradeterm.strategy.api import Strategy
+from tradeterm.strategy.api import Strategy, normalise_output
+from tradeterm.strategy.bar_guard import check_signal_bars
+from tradeterm.strategy.guard import bar_line
 from tradeterm.strategy.loader import StrategyLoadError, _class_line, load_file
 from tradeterm.strategy.lookahead import check_lookahead
+from tradeterm.strategy.recheck import Recheck
 from tradeterm.strategy.signals import last_bar_signals
 
 GUARD_BARS = 2000
@@ -71,7 +74,7 @@ class WorkerJob:
 # -- replies (child -> parent), as pickled tuples -----------------------------------------------
 # ("loaded", StrategyMeta, create_error | None) | ("load_error", file, line, message)
 # ("guarded", refusal | None)
-# ("signals", list[Signal], duration_ms) | ("error", text)
+# ("signals", list[Signal], duration_ms) | ("error", text) | ("lookahead", reason)
 # ("memory", text)
 
 
@@ -94,7 +97,8 @@ def frame_to_ipc(frame: pl.DataFrame) -> bytes:
 
 
 def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
-    """The guard on synthetic candles of the strategy's timeframe; the refusal reason."""
+    """The whole guard (prefix cuts and every fired bar) on synthetic candles of the strategy's
+    timeframe; the refusal reason."""
     from tradeterm.indicators.frame import synthetic_candles
 
     refusal = live_refusal(cls)
@@ -105,10 +109,16 @@ def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
         guard_bars + 2 * cls.warmup, seed=1, interval_ms=timeframe_ms(cls.timeframe)
     )
     try:
-        report = check_lookahead(cls(), frame, cuts, seed=0)
+        strategy = cls()
+        raw = strategy.compute(frame)
+        evaluated = normalise_output(raw, frame.height, strategy.warmup, strategy.name)
+        report = check_lookahead(strategy, frame, cuts, seed=0, full=raw)
+        if not report.ok:
+            return report.reason
+        bars = check_signal_bars(strategy, frame, evaluated)
     except Exception as exc:  # noqa: BLE001 - user code raising on synthetic data: as live
         return f"raised on synthetic candles: {error_text(exc, _file_of(cls))}"
-    return None if report.ok else report.reason
+    return None if bars.ok else f"look-ahead {bar_line(bars)}"
 
 
 def live_refusal(cls: type[Strategy]) -> str | None:
@@ -226,6 +236,7 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
         except Exception as exc:  # noqa: BLE001 - user code in __init__
             reply = (*reply, f"cannot create: {error_text(exc, job.file.resolve())}")
     _send(conn, *reply)
+    recheck = Recheck()
     while True:
         request = pickle.loads(conn.recv_bytes())
         kind = request[0]
@@ -235,7 +246,7 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
             _send(conn, "guarded", _guarded(cls, request[1], request[2]))
         elif kind == "eval" and instance is not None:
             payload = conn.recv_bytes()
-            _send(conn, *_evaluated(instance, payload, request[1], request[2], job.file))
+            _send(conn, *_evaluated(instance, payload, request[1], request[2], job.file, recheck))
 
 
 def _guarded(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
@@ -248,12 +259,23 @@ def _guarded(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
 
 
 def _evaluated(
-    instance: Strategy, payload: bytes, symbol: str, timeframe: str, file: Path
+    instance: Strategy, payload: bytes, symbol: str, timeframe: str, file: Path,
+    recheck: Recheck | None = None,
 ) -> tuple[object, ...]:
+    """The last bar's signals; first, the bars acted on a few bars ago are computed again
+    (:mod:`tradeterm.strategy.recheck`): a changed signal is a ``lookahead`` reply."""
     start = time.perf_counter()
     try:
         frame = pl.read_ipc(io.BytesIO(payload))
-        signals = evaluate(instance, frame, symbol, timeframe)
+        evaluated = instance.evaluate(frame)
+        signals = last_bar_signals(evaluated, instance.name, symbol, timeframe)
+        if recheck is not None:
+            key = (symbol, timeframe)
+            changed = recheck.verify(instance, key, frame, timeframe_ms(timeframe))
+            if changed is not None:
+                return ("lookahead", changed)
+            if signals:
+                recheck.acted(key, frame, evaluated)
     except MemoryError:
         raise
     except BaseException as exc:  # noqa: BLE001 - whatever user code raises fails only itself

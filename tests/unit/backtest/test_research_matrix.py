@@ -94,3 +94,29 @@ def test_backtest_matrix_rows_equal_single_backtests(tmp_path):
         assert row["final_balance"] == str(alone.final_balance)
     assert all("error" in r for r in rows[4:])
     assert "no candles" in text and "SOL/USDT 1m: no stored candles" in text
+
+
+def test_backtest_matrix_refuses_a_peeking_strategy_on_every_market(tmp_path):
+    from lookahead_samples import RARE_PEEK_SRC, write
+
+    from tradeterm.indicators.frame import synthetic_candles
+
+    strategies = tmp_path / "strategies"
+    strategies.mkdir()
+    write(strategies, RARE_PEEK_SRC, "rare_peek")
+    for symbol in ("BTC/USDT", "ETH/USDT"):
+        path = store_path(tmp_path, symbol, "1m")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        synthetic_candles(3000, seed=len(symbol)).write_parquet(path)
+    out = tmp_path / "m.json"
+    status, text = _run(add_backtest_parser, backtest_command, tmp_path, strategies,
+                        "backtest", "rare_peek", "--symbols", "BTC/USDT,ETH/USDT",
+                        "--timeframes", "1m", "--no-store", "--json", str(out))
+    rows = json.loads(out.read_text())["matrix"]
+    assert [r.get("error", "")[:34] for r in rows] == ["refused: rare_peek looks ahead at "] * 2
+    assert "trades" not in rows[0]
+    status, text = _run(add_backtest_parser, backtest_command, tmp_path, strategies,
+                        "backtest", "rare_peek", "--symbols", "BTC/USDT,ETH/USDT",
+                        "--timeframes", "1m", "--no-store", "--no-guard", "--json", str(out))
+    assert "look-ahead guard: SKIPPED (--no-guard)" in text
+    assert all("trades" in r for r in json.loads(out.read_text())["matrix"])
