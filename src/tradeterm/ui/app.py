@@ -29,7 +29,7 @@ from decimal import Decimal
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from rich.text import Text
 from textual import events, on
@@ -37,7 +37,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
@@ -91,6 +91,7 @@ from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.trading import Order, OrderRequest, OrderType
 from tradeterm.ui.fmt import market_format
 from tradeterm.ui.keys import KEYS
+from tradeterm.ui.notices import KINDS, Coalescer, Notice, NoticeLog
 from tradeterm.ui.keys import TIMEFRAME_KEYS as TIMEFRAME_KEYS  # re-exported: keys 1-6
 from tradeterm.ui.palette import PANELS, TradetermCommands
 from tradeterm.ui.screens.backtest import BacktestScreen
@@ -98,6 +99,7 @@ from tradeterm.ui.screens.bracket_leg import BracketLegScreen, LegChoice
 from tradeterm.ui.screens.confirm import ConfirmScreen
 from tradeterm.ui.screens.help import HelpScreen, binding_rows, screen_bindings
 from tradeterm.ui.screens.history import HistoryScreen
+from tradeterm.ui.screens.notices import NotificationLogScreen
 from tradeterm.ui.screens.strategies import StrategiesScreen
 from tradeterm.ui.screens.ticket import OrderTicket
 from tradeterm.ui.themes import DEFAULT_THEME, load_themes, trading_colors
@@ -126,6 +128,7 @@ _GROUPS = {name: Binding.Group(name, compact=True) for name in ("Timeframe", "Sy
 # Below either size the panels fold into tabs (the breakpoints of app.tcss).
 COMPACT_BELOW = (100, 32)
 DEFAULT_PANEL = "book"  # the tab shown first on a small terminal: chart and order book
+SUMMARY_EVERY_S = 0.25  # a burst's summary toast is rebuilt at most this often
 
 
 class EngineLike(Protocol):
@@ -198,6 +201,10 @@ class TradetermApp(App[None]):
         self._phase: EnginePhase | None = None
         self._feed_status: dict[tuple[str, str], FeedStatus] = {}
         self._skip_noticed: dict[tuple[str, str], int] = {}
+        self.notices = NoticeLog()  # every notice, for the log screen (N)
+        self._coalescer = Coalescer()
+        self._burst_toasts: dict[str, Notification] = {}  # kind -> its toast on screen
+        self._summary_due: set[str] = set()  # kinds whose summary toast is being rebuilt
 
     # -- a crash: shown, logged with its traceback, exit status 1 ------------------------------
 
@@ -421,7 +428,7 @@ class TradetermApp(App[None]):
                 self.notify(f"Connected to {where}", timeout=3)
             case SignalEmitted(signal=signal):
                 self.notify(describe_signal(signal, self._market_format(signal.symbol)),
-                            title=signal.strategy, timeout=6)
+                            title=signal.strategy, timeout=6, kind="signal", symbol=signal.symbol)
             case StrategyFailed(strategy=name, reason=reason):
                 self.notify(f"{name} disabled: {reason}", severity="error", timeout=10)
             case CommandIgnored(reason=reason):
@@ -430,10 +437,11 @@ class TradetermApp(App[None]):
                 self.notify(f"{exchange} does not list {', '.join(symbols)}: left out",
                             severity="warning", timeout=8)
             case OrderFilled(fill=fill):
-                self.notify(describe_fill(fill, self._market_format(fill.symbol)), timeout=5)
+                self.notify(describe_fill(fill, self._market_format(fill.symbol)), timeout=5,
+                            kind="fill", symbol=fill.symbol)
             case OrderDenied(reason=reason, request=request):
                 self.notify(describe_denial(request, reason, self._market_format(request.symbol)),
-                            severity="warning", timeout=8)
+                            severity="warning", timeout=8, kind="denial", symbol=request.symbol)
             case TradingStateChanged(state=state, reason=reason):
                 severity: SeverityLevel = "error" if state == "halted" else "warning"
                 if state == "active":
@@ -447,6 +455,57 @@ class TradetermApp(App[None]):
                 self.notify(f"Replay of {file} finished: the market stays paused", timeout=10)
             case _:  # events this screen has no special display for yet
                 self.notify(describe_event(event), severity="warning")
+
+    # -- notifications: all logged, bursts folded (ui/notices.py) ------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+        kind: str | None = None,
+        symbol: str = "",
+    ) -> None:
+        """Every notice goes to the log (``N``). One of a ``kind`` (fill, denial, signal) that
+        arrives in a burst of its kind folds into one summary toast ("12 fills: BTC/USDT"):
+        fast replay never covers the screen with toasts."""
+        self.notices.add(Notice(self.clock(), severity, title, message))
+        if kind is None:
+            super().notify(message, title=title, severity=severity, timeout=timeout,
+                           markup=markup)
+            return
+        timeout = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        burst = self._coalescer.offer(kind, symbol, message, severity, timeout, time.monotonic())
+        if burst.count == 1:  # the first of a burst: shown as it is, at once
+            self._show_burst(kind, Notification(message, title, severity, timeout,
+                                                markup=markup))
+        elif kind not in self._summary_due:  # the rest: one summary, rebuilt now and then
+            self._summary_due.add(kind)
+            self.set_timer(SUMMARY_EVERY_S, partial(self._summarise, kind))
+
+    def _summarise(self, kind: str) -> None:
+        self._summary_due.discard(kind)
+        burst = self._coalescer.bursts.get(kind)
+        if burst is not None and burst.count > 1:
+            self._show_burst(kind, Notification(
+                burst.summary(), KINDS.get(kind, kind).capitalize(),
+                cast(SeverityLevel, burst.severity), burst.timeout, markup=False))
+
+    def _show_burst(self, kind: str, note: Notification) -> None:
+        """Show ``note`` in place of the toast this kind's burst showed so far."""
+        old = self._burst_toasts.get(kind)
+        if old is not None and old in self._notifications:
+            self._unnotify(old, refresh=False)  # the Notify below refreshes
+        self._burst_toasts[kind] = note
+        self.post_message(Notify(note))
+
+    def action_notices(self) -> None:
+        """The notification log: every notice, newest first."""
+        if not isinstance(self.screen, NotificationLogScreen):
+            self.push_screen(NotificationLogScreen(self.notices.newest_first()))
 
     def _market_format(self, symbol: str) -> MarketFormat:
         """How ``symbol``'s numbers are shown (the engine's tick, step, quote and policy)."""
