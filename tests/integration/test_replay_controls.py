@@ -112,7 +112,9 @@ async def test_step_plays_exactly_one_bar_of_the_file(tmp_path: Path):
         await until(lambda: replay(run).position_ms == boundary, "the first step")
         run.engine.submit(ReplayControl("step"))
         await until(lambda: replay(run).position_ms == boundary + BAR_MS, "the second step")
-        assert replay(run).paused
+        # a step plays to the next bar, then pauses again (the clock shows the bar before the
+        # pause lands): the replay ends the step paused
+        await until(lambda: replay(run).paused, "paused again after the step")
         # The stepped bar closed with the file's OHLC (the next bar's open time has arrived).
         await until(lambda: candle_at(run, boundary + BAR_MS) is not None, "the next bar")
         await asyncio.sleep(1.0)
@@ -189,7 +191,7 @@ async def test_workstation_keys_pause_step_and_speed_up_the_replay(tmp_path: Pat
         await wait_for(pilot, lambda: status().position_ms == position + BAR_MS)
         await pilot.press("n")
         await wait_for(pilot, lambda: status().position_ms == position + 2 * BAR_MS)
-        assert status().paused
+        await wait_for(pilot, lambda: status().paused)  # each step ends paused again
         await pilot.press("greater_than_sign")
         await wait_for(pilot, lambda: status().speed == 120)
         await wait_for(pilot, lambda: re.search(r"REPLAY\s+120x", status_line(app)))

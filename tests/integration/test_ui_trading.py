@@ -6,6 +6,7 @@ SQLite journal (opened read-only with ``sqlite3``, as any outside tool would).""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
@@ -139,7 +140,9 @@ async def test_ticket_when_market_buy_with_stop_and_target_then_position_and_jou
         await wait_for(pilot, lambda: len(app.engine.snapshot().fills) == 1, timeout=20)
         fill = app.engine.snapshot().fills[0]
         assert (fill.side, fill.quantity) == ("buy", previewed.quantity)
-        await wait_for(pilot, lambda: "LONG" in screen_text(app), timeout=10)  # positions panel
+        # the positions panel's row: the side is abbreviated at 120x40 ("BTC   L   0.00154")
+        await wait_for(pilot, lambda: re.search(r"BTC +L +\d", screen_text(app)) is not None,
+                       timeout=10)
 
         rows = journal_rows(app, "SELECT id, order_id, side, quantity, price FROM fills")
         assert [(r[0], r[2], Decimal(r[3])) for r in rows] == [(fill.id, "buy", fill.quantity)]
