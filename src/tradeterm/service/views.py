@@ -29,14 +29,8 @@ from tradeterm.core.models import (
     Trade,
 )
 from tradeterm.core.trading import AccountSnapshot
-from tradeterm.wire.messages import View
+from tradeterm.wire.messages import SHARED_FIELDS, View
 
-# EngineSnapshot fields that travel as they are (the client's market is handled apart).
-SHARED = (
-    "phase", "error", "exchange", "mode", "demo", "symbols", "streams", "tickers", "sparklines",
-    "signals", "strategies", "account", "trading_state", "trading_reason", "daily_loss_limit",
-    "fills", "replay", "markets", "display",
-)
 
 STREAMS_EVERY_S = 1.0
 """Latency-only changes of the streams' health go at most this often."""
@@ -54,7 +48,7 @@ class ViewState:
     book_depth: int = 20
     trades_kept: int = 200
     book_every_s: float = 0.1
-    sent: dict[str, Any] = field(default_factory=dict)  # SHARED name -> the object sent
+    sent: dict[str, Any] = field(default_factory=dict)  # SHARED_FIELDS name -> the object sent
     candles: tuple[Candle, ...] | None = None
     trades: tuple[Trade, ...] | None = None
     book: BookSnapshot | None = None
@@ -129,7 +123,7 @@ def next_view(state: ViewState, snap: EngineSnapshot,
               market: Callable[[str, str], MarketSnapshot], now: float) -> View | None:
     """The update to send ``state``'s client (None: nothing changed); updates ``state``."""
     parts: dict[str, Any] = {}
-    for name in SHARED:
+    for name in SHARED_FIELDS:
         value = getattr(snap, name)
         if name not in state.sent or state.sent[name] is not value and state.sent[name] != value:
             if name == "streams":

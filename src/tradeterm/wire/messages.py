@@ -142,6 +142,14 @@ class View(Struct, tag="view", tag_field="t", omit_defaults=True):
     ticker: Ticker | None | UnsetType = UNSET
 
 
+SHARED_FIELDS = (
+    "phase", "error", "exchange", "mode", "demo", "symbols", "streams", "tickers", "sparklines",
+    "signals", "strategies", "account", "trading_state", "trading_reason", "daily_loss_limit",
+    "fills", "replay", "markets", "display",
+)
+"""The :class:`View` fields that are ``EngineSnapshot`` fields of the same name, the same for
+every client (the rest is the client's own market)."""
+
 ClientFrame = Hello | Subscribe | Cmd | Ask | Bye
 ServerFrame = Welcome | Refused | View | Ev | Answer | Rejected | Bye
 

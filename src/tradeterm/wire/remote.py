@@ -46,6 +46,7 @@ from tradeterm.wire.messages import (
     ENCODER,
     PROTOCOL,
     SERVER_DECODER,
+    SHARED_FIELDS,
     Answer,
     Ask,
     Bye,
@@ -63,12 +64,6 @@ log = logging.getLogger(__name__)
 
 PREVIEW_FRESH_S = 0.4
 CONNECT_TIMEOUT_S = 5.0
-# Snapshot fields a view update may carry as they are.
-_SHARED = (
-    "phase", "error", "exchange", "mode", "demo", "symbols", "streams", "tickers", "sparklines",
-    "signals", "strategies", "account", "trading_state", "trading_reason", "daily_loss_limit",
-    "fills", "replay", "display",
-)
 
 
 class AttachError(Exception):
@@ -326,11 +321,11 @@ class RemoteEngine:
                 log.exception("event listener failed on %r", event)
 
     def _apply_view(self, view: View) -> None:
-        for name in _SHARED:
+        for name in SHARED_FIELDS:
             value = getattr(view, name)
             if value is not msgspec.UNSET:
                 self._shared[name] = value
-        if view.markets is not msgspec.UNSET:
+        if view.markets is not msgspec.UNSET:  # read-only, as the engine's
             self._markets = MappingProxyType(dict(view.markets))
         if view.symbol is not msgspec.UNSET:  # the first update of a subscription
             self._market_ok = (view.symbol, view.timeframe) == (self._symbol, self._timeframe)
