@@ -17,10 +17,10 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 from strategy_copies import one_minute_copy
+from walk_candles import tick_walk
 
 from tradeterm.backtest.runner import BacktestConfig, rules_for, run_backtest
 from tradeterm.config import Settings
@@ -48,27 +48,7 @@ GATE_S = 20.0
 
 
 def candles(seed: int = 11) -> pl.DataFrame:
-    """A continuous 1m random walk near 100.00 in whole ticks: quiet stretches that break into
-    loud, trending ones (with volume), and a few ticks of wick, so that every shipped strategy
-    trades; every bar's path is short enough to print tick by tick. Volumes are whole units
-    (exact in the simulator's lot steps)."""
-    rng = np.random.default_rng(seed)
-    i = np.arange(BARS)
-    loud = np.sin(i / 25.0) > 0.3
-    sigma = np.where(loud, 4.0, 1.2)
-    drift = np.where(loud, 1.5 * np.sign(np.sin(i / 110.0 + 1.0)), 0.0)
-    moves = np.round(rng.normal(drift, sigma)).astype(np.int64)
-    close = 10_000 + np.cumsum(moves)
-    open_ = np.concatenate(([10_000], close[:-1]))
-    high = np.maximum(open_, close) + rng.poisson(1.2, BARS)
-    low = np.minimum(open_, close) - rng.poisson(1.2, BARS)
-    as_price = lambda ticks: np.round(ticks * TICK, 2)  # noqa: E731
-    volume = 40_000 + 25_000 * np.abs(moves) + rng.integers(0, 20_000, BARS)
-    return pl.DataFrame({
-        "open_time": START + i * MINUTE,
-        "open": as_price(open_), "high": as_price(high), "low": as_price(low),
-        "close": as_price(close), "volume": volume.astype(np.float64),
-    })
+    return tick_walk(BARS, seed)
 
 
 def replay_path_frame(frame: pl.DataFrame) -> pl.DataFrame:

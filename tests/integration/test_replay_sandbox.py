@@ -30,10 +30,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 import pytest
 from strategy_copies import one_minute_copy
+from walk_candles import tick_walk
 
 from tradeterm import __version__
 from tradeterm.backtest.runner import BacktestConfig, rules_for, run_backtest
@@ -59,23 +59,7 @@ RUN_TIMEOUT_S = 180.0  # liveness only: a replay that never ends fails instead o
 
 
 def candles(bars: int, seed: int = 11) -> pl.DataFrame:
-    rng = np.random.default_rng(seed)
-    i = np.arange(bars)
-    loud = np.sin(i / 25.0) > 0.3
-    sigma = np.where(loud, 4.0, 1.2)
-    drift = np.where(loud, 1.5 * np.sign(np.sin(i / 110.0 + 1.0)), 0.0)
-    moves = np.round(rng.normal(drift, sigma)).astype(np.int64)
-    close = 10_000 + np.cumsum(moves)
-    open_ = np.concatenate(([10_000], close[:-1]))
-    high = np.maximum(open_, close) + rng.poisson(1.2, bars)
-    low = np.minimum(open_, close) - rng.poisson(1.2, bars)
-    as_price = lambda ticks: np.round(ticks * TICK, 2)  # noqa: E731
-    volume = 40_000 + 25_000 * np.abs(moves) + rng.integers(0, 20_000, bars)
-    return pl.DataFrame({
-        "timestamp_ms": START + i * MINUTE,
-        "open": as_price(open_), "high": as_price(high), "low": as_price(low),
-        "close": as_price(close), "volume": volume.astype(np.float64),
-    })
+    return tick_walk(bars, seed, time_column="timestamp_ms")
 
 
 def path_frame(frame: pl.DataFrame) -> pl.DataFrame:
