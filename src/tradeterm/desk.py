@@ -51,6 +51,7 @@ from tradeterm.core.events import (
 from tradeterm.core.models import BookSnapshot, Signal, Trade
 from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.money import ZERO, dec, to_tick
+from tradeterm.core.scale_out import leg_weights, plan_legs
 from tradeterm.core.trading import (
     AccountSnapshot,
     Bracket,
@@ -59,6 +60,7 @@ from tradeterm.core.trading import (
     OrderStatus,
     OrderType,
     Position,
+    TargetLeg,
 )
 from tradeterm.journal import (
     AccountRecord,
@@ -176,6 +178,7 @@ class Desk:
         self._symbols: frozenset[str] = frozenset()
         self._last_minute = 0
         self._journal_halted = False
+        self._leg_notices: tuple[str, ...] = ()  # the last entry's merged scale-out legs
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -365,12 +368,16 @@ class Desk:
                     event.timestamp, signal, "ignored",
                     f"{signal.strategy} already holds {held.quantity} {signal.symbol}")])
                 return
+            self._leg_notices = ()
             request, why = self._entry_request(signal)
             if request is None:
                 self._absorb([], [SignalRecord(event.timestamp, signal, "denied", why)])
                 return
+        notes = "; ".join(self._leg_notices) or None  # scale-out legs merged (journaled, logged)
+        if notes:
+            log.warning("%s %s: %s", signal.strategy, signal.symbol, notes)
         self._place(request, lambda status, reason, order_id: SignalRecord(
-            event.timestamp, signal, status, reason, order_id))
+            event.timestamp, signal, status, reason or notes, order_id))
 
     def _entry_request(self, signal: Signal) -> tuple[OrderRequest | None, str | None]:
         rules = self.broker.rules.get(signal.symbol)
@@ -394,8 +401,15 @@ class Desk:
         if quantity <= ZERO:
             return None, (f"sizing: {self.settings.risk.risk_per_trade_pct}% of equity {equity} "
                           f"over the stop distance |{mid} - {stop}| rounds to no quantity")
-        target = to_tick(dec(signal.targets[0]), rules.tick) if signal.targets else None
-        bracket = Bracket(stop_loss=stop, take_profit=target)
+        if signal.scale_out:
+            try:
+                bracket, notices = scale_out_bracket(signal, stop, quantity, rules)
+            except ValueError as exc:
+                return None, f"scale_out: {exc}"
+            self._leg_notices = notices
+        else:
+            target = to_tick(dec(signal.targets[0]), rules.tick) if signal.targets else None
+            bracket = Bracket(stop_loss=stop, take_profit=target)
         return OrderRequest(signal.symbol, signal.side, OrderType.MARKET, quantity,
                             bracket=bracket, strategy=signal.strategy), None
 
@@ -661,6 +675,28 @@ def preview_against(draft: TicketDraft, *, risk: RiskEngine, broker: PaperBroker
 
     return preview_order(draft, rules=rules, touch=touch, equity=account.equity,
                          taker_fee=taker_fee, verdict=verdict)
+
+
+def scale_out_bracket(signal: Signal, stop: Decimal, quantity: Decimal, rules: MarketRules
+                      ) -> tuple[Bracket, tuple[str, ...]]:
+    """The bracket of a scaling-out entry: the stop and one take-profit leg per share, each
+    target on the tick and beyond the signal's reference price (else the leg has none and rides
+    to the stop or an exit, as in the backtester); with the notices of legs that
+    ``core.scale_out.plan_legs`` merges at ``quantity``. ``ValueError``: shares it refuses."""
+    weights = leg_weights([share for _, share in signal.scale_out])
+    sign = 1 if signal.side == "buy" else -1
+    ref = dec(signal.entry) if signal.entry is not None else None
+    prices: list[Decimal | None] = []
+    for target, _ in signal.scale_out:
+        price = None if target is None else to_tick(dec(target), rules.tick)
+        if price is not None and ref is not None and (price - ref) * sign <= ZERO:
+            price = None
+        prices.append(price)
+    plan = plan_legs(quantity, weights, prices, step=rules.step, min_qty=rules.min_qty,
+                     min_notional=rules.min_notional)
+    first = next((p for p in prices if p is not None), None)
+    legs = tuple(TargetLeg(p, w) for p, w in zip(prices, weights, strict=True))
+    return Bracket(stop_loss=stop, take_profit=first, legs=legs), plan.notices
 
 
 def _outcome(

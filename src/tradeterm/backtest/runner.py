@@ -31,6 +31,7 @@ from tradeterm.backtest.trades import BacktestTrade, TradeRecords, TradeTable
 from tradeterm.broker.rules import MarketRules
 from tradeterm.core.markets import DEMO_MARKETS
 from tradeterm.core.money import ZERO
+from tradeterm.core.scale_out import leg_weights
 from tradeterm.core.trading import ClosedTrade
 
 __all__ = ["BacktestConfig", "BacktestResult", "BacktestTrade", "rules_for", "run_backtest",
@@ -180,20 +181,6 @@ def simulate(
         final_balance=done.final_balance, exposure_bars=done.exposure_bars,
         skipped=done.skipped, table=done.table, close_targets=close,
     )
-
-
-def leg_weights(scale_out: tuple[float, ...]) -> tuple[int, ...]:
-    """A strategy's ``scale_out`` shares as integer weights (parts per million, exact for the
-    kernel's floor division); ``()`` -> one leg. Refused (``ValueError``): more than three,
-    a share not in (0, 1], shares not summing to 1."""
-    if not scale_out:
-        return (1,)
-    if len(scale_out) > 3 or not all(0 < float(s) <= 1 for s in scale_out):
-        raise ValueError(f"scale_out must be 1 to 3 shares in (0, 1], got {scale_out!r}")
-    weights = tuple(round(float(s) * 1_000_000) for s in scale_out)
-    if abs(sum(weights) - 1_000_000) > 1:
-        raise ValueError(f"scale_out shares must sum to 1, got {scale_out!r}")
-    return weights
 
 
 def round_trip_cost(price: np.ndarray, config: BacktestConfig) -> np.ndarray:

@@ -20,6 +20,7 @@ from tradeterm.config import PaperSettings
 from tradeterm.core.events import Event, OrderFilled, OrderUpdated, PositionClosed
 from tradeterm.core.models import BookSnapshot, Side, Trade
 from tradeterm.core.money import ZERO, dec, to_step, to_tick
+from tradeterm.core.scale_out import leg_client_id, leg_of, plan_legs
 from tradeterm.core.trading import (
     AccountSnapshot,
     Fill,
@@ -368,6 +369,9 @@ class PaperBroker:
     def _protect(self, entry: Order, qty: Decimal, now: int) -> None:
         """Bracket children for ``qty`` more of the entry: grow the working pair, or place one."""
         children = [w for w in self._working.values() if w.order.parent_id == entry.id]
+        if entry.request.bracket is not None and entry.request.bracket.legs:
+            self._protect_legs(entry, children, now)
+            return
         if children:
             for child in children:
                 grown = replace(child.order.request, quantity=child.order.request.quantity + qty)
@@ -398,9 +402,97 @@ class PaperBroker:
             if w.order.id in self._working:
                 self._arrive(w, now)
 
+    def _protect_legs(self, entry: Order, children: list[_Working], now: int) -> None:
+        """A scale-out bracket: a stop for all that the entry filled and one reduce-only
+        take-profit per leg (``core.scale_out.plan_legs`` of the filled quantity); placed on
+        the first fill, amended to the new split on the next ones."""
+        bracket = entry.request.bracket
+        assert bracket is not None
+        request = entry.request
+        rules = self.rules[request.symbol]
+        filled = entry.filled_quantity
+        taken = sum((c.order.filled_quantity for c in children
+                     if leg_of(c.order.request.client_id) is not None), ZERO)
+        prices = [leg.price for leg in bracket.legs]
+        plan = plan_legs(filled, [leg.weight for leg in bracket.legs], prices, step=rules.step,
+                         min_qty=rules.min_qty, min_notional=rules.min_notional)
+        side: Side = "sell" if request.side == "buy" else "buy"
+        group = next((c.order.oco_group for c in children if c.order.oco_group),
+                     f"oco-{entry.id}-{self._seq}")
+        wanted: list[tuple[str | None, OrderRequest]] = []
+        if bracket.stop_loss is not None:
+            wanted.append((None, OrderRequest(
+                request.symbol, side, OrderType.STOP_MARKET, filled - taken,
+                stop_price=bracket.stop_loss, reduce_only=True, strategy=request.strategy)))
+        for n, (price, qty) in enumerate(zip(prices, plan.quantities, strict=True), start=1):
+            if price is not None:
+                wanted.append((leg_client_id(entry.id, n), OrderRequest(
+                    request.symbol, side, OrderType.LIMIT, qty, price=price, reduce_only=True,
+                    strategy=request.strategy, client_id=leg_client_id(entry.id, n))))
+        placed = []
+        for client_id, spec in wanted:
+            child = next((c for c in children if c.order.request.client_id == client_id
+                          and (client_id is not None or c.order.request.type in _STOPS)), None)
+            if child is not None:
+                if spec.quantity <= child.order.filled_quantity:
+                    self._finish(child, OrderStatus.CANCELED, "scale-out: leg merged", now)
+                elif spec.quantity != child.order.request.quantity:
+                    self._update(child, now, request=replace(child.order.request,
+                                                             quantity=spec.quantity))
+                continue
+            if spec.quantity <= ZERO:
+                continue
+            order = Order(id=self._next_id("P"), request=spec, status=OrderStatus.PENDING,
+                          created_ms=now, updated_ms=now, parent_id=entry.id, oco_group=group)
+            w = _Working(order, now)
+            self._working[order.id] = w
+            placed.append(w)
+        for w in placed:
+            if w.order.id in self._working:
+                self._arrive(w, now)
+
+    def _shrink_legs(self, order: Order, siblings: list[_Working], qty: Decimal,
+                     now: int) -> None:
+        """A scale-out bracket's fill: a take-profit leg's shrinks the stop to what is left of
+        the position (amended in place, the reason says so); the stop's takes the legs off,
+        the last first."""
+        leg = leg_of(order.request.client_id)
+        if leg is not None:
+            for w in siblings:
+                if w.order.request.type not in _STOPS:
+                    continue
+                before = w.order.request.quantity
+                smaller = before - qty
+                if smaller <= w.order.filled_quantity:
+                    self._finish(w, OrderStatus.CANCELED, f"OCO: target {leg} filled", now)
+                else:
+                    self._update(w, now, request=replace(w.order.request, quantity=smaller),
+                                 reason=f"amended: target {leg} filled {qty}, "
+                                        f"stop quantity {before} -> {smaller}")
+            return
+        left = qty
+        legs = sorted((w for w in siblings if leg_of(w.order.request.client_id) is not None),
+                      key=lambda w: -(leg_of(w.order.request.client_id) or 0))
+        for w in legs:
+            if left <= ZERO:
+                break
+            open_qty = w.order.remaining
+            take = min(open_qty, left)
+            left -= take
+            if take >= open_qty:
+                self._finish(w, OrderStatus.CANCELED, f"OCO: {order.id} filled", now)
+            else:
+                self._update(w, now, request=replace(w.order.request,
+                                                     quantity=w.order.request.quantity - take))
+
     def _shrink_siblings(self, order: Order, qty: Decimal, now: int) -> None:
         """OCO: a child's fill reduces its siblings by the same amount; at zero they cancel."""
-        for w in self._siblings(order):
+        siblings = self._siblings(order)
+        if leg_of(order.request.client_id) is not None or any(
+                leg_of(w.order.request.client_id) is not None for w in siblings):
+            self._shrink_legs(order, siblings, qty, now)
+            return
+        for w in siblings:
             smaller = w.order.request.quantity - qty
             if smaller <= w.order.filled_quantity:
                 self._finish(w, OrderStatus.CANCELED, f"OCO: {order.id} filled", now)

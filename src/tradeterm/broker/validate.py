@@ -45,7 +45,9 @@ def check_bracket_grid(request: OrderRequest, rules: MarketRules) -> str | None:
     bracket = request.bracket
     if bracket is None or rules.tick <= ZERO:
         return None
-    for label, price in (("stop-loss", bracket.stop_loss), ("take-profit", bracket.take_profit)):
+    levels = [("stop-loss", bracket.stop_loss), ("take-profit", bracket.take_profit)]
+    levels += [(f"target {n}", leg.price) for n, leg in enumerate(bracket.legs, start=1)]
+    for label, price in levels:
         if price is not None and (price <= ZERO or price % rules.tick != ZERO):
             return f"PRICE_FILTER: {label} {price} not a positive multiple of tick {rules.tick}"
     return None

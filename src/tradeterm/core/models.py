@@ -270,6 +270,9 @@ class Signal:
     targets: tuple[float, ...] = ()
     confidence: float = 0.0  # 0..1
     reasons: tuple[str, ...] = ()
+    # the strategy's scale-out, one (target_i or None, share) per leg (``docs/strategies.md``);
+    # empty: the whole position at the first target
+    scale_out: tuple[tuple[float | None, float], ...] = ()
 
 
 class StrategyState(str, Enum):

@@ -47,11 +47,23 @@ class Liquidity(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class TargetLeg:
+    """One take-profit leg of a scale-out bracket: its limit price (None: no take-profit, the
+    leg rides to the stop or an exit) and its integer weight (``core.scale_out.leg_weights``)."""
+
+    price: Decimal | None
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
 class Bracket:
-    """Protective orders attached to an entry: placed when it fills, one cancels the other."""
+    """Protective orders attached to an entry: placed when it fills, one cancels the other.
+    With ``legs`` (a strategy's scale-out, ``docs/strategies.md``): the stop plus one
+    reduce-only take-profit per leg; a leg's fill shrinks the stop to what is left."""
 
     stop_loss: Decimal | None = None
     take_profit: Decimal | None = None
+    legs: tuple[TargetLeg, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

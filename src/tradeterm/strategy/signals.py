@@ -36,9 +36,12 @@ def _price(row: dict[str, Any], column: str) -> float | None:
 
 
 def last_bar_signals(
-    evaluated: pl.DataFrame, strategy: str, symbol: str, timeframe: str
+    evaluated: pl.DataFrame, strategy: str, symbol: str, timeframe: str,
+    scale_out: tuple[float, ...] = (),
 ) -> list[Signal]:
-    """The signals of ``evaluated``'s last row (an already normalised ``evaluate`` output)."""
+    """The signals of ``evaluated``'s last row (an already normalised ``evaluate`` output).
+    ``scale_out``: the strategy's shares; an entry then carries (target_i, share) per leg,
+    ``target_i`` None where the row has none (the leg rides to the stop or an exit)."""
     if evaluated.is_empty():
         return []
     row = evaluated.row(-1, named=True)
@@ -66,6 +69,10 @@ def last_bar_signals(
                 targets=targets if entry else (),
                 confidence=confidence if confidence is not None else 0.0,
                 reasons=reasons,
+                scale_out=tuple(
+                    (_price(row, f"target_{i + 1}"), float(share))
+                    for i, share in enumerate(scale_out)
+                ) if entry else (),
             )
         )
     return out

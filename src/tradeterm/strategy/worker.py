@@ -122,15 +122,15 @@ def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
 
 
 def live_refusal(cls: type[Strategy]) -> str | None:
-    """Why the live engine will not run ``cls`` although a backtest does: scale-outs
-    (``scale_out``) are taken by the backtester only; the live bracket (the desk's stop and one
-    take-profit) closes the whole position at the first target, so the two would trade
-    differently."""
-    shares = getattr(cls, "scale_out", ())
-    if shares:
-        return (f"declares scale_out {tuple(shares)}: scale-outs at target_2/target_3 are "
-                "backtest-only (the live bracket takes the whole position off at the first "
-                "target); remove scale_out to run it live")
+    """Why the live engine will not run ``cls``: shares (``scale_out``) it cannot take as legs
+    (more than three, a share outside (0, 1], not summing to 1), as the backtester refuses
+    them."""
+    from tradeterm.core.scale_out import leg_weights
+
+    try:
+        leg_weights(tuple(getattr(cls, "scale_out", ())))
+    except (TypeError, ValueError) as exc:
+        return f"declares {exc}"
     return None
 
 
@@ -145,7 +145,8 @@ def _file_of(cls: type) -> Path | None:
 
 def evaluate(strategy: Strategy, frame: pl.DataFrame, symbol: str, timeframe: str) -> list[Signal]:
     """The last bar's signals of ``strategy`` on ``frame`` (what the engine emits)."""
-    return last_bar_signals(strategy.evaluate(frame), strategy.name, symbol, timeframe)
+    return last_bar_signals(strategy.evaluate(frame), strategy.name, symbol, timeframe,
+                            tuple(getattr(strategy, "scale_out", ())))
 
 
 # -- the child process ----------------------------------------------------------------------------
@@ -268,7 +269,8 @@ def _evaluated(
     try:
         frame = pl.read_ipc(io.BytesIO(payload))
         evaluated = instance.evaluate(frame)
-        signals = last_bar_signals(evaluated, instance.name, symbol, timeframe)
+        signals = last_bar_signals(evaluated, instance.name, symbol, timeframe,
+                                   tuple(getattr(instance, "scale_out", ())))
         if recheck is not None:
             key = (symbol, timeframe)
             changed = recheck.verify(instance, key, frame, timeframe_ms(timeframe))

@@ -1,5 +1,5 @@
-"""A strategy with ``scale_out`` shares: the backtester takes its legs at target_1..3; the live
-engine refuses to run it (its bracket has one take-profit), saying why."""
+"""A strategy with ``scale_out`` shares: the backtester takes its legs at target_1..3, and so
+does the live engine (its guard passes it); shares neither could take are refused, saying why."""
 
 from __future__ import annotations
 
@@ -21,10 +21,33 @@ class ScaledEmaCross(EmaCross):  # type: ignore[misc, valid-type]
     scale_out: ClassVar[tuple[float, ...]] = (0.5, 0.25, 0.25)
 
 
-def test_the_live_guard_refuses_scale_outs_and_says_why():
-    refusal = guard(ScaledEmaCross, 300, 2)
-    assert refusal is not None
-    assert "scale_out (0.5, 0.25, 0.25)" in refusal and "backtest-only" in refusal
+def test_the_live_guard_runs_scale_outs():
+    assert guard(ScaledEmaCross, 300, 2) is None
+
+
+def test_the_live_guard_refuses_shares_it_cannot_take_and_says_why():
+    class Bad(EmaCross):  # type: ignore[misc, valid-type]
+        name = "bad_scaled_ema_cross"
+        timeframe = "1m"
+        scale_out: ClassVar[tuple[float, ...]] = (0.5, 0.25)
+
+    refusal = guard(Bad, 300, 2)
+    assert refusal is not None and "must sum to 1" in refusal and "(0.5, 0.25)" in refusal
+
+
+def test_a_scaling_entry_signal_carries_each_legs_target_and_share():
+    from tradeterm.strategy.worker import evaluate
+
+    candles = synthetic_candles(3000, seed=3)
+    strategy = ScaledEmaCross()
+    evaluated = strategy.evaluate(candles)
+    bars = [i for i, row in enumerate(evaluated.iter_rows(named=True))
+            if row["entry_long"] or row["entry_short"]]
+    row = evaluated.row(bars[-1], named=True)
+    (signal,) = [s for s in evaluate(strategy, candles.head(bars[-1] + 1), "BTC/USDT", "1m")
+                 if s.kind == "entry"]
+    assert signal.scale_out == tuple(
+        (row[f"target_{i}"], share) for i, share in zip((1, 2, 3), (0.5, 0.25, 0.25)))
 
 
 def test_the_same_strategy_without_shares_passes_the_guard():
