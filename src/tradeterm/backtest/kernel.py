@@ -171,6 +171,27 @@ def event_pass(  # noqa: PLR0913, PLR0912, PLR0915 - one compiled loop: its stat
             q = rest if j == n_legs - 1 else qty * int(leg_w[j]) // w_total
             rest -= q
             leg_q[j] = q
+        # a leg whose take-profit the exchange would refuse (below the minimum quantity, or the
+        # minimum notional at its target) is merged into the previous leg, the first into the
+        # next one left: core.scale_out.merge_small, the live bracket's rule
+        if checked and n_legs > 1 and (
+                float(qty) * float(np.abs(ctarget_t[k]).max()) * notional >= LIMIT):
+            raise OverflowError("backtest amounts beyond 64-bit integers")
+        j = n_legs - 1
+        while j >= 0:
+            q = leg_q[j]
+            if n_legs > 1 and q > 0 and chas_target[k, j] and (
+                    q < min_qty or q * ctarget_t[k, j] * notional < min_notional):
+                if j > 0:
+                    leg_q[j - 1] += q
+                    leg_q[j] = zero
+                else:
+                    for jn in range(1, n_legs):
+                        if leg_q[jn] > 0:
+                            leg_q[jn] += q
+                            leg_q[0] = zero
+                            break
+            j -= 1
         sig = csignal[k]
         end = sig if sig >= 0 else n - 1
         e = s + 1

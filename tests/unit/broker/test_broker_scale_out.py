@@ -1,0 +1,91 @@
+"""A scale-out bracket: the stop plus one reduce-only take-profit per leg; each target's fill
+shrinks the stop to what is left of the position (amended, the reason says so)."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from broker_helpers import SYMBOL, Clock, book, make_broker, trade
+
+from tradeterm.core.events import OrderFilled, OrderUpdated, PositionClosed
+from tradeterm.core.scale_out import leg_of, leg_weights
+from tradeterm.core.trading import Bracket, OrderRequest, OrderStatus, OrderType, TargetLeg
+
+WEIGHTS = leg_weights((0.5, 0.25, 0.25))
+
+
+def scaled(qty: str, targets: tuple[D | None, ...] = (D(105), D(106), D(107))) -> OrderRequest:
+    legs = tuple(TargetLeg(p, w) for p, w in zip(targets, WEIGHTS, strict=True))
+    return OrderRequest(SYMBOL, "buy", OrderType.LIMIT, D(qty), price=D("100"),
+                        bracket=Bracket(stop_loss=D("95"), take_profit=targets[0], legs=legs),
+                        strategy="scaled")
+
+
+def children(broker) -> list[tuple[int | None, OrderType, D, D | None]]:
+    """(leg, type, quantity, price or trigger) of the working bracket children."""
+    return [(leg_of(o.request.client_id), o.request.type, o.request.quantity,
+             o.request.price or o.stop_price)
+            for o in broker.working_orders() if o.parent_id is not None]
+
+
+def test_three_targets_filled_one_by_one_then_the_stop_takes_the_rest_exactly() -> None:
+    broker = make_broker(Clock())
+    broker.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 5.0)]))
+    entry = broker.submit(scaled("1"))
+    assert entry.status is OrderStatus.FILLED
+    assert children(broker) == [
+        (None, OrderType.STOP_MARKET, D(1), D(95)),
+        (1, OrderType.LIMIT, D("0.500"), D(105)),
+        (2, OrderType.LIMIT, D("0.250"), D(106)),
+        (3, OrderType.LIMIT, D("0.250"), D(107)),
+    ]
+    kids = [o for o in broker.working_orders() if o.parent_id == entry.id]
+    assert len({o.oco_group for o in kids}) == 1 and all(o.request.reduce_only for o in kids)
+    stop_id = kids[0].id
+    broker.drain_events()
+
+    events = broker.on_trade(SYMBOL, trade(105.5, 1.0, "buy"))  # target 1 only
+    assert [(f.price, f.quantity) for f in (e.fill for e in events
+                                            if isinstance(e, OrderFilled))] == [(D(105), D("0.5"))]
+    assert children(broker)[0] == (None, OrderType.STOP_MARKET, D("0.5"), D(95))
+    (amended,) = [e.order for e in events if isinstance(e, OrderUpdated) and e.order.id == stop_id]
+    assert amended.reason == "amended: target 1 filled 0.500, stop quantity 1 -> 0.500"
+    assert [c[0] for c in children(broker)] == [None, 2, 3]
+
+    broker.on_trade(SYMBOL, trade(106.5, 1.0, "buy"))  # target 2
+    assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.250"), D(95)),
+                                (3, OrderType.LIMIT, D("0.250"), D(107))]
+
+    events = broker.on_trade(SYMBOL, trade(94.0, 1.0, "sell"))  # the stop: sells at the bid 99
+    assert children(broker) == [] and broker.positions() == ()
+    (closed,) = [e.trade for e in events if isinstance(e, PositionClosed)]
+    # gross 2.5 + 1.5 - 0.25; fees 0.1 + 0.02625 + 0.01325 + 0.02475
+    assert closed.pnl == D("3.58575") and closed.quantity == D(1)
+    assert broker.account().balance == D("10003.58575")
+
+
+def test_an_entry_filled_in_parts_re_splits_the_legs_on_what_filled() -> None:
+    broker = make_broker(Clock())
+    broker.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 0.4), (100.5, 5.0)]))
+    broker.submit(scaled("1"))
+    assert [c[2] for c in children(broker)] == [D("0.4"), D("0.200"), D("0.100"), D("0.100")]
+    broker.on_trade(SYMBOL, trade(99.9, 1.0, "sell"))  # the resting 0.6 fills through
+    assert [c[2] for c in children(broker)] == [D("1.0"), D("0.500"), D("0.250"), D("0.250")]
+
+
+def test_legs_below_min_notional_are_merged_and_a_leg_without_a_target_rides_the_stop() -> None:
+    broker = make_broker(Clock())  # min notional 5
+    broker.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 5.0)]))
+    # 0.06 in 0.030 / 0.015 / 0.015: 0.015 x 107 < 5 -> target 2 (0.030 x 106 < 5) -> target 1
+    broker.submit(scaled("0.06"))
+    assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.06"), D(95)),
+                                (1, OrderType.LIMIT, D("0.060"), D(105))]
+    broker.cancel_all()
+    broker.submit(OrderRequest(SYMBOL, "sell", OrderType.MARKET, D("0.06")))
+    broker.submit(scaled("1", (D(105), None, D(107))))
+    assert children(broker) == [(None, OrderType.STOP_MARKET, D(1), D(95)),
+                                (1, OrderType.LIMIT, D("0.500"), D(105)),
+                                (3, OrderType.LIMIT, D("0.250"), D(107))]
+    broker.on_trade(SYMBOL, trade(107.5, 1.0, "buy"))  # targets 1 and 3; 0.25 rides
+    assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.250"), D(95))]
+    assert broker.positions()[0].quantity == D("0.250")
