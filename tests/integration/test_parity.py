@@ -106,7 +106,8 @@ def _settings(tmp_path: Path, strategy: str) -> Settings:
     )
 
 
-async def _live_trades(tmp_path: Path, strategy: str, replay: Path) -> tuple[list, list]:
+async def _live_trades(tmp_path: Path, strategy: str, replay: Path,
+                       fills: list | None = None) -> tuple[list, list]:
     server = SimServer(seed=7, replay=replay, speed=1.0)
     await server.start()
     settings = _settings(tmp_path, strategy)
@@ -131,6 +132,8 @@ async def _live_trades(tmp_path: Path, strategy: str, replay: Path) -> tuple[lis
         await asyncio.wait_for(task, 30)
         await server.stop()
     with JournalReader(settings.journal_file) as reader:
+        if fills is not None:
+            fills += reader.fills()
         return reader.trades(), reader.open_positions()
 
 
@@ -169,3 +172,84 @@ async def test_live_replay_trades_exactly_like_the_backtester(strategy: str, tmp
     assert [(p.quantity if p.quantity > 0 else -p.quantity, p.average_entry)
             for p in still_open] == [(b.trade.quantity, b.trade.entry_price) for b in ends]
     assert all(isinstance(t[-1], Decimal) for t in live)
+
+
+def _scaled_copy(tmp_path: Path) -> str:
+    """ema_cross as a 1m strategy that scales out: half at target_1, a quarter at target_2
+    and target_3, the targets at 0.5, 1 and 1.5 R (so that on these candles legs exit at their
+    targets, at the stop, together and apart, by the exit signal and not at all)."""
+    text = (STRATEGIES / "ema_cross.py").read_text()
+    scaled = (text.replace('name = "ema_cross"', 'name = "scaled_ema_cross"')
+              .replace('    timeframe = "1h"\n', '    timeframe = "1m"\n'
+                       '    scale_out = (0.5, 0.25, 0.25)\n')
+              .replace("Field(1.0, gt=0, le=10", "Field(0.5, gt=0, le=10"))
+    assert scaled.count("scale_out") == 1 and "Field(0.5, gt=0, le=10" in scaled
+    (one_minute_copy(tmp_path) / "scaled_ema_cross.py").write_text(scaled)
+    return "scaled_ema_cross"
+
+
+async def test_live_scale_outs_trade_exactly_like_the_backtester(tmp_path: Path):
+    """A strategy giving three targets with sizes: the live bracket's legs exit where the
+    backtester's do, leg for leg (every exit fill: bar, price, quantity, fee), and each position
+    closes with the backtester's total quantity, fees and PnL."""
+    strategy = _scaled_copy(tmp_path)
+    frame = candles()
+    replay = tmp_path / "BTCUSDT_1m.parquet"
+    frame.rename({"open_time": "timestamp_ms"}).write_parquet(replay)
+
+    fills: list = []
+    closed, still_open = await _live_trades(tmp_path, strategy, replay, fills)
+
+    cls = load_directory(one_minute_copy(tmp_path)).strategies[strategy].cls
+    config = BacktestConfig.from_settings(_settings(tmp_path, strategy), rules_for(SYMBOL),
+                                          slippage_ticks=1)
+    result = run_backtest(cls(), frame, config, symbol=SYMBOL, lower=replay_path_frame(frame))
+    positions: dict[int, list] = {}
+    for bt in result.trades:
+        positions.setdefault(bt.signal_bar, []).append(bt)
+    reasons = Counter(bt.exit_reason for bt in result.trades)
+    assert {"target", "stop"} <= set(reasons), reasons
+    assert any(len({bt.exit_bar for bt in legs}) > 1 for legs in positions.values())
+
+    # every exit, leg for leg: legs leaving together by one order are one live fill
+    exits: Counter = Counter()
+    exit_fees: Counter = Counter()
+    for bt in result.trades:
+        if bt.exit_reason != "end":
+            exits[(bt.exit_bar, bt.trade.exit_price)] += bt.trade.quantity
+            exit_fees[(bt.exit_bar, bt.trade.exit_price)] += bt.exit_fee
+    live_exits: Counter = Counter()
+    live_fees: Counter = Counter()
+    entries = []
+    held = Decimal(0)  # one position at a time: a fill away from flat opens, the rest reduce
+    for f in fills:
+        signed = f.quantity if f.side == "buy" else -f.quantity
+        if held == 0 or (held > 0) == (signed > 0):
+            entries.append((_bar(f.timestamp), f.side, f.price, f.quantity, f.fee))
+        else:
+            live_exits[(_bar(f.timestamp), f.price)] += f.quantity
+            live_fees[(_bar(f.timestamp), f.price)] += f.fee
+        held += signed
+    assert live_exits == exits
+    assert live_fees == exit_fees
+    assert entries == [
+        (legs[0].entry_bar, legs[0].trade.side, legs[0].trade.entry_price,
+         sum((bt.trade.quantity for bt in legs), Decimal(0)),
+         sum((bt.entry_fee for bt in legs), Decimal(0)))
+        for legs in positions.values()]
+
+    # each position as a whole: quantity, entry, bars, fees and PnL
+    def whole(legs: list) -> tuple:
+        return (legs[0].trade.side, sum((bt.trade.quantity for bt in legs), Decimal(0)),
+                legs[0].trade.entry_price, legs[0].entry_bar, max(bt.exit_bar for bt in legs),
+                sum((bt.trade.fees for bt in legs), Decimal(0)),
+                sum((bt.trade.pnl for bt in legs), Decimal(0)))
+
+    done = [legs for legs in positions.values() if all(bt.exit_reason != "end" for bt in legs)]
+    assert len(done) >= 3
+    assert [(t.side, t.quantity, t.entry_price, _bar(t.opened_ms), _bar(t.closed_ms), t.fees,
+             t.pnl) for t in closed] == [whole(legs) for legs in done]
+    left = [legs for legs in positions.values() if any(bt.exit_reason == "end" for bt in legs)]
+    assert [(abs(p.quantity), p.average_entry) for p in still_open] == [
+        (sum((bt.trade.quantity for bt in legs if bt.exit_reason == "end"), Decimal(0)),
+         legs[0].trade.entry_price) for legs in left]
