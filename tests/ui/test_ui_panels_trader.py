@@ -142,6 +142,25 @@ def test_orders_bracket_legs_linked_to_their_entry_and_position():
     assert bracket_link(long_parent, sides) == ("SL …000-12", "SL …-12")
 
 
+def test_a_scale_outs_take_profit_legs_show_their_number():
+    from tradeterm.core.scale_out import leg_client_id
+
+    legs = [Order(f"P1-{n + 4}", OrderRequest("BTC/USDT", "sell", OrderType.LIMIT, D("0.25"),
+                                               price=D(100 + n), reduce_only=True,
+                                               client_id=leg_client_id("P1-3", n)),
+                  OrderStatus.OPEN, T0, T0, parent_id="P1-3", oco_group="g") for n in (1, 2, 3)]
+    assert [bracket_link(o, {"BTC/USDT": "buy"}) for o in legs] == [
+        ("TP1 P1-3", "TP1 …-3"), ("TP2 P1-3", "TP2 …-3"), ("TP3 P1-3", "TP3 …-3")]
+    pos = Position("BTC/USDT", D("0.75"), D("100"), T0, "scaled", stop=D("98"), target=D("101"))
+    stop = Order("P1-9", OrderRequest("BTC/USDT", "sell", OrderType.STOP_MARKET, D("0.75"),
+                                      stop_price=D("98"), reduce_only=True),
+                 OrderStatus.OPEN, T0, T0, parent_id="P1-3", oco_group="g")
+    snap = snapshot(account=account((pos,), (stop, *legs[1:])))
+    _, lines = render_orders(order_rows(snap, T0 + 5_000), 120, COLORS)
+    assert [line.plain.split()[-2:] for line in lines] == [["SL", "P1-3"], ["TP2", "P1-3"],
+                                                           ["TP3", "P1-3"]]
+
+
 def test_orders_wide_then_filled_over_total_status_age_and_link():
     pos, legs = bracketed_long()
     snap = snapshot(account=account((pos,), legs))

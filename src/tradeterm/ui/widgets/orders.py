@@ -1,7 +1,8 @@
 """Working orders: id, symbol, side, type, price or trigger, filled / total, status, age, and
 what the order is for: ``SL P1-3`` / ``TP P1-3`` for the stop or target leg of the bracket of
-entry ``P1-3`` (``Order.parent_id``; the legs of an ``oco_group`` without a parent say ``OCO``),
-``exit`` for a closing order on a symbol with an open position, ``entry`` otherwise.
+entry ``P1-3`` (``Order.parent_id``; a scale-out's take-profit legs say ``TP1`` .. ``TP3``; the
+legs of an ``oco_group`` without a parent say ``OCO``), ``exit`` for a closing order on a
+symbol with an open position, ``entry`` otherwise.
 
 ``x`` cancels the order under the cursor (see the app). The age is counted from the wall clock
 at each update, in whole seconds, minutes, hours or days, so a row's age cell changes at most
@@ -18,6 +19,7 @@ from rich.text import Text
 
 from tradeterm.core.display import MarketFormat
 from tradeterm.core.models import EngineSnapshot
+from tradeterm.core.scale_out import leg_of
 from tradeterm.core.trading import Order, OrderStatus, OrderType
 from tradeterm.ui.fmt import fmt_qty, market_format
 from tradeterm.ui.themes import TradingColors
@@ -65,6 +67,10 @@ def bracket_link(order: Order, position_sides: Mapping[str, str]) -> tuple[str, 
     """``(full, short)`` text of what ``order`` is for (see the module docstring);
     ``position_sides`` maps a symbol with an open position to its side (``buy`` for a long)."""
     leg = "SL" if order.request.type in STOP_TYPES else "TP"
+    number = leg_of(order.request.client_id)  # a scale-out's take-profit leg: TP1, TP2, TP3
+    if number is not None and order.parent_id is not None:
+        leg = f"TP{number}"
+        return f"{leg} {short_id(order.parent_id, 6)}", f"{leg} {short_id(order.parent_id, 3)}"
     if order.parent_id is not None:
         return f"{leg} {short_id(order.parent_id, 7)}", f"{leg} {short_id(order.parent_id, 4)}"
     if order.oco_group is not None:
