@@ -47,7 +47,7 @@ def test_a_scaling_entry_signal_carries_each_legs_target_and_share():
     (signal,) = [s for s in evaluate(strategy, candles.head(bars[-1] + 1), "BTC/USDT", "1m")
                  if s.kind == "entry"]
     assert signal.scale_out == tuple(
-        (row[f"target_{i}"], share) for i, share in zip((1, 2, 3), (0.5, 0.25, 0.25)))
+        (row[f"target_{i}"], share) for i, share in zip((1, 2, 3), (0.5, 0.25, 0.25), strict=True))
 
 
 def test_the_same_strategy_without_shares_passes_the_guard():
