@@ -124,3 +124,19 @@ def test_a_leg_settled_after_midnight_counts_against_that_day_with_what_was_stil
     # 10,043.237 x 0.553 % > 55.45: day 2's entry is taken (two legs: its target_2 is null,
     # so that leg rides to the stop, the exit signal or the end)
     assert [bt.signal_bar for bt in lower.trades] == [21, 21, 26, 26] and not lower.skipped
+
+
+@pytest.mark.parametrize("limit", [{"min_qty": Decimal(13)}, {"min_notional": Decimal(1300)}])
+def test_a_leg_the_exchange_would_refuse_is_merged_into_the_previous_as_live(limit):
+    """The live bracket's rule (core.scale_out.merge_small): target 3's 12.5 units are below a
+    minimum quantity of 13 (or 12.5 x 103 = 1,287.5 below a minimum notional of 1,300), so they
+    go with target 2: 25 units exit at 102, none at the stop."""
+    from dataclasses import replace
+
+    from bt_helpers import RULES
+
+    cfg = config(rules=replace(RULES, **limit))
+    result = simulate(_frame(), cfg, MINUTE, scale_out=(0.5, 0.25, 0.25))
+    assert [(bt.trade.quantity, bt.trade.exit_price, bt.exit_reason, bt.exit_bar)
+            for bt in result.trades] == [(Decimal(25), Decimal(101), "target", 2),
+                                         (Decimal(25), Decimal(102), "target", 3)]
