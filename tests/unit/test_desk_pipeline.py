@@ -20,6 +20,7 @@ from tradeterm.core.events import (
     Event, OrderDenied, OrderFilled, OrderUpdated, SignalEmitted, TradingStateChanged,
 )
 from tradeterm.core.models import BookSnapshot, Signal, Trade
+from tradeterm.core.scale_out import leg_of
 from tradeterm.core.trading import Bracket, OrderRequest, OrderStatus, OrderType
 from tradeterm.desk import LIVE_REFUSAL, Desk
 from tradeterm.journal import JournalReader, load_state
@@ -371,3 +372,35 @@ async def test_close_position_cancels_both_legs_of_its_bracket(desk: Harness):
     reasons = sorted(e.order.reason for e in desk.of(OrderUpdated)
                      if e.order.status is OrderStatus.CANCELED)
     assert reasons == ["position closed", "position closed"]
+
+
+async def test_a_scaling_entry_places_its_legs_and_journals_the_merged_one(desk: Harness):
+    d = desk.desk
+    # 9.52380 (1 % of 10,000 over a 10.5 stop distance) in 950475 / 952 / 953 steps: target 2's
+    # 0.00952 x 130 is below the 5 USDT minimum notional (merged into target 1); target 3 has
+    # no level, so its 0.00953 rides to the stop
+    entry = Signal("s", SYMBOL, "1m", T0, "entry", "buy", entry=100.5, stop=90.0,
+                   targets=(120.0, 130.0),
+                   scale_out=((120.0, 0.998), (130.0, 0.001), (None, 0.001)))
+    d.on_signal(SignalEmitted(T0, entry))
+    (pos,) = d.broker.positions()
+    assert pos.quantity == Decimal("9.52380")
+    legs = sorted((leg_of(o.request.client_id) or 0, o.request.type, o.request.quantity,
+                   o.request.price or o.stop_price) for o in d.broker.working_orders())
+    assert legs == [(0, OrderType.STOP_MARKET, Decimal("9.52380"), Decimal("90.00")),
+                    (1, OrderType.LIMIT, Decimal("9.51427"), Decimal("120.00"))]
+    await until(lambda: _rows(desk, "SELECT status, reason FROM signals"), "the signal row")
+    assert _rows(desk, "SELECT status, reason FROM signals") == [(
+        "submitted",
+        "target 2 leg of 0.00952 is below the market's minimum: merged into target 1")]
+    await until(lambda: len(_rows(desk, "SELECT id FROM orders WHERE client_id IS NOT NULL")),
+                "the legs journaled")
+    assert _rows(desk, "SELECT client_id, quantity FROM orders WHERE client_id IS NOT NULL") == [
+        (f"{pos_entry_id(d)}:tp1", "9.51427")]
+
+
+def pos_entry_id(d: Desk) -> str:
+
+    (stop,) = [o for o in d.broker.working_orders() if o.request.type is OrderType.STOP_MARKET]
+    assert stop.parent_id is not None
+    return stop.parent_id
