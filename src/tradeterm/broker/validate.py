@@ -12,6 +12,7 @@ from decimal import Decimal
 from tradeterm.broker.rules import MarketRules
 from tradeterm.core.display import fmt_quote, quote_of
 from tradeterm.core.money import ZERO
+from tradeterm.core.scale_out import MAX_LEGS
 from tradeterm.core.trading import OrderRequest, OrderType, TimeInForce
 
 
@@ -30,6 +31,9 @@ def check_shape(request: OrderRequest) -> str | None:
     if bracket is not None:
         if request.reduce_only:
             return "BRACKET: a reduce-only order cannot carry a bracket"
+        if len(bracket.legs) > MAX_LEGS or any(leg.weight <= 0 for leg in bracket.legs):
+            return (f"BRACKET: {len(bracket.legs)} take-profit legs; at most {MAX_LEGS}, "
+                    "each with a positive weight")
         sign = 1 if request.side == "buy" else -1
         ref = request.price if request.price is not None else request.stop_price
         if ref is not None:
@@ -37,6 +41,9 @@ def check_shape(request: OrderRequest) -> str | None:
                 return f"BRACKET: stop-loss {bracket.stop_loss} on the wrong side of {ref}"
             if bracket.take_profit is not None and (bracket.take_profit - ref) * sign <= ZERO:
                 return f"BRACKET: take-profit {bracket.take_profit} on the wrong side of {ref}"
+            for n, leg in enumerate(bracket.legs, start=1):
+                if leg.price is not None and (leg.price - ref) * sign <= ZERO:
+                    return f"BRACKET: target {n} {leg.price} on the wrong side of {ref}"
     return None
 
 

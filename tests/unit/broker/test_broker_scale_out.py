@@ -89,3 +89,19 @@ def test_legs_below_min_notional_are_merged_and_a_leg_without_a_target_rides_the
     broker.on_trade(SYMBOL, trade(107.5, 1.0, "buy"))  # targets 1 and 3; 0.25 rides
     assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.250"), D(95))]
     assert broker.positions()[0].quantity == D("0.250")
+
+
+def test_legs_are_checked_at_submission_like_any_bracket_price() -> None:
+    broker = make_broker(Clock())
+    broker.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 5.0)]))
+    wrong_side = broker.submit(scaled("1", (D(105), D("99.5"), D(107))))
+    assert wrong_side.reason == "BRACKET: target 2 99.5 on the wrong side of 100"
+    off_tick = broker.submit(scaled("1", (D(105), D("106.005"), D(107))))
+    assert off_tick.reason == ("PRICE_FILTER: target 2 106.005 not a positive multiple of tick "
+                               "0.01")
+    four = OrderRequest(SYMBOL, "buy", OrderType.LIMIT, D(1), price=D(100), bracket=Bracket(
+        D(95), D(105), tuple(TargetLeg(D(105 + n), 250_000) for n in range(4))))
+    assert broker.submit(four).reason == (
+        "BRACKET: 4 take-profit legs; at most 3, each with a positive weight")
+    assert all(o.status is OrderStatus.REJECTED for o in (wrong_side, off_tick))
+    assert broker.working_orders() == () and broker.positions() == ()
