@@ -105,3 +105,19 @@ def test_legs_are_checked_at_submission_like_any_bracket_price() -> None:
         "BRACKET: 4 take-profit legs; at most 3, each with a positive weight")
     assert all(o.status is OrderStatus.REJECTED for o in (wrong_side, off_tick))
     assert broker.working_orders() == () and broker.positions() == ()
+
+
+def test_after_a_restore_a_targets_fill_still_shrinks_the_stop() -> None:
+    """The legs are known by their orders alone (client id, OCO group): a restart that restores
+    them from the journal keeps the rule."""
+    clock = Clock()
+    first = make_broker(clock)
+    first.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 5.0)]))
+    first.submit(scaled("1"))
+    account = first.account()
+    again = make_broker(clock)
+    again.restore(account.balance, account.positions, account.orders, D(0))
+    again.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 5.0)]))
+    again.on_trade(SYMBOL, trade(106.5, 1.0, "buy"))  # targets 1 and 2
+    assert children(again) == [(None, OrderType.STOP_MARKET, D("0.250"), D(95)),
+                               (3, OrderType.LIMIT, D("0.250"), D(107))]
