@@ -178,7 +178,6 @@ class Desk:
         self._symbols: frozenset[str] = frozenset()
         self._last_minute = 0
         self._journal_halted = False
-        self._leg_notices: tuple[str, ...] = ()  # the last entry's merged scale-out legs
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -368,12 +367,11 @@ class Desk:
                     event.timestamp, signal, "ignored",
                     f"{signal.strategy} already holds {held.quantity} {signal.symbol}")])
                 return
-            self._leg_notices = ()
             request, why = self._entry_request(signal)
             if request is None:
                 self._absorb([], [SignalRecord(event.timestamp, signal, "denied", why)])
                 return
-        notes = "; ".join(self._leg_notices) or None  # scale-out legs merged (journaled, logged)
+        notes = self._merged_legs(request)  # scale-out legs merged: journaled and logged
         if notes:
             log.warning("%s %s: %s", signal.strategy, signal.symbol, notes)
         self._place(request, lambda status, reason, order_id: SignalRecord(
@@ -403,15 +401,25 @@ class Desk:
                           f"over the stop distance |{mid} - {stop}| rounds to no quantity")
         if signal.scale_out:
             try:
-                bracket, notices = scale_out_bracket(signal, stop, quantity, rules)
+                bracket = scale_out_bracket(signal, stop, rules)
             except ValueError as exc:
                 return None, f"scale_out: {exc}"
-            self._leg_notices = notices
         else:
             target = to_tick(dec(signal.targets[0]), rules.tick) if signal.targets else None
             bracket = Bracket(stop_loss=stop, take_profit=target)
         return OrderRequest(signal.symbol, signal.side, OrderType.MARKET, quantity,
                             bracket=bracket, strategy=signal.strategy), None
+
+    def _merged_legs(self, request: OrderRequest) -> str | None:
+        """What merging a scale-out's small legs did to ``request``'s bracket (one line each,
+        ``core.scale_out.plan_legs`` as the broker will split it), or None."""
+        bracket, rules = request.bracket, self.broker.rules.get(request.symbol)
+        if bracket is None or not bracket.legs or rules is None:
+            return None
+        plan = plan_legs(request.quantity, [leg.weight for leg in bracket.legs],
+                         [leg.price for leg in bracket.legs], step=rules.step,
+                         min_qty=rules.min_qty, min_notional=rules.min_notional)
+        return "; ".join(plan.notices) or None
 
     def _strategy_position(self, signal: Signal) -> Position | None:
         """The open position (or working entry) of ``signal``'s strategy on its symbol."""
@@ -677,12 +685,10 @@ def preview_against(draft: TicketDraft, *, risk: RiskEngine, broker: PaperBroker
                          taker_fee=taker_fee, verdict=verdict)
 
 
-def scale_out_bracket(signal: Signal, stop: Decimal, quantity: Decimal, rules: MarketRules
-                      ) -> tuple[Bracket, tuple[str, ...]]:
+def scale_out_bracket(signal: Signal, stop: Decimal, rules: MarketRules) -> Bracket:
     """The bracket of a scaling-out entry: the stop and one take-profit leg per share, each
     target on the tick and beyond the signal's reference price (else the leg has none and rides
-    to the stop or an exit, as in the backtester); with the notices of legs that
-    ``core.scale_out.plan_legs`` merges at ``quantity``. ``ValueError``: shares it refuses."""
+    to the stop or an exit, as in the backtester). ``ValueError``: shares it refuses."""
     weights = leg_weights([share for _, share in signal.scale_out])
     sign = 1 if signal.side == "buy" else -1
     ref = dec(signal.entry) if signal.entry is not None else None
@@ -692,11 +698,9 @@ def scale_out_bracket(signal: Signal, stop: Decimal, quantity: Decimal, rules: M
         if price is not None and ref is not None and (price - ref) * sign <= ZERO:
             price = None
         prices.append(price)
-    plan = plan_legs(quantity, weights, prices, step=rules.step, min_qty=rules.min_qty,
-                     min_notional=rules.min_notional)
     first = next((p for p in prices if p is not None), None)
     legs = tuple(TargetLeg(p, w) for p, w in zip(prices, weights, strict=True))
-    return Bracket(stop_loss=stop, take_profit=first, legs=legs), plan.notices
+    return Bracket(stop_loss=stop, take_profit=first, legs=legs)
 
 
 def _outcome(
