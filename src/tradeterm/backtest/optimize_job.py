@@ -267,7 +267,7 @@ def run_optimize_job(settings: Any, loaded: LoadedStrategy, request: OptimizeReq
         raise OptimizeJobError(str(exc)) from None
     defaults = {n: s.default for n, s in space.items()}
     oos = {row.index: row.out_of_sample for row in result.top}
-    searched = [n for n in space if n in (x, y) or n in fixed]
+    searched = [x, y]  # the others are the form's values, the same in every trial
     trials = tuple(
         OptimizeTrial(i, tuple((n, _shown(result.params[i].get(n, defaults[n])))
                                for n in searched),
