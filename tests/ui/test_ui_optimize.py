@@ -85,6 +85,14 @@ async def test_the_optimisation_view_shows_progress_then_the_heatmap(tmp_path: P
         assert "Equity of the best 5" in shown(bt, "#opt-curves")
         assert [c.trial for c in report.curves] == [t.number for t in report.trials[:5]]
 
-        # keyboard: the view's inner tabs are reachable
-        view.query_one("#opt-tabs", TabbedContent).active = "opt-tab-trials"
+        # keyboard: ctrl+g walks the results (heatmap, best curves, trials); ctrl+o is there
+        inner = view.query_one("#opt-tabs", TabbedContent)
+        assert inner.active == "opt-tab-heatmap"
+        await pilot.press("ctrl+g")
+        assert inner.active == "opt-tab-curves"
+        await pilot.press("ctrl+g")
+        assert inner.active == "opt-tab-trials"
+        bt.query_one("#bt-tabs", TabbedContent).active = "tab-metrics"
+        await pilot.press("ctrl+g")  # from another tab: back to the optimisation view
+        assert bt.query_one("#bt-tabs", TabbedContent).active == "tab-optimize"
         await pilot.press("escape")

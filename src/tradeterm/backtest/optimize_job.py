@@ -45,9 +45,9 @@ TABLE_TRIALS = 500
 OOS_TOP = 10
 """Best in-sample trials re-run out-of-sample (as ``optimize --top``)."""
 CURVES = 5
-"""Equity curves in the report: the best few."""
+"""Equity curves in the report: the best few distinct parameter sets."""
 CURVE_POINTS = 200
-MAX_AXIS = 12
+MAX_AXIS = 10
 """Distinct values per heatmap axis before they are binned."""
 
 Progress = Callable[[str, int, int, "str | None"], None]
@@ -96,17 +96,22 @@ def _shown(value: Any) -> str:
 
 
 def _axis(values: Sequence[float]) -> tuple[list[str], Callable[[float], int]]:
-    """An axis' labels and the column of a value: each distinct value, or ``MAX_AXIS`` equal
-    bins labelled ``low..high`` when there are more."""
+    """An axis' labels and the column of a value: each distinct value, or at most ``MAX_AXIS``
+    equal bins labelled ``low-high`` when there are more (whole numbers stay whole)."""
     distinct = sorted(set(values))
     if len(distinct) <= MAX_AXIS:
         where = {v: k for k, v in enumerate(distinct)}
         return [_shown(v) for v in distinct], lambda v: where[v]
     low, high = distinct[0], distinct[-1]
+    if all(float(v).is_integer() for v in distinct):
+        step = math.ceil((high - low + 1) / MAX_AXIS)
+        count = math.ceil((high - low + 1) / step)
+        spans = [(int(low + k * step), int(min(high, low + (k + 1) * step - 1)))
+                 for k in range(count)]
+        labels = [f"{a}-{b}" if b > a else str(a) for a, b in spans]
+        return labels, lambda v: int((v - low) // step)
     width = (high - low) / MAX_AXIS
-    edges = [low + width * k for k in range(MAX_AXIS + 1)]
-    labels = [f"{_shown(round(edges[k], 6))}..{_shown(round(edges[k + 1], 6))}"
-              for k in range(MAX_AXIS)]
+    labels = [f"{low + width * k:.3g}-{low + width * (k + 1):.3g}" for k in range(MAX_AXIS)]
     return labels, lambda v: min(MAX_AXIS - 1, int((v - low) / width))
 
 
@@ -258,7 +263,7 @@ def run_optimize_job(settings: Any, loaded: LoadedStrategy, request: OptimizeReq
                                   invalid=invalid, min_trades=r.min_trades, pool=pool)
                 pruned = invalid
             order = rank(result.in_sample, r.objective, r.min_trades)
-            best = order[:CURVES]
+            best = _distinct(order, result.params)[:CURVES]
             curves = _curves(pool, job, result.params, best, progress, pool.best_text(),
                              (x, y))
         finally:
@@ -286,6 +291,19 @@ def run_optimize_job(settings: Any, loaded: LoadedStrategy, request: OptimizeReq
         method=r.method, objective=r.objective, bars=candles.height, in_sample_bars=split - start,
         trials=trials, refused=pruned, failed=len(result.errors),
         heatmap=heatmap(points, x, y, r.objective in LOWER_IS_BETTER), curves=curves)
+
+
+def _distinct(order: list[int], params: list[dict[str, Any]]) -> list[int]:
+    """``order`` without the trials that repeat an earlier one's parameters (a converged TPE
+    study asks the same point again; its curve would be drawn several times over itself)."""
+    seen: set[str] = set()
+    out: list[int] = []
+    for i in order:
+        key = repr(sorted(params[i].items()))
+        if key not in seen:
+            seen.add(key)
+            out.append(i)
+    return out
 
 
 def _objective(summary: Summary, objective: str) -> float | None:

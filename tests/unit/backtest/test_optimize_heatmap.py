@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from tradeterm.backtest.optimize_job import MAX_AXIS, downsample, heatmap
+from tradeterm.backtest.optimize_job import MAX_AXIS, _distinct, downsample, heatmap
 
 
 def test_each_cell_holds_its_best_trial_and_untried_cells_are_blank() -> None:
@@ -21,10 +21,17 @@ def test_each_cell_holds_its_best_trial_and_untried_cells_are_blank() -> None:
 def test_many_distinct_values_are_binned() -> None:
     points = [(float(x), float(y), float(x + y)) for x in range(100) for y in (1, 2)]
     h = heatmap(points, "a", "b")
-    assert len(h.x_values) == MAX_AXIS and h.x_values[0].startswith("0..")
+    # 100 whole numbers in bins of 10: 0-9, 10-19, ..., 90-99
+    assert len(h.x_values) == MAX_AXIS == 10 and h.x_values[:2] == ("0-9", "10-19")
+    assert h.x_values[-1] == "90-99"
     assert h.y_values == ("1", "2")
     assert h.cells[1][-1] == 99 + 2  # the last bin holds the largest x
-    assert h.cells[0][0] == max(x + 1 for x in range(100) if x < 99 / MAX_AXIS)
+    assert h.cells[0][0] == 9 + 1 and h.cells[1][1] == 19 + 2  # each bin's best
+    odd = heatmap([(float(x), 1.0, 1.0) for x in range(23)], "a", "b")  # bins of 3: ..., 21-22
+    assert odd.x_values[-1] == "21-22" and len(odd.x_values) == 8
+    floats = heatmap([(x / 10, 1.0, x / 10) for x in range(100)], "a", "b")
+    assert len(floats.x_values) == MAX_AXIS and floats.x_values[0] == "0-0.99"
+    assert floats.cells[0][-1] == 9.9
 
 
 def test_downsample_keeps_the_last_value() -> None:
@@ -33,3 +40,9 @@ def test_downsample_keeps_the_last_value() -> None:
     assert len(sampled) <= 201 and sampled[0] == 0 and sampled[-1] == 1000
     assert downsample([1.0, 2.0]) == (1.0, 2.0)
     assert all(math.isfinite(v) for v in sampled)
+
+
+def test_the_curves_skip_a_repeated_parameter_set() -> None:
+    params = [{"fast": 4, "slow": 82}, {"fast": 4, "slow": 83}, {"slow": 82, "fast": 4},
+              {"fast": 5, "slow": 82}]
+    assert _distinct([2, 0, 1, 3], params) == [2, 1, 3]

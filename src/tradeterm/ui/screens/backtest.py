@@ -118,6 +118,7 @@ class BacktestScreen(Screen[None]):
         Binding("escape", "close", "Back"),
         Binding("ctrl+r", "run", "Run backtest"),
         Binding("ctrl+o", "optimize", "Optimise"),
+        Binding("ctrl+g", "optimize_views", "Heatmap/curves/trials"),
     ]
 
     class StrategiesLoaded(Message):
@@ -349,6 +350,14 @@ class BacktestScreen(Screen[None]):
             return
         view.status(f"asking the engine to optimise {request['strategy']}…")
         self._start_optimize({**request, **choices})
+
+    def action_optimize_views(self) -> None:
+        """Show the optimisation view, and its next result: heatmap, best curves, trials."""
+        tabs = self.query_one("#bt-tabs", TabbedContent)
+        if tabs.active != "tab-optimize":
+            tabs.active = "tab-optimize"
+            return
+        self.query_one(OptimizeView).next_result()
 
     @on(Button.Pressed, "#opt-run")
     def _optimize_pressed(self) -> None:

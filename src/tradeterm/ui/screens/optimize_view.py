@@ -19,7 +19,7 @@ from rich.color import Color, blend_rgb
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical
 from textual.widgets import (
     Button,
     DataTable,
@@ -59,10 +59,10 @@ def heatmap_text(h: OptimizeHeatmap, colors: TradingColors) -> Text:
     low, high = (min(finite), max(finite)) if finite else (0.0, 0.0)
     worst, best = Color.parse(colors.loss).get_truecolor(), Color.parse(
         colors.profit).get_truecolor()
-    width = max([7, *(len(v) + 1 for v in h.x_values),
+    width = max([6, *(len(v) + 1 for v in h.x_values),
                  *(len(_cell_text(v)) + 2 for row in h.cells for v in row)])
     label = max([len(h.y), *(len(v) for v in h.y_values)]) + 1
-    out = Text()
+    out = Text(no_wrap=True, overflow="crop")  # a wide grid scrolls sideways, never wraps
     out.append(f"{h.y} ↓  {h.x} →".ljust(label) + "\n", style="bold")
     out.append(" " * label)
     for value in h.x_values:
@@ -88,8 +88,8 @@ def heatmap_text(h: OptimizeHeatmap, colors: TradingColors) -> Text:
     for k in range(8):
         out.append("  ", style=Style(bgcolor=Color.from_triplet(blend_rgb(worst, best, k / 7))))
     direction = "lower is better" if h.lower_is_better else "higher is better"
-    out.append(f" better   ({_cell_text(low)} .. {_cell_text(high)}, {direction}); "
-               "· never tried; each cell: its best trial")
+    out.append(f" better   ({_cell_text(low)} .. {_cell_text(high)}, {direction})\n")
+    out.append("· never tried; each cell shows its best trial", style="dim")
     return out
 
 
@@ -124,6 +124,7 @@ class OptimizeView(Vertical):
     OptimizeView #opt-progress { height: 1; }
     OptimizeView #opt-tabs { height: 1fr; }
     OptimizeView DataTable { height: 1fr; }
+    OptimizeView #opt-heatmap { width: auto; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -153,7 +154,8 @@ class OptimizeView(Vertical):
         yield ProgressBar(total=1, show_eta=True, id="opt-progress")
         with TabbedContent(id="opt-tabs"):
             with TabPane("Heatmap", id="opt-tab-heatmap"):
-                yield VerticalScroll(Static("", id="opt-heatmap"))
+                yield ScrollableContainer(Static("", id="opt-heatmap", expand=False,
+                                                 shrink=False), id="opt-heatmap-box")
             with TabPane("Best curves", id="opt-tab-curves"):
                 yield Static("", id="opt-curves")
             with TabPane("Trials", id="opt-tab-trials"):
@@ -195,6 +197,13 @@ class OptimizeView(Vertical):
         else:
             args["trials"] = count
         return args
+
+    def next_result(self) -> None:
+        """The next of the heatmap, the best curves and the trial table (``ctrl+g``)."""
+        tabs = self.query_one("#opt-tabs", TabbedContent)
+        order = ["opt-tab-heatmap", "opt-tab-curves", "opt-tab-trials"]
+        tabs.active = order[(order.index(tabs.active) + 1) % len(order)] \
+            if tabs.active in order else order[0]
 
     def status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#opt-status", Static)
