@@ -345,6 +345,6 @@ def _curves(pool: _Watched, job: Any, params: list[dict[str, Any]], best: list[i
         result = simulate(frame, job.config, job.timeframe_ms, symbol=job.symbol,
                           strategy=job.strategy_name)
         shown = " ".join(f"{n}={_shown(params[i][n])}" for n in mapped if n in params[i])
-        curves.append(EquityCurve(i, f"#{k} {shown}".strip(), downsample(result.equity)))
+        curves.append(EquityCurve(i, f"#{k} {shown}".strip(), downsample(result.equity.tolist())))
     progress("equity curves", len(best), len(best), best_text)
     return tuple(curves)

@@ -175,11 +175,13 @@ class Backtests:
                                   request.timeframe, stage, step, STAGES)
 
     def _progressed(self, job: _Job, stage: str, step: int) -> None:
+        assert isinstance(job.request, BacktestRequest)
         job.progress = self._progress_event(job.number, job.request, stage, step)
         self._publish(job.progress)
 
     async def _run(self, job: _Job, progressed: Any) -> None:
         r = job.request
+        assert isinstance(r, BacktestRequest)
         try:
             report = await asyncio.to_thread(run_isolated, self.engine.settings, r, progressed,
                                              self._cancelled)

@@ -65,8 +65,8 @@ def heatmap_text(h: OptimizeHeatmap, colors: TradingColors) -> Text:
     out = Text(no_wrap=True, overflow="crop")  # a wide grid scrolls sideways, never wraps
     out.append(f"{h.y} ↓  {h.x} →".ljust(label) + "\n", style="bold")
     out.append(" " * label)
-    for value in h.x_values:
-        out.append(value.rjust(width), style="bold")
+    for column in h.x_values:
+        out.append(column.rjust(width), style="bold")
     out.append("\n")
     for name, row in zip(h.y_values, h.cells, strict=True):
         out.append(name.rjust(label - 1) + " ", style="bold")
