@@ -95,4 +95,33 @@ async def test_the_optimisation_view_shows_progress_then_the_heatmap(tmp_path: P
         bt.query_one("#bt-tabs", TabbedContent).active = "tab-metrics"
         await pilot.press("ctrl+g")  # from another tab: back to the optimisation view
         assert bt.query_one("#bt-tabs", TabbedContent).active == "tab-optimize"
+
+        # the search is the engine's: a screen opened afterwards shows its result
         await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is not bt)
+        again = await open_screen(app, pilot)
+        await wait_for(pilot, lambda: again.query_one(OptimizeView).report == report)
+
+
+async def test_the_optimisation_view_says_what_is_wrong(tmp_path: Path) -> None:
+    config = settings(tmp_path)
+    store_candles(tmp_path, bars=600)
+    app = TradetermApp(config, engine=FakeEngine(config))
+    async with app.run_test(size=(120, 40)) as pilot:
+        bt = await open_screen(app, pilot)
+        view = bt.query_one(OptimizeView)
+        await wait_for(pilot, lambda: view.query_one("#opt-y", Select).value == "slow")
+        view.query_one("#opt-y", Select).value = "fast"
+        await pilot.press("ctrl+o")
+        assert "choose two different parameters" in shown(bt, "#opt-status")
+
+        # the engine refuses: with fast fixed at 60 every grid point breaks its bound (<= 50)
+        view.query_one("#opt-x", Select).value = "trend"
+        view.query_one("#opt-y", Select).value = "atr_n"
+        view.query_one("#opt-method", Select).value = "grid"
+        bt.query_one("#param-fast", Input).value = "60"
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: "refused" in shown(bt, "#opt-status"), timeout=60)
+        # trials 50 for a grid: above 40 values per parameter it is a total, 7 x 7
+        assert "all 49 candidates are refused by ema_cross" in shown(bt, "#opt-status")
+        assert view.report is None and not view.query_one("#opt-progress").display
