@@ -242,6 +242,14 @@ def run_isolated(settings: Any, request: BacktestRequest,
     return _in_child(("run", settings, request), progress, cancelled)
 
 
+def optimize_isolated(settings: Any, request: Any,
+                      progress: Callable[[Any], object] = lambda _: None,
+                      cancelled: Callable[[], bool] = lambda: False) -> Any:
+    """``backtest.optimize_job.run_optimize_job`` in a child process, as :func:`run_isolated`
+    (``request``: an ``OptimizeRequest``; ``progress`` hears ``(phase, done, total, best)``)."""
+    return _in_child(("optimize", settings, request), progress, cancelled)
+
+
 def list_isolated(directory: Path, cancelled: Callable[[], bool] = lambda: False
                   ) -> tuple[list[StrategyChoice], list[str]]:
     """:func:`list_strategies` in a child process (see :func:`run_isolated`)."""
@@ -334,12 +342,21 @@ def _child_main() -> None:
         if job[0] == "data":
             send("done", data_source(*job[1:]))
             return
-        _, settings, request = job
+        kind, settings, request = job
         from tradeterm.strategy.loader import load_directory
 
         loaded = load_directory(settings.strategies.dir).strategies.get(request.strategy)
         if loaded is None:
             raise JobError(f"no strategy {request.strategy!r} in {settings.strategies.dir}")
+        if kind == "optimize":
+            from tradeterm.backtest.optimize_job import OptimizeJobError, run_optimize_job
+
+            try:
+                send("done", run_optimize_job(settings, loaded, request,
+                                              lambda *step: send("progress", step)))
+            except OptimizeJobError as exc:
+                send("error", str(exc))
+            return
         outcome = run_job(settings, loaded, request, lambda stage: send("progress", stage))
         send("done", report_of(outcome))
     except JobError as exc:

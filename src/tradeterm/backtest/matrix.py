@@ -44,8 +44,12 @@ def run_matrix(args: argparse.Namespace, settings: Any, out: Console, strategy: 
         guard_strategy(file, strategy, None, settings, out, skip=True)
     cells = [(s, tf) for s in symbols for tf in timeframes]
     rows: list[dict[str, Any]] = []
+    from tradeterm.backtest.optimize_cli import bar_console
+
+    console = bar_console(out)  # stderr when stdout is not a terminal; none when neither is
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=out, disable=not out.is_terminal) as bar:
+                  TimeRemainingColumn(), console=console, disable=not console.is_terminal,
+                  redirect_stdout=console is out) as bar:
         task = bar.add_task(f"{strategy.name}: backtests", total=len(cells))
         for symbol, timeframe in cells:
             try:

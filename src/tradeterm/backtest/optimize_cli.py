@@ -350,10 +350,20 @@ def _study(args: argparse.Namespace, settings: Any, cls: Any, search: Search, jo
                      progress=progress, label=label)
 
 
+def bar_console(out: Console) -> Console:
+    """Where a command's progress bars go: the report's console when it is a terminal (rich
+    keeps the bar below the lines printed meanwhile), else stderr (``tradeterm optimize >
+    results.txt`` still shows its bars, and the file gets none). When neither is a terminal
+    (a pipe, CI, a test's capture) the bars are disabled, so logs stay clean."""
+    from rich.console import Console
+
+    return out if out.is_terminal else Console(stderr=True)
+
+
 @contextlib.contextmanager
 def _with_progress(out: Console) -> Iterator[Progress]:
-    """``progress(phase, done, total)`` drawing a rich bar per phase; silent when the console
-    is not a terminal."""
+    """``progress(phase, done, total)`` drawing a rich bar per phase (:func:`bar_console`);
+    silent when neither stdout nor stderr is a terminal."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -362,9 +372,10 @@ def _with_progress(out: Console) -> Iterator[Progress]:
     from rich.progress import Progress as Bars
 
     tasks: dict[str, Any] = {}
+    console = bar_console(out)
     with Bars("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-              TimeRemainingColumn(), console=out, disable=not out.is_terminal,
-              transient=False) as bar:
+              TimeRemainingColumn(), console=console, disable=not console.is_terminal,
+              transient=False, redirect_stdout=console is out) as bar:
         def progress(phase: str, done: int, total: int) -> None:
             if phase not in tasks:
                 tasks[phase] = bar.add_task(phase, total=total)

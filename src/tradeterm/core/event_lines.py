@@ -15,6 +15,8 @@ from tradeterm.core.display import MarketFormat, quote_of
 from tradeterm.core.events import (
     BacktestFinished,
     Event,
+    OptimizeFinished,
+    OptimizeProgressed,
     OrderDenied,
     OrderFilled,
     OrderUpdated,
@@ -56,6 +58,13 @@ def describe(event: Event, fmt_for: FormatFor = _by_symbol) -> str:
             if report is None:
                 return f"{head} {what} error={error}"
             return f"{head} {what} trades={report.trades_total} bars={report.bars}"
+        case OptimizeFinished(report=report, error=error):  # not its report: one line
+            what = f"job={event.job} {event.strategy} {event.symbol} {event.timeframe}"
+            if report is None:
+                return f"{head} {what} error={error}"
+            return f"{head} {what} trials={len(report.trials)} bars={report.bars}"
+        case OptimizeProgressed():  # not logged per trial: its end is
+            return f"{head} job={event.job} {event.phase} {event.done}/{event.total}"
         case OrderUpdated(order=order):
             req, fmt = order.request, fmt_for(order.request.symbol)
             price = f" price={fmt.price(req.price)}" if req.price is not None else ""

@@ -186,3 +186,81 @@ class BacktestFinished(Event):
     timeframe: str
     report: BacktestReport | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizeTrial:
+    """One trial of an optimisation as the backtest screen's table shows it."""
+
+    number: int  # the candidate's (grid, random) or the Optuna trial's number
+    params: tuple[tuple[str, str], ...]  # (name, value shown), every searched parameter
+    objective: float | None  # the in-sample objective; None when undefined (no trade)
+    in_sample: tuple[str, ...]  # display cells: trades, PF, return %, DD %, Sharpe
+    out_of_sample: tuple[str, ...] | None = None  # the same, for the best few only
+    net_pnl: str = ""  # in-sample, exact decimal text
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizeHeatmap:
+    """The best objective per cell over two parameters (rows ``y``, columns ``x``); a cell
+    no trial landed in is None. Many distinct values (a TPE search) are binned per axis."""
+
+    x: str
+    y: str
+    x_values: tuple[str, ...]  # column labels
+    y_values: tuple[str, ...]  # row labels
+    cells: tuple[tuple[float | None, ...], ...]  # [row][column]
+    lower_is_better: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EquityCurve:
+    """A trial's equity over the whole range (in- and out-of-sample), sampled (a picture)."""
+
+    trial: int
+    label: str  # "#3 fast=9 slow=21"
+    equity: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizeReport:
+    """What the optimisation view shows of a finished search (the payload of
+    :class:`OptimizeFinished`): display-ready and small, like :class:`BacktestReport`."""
+
+    title: str  # "ema_cross on BTC/USDT 1h: grid (3 steps), sharpe"
+    method: str
+    objective: str
+    bars: int
+    in_sample_bars: int
+    trials: tuple[OptimizeTrial, ...]  # ranked, best first
+    refused: int  # refused by the strategy's constraints, never run
+    failed: int
+    heatmap: OptimizeHeatmap
+    curves: tuple[EquityCurve, ...]  # the best few, best first
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizeProgressed(Event):
+    """An optimisation the engine runs advanced: ``done`` of ``total`` in ``phase``
+    ("trials", "out-of-sample", "equity curves"), and the best objective so far (shown)."""
+
+    job: int
+    strategy: str
+    symbol: str
+    timeframe: str
+    phase: str
+    done: int
+    total: int
+    best: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizeFinished(Event):
+    """An optimisation ended: its ``report``, or ``error`` (a one-line reason)."""
+
+    job: int
+    strategy: str
+    symbol: str
+    timeframe: str
+    report: OptimizeReport | None = None
+    error: str | None = None

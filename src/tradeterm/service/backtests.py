@@ -12,6 +12,12 @@ polars or the backtester for the screen). Its stages are published as
 :class:`BacktestProgressed` and its end as :class:`BacktestFinished` (the small, display-ready
 report), broadcast like every engine event, so a backtest started from one screen shows on all.
 The jobs are an engine service: stopping the engine kills a running child.
+
+``backtest.optimize`` starts an optimisation (``backtest/optimize_job.py``: the ``optimize``
+command's search in the same child) in the same job slot: one job at a time, backtest or
+optimisation. It streams :class:`OptimizeProgressed` (trials done of total, best so far) and
+ends with :class:`OptimizeFinished` (the trial table, the heatmap, the best equity curves);
+``backtest.state`` also answers the running optimisation and the last one.
 """
 
 from __future__ import annotations
@@ -29,9 +35,22 @@ from tradeterm.backtest.job import (
     JobError,
     data_isolated,
     list_isolated,
+    optimize_isolated,
     run_isolated,
 )
-from tradeterm.core.events import BacktestFinished, BacktestProgressed, Event
+from tradeterm.backtest.optimize_job import (
+    MAX_TRIALS,
+    METHODS,
+    OBJECTIVES,
+    OptimizeRequest,
+)
+from tradeterm.core.events import (
+    BacktestFinished,
+    BacktestProgressed,
+    Event,
+    OptimizeFinished,
+    OptimizeProgressed,
+)
 from tradeterm.core.models import TIMEFRAME_MS
 from tradeterm.service.asking import Asker, RequestRefused
 from tradeterm.wire.codec import to_plain
@@ -47,8 +66,8 @@ def _now_ms() -> int:
 @dataclass(slots=True)
 class _Job:
     number: int
-    request: BacktestRequest
-    progress: BacktestProgressed
+    request: BacktestRequest | OptimizeRequest
+    progress: BacktestProgressed | OptimizeProgressed
     task: asyncio.Task[None] | None = None
 
 
@@ -60,6 +79,7 @@ class Backtests:
         self.count = 0
         self.running: _Job | None = None
         self.last: BacktestFinished | None = None
+        self.last_optimize: OptimizeFinished | None = None
         self.closed = False
 
     # an engine service: started late (on the first request), closed with the engine
@@ -79,14 +99,61 @@ class Backtests:
     def _publish(self, event: Event) -> None:
         self.engine.publish(event)
 
-    def begin(self, request: BacktestRequest) -> int:
+    def _free(self) -> None:
+        """Refused unless the job slot is free (backtests and optimisations share it)."""
         running = self.running
         if running is not None:
             r = running.request
-            raise RequestRefused(f"a backtest is running ({r.strategy} on {r.symbol} "
+            what = ("an optimisation" if isinstance(r, OptimizeRequest) else "a backtest")
+            raise RequestRefused(f"{what} is running ({r.strategy} on {r.symbol} "
                                  f"{r.timeframe}, job {running.number}): wait for it to end")
         if self.closed:
             raise RequestRefused("the engine is stopping")
+
+    def begin_optimize(self, request: OptimizeRequest) -> int:
+        self._free()
+        self.count += 1
+        job = _Job(self.count, request, OptimizeProgressed(
+            _now_ms(), self.count, request.strategy, request.symbol, request.timeframe,
+            "queued", 0, request.trials))
+        self.running = job
+        loop = asyncio.get_running_loop()
+
+        def progressed(step: Any) -> None:  # in the job's thread: (phase, done, total, best)
+            if isinstance(step, tuple) and len(step) == 4:
+                loop.call_soon_threadsafe(self._optimize_progressed, job, step)
+
+        job.task = loop.create_task(self._optimize(job, progressed),
+                                    name=f"optimize:{job.number}")
+        return job.number
+
+    def _optimize_progressed(self, job: _Job, step: tuple[Any, ...]) -> None:
+        if self.running is not job:
+            return
+        r = job.request
+        phase, done, total, best = step
+        job.progress = OptimizeProgressed(_now_ms(), job.number, r.strategy, r.symbol,
+                                          r.timeframe, str(phase), int(done), int(total),
+                                          None if best is None else str(best))
+        self._publish(job.progress)
+
+    async def _optimize(self, job: _Job, progressed: Any) -> None:
+        r = job.request
+        args = (_now_ms(), job.number, r.strategy, r.symbol, r.timeframe)
+        try:
+            report = await asyncio.to_thread(optimize_isolated, self.engine.settings, r,
+                                             progressed, self._cancelled)
+            event = OptimizeFinished(*args, report=report)
+        except JobError as exc:
+            event = OptimizeFinished(*args, error=str(exc))
+        except Exception as exc:  # a bug: the screens say so, the engine goes on
+            event = OptimizeFinished(*args, error=f"the optimisation failed: "
+                                     f"{type(exc).__name__}: {exc}")
+        self.running, self.last_optimize = None, event
+        self._publish(event)
+
+    def begin(self, request: BacktestRequest) -> int:
+        self._free()
         self.count += 1
         job = _Job(self.count, request, self._progress_event(self.count, request, "queued", 0))
         self.running = job
@@ -108,11 +175,13 @@ class Backtests:
                                   request.timeframe, stage, step, STAGES)
 
     def _progressed(self, job: _Job, stage: str, step: int) -> None:
+        assert isinstance(job.request, BacktestRequest)
         job.progress = self._progress_event(job.number, job.request, stage, step)
         self._publish(job.progress)
 
     async def _run(self, job: _Job, progressed: Any) -> None:
         r = job.request
+        assert isinstance(r, BacktestRequest)
         try:
             report = await asyncio.to_thread(run_isolated, self.engine.settings, r, progressed,
                                              self._cancelled)
@@ -202,5 +271,49 @@ async def start(engine: Engine, asker: Asker, args: dict[str, Any]) -> Any:
 async def state(engine: Engine, asker: Asker, args: dict[str, Any]) -> Any:
     jobs = jobs_of(engine)
     running = jobs.running
-    return {"running": to_plain(running.progress) if running is not None else None,
-            "last": to_plain(jobs.last) if jobs.last is not None else None}
+    backtesting = running is not None and isinstance(running.progress, BacktestProgressed)
+    return {"running": to_plain(running.progress) if backtesting and running else None,
+            "last": to_plain(jobs.last) if jobs.last is not None else None,
+            "optimizing": (to_plain(running.progress) if running is not None and not backtesting
+                           else None),
+            "last_optimize": (to_plain(jobs.last_optimize) if jobs.last_optimize is not None
+                              else None)}
+
+
+def _number(args: dict[str, Any], key: str, default: float, low: float, high: float,
+            kind: type[int] | type[float] = int) -> Any:
+    value = args.get(key, default)
+    if value is None or value == "":
+        return default
+    try:
+        number = kind(value)
+    except (TypeError, ValueError):
+        raise RequestRefused(f"{key}: a number from {low} to {high}") from None
+    if isinstance(value, bool) or not low <= number <= high:
+        raise RequestRefused(f"{key}: a number from {low} to {high}")
+    return number
+
+
+def optimize_request_of(args: dict[str, Any]) -> OptimizeRequest:
+    """The search a ``backtest.optimize`` asks for (parameters stay text: the strategy's own
+    ``Params`` and the optimiser's parser check them in the child)."""
+    base = request_of(args)
+    method = _text(args, "method", required=False) or "tpe"
+    if method not in METHODS:
+        raise RequestRefused(f"method: one of {', '.join(METHODS)}")
+    objective = _text(args, "objective", required=False) or "sharpe"
+    if objective not in OBJECTIVES:
+        raise RequestRefused(f"objective: one of {', '.join(OBJECTIVES)}")
+    return OptimizeRequest(
+        base.strategy, base.symbol, base.timeframe, base.first_day, base.last_day, method,
+        _number(args, "trials", 50, 1, MAX_TRIALS), _number(args, "steps", 5, 2, 40),
+        objective, _text(args, "x", required=False), _text(args, "y", required=False),
+        base.params, _number(args, "split", 0.7, 0.05, 1.0, float),
+        _number(args, "seed", 0, 0, 2**31 - 1), _number(args, "min_trades", 0, 0, 1_000_000))
+
+
+async def optimize(engine: Engine, asker: Asker, args: dict[str, Any]) -> Any:
+    if asker.role != "trader":
+        raise RequestRefused("a read-only client cannot start an optimisation")
+    number = jobs_of(engine).begin_optimize(optimize_request_of(args))
+    return {"job": number}

@@ -14,7 +14,10 @@ money as decimal strings, never floats). The same table answers an in-process sc
   ``backtest.start`` ``{strategy, symbol, timeframe, first_day, last_day, params}``: a trader
   starts a job (one at a time), which streams ``BacktestProgressed`` and ends with
   ``BacktestFinished`` to every client; ``backtest.state``: the job running and the last
-  report (``service/backtests.py``).
+  report (``service/backtests.py``); ``backtest.optimize`` ``{strategy, symbol, timeframe,
+  first_day, last_day, params, method, trials, steps, objective, x, y, split, seed,
+  min_trades}``: a trader starts an optimisation in the same job slot (``OptimizeProgressed``,
+  ``OptimizeFinished``).
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ HANDLERS: dict[str, Handler] = {
     "journal.page": journal_requests.page, "journal.stats": journal_requests.stats,
     "backtest.strategies": backtests.strategies, "backtest.data": backtests.data,
     "backtest.start": backtests.start, "backtest.state": backtests.state,
+    "backtest.optimize": backtests.optimize,
 }
 
 

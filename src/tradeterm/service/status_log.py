@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from tradeterm.core.display import fmt_quote
 from tradeterm.core.event_lines import describe
-from tradeterm.core.events import Event, TradingStateChanged
+from tradeterm.core.events import Event, OptimizeProgressed, TradingStateChanged
 from tradeterm.core.models import EngineSnapshot, EnginePhase, FeedStatus
 from tradeterm.core.money import ZERO
 
@@ -107,6 +107,8 @@ class StatusLog:
         self._limit_pct = limit_pct
 
     def on_event(self, event: Event) -> None:
+        if isinstance(event, OptimizeProgressed) and 0 < event.done < event.total:
+            return  # an optimisation's progress per trial: only each phase's start and end
         snap = self._snapshot()
         self._emit(describe(event, snap.market_format))
         if isinstance(event, TradingStateChanged):  # a halt or a recovery: the figures now

@@ -68,6 +68,8 @@ from tradeterm.core.events import (
     ExchangeUnreachable,
     FeedMessageSkipped,
     FeedStatusChanged,
+    OptimizeFinished,
+    OptimizeProgressed,
     OrderDenied,
     OrderFilled,
     OrderUpdated,
@@ -389,7 +391,8 @@ class TradetermApp(App[None]):
     @on(EngineEventReceived)
     def _show_engine_event(self, message: EngineEventReceived) -> None:
         event = message.event
-        if isinstance(event, BacktestProgressed | BacktestFinished):  # whoever started it
+        if isinstance(event, BacktestProgressed | BacktestFinished | OptimizeProgressed
+                      | OptimizeFinished):  # whoever started it
             for screen in self.screen_stack:
                 if isinstance(screen, BacktestScreen):
                     screen.engine_event(event)

@@ -11,6 +11,11 @@ it. The screen imports no strategy, polars or backtester code and reads no file;
 display-ready (``backtest/job.py``: the CLI report's rows), so screen and terminal report agree.
 Errors the user can fix (no data, a parameter out of range, a bad date) are shown in the screen,
 never as a traceback.
+
+The "Optimise" tab (``ctrl+o``) is the optimisation view (``optimize_view.py``): the same form's
+strategy, market, range and parameter values, searched over two of the parameters by the engine
+(``backtest.optimize``, sharing the backtest's job slot), with a progress bar, then a heatmap,
+the best equity curves and the trial table.
 """
 
 from __future__ import annotations
@@ -40,9 +45,16 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from tradeterm.core.events import BacktestFinished, BacktestProgressed, BacktestReport
+from tradeterm.core.events import (
+    BacktestFinished,
+    BacktestProgressed,
+    BacktestReport,
+    OptimizeFinished,
+    OptimizeProgressed,
+)
 from tradeterm.core.models import TIMEFRAME_MS, timeframe_ms
 from tradeterm.ui.themes import TradingColors
+from tradeterm.ui.screens.optimize_view import OptimizeView
 from tradeterm.ui.widgets.chart import CandleChart
 from tradeterm.wire.codec import CodecError, convert
 from tradeterm.wire.remote import AttachError, RequestFailed
@@ -105,6 +117,8 @@ class BacktestScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "close", "Back"),
         Binding("ctrl+r", "run", "Run backtest"),
+        Binding("ctrl+o", "optimize", "Optimise"),
+        Binding("ctrl+g", "optimize_views", "Heatmap/curves/trials"),
     ]
 
     class StrategiesLoaded(Message):
@@ -166,6 +180,8 @@ class BacktestScreen(Screen[None]):
                         yield DataTable(id="bt-trades", zebra_stripes=True, cursor_type="row")
                     with TabPane("Chart", id="tab-chart"):
                         yield CandleChart(id="bt-chart")
+                    with TabPane("Optimise", id="tab-optimize"):
+                        yield OptimizeView(id="bt-optimize")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -215,6 +231,12 @@ class BacktestScreen(Screen[None]):
                 self.engine_event(convert(last, BacktestFinished, "backtest report"))
             if running is not None:
                 self.engine_event(convert(running, BacktestProgressed, "backtest progress"))
+            optimized, optimizing = body.get("last_optimize"), body.get("optimizing")
+            if optimized is not None and self.query_one(OptimizeView).report is None:
+                self.engine_event(convert(optimized, OptimizeFinished, "optimisation report"))
+            if optimizing is not None:
+                self.engine_event(convert(optimizing, OptimizeProgressed,
+                                          "optimisation progress"))
         except _FAILED:
             return  # the form still works; the events will come
 
@@ -224,6 +246,13 @@ class BacktestScreen(Screen[None]):
             await self._ask("backtest.start", args)
         except _FAILED as exc:
             self.post_message(self.Failed(_why(exc)))
+
+    @work(exclusive=True, exit_on_error=False, group="bt-optimize")
+    async def _start_optimize(self, args: dict[str, Any]) -> None:
+        try:
+            await self._ask("backtest.optimize", args)
+        except _FAILED as exc:
+            self.query_one(OptimizeView).failed(_why(exc))
 
     # -- the form -------------------------------------------------------------------------------
 
@@ -267,6 +296,7 @@ class BacktestScreen(Screen[None]):
             widgets.append(Input(default, type=kind, id=f"param-{name}",
                                  tooltip=note or None, classes="bt-param"))
         await box.mount_all(widgets)
+        self.query_one(OptimizeView).set_params(list(params))
 
     @on(Select.Changed, "#bt-timeframe")
     @on(Input.Changed, "#bt-symbol")
@@ -280,7 +310,10 @@ class BacktestScreen(Screen[None]):
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#bt-run")
-    def _submit(self) -> None:
+    def _submit(self, event: Input.Submitted | Button.Pressed) -> None:
+        if isinstance(event, Input.Submitted) and event.input.id == "opt-trials":
+            self.action_optimize()  # enter in the optimisation view's own field
+            return
         self.action_run()
 
     def _request(self) -> dict[str, Any] | str:
@@ -306,12 +339,40 @@ class BacktestScreen(Screen[None]):
         self._status(f"asking the engine to run {request['strategy']}…")
         self._start(request)
 
+    def action_optimize(self) -> None:
+        """Show the optimisation view and ask the engine to search; progress comes as events."""
+        self.query_one("#bt-tabs", TabbedContent).active = "tab-optimize"
+        view = self.query_one(OptimizeView)
+        request = self._request()
+        choices = view.choices()
+        if isinstance(request, str) or isinstance(choices, str):
+            view.status(request if isinstance(request, str) else str(choices), error=True)
+            return
+        view.status(f"asking the engine to optimise {request['strategy']}…")
+        self._start_optimize({**request, **choices})
+
+    def action_optimize_views(self) -> None:
+        """Show the optimisation view, and its next result: heatmap, best curves, trials."""
+        tabs = self.query_one("#bt-tabs", TabbedContent)
+        if tabs.active != "tab-optimize":
+            tabs.active = "tab-optimize"
+            return
+        self.query_one(OptimizeView).next_result()
+
+    @on(Button.Pressed, "#opt-run")
+    def _optimize_pressed(self) -> None:
+        self.action_optimize()
+
     def action_close(self) -> None:
         self.dismiss(None)
 
     # -- the engine's events (whoever started the job) ------------------------------------------
 
-    def engine_event(self, event: BacktestProgressed | BacktestFinished) -> None:
+    def engine_event(self, event: BacktestProgressed | BacktestFinished | OptimizeProgressed
+                     | OptimizeFinished) -> None:
+        if isinstance(event, OptimizeProgressed | OptimizeFinished):
+            self._optimize_event(event)
+            return
         progress = self.query_one("#bt-progress", ProgressBar)
         what = f"{event.strategy} on {event.symbol} {event.timeframe}"
         if isinstance(event, BacktestProgressed):
@@ -330,6 +391,18 @@ class BacktestScreen(Screen[None]):
         self._show_equity(report)
         self._show_trades(report)
         self._show_chart(event, report)
+
+    def _optimize_event(self, event: OptimizeProgressed | OptimizeFinished) -> None:
+        view = self.query_one(OptimizeView)
+        if isinstance(event, OptimizeProgressed):
+            view.progressed(event)
+        elif event.report is None:
+            view.failed(f"{event.strategy} on {event.symbol} {event.timeframe}: "
+                        f"{event.error or 'failed'}")
+        else:
+            results = self.query_one("#bt-results")
+            view.finished(event.report, event.symbol, max(40, results.size.width - 4),
+                          max(12, results.size.height - 14))
 
     # -- results --------------------------------------------------------------------------------
 
