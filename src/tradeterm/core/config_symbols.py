@@ -64,7 +64,7 @@ def _escaped(text: str, i: int) -> bool:
     return backslashes % 2 == 1
 
 
-def _array_span(text: str, start: int) -> tuple[int, int, int | None, bool]:
+def _array_span(text: str, start: int) -> tuple[int, int | None, bool]:
     """For the array opening at ``text[start] == '['``: (index of its ``]``, end of its last
     element (None if empty), whether a comma follows that element)."""
     depth, i = 0, start
