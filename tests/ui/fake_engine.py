@@ -164,14 +164,14 @@ class FakeEngine:
 
     async def venue_ticker_rows(self):
         """What ``market.scan`` sorts: a made-up 24 h ticker per listed symbol (the i-th
-        symbol: last 10*(i+1), change i-2 %, volume 1000*(n-i), range 2*(i+1) %)."""
+        symbol: last 10*(i+1), change i-2 %, volume 1000*(n-i), range (3i mod 5)+1 %)."""
         from tradeterm.core.scan import VenueTicker
 
         symbols = self.listed_symbols()
         rows = []
         for i, symbol in enumerate(symbols):
             last = Decimal(10 * (i + 1))
-            span = last * Decimal(2 * (i + 1)) / 100
+            span = last * Decimal((3 * i) % 5 + 1) / 100
             rows.append(VenueTicker(symbol, last, high=last + span, low=last,
                                     change_pct=Decimal(i - 2),
                                     quote_volume=Decimal(1000 * (len(symbols) - i))))

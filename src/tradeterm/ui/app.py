@@ -459,9 +459,6 @@ class TradetermApp(App[None]):
                 else:
                     self.notify(f"{symbol} added to the watchlist; {problem}",
                                 severity="warning", timeout=10)
-                for screen in self.screen_stack:
-                    if isinstance(screen, ScannerScreen):
-                        screen.mark_watched()
             case ReplayFinished(file=file):
                 self.notify(f"Replay of {file} finished: the market stays paused", timeout=10)
             case _:  # events this screen has no special display for yet

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 REFRESH_S = 15.0
 """Seconds between two scans while the screen is open (the engine's tickers are as old)."""
+WATCH_EVERY_S = 0.25
+"""How often the screen compares the engine's watchlist with its stars (a tuple compare)."""
 
 SORTS = {"change": "24h change", "volume": "quote volume", "volatility": "volatility"}
 COLUMNS = ("", "Symbol", "Last", "24h %", "Volume", "Range %")
@@ -105,7 +107,7 @@ class ScannerScreen(Screen[None]):
         self.rows: list[Row] = []
         snap = engine.snapshot() if engine is not None else None
         self.quote: str | None = quote_of(snap.symbol) if snap is not None else None
-        self._asked = False
+        self._watched: tuple[str, ...] = snap.symbols if snap is not None else ()
 
     def compose(self) -> ComposeResult:
         yield Static("Markets", id="scanner-title")
@@ -119,6 +121,7 @@ class ScannerScreen(Screen[None]):
         self._table.add_columns(*COLUMNS)
         self.scan()
         self.set_interval(REFRESH_S, self.scan, name="scanner-refresh")
+        self.set_interval(WATCH_EVERY_S, self._follow_watchlist, name="scanner-watchlist")
 
     @property
     def _table(self) -> DataTable[str | Text]:
@@ -199,10 +202,15 @@ class ScannerScreen(Screen[None]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         return str(key.value) if key.value is not None else None
 
-    def mark_watched(self) -> None:
-        """The watchlist changed: the stars follow (no new scan needed)."""
-        if self.rows:
-            self._fill()
+    def _follow_watchlist(self) -> None:
+        """The engine's watchlist changed (here or on any screen): the stars follow at once,
+        without a new scan."""
+        snap = self.engine.snapshot() if self.engine is not None else None
+        watched = snap.symbols if snap is not None else ()
+        if watched != self._watched:
+            self._watched = watched
+            if self.rows:
+                self._fill()
 
     # -- actions -------------------------------------------------------------------------------
 
