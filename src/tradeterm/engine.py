@@ -653,7 +653,7 @@ class Engine:
             default = Settings.model_fields["symbols"].get_default(call_default_factory=True)
             try:
                 await asyncio.to_thread(add_symbol, path, symbol, default)
-                saved = str(path)
+                saved = str(path.absolute())  # ./config.toml: say which one
             except ConfigEditError as exc:
                 problem = f"{exc}: for this session only"
         log.info("watchlist + %s (%s)", symbol, saved or problem)
