@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -305,6 +305,13 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Binding id -> key(s), e.g. {\"order.buy\" = \"B\"}; see docs/keys.md.",
     )
+    # The config file these settings were read from (None: defaults and environment only);
+    # not a key: the watchlist's additions are written back to it (AddToWatchlist).
+    _config_file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def config_file(self) -> Path | None:
+        return self._config_file
 
     @field_validator("timeframe")
     @classmethod
@@ -538,7 +545,9 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     _CURRENT_FILE["path"] = path
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return Settings(**given)
+        settings = Settings(**given)
+        settings._config_file = path
+        return settings
     except ValidationError as exc:
         raise ConfigError(_describe(exc.errors(), path, given)) from None
     except SettingsError as exc:

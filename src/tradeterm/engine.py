@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tradeterm.broker.rules import markets_precision
 from tradeterm.config import Settings
 from tradeterm.core.commands import (
+    AddToWatchlist,
     CancelOrder,
     ClosePosition,
     Command,
@@ -51,6 +52,7 @@ from tradeterm.core.commands import (
     SwitchTimeframe,
     SwitchToDemo,
 )
+from tradeterm.core.config_symbols import ConfigEditError, add_symbol
 from tradeterm.core.display import DEFAULT_POLICY
 from tradeterm.core.events import (
     CommandIgnored,
@@ -60,6 +62,7 @@ from tradeterm.core.events import (
     SignalEmitted,
     SymbolsUnavailable,
     VenueRefused,
+    WatchlistChanged,
 )
 from tradeterm.core.models import (
     NO_MARKETS,
@@ -71,6 +74,7 @@ from tradeterm.core.models import (
     MarketSnapshot,
 )
 from tradeterm.core.preview import OrderPreview, TicketDraft
+from tradeterm.core.scan import VenueTicker
 from tradeterm.desk import Desk
 from tradeterm.exchange.client import create_exchange, import_ccxt_pro
 from tradeterm.exchange.errors import one_line, with_cause
@@ -78,6 +82,7 @@ from tradeterm.exchange.feed import Feed
 from tradeterm.exchange.health import FeedHealth
 from tradeterm.exchange.markets import check_precision_mode
 from tradeterm.exchange.sparklines import Sparklines
+from tradeterm.exchange.venue_tickers import TickersUnavailable, VenueTickers
 from tradeterm.market.state import MarketState
 from tradeterm.replay_control import ReplayController, engine_gate
 from tradeterm.wire.remote import RequestFailed
@@ -153,6 +158,8 @@ class Engine:
             settings, lambda: self._sim, self.health, self._publish, wall, self._ignore
         )
         self.sparklines = Sparklines()  # watchlist lines: fetched on connect, every 5 min
+        self.venue_tickers = VenueTickers()  # every market's, for the scanner, when asked
+        self._watchlist = list(settings.symbols)  # the settings' and what was added since
         self._phase = EnginePhase.STARTING
         self._error: str | None = None
         self._demo = settings.demo
@@ -262,6 +269,19 @@ class Engine:
         if self.answerer is None:
             raise RequestFailed("this engine answers no requests (it is not served)")
         return await self.answerer(kind, args or {})
+
+    def listed_symbols(self) -> tuple[str, ...]:
+        """Every symbol the venue lists (the watchlist's until its markets are loaded)."""
+        exchange = self._exchange
+        return tuple(sorted(exchange.markets)) if exchange is not None else self._symbols
+
+    async def venue_ticker_rows(self) -> tuple[VenueTicker, ...]:
+        """Every market's 24 h ticker (``exchange/venue_tickers.py``: fetched at most every
+        15 s, only when asked); ``TickersUnavailable`` with the reason when not connected."""
+        exchange = self._exchange
+        if exchange is None or self._phase is not EnginePhase.RUNNING:
+            raise TickersUnavailable(f"not connected to {self._exchange_id}")
+        return await self.venue_tickers.get(exchange)
 
     def preview(self, draft: TicketDraft) -> OrderPreview:
         """What ``PlaceOrder`` would do with the order ticket's ``draft``; changes nothing."""
@@ -496,8 +516,8 @@ class Engine:
             self._publish(VenueRefused(self._clock(), exchange=exchange_id, reason=refusal))
             return False
         self._exchange = exchange
-        listed = tuple(s for s in self.settings.symbols if s in exchange.markets)
-        missing = tuple(s for s in self.settings.symbols if s not in exchange.markets)
+        listed = tuple(s for s in self._watchlist if s in exchange.markets)
+        missing = tuple(s for s in self._watchlist if s not in exchange.markets)
         error = None
         if missing:
             error = f"{exchange_id} does not list {', '.join(missing)} (left out)"
@@ -569,6 +589,8 @@ class Engine:
             await self._switch_timeframe(command)
         elif isinstance(command, StartStrategy | StopStrategy):
             await self._toggle_strategy(command)
+        elif isinstance(command, AddToWatchlist):
+            await self._add_to_watchlist(command)
         elif isinstance(command, ReplayControl):
             await self.replay.handle(command)
         elif isinstance(command, _TRADING):
@@ -604,6 +626,39 @@ class Engine:
         if self._feed is not None:
             await self._feed.watch_symbol(symbol, self._timeframe, self._candle_keys())
             await self._sync_markets()  # the old chart symbol keeps its market only if held
+
+    async def _add_to_watchlist(self, command: AddToWatchlist) -> None:
+        """A listed symbol joins the watchlist (tickers, sparklines, every screen's view), and
+        the config file the engine started with records it (only its ``symbols`` key; the
+        watchlist changes for the session even when the file cannot)."""
+        symbol = command.symbol
+        exchange = self._exchange
+        if exchange is None or symbol not in exchange.markets:
+            self._ignore(command, f"{self._exchange_id} does not list {symbol}")
+            return
+        if symbol in self._symbols:
+            self._ignore(command, f"{symbol} is already in the watchlist")
+            return
+        self._watchlist.append(symbol)
+        self._symbols = (*self._symbols, symbol)
+        self._changed()
+        if self._feed is not None:
+            await self._feed.set_tickers(list(self._symbols))
+        self.sparklines.start(exchange, self._symbols)
+        path = self.settings.config_file
+        saved, problem = None, None
+        if path is None:
+            problem = "no config file (defaults and environment only): for this session only"
+        else:
+            default = Settings.model_fields["symbols"].get_default(call_default_factory=True)
+            try:
+                await asyncio.to_thread(add_symbol, path, symbol, default)
+                saved = str(path.absolute())  # ./config.toml: say which one
+            except ConfigEditError as exc:
+                problem = f"{exc}: for this session only"
+        log.info("watchlist + %s (%s)", symbol, saved or problem)
+        self._publish(WatchlistChanged(self._clock(), symbol=symbol, symbols=self._symbols,
+                                       saved=saved, problem=problem))
 
     async def _switch_timeframe(self, command: SwitchTimeframe) -> None:
         timeframe = command.timeframe

@@ -90,17 +90,17 @@ async def test_switch_symbol_and_timeframe_change_the_snapshot(sim: SimServer):
         assert spacing(m5.candles) == {300_000}
         assert m5.symbol == "ETH/USDT"
 
-        run.engine.submit(SwitchSymbol("DOGE/USDT"))
+        run.engine.submit(SwitchSymbol("ZZZ/USDT"))
         run.engine.submit(SwitchTimeframe("7m"))
         await until(lambda: len(run.of(CommandIgnored)) == 2, "two ignored commands")
-        assert "DOGE/USDT" in run.of(CommandIgnored)[0].reason
+        assert "ZZZ/USDT" in run.of(CommandIgnored)[0].reason
         snap = run.engine.snapshot()
         assert (snap.symbol, snap.timeframe, snap.phase) == ("ETH/USDT", "5m", EnginePhase.RUNNING)
 
 
 async def test_unlisted_watchlist_symbol_is_reported_not_fatal(sim: SimServer):
     config = settings()
-    config.symbols = ["XRP/USDT", "BTC/USDT"]
+    config.symbols = ["ZZZ/USDT", "BTC/USDT"]
     async with running_engine(sim.base_url, config) as run:
         snap = await until(
             lambda: (s := run.engine.snapshot()).phase is EnginePhase.RUNNING
@@ -108,7 +108,7 @@ async def test_unlisted_watchlist_symbol_is_reported_not_fatal(sim: SimServer):
             "running without the unlisted symbol",
         )
         assert snap.symbols == ("BTC/USDT",) and snap.symbol == "BTC/USDT"
-        assert "XRP/USDT" in (snap.error or "")
+        assert "ZZZ/USDT" in (snap.error or "")
 
 
 def closed_port() -> int:

@@ -10,9 +10,13 @@ from tradeterm.core.models import TIMEFRAME_MS
 pytestmark = pytest.mark.integration
 
 
-async def test_load_markets_parses_three_spot_symbols_with_filters(exchange) -> None:
+async def test_load_markets_parses_the_demo_and_quiet_spot_symbols_with_filters(exchange) -> None:
+    from tradeterm.sim.spec import QUIET_SPECS
+
     markets = await exchange.load_markets()
-    assert set(markets) == {"BTC/USDT", "ETH/USDT", "SOL/USDT"}
+    assert {"BTC/USDT", "ETH/USDT", "SOL/USDT", "PEPE/USDT", "ETH/BTC"} <= set(markets)
+    assert len(markets) == 3 + len(QUIET_SPECS)
+    assert markets["PEPE/USDT"]["precision"]["price"] == 1e-08
     btc = markets["BTC/USDT"]
     assert btc["spot"] and not btc["contract"] and btc["active"]
     assert btc["precision"]["price"] == 0.01 and btc["precision"]["amount"] == 0.00001
@@ -99,7 +103,8 @@ async def test_binance_errors_for_bad_symbol_and_interval(sim) -> None:
         r = await http.get(f"{sim.base_url}/api/v3/klines?symbol=BTCUSDT&interval=7m")
         assert r.status == 400 and (await r.json())["code"] == -1120
         r = await http.get(f"{sim.base_url}/api/v3/ticker/24hr")
-        assert len(await r.json()) == 3
+        assert len(await r.json()) == len(sim.listed) > 3  # every listed symbol, quiet too
+        assert len(sim.markets) == 3  # reading a quiet market's ticker leaves it still
 
 
 async def test_bad_symbol_raises_ccxt_bad_symbol(exchange) -> None:

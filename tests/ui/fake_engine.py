@@ -24,6 +24,7 @@ from tradeterm.broker.paper import PaperBroker
 from tradeterm.broker.rules import MarketRules
 from tradeterm.config import Settings
 from tradeterm.core.commands import (
+    AddToWatchlist,
     CancelOrder,
     ClosePosition,
     Command,
@@ -52,6 +53,9 @@ from tradeterm.desk import preview_against
 from tradeterm.risk import RiskContext, RiskEngine, flatten_requests
 
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % 86_400_000  # a UTC midnight
+
+VENUE = ("ADA/USDT", "DOGE/USDT", "ETH/BTC", "PEPE/USDT")
+"""Symbols the fake venue lists beyond the settings' watchlist (the palette, the scanner)."""
 
 
 class FakeEngine:
@@ -132,6 +136,9 @@ class FakeEngine:
                 self._load()
             case Shutdown():
                 self._stop.set()
+            case AddToWatchlist(symbol=symbol) if symbol not in self._snap.symbols:
+                self._snap = replace(self._snap, seq=self._snap.seq + 1,
+                                     symbols=(*self._snap.symbols, symbol))
             case PlaceOrder() | CancelOrder() | ClosePosition() if self.trading:
                 self.handle(command)
 
@@ -150,6 +157,25 @@ class FakeEngine:
 
     def publish(self, event: Event) -> None:
         self.emit(event)
+
+    def listed_symbols(self) -> tuple[str, ...]:
+        """What ``market.symbols`` answers: the watchlist and :data:`VENUE`."""
+        return tuple(sorted({*self._snap.symbols, *VENUE}))
+
+    async def venue_ticker_rows(self):
+        """What ``market.scan`` sorts: a made-up 24 h ticker per listed symbol (the i-th
+        symbol: last 10*(i+1), change i-2 %, volume 1000*(n-i), range (3i mod 5)+1 %)."""
+        from tradeterm.core.scan import VenueTicker
+
+        symbols = self.listed_symbols()
+        rows = []
+        for i, symbol in enumerate(symbols):
+            last = Decimal(10 * (i + 1))
+            span = last * Decimal((3 * i) % 5 + 1) / 100
+            rows.append(VenueTicker(symbol, last, high=last + span, low=last,
+                                    change_pct=Decimal(i - 2),
+                                    quote_volume=Decimal(1000 * (len(symbols) - i))))
+        return tuple(rows)
 
     def preview(self, draft: TicketDraft) -> OrderPreview:
         """The desk's own preview (:func:`preview_against`) with the real risk engine and the

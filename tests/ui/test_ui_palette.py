@@ -127,3 +127,19 @@ async def test_palette_when_binding_typed_then_its_action_runs(settings):
     async with app.run_test(size=(120, 40)) as pilot:
         await run_palette(pilot, app, "1h chart", "1h chart")
         await wait_for(pilot, lambda: SwitchTimeframe("1h") in engine.commands)
+
+
+async def test_palette_finds_a_symbol_the_venue_lists_beyond_the_watchlist(settings):
+    """Typing finds every symbol the engine says the venue lists (``market.symbols``), not only
+    the watchlist's; before typing only the watchlist is offered (thousands on Binance)."""
+    engine = FakeEngine(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await run_palette(pilot, app, "Symbol: DOGE", "Symbol: DOGE/USDT")
+        await wait_for(pilot, lambda: SwitchSymbol("DOGE/USDT") in engine.commands)
+        from tradeterm.ui.palette import venue_symbols
+
+        venue = await venue_symbols(app)
+        entries = {e.title: e for e in palette_entries(app, venue)}
+    assert "DOGE/USDT" not in settings.symbols and "PEPE/USDT" in venue
+    assert not entries["Symbol: PEPE/USDT"].listed and entries["Symbol: SOL/USDT"].listed

@@ -23,6 +23,14 @@ class SwitchTimeframe(Command):
 
 
 @dataclass(frozen=True, slots=True)
+class AddToWatchlist(Command):
+    """Add a listed symbol to the engine's watchlist (every screen's) and to the ``symbols`` of
+    the config file the engine was started with (docs/config.md)."""
+
+    symbol: str
+
+
+@dataclass(frozen=True, slots=True)
 class SwitchToDemo(Command):
     """Drop the configured exchange and connect to the built-in simulated market instead."""
 

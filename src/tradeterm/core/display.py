@@ -173,6 +173,24 @@ def fmt_pct(value: Number | None, *, signed: bool = False) -> str:
     return _fixed(_dec(value), 2, signed=signed)
 
 
+_COMPACT = ((Decimal(10) ** 12, "T"), (Decimal(10) ** 9, "B"), (Decimal(10) ** 6, "M"),
+            (Decimal(10) ** 3, "K"))
+
+
+def fmt_compact(value: Number | None) -> str:
+    """A large amount in a narrow column: 2 decimals of thousands, millions, billions or
+    trillions (``882.89M``), smaller ones as they are to 2 decimals; ``-`` for None."""
+    if value is None:
+        return "-"
+    d = _dec(value)
+    if not d.is_finite():
+        return str(d)
+    for scale, suffix in _COMPACT:
+        if abs(d) >= scale:
+            return _fixed(_CONTEXT.divide(d, scale), 2) + suffix
+    return _fixed(d, 2)
+
+
 @dataclass(frozen=True, slots=True)
 class MarketFormat:
     """One market's display: its tick, step and quote currency under a policy, so a screen that

@@ -76,6 +76,17 @@ class CommandIgnored(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class WatchlistChanged(Event):
+    """``symbol`` joined the watchlist (now ``symbols``); ``saved``: the config file that
+    records it, else ``problem`` says why it holds for this session only."""
+
+    symbol: str
+    symbols: tuple[str, ...]
+    saved: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SymbolsUnavailable(Event):
     """Watchlist symbols the exchange does not list; they are left out, the rest run."""
 

@@ -72,6 +72,7 @@ KEYS: tuple[Key, ...] = (
     Key("strategies", "S", "strategies", "Strategies"),
     Key("theme.next", "T", "next_theme", "Next theme", show=False),
     Key("screen.notices", "N", "notices", "Notification log", show=False),
+    Key("screen.scanner", "m", "scanner", "Market scanner", show=False),
     # bar replay (only with --replay)
     Key("replay.pause", "p", "replay('pause')", "Pause / resume replay"),
     Key("replay.step", "n", "replay('step')", "Step one bar"),

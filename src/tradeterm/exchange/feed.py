@@ -293,6 +293,11 @@ class Feed:
         if "tickers" not in self._tasks and symbols:
             self._spawn(TickersStream(self.exchange, self.state, symbols))
 
+    async def set_tickers(self, symbols: list[str]) -> None:
+        """The watchlist changed: the tickers stream follows the new list."""
+        await self._stop_streams("tickers")
+        self.watch_tickers(symbols)
+
     # -- monitoring and shutdown ----------------------------------------------------------------
 
     async def _watch_staleness(self) -> None:

@@ -18,6 +18,8 @@ money as decimal strings, never floats). The same table answers an in-process sc
   first_day, last_day, params, method, trials, steps, objective, x, y, split, seed,
   min_trades}``: a trader starts an optimisation in the same job slot (``OptimizeProgressed``,
   ``OptimizeFinished``).
+* ``market.symbols``: every symbol the venue lists; ``market.scan`` ``{sort, quote?}``: the
+  venue's 24 h movers, exact (``service/market_requests.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from tradeterm import __version__
 from tradeterm.core.commands import Shutdown
 from tradeterm.core.preview import TicketDraft
-from tradeterm.service import backtests, journal_requests
+from tradeterm.service import backtests, journal_requests, market_requests
 from tradeterm.service.asking import Asker as Asker  # re-exported: the server's
 from tradeterm.service.asking import RequestRefused as RequestRefused
 from tradeterm.wire.codec import CodecError, convert, to_plain
@@ -85,6 +87,7 @@ HANDLERS: dict[str, Handler] = {
     "backtest.strategies": backtests.strategies, "backtest.data": backtests.data,
     "backtest.start": backtests.start, "backtest.state": backtests.state,
     "backtest.optimize": backtests.optimize,
+    "market.symbols": market_requests.symbols, "market.scan": market_requests.scan_request,
 }
 
 

@@ -30,13 +30,15 @@ _MINUTE_CACHE_DAYS = 48
 class SyntheticHistory:
     """Closed history bars of one symbol, for every open time before ``boundary_ms``."""
 
-    def __init__(self, spec: SymbolSpec, seed: int, symbol_index: int, boundary_ms: int) -> None:
+    def __init__(self, spec: SymbolSpec, seed: int, symbol_index: int, boundary_ms: int,
+                 days: int = HISTORY_DAYS) -> None:
         self.spec = spec
+        self.days = days
         self.seed = seed
         self.symbol_index = symbol_index
         self.boundary_ms = boundary_ms - boundary_ms % MINUTE_MS
         self.day0 = self.boundary_ms // DAY_MS  # day number of the partial (live) day
-        self.first_day = self.day0 - HISTORY_DAYS
+        self.first_day = self.day0 - days
         self._tick = float(spec.tick)
         self._step = float(spec.step)
         self._log_p0 = float(np.log(spec.start_price))
@@ -54,7 +56,7 @@ class SyntheticHistory:
 
     def _skeleton(self) -> None:
         rng = np.random.default_rng([self.seed, self.symbol_index, 0xDA11])
-        n = HISTORY_DAYS
+        n = self.days
         sig = np.empty(n + 1)
         base = self.spec.daily_vol
         var = base**2

@@ -64,14 +64,15 @@ class SymbolMarket:
 
     def __init__(self, spec: SymbolSpec, seed: int, index: int, start_ms: int,
                  driver: PriceDriver | None = None, start_price: float | None = None,
-                 warmup: FileHistory | None = None) -> None:
+                 warmup: FileHistory | None = None, history_days: int | None = None) -> None:
         self.spec = spec
         self.rng = np.random.default_rng([seed, index, 0x11FE])
         self.liq = LiquidityModel(spec, self.rng)
         self.driver = driver
         self.history: SyntheticHistory | FileHistory | None = warmup  # a replay's --from past
         if driver is None:
-            self.history = SyntheticHistory(spec, seed, index, start_ms)
+            self.history = SyntheticHistory(spec, seed, index, start_ms,
+                                            *(() if history_days is None else (history_days,)))
             start_ticks = self.history.last_close_ticks
         else:
             start_ticks = spec.to_ticks(start_price or spec.start_price)

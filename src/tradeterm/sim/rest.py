@@ -70,13 +70,17 @@ class RestApi:
             web.get("/api/v3/trades", h(self.trades)),
             web.get("/api/v3/historicalTrades", h(self.trades)),
             web.get("/api/v3/aggTrades", h(self.agg_trades)),
-            web.get("/api/v3/ticker/24hr", h(self.ticker_24h)),
-            web.get("/api/v3/ticker/bookTicker", h(self.book_ticker)),
-            web.get("/api/v3/ticker/price", h(self.ticker_price)),
+            web.get("/api/v3/ticker/24hr", h(self.ticker_24h, every_market=True)),
+            web.get("/api/v3/ticker/bookTicker", h(self.book_ticker, every_market=True)),
+            web.get("/api/v3/ticker/price", h(self.ticker_price, every_market=True)),
         ]
 
-    def _wrap(self, fn: Any) -> Any:
+    def _wrap(self, fn: Any, every_market: bool = False) -> Any:
+        """``every_market``: an endpoint that may read every listed market builds the quiet
+        ones not built yet first, one per turn of the loop (the market keeps ticking)."""
         async def handler(request: web.Request) -> web.Response:
+            if every_market and "symbol" not in request.query:
+                await self.server.build_listed()
             try:
                 return web.json_response(fn(request), dumps=_compact)
             except BinanceError as e:
@@ -88,7 +92,7 @@ class RestApi:
         if not symbol:
             raise BinanceError(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, "
                                "or malformed.")
-        market = self.server.markets.get(symbol.upper())
+        market = self.server.active_market(symbol)
         if market is None:
             raise BinanceError(-1121, "Invalid symbol.")
         return market
@@ -99,22 +103,21 @@ class RestApi:
             return None
         raw = request.query.get("symbols")
         if raw is None:
-            return list(self.server.markets.values())
+            return self.server.all_markets()
         try:
             names = json.loads(raw)
         except ValueError:
             raise BinanceError(-1100, "Illegal characters found in parameter 'symbols'.") from None
         out = []
         for name in names:
-            m = self.server.markets.get(str(name).upper())
+            m = self.server.listed_market(str(name))
             if m is None:
                 raise BinanceError(-1121, "Invalid symbol.")
             out.append(m)
         return out
 
     def exchange_info(self, request: web.Request) -> dict:
-        specs = {s: m.spec for s, m in self.server.markets.items()}
-        return exchange_info(specs, self.server.now_ms())
+        return exchange_info(self.server.listed, self.server.now_ms())
 
     def klines(self, request: web.Request) -> list:
         market = self._market(request)

@@ -3,6 +3,12 @@
 ``SimServer`` owns one :class:`SymbolMarket` per symbol and advances them every 100 ms of wall
 time on its event loop; it turns their output into Binance stream events (``depth@100ms`` every
 step, ``depth``/``depth@1000ms``, kline and ticker pushes every second, trades as they print).
+
+Beside those (the *active* markets) it lists quiet markets (``QUIET_SPECS``, synthetic mode
+only): a quiet market is built the first time anything asks about it (the all-symbol ticker
+included) and stays still until a client watches a stream of it or asks for its candles, book
+or trades; from then on it is advanced like the others. So the demo starts and ticks as with
+three symbols, and a scanner still sees a venue of thirty-odd.
 """
 
 from __future__ import annotations
@@ -27,7 +33,13 @@ from tradeterm.sim.hub import Connection, Hub
 from tradeterm.sim.market import StepOutput, SymbolMarket
 from tradeterm.sim.replay import ReplayDriver, load_candles, replay_symbols, split_at
 from tradeterm.sim.rest import RestApi
-from tradeterm.sim.spec import DEFAULT_SPECS, INTERVAL_MS
+from tradeterm.sim.spec import (
+    DEFAULT_SPECS,
+    INTERVAL_MS,
+    QUIET_HISTORY_DAYS,
+    QUIET_SPECS,
+    SymbolSpec,
+)
 from tradeterm.sim.streams import parse_stream
 from tradeterm.sim.warmup import FileHistory
 
@@ -44,7 +56,9 @@ class SimServer:
     def __init__(self, seed: int = 42, symbols: tuple[str, ...] = ("BTCUSDT", "ETHUSDT", "SOLUSDT"),
                  host: str = "127.0.0.1", port: int = 0,
                  replay: Path | str | Sequence[Path | str] | None = None,
-                 speed: float = 1.0, replay_from_ms: int | None = None) -> None:
+                 speed: float = 1.0, replay_from_ms: int | None = None,
+                 quiet: bool | None = None) -> None:
+        """``quiet``: also list the quiet markets (default: unless replaying)."""
         unknown = [s for s in symbols if s.upper() not in DEFAULT_SPECS]
         if unknown:
             raise ValueError(f"unknown symbols {unknown}; served: {', '.join(DEFAULT_SPECS)}")
@@ -58,11 +72,16 @@ class SimServer:
         self.replay_from_ms = replay_from_ms  # the bars before it are warm-up history
         self.drivers: dict[str, ReplayDriver] = {}
         self.speed = speed
-        self.markets: dict[str, SymbolMarket] = {}
+        self.markets: dict[str, SymbolMarket] = {}  # the active ones: advanced every step
+        self.listed: dict[str, SymbolSpec] = {s: DEFAULT_SPECS[s] for s in self.symbols}
+        if quiet if quiet is not None else not self.replays:
+            self.listed.update((s, q) for s, q in QUIET_SPECS.items() if s not in self.listed)
+        self._dormant: dict[str, SymbolMarket] = {}  # quiet, built, not advanced yet
+        self._start_ms = 0
         self.faults = Faults(self)
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_thread: int | None = None
-        self.hub = Hub(set(self.symbols), time.monotonic)
+        self.hub = Hub(set(self.listed), time.monotonic)
         self.clock = SimClock()
         self.paused = False
         self.finished = False  # a replay reached the end of its file (and stays paused)
@@ -84,6 +103,7 @@ class SimServer:
             warmups[sym] = FileHistory(past, DEFAULT_SPECS[sym], driver.start_ms) \
                 if len(past) else None
         start = self.clock.now_ms()
+        self._start_ms = start
         if self.drivers:
             self._driver = next(iter(self.drivers.values()))
             start = min(d.start_ms for d in self.drivers.values())
@@ -220,6 +240,43 @@ class SimServer:
         except KeyError:
             raise ValueError(f"unknown symbol {symbol!r}") from None
 
+    # ---- quiet markets: built on first sight, advanced once used ---------------------------
+    def listed_market(self, symbol: str) -> SymbolMarket | None:
+        """Any listed market, to read (a quiet one is built, still, if it was not yet)."""
+        symbol = symbol.upper()
+        found = self.markets.get(symbol) or self._dormant.get(symbol)
+        if found is None and symbol in self.listed:
+            index = 16 + list(QUIET_SPECS).index(symbol)  # its own seed, whoever asks first
+            found = SymbolMarket(self.listed[symbol], self.seed, index, self._start_ms,
+                                 history_days=QUIET_HISTORY_DAYS)
+            self._dormant[symbol] = found
+        return found
+
+    def active_market(self, symbol: str) -> SymbolMarket | None:
+        """A listed market someone uses (its candles, book, trades, streams): from now on it
+        moves with the others (a quiet one catches up on its first step)."""
+        symbol = symbol.upper()
+        found = self.markets.get(symbol)
+        if found is None and (found := self.listed_market(symbol)) is not None:
+            self.markets[symbol] = self._dormant.pop(symbol)
+        return found
+
+    async def build_listed(self) -> None:
+        """Build every quiet market not built yet (~13 ms each), yielding to the market loop
+        between them: the first scan of the venue never stalls the streams for long."""
+        for symbol in self.listed:
+            if symbol not in self.markets and symbol not in self._dormant:
+                self.listed_market(symbol)
+                await asyncio.sleep(0)
+
+    def all_markets(self) -> list[SymbolMarket]:
+        """Every listed market, active first (the all-symbol ticker endpoints)."""
+        return [m for s in self.listed if (m := self.listed_market(s)) is not None]
+
+    def _activate_streams(self, conn: Connection) -> None:
+        for symbol in conn.symbols() - self.markets.keys():
+            self.active_market(symbol)
+
     def book(self, symbol: str) -> tuple[int, list[tuple[str, str]], list[tuple[str, str]]]:
         """(last update id, bids best first, asks best first), strings as on the wire."""
         m = self.market(symbol)
@@ -333,6 +390,7 @@ class SimServer:
             stream = parse_stream(raw, self.hub.symbols)
             if stream is not None:
                 self.hub.subscribe(conn, stream)
+        self._activate_streams(conn)
         writer = asyncio.create_task(conn.writer())
         self._writers.add(writer)
         writer.add_done_callback(self._writers.discard)
@@ -340,6 +398,7 @@ class SimServer:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     answer = self.hub.handle_control(conn, msg.data)
+                    self._activate_streams(conn)
                     if answer is not None:
                         conn.push(_dumps(answer))
                 elif msg.type == WSMsgType.ERROR:

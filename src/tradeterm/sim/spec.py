@@ -81,6 +81,59 @@ DEFAULT_SPECS: dict[str, SymbolSpec] = {
 """The listed markets' filters (``core.markets``, shared with the backtester) plus character."""
 
 
+def _quiet(symbol: str, base: str, quote: str, tick: str, step: str, min_notional: str,
+           price: float, vol: float, level: float) -> SymbolSpec:
+    return SymbolSpec(symbol, base, quote, Decimal(tick), Decimal(step), Decimal(min_notional),
+                      price, vol, level)
+
+
+QUIET_SPECS: dict[str, SymbolSpec] = {
+    s.symbol: s
+    for s in (  # start price, daily vol, level size (24 h volumes from ~35 BTC to ~1 B USDT):
+                # roughly Binance's, on Binance's filters
+        _quiet("BNBUSDT", "BNB", "USDT", "0.01", "0.001", "5", 590.0, 0.030, 1.0),
+        _quiet("XRPUSDT", "XRP", "USDT", "0.0001", "0.1", "5", 0.52, 0.040, 2_900.0),
+        _quiet("ADAUSDT", "ADA", "USDT", "0.0001", "0.1", "5", 0.45, 0.042, 1_000.0),
+        _quiet("DOGEUSDT", "DOGE", "USDT", "0.00001", "1", "5", 0.16, 0.055, 7_500.0),
+        _quiet("TRXUSDT", "TRX", "USDT", "0.00001", "0.1", "5", 0.12, 0.025, 1_900.0),
+        _quiet("AVAXUSDT", "AVAX", "USDT", "0.01", "0.01", "5", 35.0, 0.050, 8.6),
+        _quiet("DOTUSDT", "DOT", "USDT", "0.001", "0.01", "5", 7.1, 0.045, 21.0),
+        _quiet("LINKUSDT", "LINK", "USDT", "0.001", "0.01", "5", 14.5, 0.048, 26.0),
+        _quiet("LTCUSDT", "LTC", "USDT", "0.01", "0.001", "5", 82.0, 0.038, 3.7),
+        _quiet("BCHUSDT", "BCH", "USDT", "0.1", "0.001", "5", 460.0, 0.040, 0.5),
+        _quiet("UNIUSDT", "UNI", "USDT", "0.001", "0.01", "5", 9.8, 0.052, 12.0),
+        _quiet("ATOMUSDT", "ATOM", "USDT", "0.001", "0.01", "5", 8.4, 0.046, 10.7),
+        _quiet("NEARUSDT", "NEAR", "USDT", "0.001", "0.1", "5", 6.2, 0.058, 36.0),
+        _quiet("APTUSDT", "APT", "USDT", "0.01", "0.01", "5", 9.1, 0.060, 13.0),
+        _quiet("ARBUSDT", "ARB", "USDT", "0.0001", "0.1", "5", 1.05, 0.062, 171.0),
+        _quiet("OPUSDT", "OP", "USDT", "0.001", "0.01", "5", 2.4, 0.062, 56.0),
+        _quiet("SUIUSDT", "SUI", "USDT", "0.0001", "0.1", "5", 1.2, 0.070, 375.0),
+        _quiet("INJUSDT", "INJ", "USDT", "0.01", "0.01", "5", 25.0, 0.065, 3.0),
+        _quiet("FILUSDT", "FIL", "USDT", "0.001", "0.01", "5", 5.6, 0.050, 16.0),
+        _quiet("ETCUSDT", "ETC", "USDT", "0.01", "0.01", "5", 27.0, 0.042, 3.9),
+        _quiet("XLMUSDT", "XLM", "USDT", "0.0001", "1", "5", 0.11, 0.038, 545.0),
+        _quiet("HBARUSDT", "HBAR", "USDT", "0.00001", "1", "5", 0.09, 0.050, 833.0),
+        _quiet("AAVEUSDT", "AAVE", "USDT", "0.01", "0.001", "5", 95.0, 0.055, 1.6),
+        _quiet("RENDERUSDT", "RENDER", "USDT", "0.001", "0.01", "5", 7.5, 0.068, 8.0),
+        _quiet("FETUSDT", "FET", "USDT", "0.0001", "0.1", "5", 1.6, 0.070, 112.0),
+        _quiet("PEPEUSDT", "PEPE", "USDT", "0.00000001", "1", "5", 0.0000120, 0.080, 62_500_000.0),
+        _quiet("WIFUSDT", "WIF", "USDT", "0.001", "0.01", "5", 2.3, 0.090, 130.0),
+        _quiet("ETHBTC", "ETH", "BTC", "0.00001", "0.0001", "0.0001", 0.0523, 0.020, 0.043),
+        _quiet("SOLBTC", "SOL", "BTC", "0.0000001", "0.001", "0.0001", 0.00231, 0.035, 0.19),
+        _quiet("BNBBTC", "BNB", "BTC", "0.000001", "0.001", "0.0001", 0.00908, 0.022, 0.033),
+        _quiet("LINKBTC", "LINK", "BTC", "0.0000001", "0.01", "0.0001", 0.000223, 0.040, 0.2),
+        _quiet("XRPBTC", "XRP", "BTC", "0.00000001", "1", "0.0001", 0.00000800, 0.035, 9.4),
+    )
+}
+"""Quiet markets listed beside the demo's three (so a scanner has a venue to scan): served on
+demand, each built the first time it is asked about and moved only once a client watches or
+queries it (``SimServer``), so the demo starts and ticks as before."""
+
+QUIET_HISTORY_DAYS = 1_000
+"""Daily bars of a quiet market's synthetic history (the demo's three keep 5,000): building it
+is ~4 ms instead of ~18, and a scan builds all of them at once."""
+
+
 ORDER_TYPES = ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"]
 
 

@@ -80,6 +80,7 @@ from tradeterm.core.events import (
     SymbolsUnavailable,
     TradingStateChanged,
     VenueRefused,
+    WatchlistChanged,
 )
 from tradeterm.core.models import (
     EnginePhase,
@@ -102,6 +103,7 @@ from tradeterm.ui.screens.confirm import ConfirmScreen
 from tradeterm.ui.screens.help import HelpScreen, binding_rows, screen_bindings
 from tradeterm.ui.screens.history import HistoryScreen
 from tradeterm.ui.screens.notices import NotificationLogScreen
+from tradeterm.ui.screens.scanner import ScannerScreen
 from tradeterm.ui.screens.strategies import StrategiesScreen
 from tradeterm.ui.screens.ticket import OrderTicket
 from tradeterm.ui.themes import DEFAULT_THEME, load_themes, trading_colors
@@ -454,6 +456,12 @@ class TradetermApp(App[None]):
                 self.notify(describe_closed(trade, self._market_format(trade.symbol)), timeout=8)
             case OrderUpdated():
                 return  # order life cycle: the orders panel shows it; fills are noticed above
+            case WatchlistChanged(symbol=symbol, saved=saved, problem=problem):
+                if problem is None:
+                    self.notify(f"{symbol} added to the watchlist (saved to {saved})", timeout=5)
+                else:
+                    self.notify(f"{symbol} added to the watchlist; {problem}",
+                                severity="warning", timeout=10)
             case ReplayFinished(file=file):
                 self.notify(f"Replay of {file} finished: the market stays paused", timeout=10)
             case _:  # events this screen has no special display for yet
@@ -752,6 +760,11 @@ class TradetermApp(App[None]):
         """Backtest a strategy on stored history."""
         if not isinstance(self.screen, BacktestScreen):
             self.push_screen(BacktestScreen(self.engine))
+
+    def action_scanner(self) -> None:
+        """The market scanner: the venue's markets by change, volume or volatility."""
+        if not isinstance(self.screen, ScannerScreen):
+            self.push_screen(ScannerScreen(self.engine))
 
     def action_strategies(self) -> None:
         """Start or stop strategies."""

@@ -5,11 +5,16 @@ Every binding is already a palette entry (``TradetermApp.get_system_commands``);
 adds the choices that have no key of their own ("Symbol: SOL/USDT" when the watchlist is long,
 "Start strategy confluence"). The list is built when the palette opens, from the app's current
 state, so it always matches the snapshot the user sees.
+
+Symbols: the watchlist's are listed before typing; every other symbol the venue lists (the
+engine's ``market.symbols``, thousands on Binance) is found by typing ("Symbol: ADA/USDT"), and
+choosing one switches the chart to it (the engine then watches its market).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -22,6 +27,8 @@ from tradeterm.core.models import TIMEFRAME_MS, StrategyState
 if TYPE_CHECKING:
     from tradeterm.ui.app import TradetermApp
 
+ASK_TIMEOUT_S = 2.0
+
 # Shown in the tab bar of small terminals and offered as "Panel: <name>"; ids of the widgets.
 PANELS = ("chart", "book", "tape", "positions", "orders", "account", "signals", "watchlist")
 
@@ -31,15 +38,22 @@ class PaletteEntry:
     title: str
     help: str
     run: Callable[[], object]
+    listed: bool = True  # offered before anything is typed (else only found by typing)
 
 
-def palette_entries(app: TradetermApp) -> list[PaletteEntry]:
-    """Every extra entry for ``app`` as it is now."""
+def palette_entries(app: TradetermApp, venue: Sequence[str] = ()) -> list[PaletteEntry]:
+    """Every extra entry for ``app`` as it is now; ``venue``: every symbol the venue lists."""
     watched = app.engine.snapshot().symbols if app.engine is not None else ()
+    watchlist = watched or app.settings.symbols
     entries = [  # the engine's watchlist (an attached screen's settings may differ)
         PaletteEntry(f"Symbol: {symbol}", "Switch the chart to this watchlist symbol",
                      partial(app.submit, SwitchSymbol(symbol)))
-        for symbol in watched or app.settings.symbols
+        for symbol in watchlist
+    ]
+    entries += [
+        PaletteEntry(f"Symbol: {symbol}", "Switch the chart to this symbol (not in the watchlist)",
+                     partial(app.submit, SwitchSymbol(symbol)), listed=False)
+        for symbol in venue if symbol not in watchlist
     ]
     entries += [
         PaletteEntry(f"Timeframe: {tf}", "Switch the chart to this timeframe",
@@ -66,6 +80,8 @@ def palette_entries(app: TradetermApp) -> list[PaletteEntry]:
         PaletteEntry("Screen: Backtest", "Backtest a strategy on stored history",
                      app.action_backtest),
         PaletteEntry("Screen: Strategies", "Start or stop strategies", app.action_strategies),
+        PaletteEntry("Screen: Scanner", "The venue's markets by change, volume or volatility",
+                     app.action_scanner),
     ]
     entries += [
         PaletteEntry(f"Panel: {name.capitalize()}", "Show this panel (small terminals: tab bar)",
@@ -75,6 +91,19 @@ def palette_entries(app: TradetermApp) -> list[PaletteEntry]:
     return entries
 
 
+async def venue_symbols(app: TradetermApp) -> list[str]:
+    """Every symbol the venue lists (``market.symbols``); the markets the snapshot knows if the
+    engine cannot answer within :data:`ASK_TIMEOUT_S` (the palette never waits long)."""
+    engine = app.engine
+    if engine is None:
+        return []
+    try:
+        body = await asyncio.wait_for(engine.ask("market.symbols"), ASK_TIMEOUT_S)
+        return [str(s) for s in body["symbols"]]
+    except Exception:  # refused, detached, slow: the snapshot's markets are the same list
+        return sorted(engine.snapshot().markets)
+
+
 class TradetermCommands(Provider):
     """Fuzzy search over :func:`palette_entries`; all of them are listed before typing."""
 
@@ -82,11 +111,15 @@ class TradetermCommands(Provider):
         from tradeterm.ui.app import TradetermApp  # the provider only serves this app
 
         app = self.app
-        self._entries = palette_entries(app) if isinstance(app, TradetermApp) else []
+        if not isinstance(app, TradetermApp):
+            self._entries: list[PaletteEntry] = []
+            return
+        self._entries = palette_entries(app, await venue_symbols(app))
 
     async def discover(self) -> Hits:
         for entry in self._entries:
-            yield DiscoveryHit(entry.title, entry.run, help=entry.help)
+            if entry.listed:
+                yield DiscoveryHit(entry.title, entry.run, help=entry.help)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
