@@ -151,7 +151,7 @@ def title_variants(symbol: str, timeframe: str, flags: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class HeaderPlan:
-    """What the header shows at one width: title variant, readout level, lines (1 or 2);
+    """What the header shows at one width: title variant, readout level, lines (1 to 3);
     ``title_below``: the title opens the second line (before the legend), the readout has the
     first to itself; ``wrap``: the readout itself wraps (a chart too narrow for it)."""
 
@@ -175,7 +175,8 @@ def plan_header(
     ``extra`` is the width of what follows (legend, history flag). In order of preference:
     all on one line, abbreviating the readout; the legend on a second line (if ``two_lines``);
     the title moved down to the legend's line; one line with a shorter title. Narrower than
-    the most compact readout, the readout wraps onto the second line (if allowed).
+    the most compact readout, the readout wraps onto the second line and what follows goes to
+    a third (if allowed).
     """
     levels = range(len(readout_widths))
     last = len(readout_widths) - 1
@@ -196,7 +197,7 @@ def plan_header(
     for title in range(len(titles)):
         if len(titles[title]) + readout_widths[last] <= width:
             return HeaderPlan(title, last, 1)
-    return HeaderPlan(0, last, 2 if two_lines else 1, wrap=True)
+    return HeaderPlan(0, last, (3 if extra else 2) if two_lines else 1, wrap=True)
 
 
 def legend_parts(
@@ -277,8 +278,8 @@ def header_lines(h: HeaderInput, width: int, plan: HeaderPlan) -> list[list[Piec
     pad = _width(title) * (not plan.title_below) + fmt.reserved(h.lo, h.hi, h.vmax) - _width(first)
     if pad > 0 and not plan.wrap:  # the legend stays put while the crosshair moves
         first.append((" " * pad, "plain"))
-    if plan.wrap and plan.lines == 2:
-        lines = _wrap(first, width)
+    if plan.wrap and plan.lines >= 2:
+        lines = _wrap(first, width) + [[]] * (plan.lines - 2)
     elif plan.lines == 2:
         lines = [first, title if plan.title_below else []]
     else:
