@@ -43,6 +43,7 @@ from tradeterm.ui.chart.axes import (
 from tradeterm.ui.chart.glyphs import style
 from tradeterm.ui.chart.header import (
     HeaderInput,
+    HeaderPlan,
     Piece,
     header_lines,
     header_strip,
@@ -151,6 +152,8 @@ class ChartRenderer:
         self.view: ChartView | None = None
         self.scale: PriceScale | None = None
         self.header_rows = 1  # lines above the candle area (2 when the legend folds)
+        self._plan_key: tuple[object, ...] | None = None
+        self._plan: tuple[HeaderPlan, tuple[tuple[Piece, ...], tuple[Piece, ...]]]
         self._scale_key: tuple[PriceScale, TradingColors] | None = None
         self._columns: dict[Candle, tuple[str, ...]] = {}
         self._composed: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[Style | None, ...]]]
@@ -252,13 +255,21 @@ class ChartRenderer:
         lo = min(b.low for b in bars)
         hi = max(b.high for b in bars)
         cursor = view.bar_at(crosshair.column) if crosshair is not None else None
-        head = HeaderInput(
-            symbol, timeframe, cursor or bars[-1], timeframe_ms, tick, step, lo, hi,
-            max(b.volume for b in bars), per_column, log, view.history, None,
-            tuple(legend_parts([s.name for s in series], bool(zones), palette)),
-            tuple(legend_parts([s.name for s in series], bool(zones), palette, short=True)),
-        )
-        plan = plan_for(head, width, two_lines=height >= _TWO_LINE_HEADER_HEIGHT)
+        names = tuple(s.name for s in series)
+        vmax = max(b.volume for b in bars)
+        plan_key = (symbol, timeframe, timeframe_ms, tick, step, lo, hi, vmax, per_column, log,
+                    view.history, names, bool(zones), palette.colors, width, height)
+        if plan_key != self._plan_key:  # the layout changes when the view does, not on a tick
+            legends = (tuple(legend_parts(names, bool(zones), palette)),
+                       tuple(legend_parts(names, bool(zones), palette, short=True)))
+            probe_head = HeaderInput(symbol, timeframe, bars[-1], timeframe_ms, tick, step, lo,
+                                     hi, vmax, per_column, log, view.history, None, *legends)
+            self._plan = (plan_for(probe_head, width,
+                                   two_lines=height >= _TWO_LINE_HEADER_HEIGHT), legends)
+            self._plan_key = plan_key
+        plan, legends = self._plan
+        head = HeaderInput(symbol, timeframe, cursor or bars[-1], timeframe_ms, tick, step, lo,
+                           hi, vmax, per_column, log, view.history, None, *legends)
         self.header_rows = plan.lines
         body_rows = height - 1 - plan.lines  # minus header and time axis
         vol_rows = max(1, round(body_rows * 0.2))
