@@ -1,8 +1,11 @@
 """The candle chart renderer: one terminal column per candle, half blocks for double vertical resolution.
 
-Layout, top to bottom: a header line (symbol, timeframe, OHLCV of the last candle or of the one
-under the crosshair, overlay legend, zoom and history flags), the candle area with a price axis
-on the right, volume bars (eighth blocks), and a time axis. On the candles: overlay lines
+Layout, top to bottom: the header (symbol, timeframe, the readout of the last bar or of the one
+under the crosshair, overlay legend, zoom, log and history flags: one line, or two when the
+legend folds, see :mod:`.header`; ``header_rows`` says how many), the candle area with a price
+axis on the right, volume bars (eighth blocks), and a time axis. Prices become rows through
+:class:`PriceScale` alone (linear or logarithmic), so candles, overlays, marks, axis labels and
+the last-price marker always agree. On the candles: overlay lines
 (Braille dots), SMC zones (background bands), signal and fill markers, price lines of positions
 and working orders (tagged on the axis), and the crosshair.
 
@@ -13,7 +16,8 @@ Cost model (a frame may be ~10 ms at 120x40 and the link may be a slow ssh sessi
   only its column is recomputed (``columns_computed`` counts, for tests). The decorated column
   (overlay dots, zone bands, markers, crosshair) is cached the same way, keyed by what it shows;
 * the scale is snapped to a coarse grid, so it changes only when the visible range really
-  changes, not on every tick of the last price;
+  changes, not on every tick of the last price; the header's layout is kept while the view's
+  range, width and flags are unchanged (a tick only reformats the readout);
 * the widget compares the new lines with the old and repaints only the rows that changed.
 
 The widget (``tradeterm.ui.widgets.chart.CandleChart``) holds the state (overlays on, zoom,

@@ -29,7 +29,8 @@ from tradeterm.ui.themes import TradingColors
 class CandleChart(Widget, can_focus=True):
     """Draws the candles handed to it by :meth:`update_data`; repaints only changed rows.
 
-    Focused, the arrow keys move a crosshair (its candle's OHLCV and its price in the header);
+    Focused, the arrow keys move a crosshair (its bar's time and OHLCV in the header, its price
+    on the axis); :meth:`toggle_log_scale` switches the price scale (kept while the app runs);
     the mouse moves it too, and the wheel scrolls history. ``view`` (a Textual var) is the
     window last drawn; the indicator pane watches it to stay column-aligned.
     """
