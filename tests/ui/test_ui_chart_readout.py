@@ -82,7 +82,7 @@ def test_short_tick_when_abbreviating_then_fewer_decimals_never_the_integer_part
     assert short_tick(100.19, D("0.01")) == D("0.1")
     assert short_tick(99.99, D("0.01")) == D("0.01")  # four digits already
     assert short_tick(0.1234567, D("0.0001")) == D("0.0001")  # never finer than the tick
-    assert short_tick(650_020.0, D("10")) == D("10")  # never coarser than... the tick, still
+    assert short_tick(650_020.0, D("10")) == D("10")  # a coarser tick stays the grid
 
 
 def test_bar_time_when_intraday_or_daily_then_time_or_date():

@@ -33,7 +33,6 @@ from tradeterm.ui.chart.paint import Palette
 from tradeterm.ui.fmt import fmt_price, fmt_size
 
 Piece = tuple[str, str]  # (text, role)
-Group = tuple[int, list[Piece]]  # (display position, pieces)
 
 READOUT_LEVELS = 4  # 0: the most verbose readout ... 3: the most compact
 SHORT_DIGITS = 4  # significant digits of an abbreviated price (never fewer integer digits)
@@ -45,7 +44,8 @@ HISTORY_FLAG = "  history (0 = live)"
 
 
 def compact_volume(volume: float) -> str:
-    """A volume in at most 6 characters: ``9.088``, ``261.5``, ``26.1K``, ``1.23M``."""
+    """A volume in at most 6 characters (from 0.001 up): ``9.088``, ``261.5``, ``26.1K``,
+    ``1.23M``."""
     if volume < 999.5:
         return f"{volume:.4g}" if volume >= 1 else f"{volume:.3g}"
     for divisor, suffix in ((1e3, "K"), (1e6, "M"), (1e9, "G"), (1e12, "T")):
@@ -62,9 +62,8 @@ def short_tick(price: float, tick: Decimal | None) -> Decimal:
     exponent = math.floor(math.log10(abs(price))) if price else 0
     places = max(0, SHORT_DIGITS - 1 - exponent)
     grid = Decimal(1).scaleb(-places)
-    tick_places = places_of(tick)
-    if tick is not None and tick_places is not None and tick >= grid:
-        return tick
+    if tick is not None and places_of(tick) is not None and tick >= grid:
+        return tick  # a coarser tick than the abbreviation: the tick's grid already
     return grid
 
 
