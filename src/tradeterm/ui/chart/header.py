@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -159,6 +159,7 @@ class HeaderPlan:
     lines: int
     title_below: bool = False
     wrap: bool = False
+    reserved: int = 0  # the readout's reserved width (0: not known yet)
 
 
 def plan_header(
@@ -263,7 +264,8 @@ def plan_for(h: HeaderInput, width: int, *, two_lines: bool) -> HeaderPlan:
         return HeaderPlan(0, 0, 1)
     extra = _width(h.legend) + _width(_history(h))
     widths = [f.reserved(h.lo, h.hi, h.vmax) for f in _formats(h)]
-    return plan_header(width, _titles(h), widths, extra, two_lines=two_lines)
+    plan = plan_header(width, _titles(h), widths, extra, two_lines=two_lines)
+    return replace(plan, reserved=widths[plan.level])
 
 
 def header_lines(h: HeaderInput, width: int, plan: HeaderPlan) -> list[list[Piece]]:
@@ -274,7 +276,8 @@ def header_lines(h: HeaderInput, width: int, plan: HeaderPlan) -> list[list[Piec
     fmt = _formats(h)[plan.level]
     title: list[Piece] = [(titles[plan.title], "title")]
     first: list[Piece] = [*([] if plan.title_below else title), *fmt.pieces(h.candle)]
-    pad = _width(title) * (not plan.title_below) + fmt.reserved(h.lo, h.hi, h.vmax) - _width(first)
+    reserved = plan.reserved or fmt.reserved(h.lo, h.hi, h.vmax)
+    pad = _width(title) * (not plan.title_below) + reserved - _width(first)
     if pad > 0 and not plan.wrap:  # the legend stays put while the crosshair moves
         first.append((" " * pad, "plain"))
     if plan.wrap and plan.lines >= 2:
