@@ -211,3 +211,25 @@ async def test_legend_when_all_overlays_on_at_120x40_then_it_folds_and_names_the
         scale = chart.renderer.scale
         row = next(y for y in range(chart.size.height) if "◀" in chart.render_line(y).text)
         assert row == 2 + scale.row(chart.view.bars[-1].close)  # the candle area moved down
+
+
+async def test_mouse_when_the_header_folds_then_crosshair_row_counts_from_the_candle_area():
+    from chart_fixtures import ChartApp, walk
+
+    from tradeterm.ui.chart.render import Crosshair
+    from tradeterm.ui.widgets.chart import CandleChart
+
+    app = ChartApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        chart = app.query_one(CandleChart)
+        for name in ("bollinger", "vwap", "smc"):
+            chart.toggle_overlay(name)
+        app.show(walk(200))
+        await wait_for(pilot, lambda: chart.view is not None)
+        assert chart.renderer.header_rows == 2
+        await pilot.hover(chart, offset=(10, 6))
+        assert chart.crosshair == Crosshair(10, 4)
+        await pilot.hover(chart, offset=(10, 1))  # on the header's second line: no crosshair move
+        assert chart.crosshair == Crosshair(10, 4)
+        row = chart.render_line(2 + 4).text
+        assert "─" in row[: chart.view.plot_width]  # drawn where the mouse is
