@@ -52,19 +52,26 @@ def test_render_when_known_candles_then_bodies_wicks_and_colours_in_expected_cel
         Candle(T0, open=10.0, high=20.0, low=10.0, close=20.0, volume=5),  # up, full range
         Candle(T0 + 60_000, open=20.0, high=20.0, low=10.0, close=10.0, volume=10),  # down
     ]
-    lines = ChartRenderer().render(candles, width=30, height=14, colors=COLORS,
-                                   symbol="X/Y", timeframe="1m")
+    renderer = ChartRenderer()
+    lines = renderer.render(candles, width=30, height=14, colors=COLORS, symbol="X/Y",
+                            timeframe="1m")
     assert len(lines) == 14 and all(line.cell_length == 30 for line in lines)
-    scale = make_scale(candles, 14 - 2 - 2)
-    axis_w = 30 - next(i for i in range(30) if cell(lines[1], i)[0] in "│┤◀")
+    h = renderer.header_rows  # 30 columns: the readout wraps onto a second header line
+    assert h == 2
+    scale = renderer.scale
+    assert scale == make_scale(candles, 14 - 1 - h - 2)
+    axis_w = 30 - next(i for i in range(30) if cell(lines[h], i)[0] in "│┤◀")
     up_x, down_x = 30 - axis_w - 2, 30 - axis_w - 1
-    top, bottom = 1 + scale.row(20.0), 1 + scale.row(10.0)
+    top, bottom = h + scale.row(20.0), h + scale.row(10.0)
     for y in range(top + 1, bottom):
         assert cell(lines[y], up_x) == ("█", Style(color="#00ff00"))
         assert cell(lines[y], down_x) == ("█", Style(color="#ff0000"))
-    for y in [*range(1, top), *range(bottom + 1, 1 + scale.rows)]:
+    for y in [*range(h, top), *range(bottom + 1, h + scale.rows)]:
         assert cell(lines[y], up_x)[0] == " " and cell(lines[y], down_x)[0] == " "
     assert "X/Y 1m" in lines[0].text
+    header = lines[0].text + lines[1].text
+    for field in ("00:01", "O20", "H20", "L10", "C10", "V10"):
+        assert field in header
 
 
 def test_render_when_last_price_then_axis_label_highlighted_on_its_row():

@@ -33,7 +33,7 @@ async def test_crosshair_when_chart_focused_and_keys_pressed_then_moves_and_head
         header = chart.render_line(0).text
         assert f"O {fmt_price(bar.open)}" in header and f"C {fmt_price(bar.close)}" in header
         assert f"@ {fmt_price(scale.price_at_row(chart.crosshair.row))}" in header
-        row = chart.render_line(1 + chart.crosshair.row).text
+        row = chart.render_line(chart.renderer.header_rows + chart.crosshair.row).text
         assert "─" in row[:width]  # the price line
         await pilot.press(*["shift+left"] * 30)
         assert chart.crosshair.column == 0  # stops at the left edge

@@ -59,6 +59,7 @@ KEYS: tuple[Key, ...] = (
     Key("chart.zoom_out", "minus", "zoom(-1)", "Zoom out", show=False, key_display="-"),
     Key("chart.zoom_in", "equals_sign,plus", "zoom(1)", "Zoom in", show=False, key_display="+"),
     Key("chart.live", "0", "go_live", "Back to the newest candle", show=False),
+    Key("chart.log", "L", "log_scale", "Log price scale", show=False),
     # book
     Key("book.coarser", "g", "group(1)", "Coarser book grouping", show=False),
     Key("book.finer", "G", "group(-1)", "Finer book grouping", show=False),

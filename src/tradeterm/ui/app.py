@@ -745,6 +745,11 @@ class TradetermApp(App[None]):
         """Back to the newest candle."""
         self._chart.go_live()
 
+    def action_log_scale(self) -> None:
+        """Switch the chart's price scale between linear and logarithmic."""
+        log = self._chart.toggle_log_scale()
+        self.notify(f"Log scale {'on' if log else 'off'}", timeout=2)
+
     def action_group(self, step: int) -> None:
         """Group the order book's prices coarser or finer."""
         size = self._book.group(step)

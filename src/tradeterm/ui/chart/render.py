@@ -1,8 +1,11 @@
 """The candle chart renderer: one terminal column per candle, half blocks for double vertical resolution.
 
-Layout, top to bottom: a header line (symbol, timeframe, OHLCV of the last candle or of the one
-under the crosshair, overlay legend, zoom and history flags), the candle area with a price axis
-on the right, volume bars (eighth blocks), and a time axis. On the candles: overlay lines
+Layout, top to bottom: the header (symbol, timeframe, the readout of the last bar or of the one
+under the crosshair, overlay legend, zoom, log and history flags: one line, or two when the
+legend folds, see :mod:`.header`; ``header_rows`` says how many), the candle area with a price
+axis on the right, volume bars (eighth blocks), and a time axis. Prices become rows through
+:class:`PriceScale` alone (linear or logarithmic), so candles, overlays, marks, axis labels and
+the last-price marker always agree. On the candles: overlay lines
 (Braille dots), SMC zones (background bands), signal and fill markers, price lines of positions
 and working orders (tagged on the axis), and the crosshair.
 
@@ -13,7 +16,8 @@ Cost model (a frame may be ~10 ms at 120x40 and the link may be a slow ssh sessi
   only its column is recomputed (``columns_computed`` counts, for tests). The decorated column
   (overlay dots, zone bands, markers, crosshair) is cached the same way, keyed by what it shows;
 * the scale is snapped to a coarse grid, so it changes only when the visible range really
-  changes, not on every tick of the last price;
+  changes, not on every tick of the last price; the header's layout is kept while the view's
+  range, width and flags are unchanged (a tick only reformats the readout);
 * the widget compares the new lines with the old and repaints only the rows that changed.
 
 The widget (``tradeterm.ui.widgets.chart.CandleChart``) holds the state (overlays on, zoom,
@@ -23,7 +27,7 @@ history anchor, crosshair) and hands it to :meth:`ChartRenderer.render`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from rich.segment import Segment
@@ -41,7 +45,15 @@ from tradeterm.ui.chart.axes import (
     volume_column,
 )
 from tradeterm.ui.chart.glyphs import style
-from tradeterm.ui.chart.header import Group, header_parts, header_strip, legend_parts
+from tradeterm.ui.chart.header import (
+    HeaderInput,
+    HeaderPlan,
+    Piece,
+    header_lines,
+    header_strip,
+    legend_parts,
+    plan_for,
+)
 from tradeterm.ui.chart.marks import Marks, PriceLine
 from tradeterm.ui.chart.overlays import Series, Zone
 from tradeterm.ui.chart.paint import Band, Dot, Marker, Palette, compose_column
@@ -67,6 +79,7 @@ _TAG_WIDTH = len("ENTRY ")
 _LINE_REACH = 0.5  # price lines farther than this x the candles' range are clipped to an edge
 _LINE_CHAR = "╌"
 _CROSS_CHAR = "─"
+_TWO_LINE_HEADER_HEIGHT = 12  # a shorter chart keeps one header line (and drops the legend)
 
 
 def _line_rows(lines: Sequence[PriceLine], scale: PriceScale) -> dict[int, tuple[PriceLine, str]]:
@@ -109,8 +122,11 @@ def _column_dots(
         values = s.values[lasts]
         inside = (values >= scale.lo) & (values <= scale.hi)  # False for NaN
         values = np.where(inside, values, scale.hi)
-        q = np.minimum(quarters - 1,
-                       ((scale.hi - values) / (scale.hi - scale.lo) * quarters).astype(np.int64))
+        if scale.log:  # as PriceScale.position, vectorised
+            frac = np.log(scale.hi / values) / np.log(scale.hi / scale.lo)
+        else:
+            frac = (scale.hi - values) / (scale.hi - scale.lo)
+        q = np.minimum(quarters - 1, (frac * quarters).astype(np.int64))
         rows = q.tolist()
         for x in np.flatnonzero(inside).tolist():
             per_column[x].append((rows[x], s.name, s.dotted))
@@ -139,6 +155,9 @@ class ChartRenderer:
         self.columns_computed = 0
         self.view: ChartView | None = None
         self.scale: PriceScale | None = None
+        self.header_rows = 1  # lines above the candle area (2 when the legend folds)
+        self._plan_key: tuple[object, ...] | None = None
+        self._plan: tuple[HeaderPlan, tuple[tuple[Piece, ...], tuple[Piece, ...]]]
         self._scale_key: tuple[PriceScale, TradingColors] | None = None
         self._columns: dict[Candle, tuple[str, ...]] = {}
         self._composed: dict[tuple[object, ...], tuple[tuple[str, ...], tuple[Style | None, ...]]]
@@ -195,6 +214,7 @@ class ChartRenderer:
         crosshair: Crosshair | None = None,
         tick: Decimal | None = None,
         step: Decimal | None = None,
+        log: bool = False,
     ) -> list[Strip]:
         """``height`` Strips of ``width`` cells. ``message`` is shown when there are no candles.
         Prices in the header and on the axis are on ``tick`` (the market's) when known, the
@@ -202,6 +222,7 @@ class ChartRenderer:
 
         ``series`` and ``zones`` are per candle of ``candles``; ``anchor`` is the open time of the
         newest candle to show (None: live); ``per_column`` candles are aggregated per column.
+        ``log``: a logarithmic price scale (if every price in view is positive).
         """
         if width <= 0 or height <= 0:
             return []
@@ -209,8 +230,10 @@ class ChartRenderer:
         styles = _Styles(colors)
         candles = tuple(candles)
         if not candles or height < 5:
-            self.view, self.scale = None, None
-            header = _header(header_parts(symbol, timeframe, None, tick=tick), styles, width)
+            self.view, self.scale, self.header_rows = None, None, 1
+            empty = HeaderInput(symbol, timeframe, None, per_column=per_column, log=log)
+            header = _header(header_lines(empty, width, plan_for(empty, width, two_lines=False))[0],
+                             styles, width)
             blank = Strip.blank(width)
             lines = [header] + [blank] * (height - 1)
             if message and height > 2:
@@ -218,9 +241,6 @@ class ChartRenderer:
                 lines[height // 2] = Strip([Segment(text, styles.label)], width)
             return lines[:height]
 
-        body_rows = height - 2  # minus header and time axis
-        vol_rows = max(1, round(body_rows * 0.2))
-        rows = body_rows - vol_rows
         bucket_ms = per_column * timeframe_ms
         end = max(1, window_end(candles, anchor, bucket_ms))
         probe = candles[max(0, end - width * per_column) : end]
@@ -238,6 +258,26 @@ class ChartRenderer:
 
         lo = min(b.low for b in bars)
         hi = max(b.high for b in bars)
+        cursor = view.bar_at(crosshair.column) if crosshair is not None else None
+        names = tuple(s.name for s in series)
+        vmax = max(b.volume for b in bars)
+        plan_key = (symbol, timeframe, timeframe_ms, tick, step, lo, hi, vmax, per_column, log,
+                    view.history, names, bool(zones), palette.colors, width, height)
+        if plan_key != self._plan_key:  # the layout changes when the view does, not on a tick
+            legends = (tuple(legend_parts(names, bool(zones), palette)),
+                       tuple(legend_parts(names, bool(zones), palette, short=True)))
+            probe_head = HeaderInput(symbol, timeframe, bars[-1], timeframe_ms, tick, step, lo,
+                                     hi, vmax, per_column, log, view.history, None, *legends)
+            self._plan = (plan_for(probe_head, width,
+                                   two_lines=height >= _TWO_LINE_HEADER_HEIGHT), legends)
+            self._plan_key = plan_key
+        plan, legends = self._plan
+        head = HeaderInput(symbol, timeframe, cursor or bars[-1], timeframe_ms, tick, step, lo,
+                           hi, vmax, per_column, log, view.history, None, *legends)
+        self.header_rows = plan.lines
+        body_rows = height - 1 - plan.lines  # minus header and time axis
+        vol_rows = max(1, round(body_rows * 0.2))
+        rows = body_rows - vol_rows
         reach = (hi - lo) * _LINE_REACH
         extra = [p for p in line_prices if lo - reach <= p <= hi + reach]
         if marks.signals:  # a row of headroom, so markers beside the bars are not clipped
@@ -245,7 +285,7 @@ class ChartRenderer:
         lasts = [j for _, j in groups]
         for s in series:
             extra.extend(v for v in s.values[lasts].tolist() if v == v)  # NaN: warm-up
-        self.scale = scale = make_scale(bars, rows, extra)
+        self.scale = scale = make_scale(bars, rows, extra, log=log)
         if self._scale_key != (scale, colors):
             self._scale_key = (scale, colors)
             self._columns, self._composed = {}, {}
@@ -291,18 +331,9 @@ class ChartRenderer:
         line_rows = _line_rows(marks.lines, scale)
         cross_row = crosshair.row if crosshair is not None and 0 <= crosshair.row < rows else None
 
-        cursor = view.bar_at(cross_x) if cross_x is not None else None
-        legend = legend_parts([s.name for s in series], bool(zones), palette)
-        header = _header(
-            header_parts(
-                symbol, timeframe, cursor or live,
-                cursor_price=scale.price_at_row(cross_row) if cross_row is not None else None,
-                legend=legend, per_column=per_column, history=view.history, tick=tick,
-                step=step,
-            ),
-            styles, width,
-        )
-        lines = [header]
+        if cross_row is not None:
+            head = replace(head, cursor_price=scale.price_at_row(cross_row))
+        lines = [_header(line, styles, width) for line in header_lines(head, width, plan)]
         char_rows = list(zip(*(col[0] for col in columns), strict=True))
         style_rows = list(zip(*(col[1] for col in columns), strict=True))
         for r in range(rows):
@@ -346,7 +377,7 @@ class ChartRenderer:
             segments.append(Segment(label.ljust(axis_w), styles.axis))
             lines.append(Strip(segments, width).crop_extend(0, width, None))
 
-        axis_line = time_axis(cols, timeframe_ms)
+        axis_line = time_axis(cols, bucket_ms)
         lines.append(Strip([Segment(axis_line.ljust(width)[:width], styles.axis)], width))
         return lines
 
@@ -389,10 +420,10 @@ def _hline(
     return new_chars, new_styles
 
 
-def _header(groups: list[Group], styles: _Styles, width: int) -> Strip:
+def _header(pieces: list[Piece], styles: _Styles, width: int) -> Strip:
     roles = {"title": styles.title, "label": styles.label, "plain": styles.plain,
              "up": styles.up, "down": styles.down, "accent": styles.accent}
-    return header_strip(groups, roles, width)
+    return header_strip(pieces, roles, width)
 
 
 class _Styles:

@@ -29,7 +29,8 @@ from tradeterm.ui.themes import TradingColors
 class CandleChart(Widget, can_focus=True):
     """Draws the candles handed to it by :meth:`update_data`; repaints only changed rows.
 
-    Focused, the arrow keys move a crosshair (its candle's OHLCV and its price in the header);
+    Focused, the arrow keys move a crosshair (its bar's time and OHLCV in the header, its price
+    on the axis); :meth:`toggle_log_scale` switches the price scale (kept while the app runs);
     the mouse moves it too, and the wheel scrolls history. ``view`` (a Textual var) is the
     window last drawn; the indicator pane watches it to stay column-aligned.
     """
@@ -62,6 +63,7 @@ class CandleChart(Widget, can_focus=True):
         self.market_colors = TradingColors()
         self.marks = Marks()
         self.per_column = 1
+        self.log_scale = False  # a logarithmic price scale (kept across symbols and timeframes)
         # Open time of the newest candle in view; None: live.
         self.history_anchor: int | None = None
         self.crosshair: Crosshair | None = None
@@ -123,6 +125,13 @@ class CandleChart(Widget, can_focus=True):
         shown = self.overlays.toggle(name)
         self._rebuild()
         return shown
+
+    def toggle_log_scale(self) -> bool:
+        """Switch between a linear and a logarithmic price scale; returns whether it is now
+        logarithmic."""
+        self.log_scale = not self.log_scale
+        self._rebuild(repaint_changed_only=False)
+        return self.log_scale
 
     def scroll_bars(self, bars: int) -> None:
         """Move the view ``bars`` columns back (negative) or forward in history, no further
@@ -190,8 +199,9 @@ class CandleChart(Widget, can_focus=True):
         view, scale = self.view, self.renderer.scale
         if view is None or scale is None:
             return
-        if 0 <= event.x < view.plot_width and 1 <= event.y <= scale.rows:
-            crosshair = Crosshair(event.x, event.y - 1)
+        top = self.renderer.header_rows
+        if 0 <= event.x < view.plot_width and top <= event.y < top + scale.rows:
+            crosshair = Crosshair(event.x, event.y - top)
             if crosshair != self.crosshair:
                 self.crosshair = crosshair
                 self._rebuild()
@@ -240,6 +250,7 @@ class CandleChart(Widget, can_focus=True):
             crosshair=self.crosshair,
             tick=self.tick,
             step=self.step,
+            log=self.log_scale,
         )
         self._lines_size = (width, height)
         self.view = self.renderer.view
