@@ -80,7 +80,7 @@ async def test_journal_screen_shows_trades_fills_signals_orders_and_stats(tmp_pa
                        and row_count(app, "trades") == 2)
         trades = row_texts(table(app, "trades"))
         assert trades[0][1:3] == ["BTC/USDT", "buy"] and trades[0][6] == "-30.00"  # newest first
-        assert trades[1][6] == "100.00" and trades[1][-1] == "ema_cross" and trades[0][-1] == "manual"
+        assert trades[1][6] == "100.00" and trades[1][-2] == "ema_cross" and trades[0][-2] == "manual"
         pnl_cell = table(app, "trades").get_row_at(1)[6]
         assert pnl_cell.style == app.market_colors.profit
         assert table(app, "trades").get_row_at(0)[6].style == app.market_colors.loss
