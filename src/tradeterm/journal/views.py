@@ -110,15 +110,16 @@ def _trade(r: Row, m: MarketDisplay) -> tuple[Cells, Cells]:
     head = [when(r["closed_ms"]), sym, r["side"]]
     risk = r.get("initial_risk")  # absent before schema 6
     mae_r, mfe_r = in_r(r["mae"], risk), in_r(r["mfe"], risk)
-    tail = [held(r["opened_ms"], r["closed_ms"]), when(r["opened_ms"]),
-            r["strategy"] or "manual", reasons(r.get("entry_reasons"))]
+    story = [held(r["opened_ms"], r["closed_ms"]), r["strategy"] or "manual",
+             when(r["opened_ms"])]
     exact = [_s(r[k]) for k in ("quantity", "entry_price", "exit_price", "pnl", "fees",
-                                 "r_multiple")] + [_s(mae_r), _s(mfe_r), _s(r["mae"]), _s(r["mfe"])]
+                                 "r_multiple")] + [_s(mae_r), _s(mfe_r)]
     shown = [_qty(r["quantity"], step), _price(r["entry_price"], tick),
              _price(r["exit_price"], tick), _quote(r["pnl"], quote), _quote(r["fees"], quote),
-             _r(r["r_multiple"]), _r(mae_r), _r(mfe_r), _quote(r["mae"], quote),
-             _quote(r["mfe"], quote)]
-    return head + exact + tail, head + shown + tail
+             _r(r["r_multiple"]), _r(mae_r), _r(mfe_r)]
+    tail_exact = [_s(r["mae"]), _s(r["mfe"]), reasons(r.get("entry_reasons"))]
+    tail_shown = [_quote(r["mae"], quote), _quote(r["mfe"], quote), tail_exact[-1]]
+    return head + exact + story + tail_exact, head + shown + story + tail_shown
 
 
 def _fill(r: Row, m: MarketDisplay) -> tuple[Cells, Cells]:
@@ -164,7 +165,7 @@ def _order(r: Row, m: MarketDisplay) -> tuple[Cells, Cells]:
 
 TRADES = View("trades", "positions", [
     "closed (UTC)", "symbol", "side", "qty", "entry", "exit", "pnl", "fees", "R", "MAE R",
-    "MFE R", "MAE", "MFE", "held", "opened (UTC)", "strategy", "reasons"], _trade)
+    "MFE R", "held", "strategy", "opened (UTC)", "MAE", "MFE", "reasons"], _trade)
 FILLS = View("fills", "fills", [
     "time (UTC)", "symbol", "side", "qty", "price", "fee", "liquidity", "strategy", "order"],
     _fill)

@@ -107,9 +107,9 @@ async def ask_curve(engine: EngineLike, width: int,
     return curve_of(body)
 
 
-CHART_HEIGHT = 11
-"""Rows of the chart region (two charts side by side); hidden below :data:`CHARTS_MIN_ROWS`."""
 CHARTS_MIN_ROWS = 30
+"""Screen rows below which the chart region (two charts side by side, above the tables, a
+third of the height) is hidden: the tables need the rows more."""
 
 
 def _signed(value: str) -> Decimal | None:
@@ -142,7 +142,7 @@ class HistoryScreen(Screen[None]):
     HistoryScreen #journal-filter { height: 1; color: $text-muted; padding: 0 1; }
     HistoryScreen #journal-filter.-active { color: $warning; }
     HistoryScreen #journal-filter-input { display: none; }
-    HistoryScreen #journal-charts { height: 11; }
+    HistoryScreen #journal-charts { height: 35%; min-height: 9; }
     HistoryScreen #journal-equity, HistoryScreen #journal-daily { width: 1fr; padding: 0 1; }
     """
 
@@ -193,7 +193,7 @@ class HistoryScreen(Screen[None]):
         yield Static("Journal", id="history-title")
         yield Static(describe({}), id="journal-filter")
         yield Input(placeholder="symbol:BTC/USDT strategy:NAME from:2024-05-01 to:2024-05-31",
-                    id="journal-filter-input")
+                    id="journal-filter-input", disabled=True)  # out of the focus chain: hidden
         with Horizontal(id="journal-charts"):
             yield Static("", id="journal-equity")
             yield Static("", id="journal-daily")
@@ -229,7 +229,7 @@ class HistoryScreen(Screen[None]):
         """Open the filter input, prefilled with the filter in effect."""
         box = self.query_one("#journal-filter-input", Input)
         box.value = filter_text(self.filter)
-        box.display = True
+        box.display, box.disabled = True, False
         box.focus()
 
     def action_clear_filter(self) -> None:
@@ -249,7 +249,8 @@ class HistoryScreen(Screen[None]):
         self._apply(flt)
 
     def _close_filter_input(self) -> None:
-        self.query_one("#journal-filter-input", Input).display = False
+        box = self.query_one("#journal-filter-input", Input)
+        box.display, box.disabled = False, True
         self.query_one("#table-trades", DataTable).focus()
 
     def _apply(self, flt: dict[str, str]) -> None:
@@ -316,7 +317,9 @@ class HistoryScreen(Screen[None]):
         for box_id, draw in (("#journal-equity", equity_chart), ("#journal-daily", daily_chart)):
             box = self.query_one(box_id, Static)
             width = max(30, (box.size.width or self.size.width // 2) - 2)
-            text = draw(curve, width, CHART_HEIGHT)
+            rows = self.query_one("#journal-charts").size.height
+            height = max(9, rows or self.size.height // 3)
+            text = draw(curve, width, height)
             # plain: plotext's own colours (a white background) would fight the theme's
             box.update(Text(Text.from_ansi(text).plain))
 

@@ -92,6 +92,7 @@ def _day(ms: int) -> str:
 def _figure(width: int, height: int) -> Any:  # plotext is untyped
     import plotext as plt
 
+    plt.terminal.limit(False, False)  # the widget's size, not the (absent) terminal's 80x24
     fig = plt.figure
     fig.clear()
     fig.plot_size(width, height)
@@ -106,6 +107,9 @@ def equity_chart(curve: CurveData, width: int, height: int) -> str:
     values = [0.0] + [float(v) for _, v in curve.equity]  # drawn only: pixels, not money
     fig = _figure(width, height)
     fig.draw(fig.signal(values).lines())
+    # x: the close of each point (index 1 is the zero before the first close)
+    picks = sorted({0, len(curve.equity) // 2, len(curve.equity) - 1})
+    fig.ruler(0).ticks([i + 2 for i in picks], [_day(curve.equity[i][0])[5:] for i in picks])
     last = fmt_quote(curve.equity[-1][1], curve.quote, signed=True)
     first, end = _day(curve.equity[0][0]), _day(curve.equity[-1][0])
     span = first if first == end else f"{first} → {end}"
@@ -121,5 +125,6 @@ def daily_chart(curve: CurveData, width: int, height: int) -> str:
     fig = _figure(width, height)
     fig.draw(fig.bar([d[5:] for d, _ in days], [float(v) for _, v in days]))
     day, pnl = days[-1]
-    fig.title(f"Daily PnL · {day} {fmt_quote(pnl, curve.quote, signed=True)}")
+    fig.title(f"Daily PnL · {day} {fmt_quote(pnl, curve.quote, signed=True)} "
+              f"{curve.quote or ''}".rstrip())
     return str(fig.build().string())
