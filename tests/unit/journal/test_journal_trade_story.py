@@ -20,7 +20,7 @@ from tradeterm.broker.paper import PaperBroker
 from tradeterm.broker.rules import MarketRules
 from tradeterm.config import PaperSettings
 from tradeterm.core.events import OrderFilled, OrderUpdated, PositionClosed
-from tradeterm.core.models import BookSnapshot, Signal
+from tradeterm.core.models import BookSnapshot, Signal, Trade
 from tradeterm.core.trading import (
     AccountSnapshot, Bracket, ClosedTrade, OrderRequest, OrderType,
 )
@@ -274,3 +274,23 @@ def test_an_old_journal_keeps_its_rows_and_shows_blanks_after_the_migration(tmp_
         assert _column(headers, row, "MAE R") == "" and _column(headers, row, "MFE R") == ""
         assert _column(headers, row, "MAE") == "-0.50" and _column(headers, row, "reasons") == ""
         assert _column(headers, row, "held") == "7m 00s"
+
+
+def test_a_stop_filled_beyond_every_mark_counts_in_the_mae(tmp_path: Path):
+    """The marks (book mids) never went below 99.5, but the stop at 99 filled at 98.5 on a
+    print through it: the exit price is part of the trade's path, so MAE is -1.5R, not -0.5R."""
+    clock = Clock(T0)
+    broker = PaperBroker({SYMBOL: RULES}, PaperSettings(taker_fee=Decimal(0),
+                         maker_fee=Decimal(0), latency_ms=0, starting_balance=Decimal(10_000)),
+                         clock)
+    broker.on_book(SYMBOL, _book("100"))
+    broker.submit(OrderRequest(SYMBOL, "buy", OrderType.MARKET, Decimal("1"),
+                               bracket=Bracket(stop_loss=Decimal("99"))))
+    broker.on_book(SYMBOL, _book("99.5"))
+    clock.now = T0 + MIN
+    broker.on_book(SYMBOL, BookSnapshot(SYMBOL, bids=((98.5, 5.0),), asks=((100.5, 5.0),)))
+    events = broker.on_trade(SYMBOL, Trade("t1", clock.now, 98.5, 1.0, "sell"))
+    (closed,) = [e.trade for e in events + broker.drain_events()
+                 if isinstance(e, PositionClosed)]
+    assert closed.exit_price == Decimal("98.5")
+    assert (closed.mae, closed.initial_risk) == (Decimal("-1.5"), Decimal("1"))
