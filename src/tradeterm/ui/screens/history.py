@@ -212,7 +212,7 @@ class HistoryScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self._fit_charts()
-        self._draw_charts()
+        self.call_after_refresh(self._draw_charts)  # at the charts' new size
 
     def _fit_charts(self) -> None:
         """The charts above the tables when the screen has the rows for both."""
