@@ -18,6 +18,7 @@ from tradeterm.journal.filters import JournalFilter
 from tradeterm.journal.reader import JournalReader
 
 ZERO = Decimal(0)
+DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,13 +41,14 @@ def read_curve(reader: JournalReader, flt: JournalFilter, width: int) -> Curve:
     every = max(1, -(-total // max(1, width)))  # ceil: at most ``width`` points
     cumulative = ZERO
     equity: list[tuple[int, Decimal]] = []
-    daily: dict[str, Decimal] = {}
+    daily: dict[int, Decimal] = {}  # by UTC day number: named once at the end (a million
+    # strftime calls would be most of the time)
     n = last_ms = 0
     for pnl, closed_ms in reader.columns("positions", "pnl, closed_ms", flt.since_ms,
                                          flt.strategy, **flt.query()):
         value = Decimal(pnl)
         cumulative += value
-        day = day_of(closed_ms)
+        day = closed_ms // DAY_MS
         daily[day] = daily.get(day, ZERO) + value
         n += 1
         last_ms = closed_ms
@@ -54,4 +56,4 @@ def read_curve(reader: JournalReader, flt: JournalFilter, width: int) -> Curve:
             equity.append((closed_ms, cumulative))
     if n and (not equity or equity[-1] != (last_ms, cumulative)):
         equity.append((last_ms, cumulative))  # the end of the curve is always shown
-    return Curve(equity, sorted(daily.items()), n)
+    return Curve(equity, [(day_of(day * DAY_MS), v) for day, v in sorted(daily.items())], n)

@@ -263,6 +263,9 @@ class HistoryScreen(Screen[None]):
     def action_reload(self) -> None:
         """Ask the engine again."""
         self.query_one("#history-message", Static).update("asking the engine for the journal…")
+        self._curve = None  # never a chart of another filter meanwhile
+        self.query_one("#journal-equity", Static).update("reading the equity curve…")
+        self.query_one("#journal-daily", Static).update("")
         self._read()
 
     @work(exclusive=True, exit_on_error=False, group="journal")
@@ -290,7 +293,6 @@ class HistoryScreen(Screen[None]):
         self.post_message(self.Loaded(first))
         if isinstance(first, str):
             return
-        self.post_message(self.CurveLoaded(await ask_curve(engine, self._chart_points(), flt)))
         others = tuple(name for name in TABS[:-1] if name not in FIRST)
         self.post_message(self.Loaded(await ask_pages(engine, others, counted=True, flt=flt)))
         if any(t.total is None for t in first.tables.values()):
@@ -299,6 +301,8 @@ class HistoryScreen(Screen[None]):
                 self.post_message(self.Counted({
                     name: (len(first.tables[name].rows), t.total)
                     for name, t in counted.tables.items()}))
+        # the charts read every trade the filter keeps (streamed): after the indexed pages
+        self.post_message(self.CurveLoaded(await ask_curve(engine, self._chart_points(), flt)))
         self.post_message(self.StatsLoaded(await ask_stats(engine, flt)))
 
     def on_history_screen_curve_loaded(self, message: CurveLoaded) -> None:
