@@ -199,3 +199,40 @@ async def test_a_bad_date_in_the_filter_says_why_and_x_recovers(tmp_path: Path):
         await pilot.press("x")
         await wait_for(pilot, lambda: row_count(app, "trades") == 4
                        and app.screen.query_one("#history-tabs").display)
+
+
+def test_the_filter_words_become_request_arguments():
+    from tradeterm.ui.screens.journal_charts import describe, filter_text, parse_filter
+
+    assert parse_filter("eth/usdt breakout 2024-05-01 2024-05-03") == {
+        "symbol": "ETH/USDT", "strategy": "breakout", "from": "2024-05-01", "to": "2024-05-03"}
+    typed = parse_filter("symbol:BTC/USDT:USDT strategy:ema_cross to:2024-05-02T12:00")
+    assert typed == {"symbol": "BTC/USDT:USDT", "strategy": "ema_cross",
+                     "to": "2024-05-02T12:00"}
+    assert parse_filter(filter_text(typed)) == typed  # the input is prefilled with this
+    assert parse_filter("") == {} and describe({}).startswith("all trades")
+    for bad, why in (("sym:BTC/USDT", "unknown filter 'sym'"), ("from:", "from: needs a value")):
+        try:
+            parse_filter(bad)
+        except ValueError as exc:
+            assert why in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
+
+
+async def test_at_80x24_the_tables_keep_the_rows_and_the_filter_still_works(tmp_path: Path):
+    config = settings(tmp_path)
+    story_journal(config.journal_file)
+    app = TradetermApp(config, engine=FakeEngine(config))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("j")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen)
+                       and row_count(app, "trades") == 4)
+        assert not app.screen.query_one("#journal-charts").display
+        await pilot.press("f")
+        app.screen.query_one("#journal-filter-input").value = "rsi_revert"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: row_count(app, "trades") == 2)
+        assert column(app, "symbol") == ["ETH/USDT", "ETH/USDT"]
+        await pilot.resize_terminal(120, 40)  # room again: the charts come back, drawn
+        await wait_for(pilot, lambda: "Equity +4.00 USDT · 2 trades" in screen_text(app))

@@ -29,15 +29,15 @@ def parse_filter(text: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for word in text.split():
         key, sep, value = word.partition(":")
-        if sep and key.lower() in FILTER_KEYS and value:
+        if sep and key.lower() in FILTER_KEYS:
+            if not value:
+                raise ValueError(f"{key}: needs a value ({key}:...)")
             found[key.lower()] = value
-        elif sep and key.lower() in FILTER_KEYS:
-            raise ValueError(f"{key}: needs a value ({key}:...)")
-        elif "/" in word:
+        elif "/" in key:  # BTC/USDT, or BTC/USDT:USDT (a colon of its own)
             found["symbol"] = word
         elif _DATE.match(word):
             found["to" if "from" in found else "from"] = word
-        elif sep and not _DATE.match(word):
+        elif sep:
             raise ValueError(f"unknown filter {key!r} (use {', '.join(FILTER_KEYS)})")
         else:
             found["strategy"] = word
