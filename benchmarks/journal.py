@@ -128,7 +128,9 @@ def build(path: Path, trades: int) -> None:
         balance += Decimal(pnl)
         equity.append((closed + 1, str(balance), str(balance), "0"))
     with db:
-        db.executemany(f"INSERT INTO positions VALUES ({','.join('?' * 15)})", positions)
+        db.executemany("INSERT INTO positions (id, run_id, symbol, side, quantity, entry_price, "
+                       "exit_price, opened_ms, closed_ms, pnl, fees, r_multiple, mae, mfe, "
+                       f"strategy) VALUES ({','.join('?' * 15)})", positions)
         db.executemany(f"INSERT INTO fills VALUES ({','.join('?' * 11)})", fills)
         db.executemany(f"INSERT INTO orders VALUES ({','.join('?' * 25)})", orders)
         db.executemany("INSERT INTO signals (run_id, timestamp, strategy, symbol, timeframe, "
@@ -181,6 +183,19 @@ if what == "screen":
     time.sleep(0.01)
     assert "tables" in result, result
     print(json.dumps({"s": took, "mb": (peak[0] - base) / 2**20}))
+elif what == "curve":
+    from tradeterm.service.journal_requests import read_curve
+    from tradeterm.journal.filters import JournalFilter, filter_of
+    import tradeterm.journal.reader, tradeterm.journal.curve
+    flt = JournalFilter() if since == "all" else filter_of({"from": since})
+    time.sleep(0.05)
+    base = peak[0] = me.memory_info().rss
+    t = time.perf_counter()
+    result = read_curve(path, flt, 200)
+    took = time.perf_counter() - t
+    time.sleep(0.01)
+    assert "equity" in result and len(result["equity"]) <= 200, result
+    print(json.dumps({"s": took, "mb": (peak[0] - base) / 2**20}))
 else:
     from tradeterm.journal.cli import journal_command
     if os.environ.get("BENCH_WARM"):  # the command's own imports done before the clock starts
@@ -224,6 +239,10 @@ def read_figures(path: Path, trades: int) -> None:
           f"{screen['mb']:,.0f} MB above baseline "
           f"(budget {SCREEN_BUDGET_MB} MB: {_verdict(screen['mb'], SCREEN_BUDGET_MB)})",
           flush=True)
+    for since, label in (("all", "every trade"), (day, f"from {day}")):
+        curve = _child("curve", path, since)
+        print(f"journal screen charts (journal.curve, 200 points), {label}: {curve['s']:.2f} s "
+              f"in the engine's reader thread, {curve['mb']:,.0f} MB above baseline", flush=True)
     for what, label, budget in (("stats", "journal stats", STATS_BUDGET_S),
                                 ("since", f"journal trades --since {day}", SINCE_BUDGET_S)):
         cold, warm = _child(what, path, day), _child(what, path, day, warm=True)

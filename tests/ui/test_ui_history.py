@@ -80,7 +80,7 @@ async def test_journal_screen_shows_trades_fills_signals_orders_and_stats(tmp_pa
                        and row_count(app, "trades") == 2)
         trades = row_texts(table(app, "trades"))
         assert trades[0][1:3] == ["BTC/USDT", "buy"] and trades[0][6] == "-30.00"  # newest first
-        assert trades[1][6] == "100.00" and trades[1][-1] == "ema_cross" and trades[0][-1] == "manual"
+        assert trades[1][6] == "100.00" and trades[1][12] == "ema_cross" and trades[0][12] == "manual"
         pnl_cell = table(app, "trades").get_row_at(1)[6]
         assert pnl_cell.style == app.market_colors.profit
         assert table(app, "trades").get_row_at(0)[6].style == app.market_colors.loss
@@ -116,3 +116,123 @@ async def test_journal_screen_without_a_journal_says_so(tmp_path: Path):
         config.journal_file.write_bytes(b"")  # an empty file: never opened by the engine
         await pilot.press("r")
         await wait_for(pilot, lambda: "journal is empty" in words(app))
+
+
+def story_journal(path: Path) -> None:
+    """Trades on two symbols and strategies over three UTC days."""
+    def closed(symbol: str, strategy: str, ms: int, pnl: str) -> ClosedTrade:
+        return ClosedTrade(symbol, "buy", Decimal("1"), Decimal("100"), Decimal("101"),
+                           ms - 3_600_000, ms, Decimal(pnl), Decimal("0.1"), Decimal("0.5"),
+                           Decimal("-1.5"), Decimal("4"), strategy, initial_risk=Decimal("2"))
+    day = 86_400_000
+    trades = [closed("BTC/USDT", "ema_cross", T, "20"), closed("ETH/USDT", "rsi_revert", T + 1, "-8"),
+              closed("BTC/USDT", "ema_cross", T + day, "-5"),
+              closed("ETH/USDT", "rsi_revert", T + 2 * day, "12")]
+    account = AccountSnapshot("USDT", Decimal("10019"), Decimal("10019"), Decimal(0), Decimal(0))
+    with JournalWriter(path) as writer:
+        writer.write(*trades, AccountRecord(T + 3 * day, account)).result(20)
+
+
+def column(app: TradetermApp, name: str) -> list[str]:
+    t = table(app, "trades")
+    headers = [str(c.label) for c in t.columns.values()]
+    return [row[headers.index(name)] for row in row_texts(t)]
+
+
+async def test_journal_screen_charts_and_filters_follow_the_typed_filter(tmp_path: Path):
+    config = settings(tmp_path)
+    story_journal(config.journal_file)
+    app = TradetermApp(config, engine=FakeEngine(config))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("j")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen)
+                       and row_count(app, "trades") == 4)
+        await wait_for(pilot, lambda: "4 trades" in screen_text(app))
+        charts = app.screen.query_one("#journal-charts")
+        tabs = app.screen.query_one("#history-tabs")
+        assert charts.display and charts.region.height >= 10
+        assert charts.region.bottom <= tabs.region.y  # the charts sit above the tables
+        text = screen_text(app)
+        assert "Equity +19.00 USDT · 4 trades · 2024-05-02 → 2024-05-04" in text
+        assert "Daily PnL · 2024-05-04 +12.00" in text
+        assert column(app, "MAE R") == ["-0.75"] * 4 and column(app, "MFE R") == ["2.00"] * 4
+        assert column(app, "held") == ["1h 00m"] * 4
+
+        await pilot.press("f")
+        for key in "symbol:eth/usdt from:2024-05-03":
+            await pilot.press({" ": "space", ":": "colon", "/": "slash"}.get(key, key))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Equity +12.00 USDT · 1 trades" in screen_text(app))
+        assert column(app, "symbol") == ["ETH/USDT"] and column(app, "pnl") == ["12.00"]
+        assert "filter: ETH/USDT · 2024-05-03 → …" in screen_text(app)
+        await wait_for(pilot, lambda: row_count(app, "stats") > 0)
+        stats = {(r[0], r[1]): r for r in row_texts(table(app, "stats"))}
+        assert stats[("all", "all")][2] == "1"  # the statistics follow the filter too
+
+        await pilot.press("f")  # prefilled with the filter in effect; a strategy replaces it
+        box = app.screen.query_one("#journal-filter-input")
+        assert box.value == "symbol:ETH/USDT from:2024-05-03"
+        box.value = "strategy:ema_cross"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: column(app, "strategy") == ["ema_cross"] * 2)
+        assert "Equity +15.00 USDT · 2 trades" in screen_text(app)
+
+        await pilot.press("x")
+        await wait_for(pilot, lambda: row_count(app, "trades") == 4
+                       and "4 trades" in screen_text(app))
+        assert "all trades · f filter" in screen_text(app)
+
+
+async def test_a_bad_date_in_the_filter_says_why_and_x_recovers(tmp_path: Path):
+    config = settings(tmp_path)
+    story_journal(config.journal_file)
+    app = TradetermApp(config, engine=FakeEngine(config))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("j")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen)
+                       and row_count(app, "trades") == 4)
+        await pilot.press("f")
+        app.screen.query_one("#journal-filter-input").value = "from:2024-02-31"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "from: expected a UTC date" in words(app))
+        assert "x clears the filter" in words(app)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: row_count(app, "trades") == 4
+                       and app.screen.query_one("#history-tabs").display)
+
+
+def test_the_filter_words_become_request_arguments():
+    from tradeterm.ui.screens.journal_charts import describe, filter_text, parse_filter
+
+    assert parse_filter("eth/usdt breakout 2024-05-01 2024-05-03") == {
+        "symbol": "ETH/USDT", "strategy": "breakout", "from": "2024-05-01", "to": "2024-05-03"}
+    typed = parse_filter("symbol:BTC/USDT:USDT strategy:ema_cross to:2024-05-02T12:00")
+    assert typed == {"symbol": "BTC/USDT:USDT", "strategy": "ema_cross",
+                     "to": "2024-05-02T12:00"}
+    assert parse_filter(filter_text(typed)) == typed  # the input is prefilled with this
+    assert parse_filter("") == {} and describe({}).startswith("all trades")
+    for bad, why in (("sym:BTC/USDT", "unknown filter 'sym'"), ("from:", "from: needs a value")):
+        try:
+            parse_filter(bad)
+        except ValueError as exc:
+            assert why in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} was accepted")
+
+
+async def test_at_80x24_the_tables_keep_the_rows_and_the_filter_still_works(tmp_path: Path):
+    config = settings(tmp_path)
+    story_journal(config.journal_file)
+    app = TradetermApp(config, engine=FakeEngine(config))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("j")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen)
+                       and row_count(app, "trades") == 4)
+        assert not app.screen.query_one("#journal-charts").display
+        await pilot.press("f")
+        app.screen.query_one("#journal-filter-input").value = "rsi_revert"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: row_count(app, "trades") == 2)
+        assert column(app, "symbol") == ["ETH/USDT", "ETH/USDT"]
+        await pilot.resize_terminal(120, 40)  # room again: the charts come back, drawn
+        await wait_for(pilot, lambda: "Equity +4.00 USDT · 2 trades" in screen_text(app))

@@ -25,11 +25,12 @@ from rich.text import Text
 from tradeterm.backtest.metrics import Metrics, drawdown_series
 from tradeterm.backtest.runner import BacktestResult
 from tradeterm.core.display import MarketFormat, fmt_pct, fmt_r, quote_of
+from tradeterm.journal.views import in_r
 
 TRADE_FIELDS = (
     "side", "quantity", "entry_time", "entry_price", "exit_time", "exit_price", "exit_reason",
     "stop", "target", "pnl", "fees", "r_multiple", "mae", "mfe", "signal_bar", "entry_bar",
-    "exit_bar",
+    "exit_bar", "mae_r", "mfe_r",
 )
 CHART_POINTS = 200
 
@@ -62,6 +63,9 @@ def trade_rows(result: BacktestResult, last: int | None = None) -> list[dict[str
             "pnl": _num(t.pnl), "fees": _num(t.fees), "r_multiple": _num(t.r_multiple),
             "mae": _num(t.mae), "mfe": _num(t.mfe),
             "signal_bar": bt.signal_bar, "entry_bar": bt.entry_bar, "exit_bar": bt.exit_bar,
+            # over the initial risk, as the journal shows live trades (None: no stop)
+            "mae_r": _num(in_r(t.mae, bt.initial_risk)),
+            "mfe_r": _num(in_r(t.mfe, bt.initial_risk)),
         })
     return rows
 
@@ -126,8 +130,9 @@ def display_row(row: dict[str, Any], fmt: MarketFormat) -> dict[str, str]:
             shown[key] = fmt.amount(Decimal(row[key]))
     if row.get("quantity") is not None:
         shown["quantity"] = fmt.qty(Decimal(row["quantity"]))
-    if row.get("r_multiple") is not None:
-        shown["r_multiple"] = fmt_r(Decimal(row["r_multiple"]))
+    for key in ("r_multiple", "mae_r", "mfe_r"):
+        if row.get(key) is not None:
+            shown[key] = fmt_r(Decimal(row[key]))
     return shown
 
 

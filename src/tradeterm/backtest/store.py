@@ -99,7 +99,7 @@ def from_rows(row: BacktestRow, trades: list[BacktestTradeRow]) -> BacktestResul
                     symbol=row.symbol, side=t.side, quantity=t.quantity,  # type: ignore[arg-type]
                     entry_price=t.entry_price, exit_price=t.exit_price, opened_ms=t.entry_ms,
                     closed_ms=t.exit_ms, pnl=t.pnl, fees=t.fees, r_multiple=t.r_multiple,
-                    mae=t.mae, mfe=t.mfe, strategy=strategy,
+                    mae=t.mae, mfe=t.mfe, strategy=strategy, initial_risk=t.initial_risk,
                 ),
                 t.signal_bar, t.entry_bar, t.exit_bar, t.exit_reason, t.stop, t.target,
                 t.initial_risk, t.entry_fee, t.exit_fee,

@@ -170,6 +170,7 @@ class TradeTable:
             entry_fee + exit_fee, pnl / risk if risk else None,
             Decimal(mae) * tick * qty if mae < 0 else ZERO,
             Decimal(mfe) * tick * qty if mfe > 0 else ZERO, self.strategy or None,
+            initial_risk=risk,
         )
         return BacktestTrade(
             trade, signal_bar, signal_bar + 1, exit_bar, EXIT_REASONS[reason], stop,

@@ -48,6 +48,7 @@ class _Open:
     entry_cost: Decimal = ZERO
     exit_qty: Decimal = ZERO
     exit_value: Decimal = ZERO
+    entry_order: str | None = None  # the order whose fill opened the position
 
     @property
     def quantity(self) -> Decimal:
@@ -76,6 +77,7 @@ class _Open:
             fees=self.fees,
             max_adverse=self.max_adverse,
             max_favorable=self.max_favorable,
+            entry_order_id=self.entry_order,
         )
 
 
@@ -138,6 +140,7 @@ class Account:
         if pos is None or pos.quantity == ZERO or (pos.quantity > 0) == (signed > 0):
             self._add(fill, signed, fill.fee, stop, target)
             return None
+        self.mark(fill.symbol, fill.price)  # the exit price is part of the trade's path
         closing = min(abs(signed), abs(pos.quantity))
         close_fee = fill.fee if closing == fill.quantity else _split_fee(fill, closing)
         self._close(pos, fill, closing, close_fee)
@@ -154,7 +157,7 @@ class Account:
         pos = self._open.get(fill.symbol)
         if pos is None:
             pos = _Open(fill.symbol, fill.timestamp, fill.strategy, signed > 0, stop=stop,
-                        target=target)
+                        target=target, entry_order=fill.order_id)
             self._open[fill.symbol] = pos
         qty = abs(signed)
         pos.lots.append([signed, fill.price])
@@ -204,6 +207,8 @@ class Account:
             mae=pos.max_adverse,
             mfe=pos.max_favorable,
             strategy=pos.strategy,
+            initial_risk=pos.initial_risk,
+            entry_order_id=pos.entry_order,
         )
 
     # --- restart -------------------------------------------------------------------------
@@ -223,6 +228,7 @@ class Account:
                 initial_risk=p.initial_risk, realized=p.realized_pnl, fees=p.fees,
                 max_adverse=p.max_adverse, max_favorable=p.max_favorable,
                 entry_qty=abs(p.quantity), entry_cost=abs(p.quantity) * p.average_entry,
+                entry_order=p.entry_order_id,
             )
 
 

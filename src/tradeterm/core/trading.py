@@ -138,6 +138,7 @@ class Position:
     fees: Decimal = Decimal(0)
     max_adverse: Decimal = Decimal(0)  # MAE in quote (<= 0)
     max_favorable: Decimal = Decimal(0)  # MFE in quote (>= 0)
+    entry_order_id: str | None = None  # the order whose fill opened it (its signal's reasons)
 
     @property
     def side(self) -> Side:
@@ -161,6 +162,8 @@ class ClosedTrade:
     mae: Decimal
     mfe: Decimal
     strategy: str | None = None
+    initial_risk: Decimal | None = None  # quote at risk when opened (MAE/MFE in R); None: no stop
+    entry_order_id: str | None = None  # the order whose fill opened it
 
 
 @dataclass(frozen=True, slots=True)

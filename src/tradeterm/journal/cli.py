@@ -46,6 +46,16 @@ def parse_since(text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def parse_until(text: str) -> int:
+    """``--to``: an exclusive bound in epoch ms; a plain date includes its whole day."""
+    from tradeterm.journal.filters import end_ms
+
+    try:
+        return end_ms(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def add_journal_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``journal VIEW [--since DATE] [--strategy NAME] [--csv]`` to ``tradeterm``'s parser."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
@@ -61,6 +71,12 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", type=parse_since, metavar="DATE",
                         help="only from this UTC date (YYYY-MM-DD or ISO date-time)")
     parser.add_argument("--strategy", metavar="NAME", help="only this strategy ('manual' too)")
+    parser.add_argument("--symbol", metavar="SYMBOL", type=str.upper,
+                        help="only this symbol (e.g. BTC/USDT)")
+    parser.add_argument("--from", dest="since", type=parse_since, metavar="DATE",
+                        help="the same as --since")
+    parser.add_argument("--to", dest="until", type=parse_until, metavar="DATE",
+                        help="only up to this UTC date (a plain date includes its whole day)")
     parser.add_argument("--csv", action="store_true", help="write CSV to stdout instead")
 
 
@@ -109,22 +125,27 @@ RICH_ROWS = 500
 
 def _rows_of(
     reader: JournalReader, view: str, since: int | None, strategy: str | None,
+    symbol: str | None = None, until: int | None = None,
 ) -> tuple[list[str], Iterator[tuple[list[str], list[str]]]]:
-    """Headers and (exact cells, shown cells) per row, streamed from the journal."""
+    """Headers and (exact cells, shown cells) per row, streamed from the journal (``symbol``
+    and ``until`` filter the tables and statistics, not stored backtests)."""
     from tradeterm.journal import views
     from tradeterm.journal.markets import MarketDisplay
 
     markets = MarketDisplay(reader)
     if view in views.PAGED:
         spec = views.PAGED[view]
-        return spec.headers, views.view_rows(spec, reader.rows(spec.table, since, strategy),
-                                             markets)
+        rows = reader.rows(spec.table, since, strategy, symbol=symbol, until_ms=until)
+        return spec.headers, views.view_rows(spec, rows, markets)
     if view == "positions":
         rows = (r for r in reader.open_position_rows(strategy)
-                if since is None or r["opened_ms"] >= since)
+                if (since is None or r["opened_ms"] >= since)
+                and (until is None or r["opened_ms"] < until)
+                and (symbol is None or r["symbol"] == symbol))
         return views.POSITION_HEADERS, (views.position_cells(r, markets) for r in rows)
     if view == "stats":
-        cells = views.grouped_stats_cells(reader.stats(since, strategy), reader.account_quote())
+        stats = reader.stats(since, strategy, symbol=symbol, until_ms=until)
+        cells = views.grouped_stats_cells(stats, reader.account_quote())
         return views.STATS_HEADERS, iter(cells)
     headers, table = backtests_view(reader, since, strategy)
     return headers, ((row, row) for row in table)
@@ -262,7 +283,8 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal,
         return show_backtest(path, args.id)
     try:
         with JournalReader(path) as reader:
-            headers, rows = _rows_of(reader, args.view, args.since, args.strategy)
+            headers, rows = _rows_of(reader, args.view, args.since, args.strategy,
+                                     getattr(args, "symbol", None), getattr(args, "until", None))
             if args.csv:
                 writer = csv.writer(sys.stdout, lineterminator="\n")
                 writer.writerow(headers)
@@ -276,7 +298,8 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal,
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return 0
     if not shown:
-        print(f"no {args.view} in {path}" + (" for these filters" if args.since or
-                                             args.strategy else ""))
+        filtered = args.since or args.strategy or getattr(args, "symbol", None) \
+            or getattr(args, "until", None)
+        print(f"no {args.view} in {path}" + (" for these filters" if filtered else ""))
     return 0
 

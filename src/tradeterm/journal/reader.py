@@ -55,47 +55,71 @@ class JournalReader:
         self.close()
 
     def _where(
-        self, time_col: str, since_ms: int | None, strategy: str | None
+        self, time_col: str, since_ms: int | None, strategy: str | None, *,
+        symbol: str | None = None, until_ms: int | None = None,
     ) -> tuple[str | None, list[Any]]:
+        """The filters as a parameterised WHERE: ``since_ms`` inclusive, ``until_ms``
+        exclusive, ``strategy`` (``manual``: none), ``symbol``."""
         where: list[str] = []
         params: list[Any] = []
         if since_ms is not None:
             where.append(f"[{time_col}] >= ?")
             params.append(since_ms)
+        if until_ms is not None:
+            where.append(f"[{time_col}] < ?")
+            params.append(until_ms)
         if strategy == MANUAL:
             where.append("strategy IS NULL")
         elif strategy is not None:
             where.append("strategy = ?")
             params.append(strategy)
+        if symbol is not None:
+            where.append("symbol = ?")
+            params.append(symbol)
         return " AND ".join(where) or None, params
 
     def _rows(
         self, table: str, time_col: str, since_ms: int | None, strategy: str | None,
-        order: str | None = None, limit: int | None = None,
+        order: str | None = None, limit: int | None = None, *,
+        symbol: str | None = None, until_ms: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        where, params = self._where(time_col, since_ms, strategy)
+        where, params = self._where(time_col, since_ms, strategy, symbol=symbol,
+                                    until_ms=until_ms)
         try:
             yield from self.db.table(table).rows_where(
                 where, params, order_by=order or f"[{time_col}], rowid", limit=limit,
+                select=self._select(table),
             )
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: cannot read {table}: {exc}") from None
+
+    def _select(self, table: str) -> str:
+        """``*``; for closed trades also ``entry_reasons``, the reasons (JSON list) of the
+        signal whose order opened the trade (schema 6 on; NULL before or without one)."""
+        if table != "positions" or "entry_order" not in self.db.table(table).columns_dict:
+            return "*"
+        return ("*, (SELECT s.reasons FROM signals s WHERE s.order_id = positions.entry_order "
+                "LIMIT 1) AS entry_reasons")
 
     # -- paging: what a screen or a streamed CLI table needs, never a whole table in memory --
 
     def rows(
         self, table: str, since_ms: int | None = None, strategy: str | None = None, *,
-        newest_first: bool = False, limit: int | None = None,
+        newest_first: bool = False, limit: int | None = None, symbol: str | None = None,
+        until_ms: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Rows of ``table`` (one of :data:`TIME_COLUMNS`) as stored, streamed from the cursor
         (constant memory): oldest first, or the newest ``limit`` newest first (by index)."""
         time_col = TIME_COLUMNS[table]
         order = f"[{time_col}] DESC, rowid DESC" if newest_first else None
-        return self._rows(table, time_col, since_ms, strategy, order=order, limit=limit)
+        return self._rows(table, time_col, since_ms, strategy, order=order, limit=limit,
+                          symbol=symbol if table != "equity" else None, until_ms=until_ms)
 
-    def count(self, table: str, since_ms: int | None = None, strategy: str | None = None) -> int:
+    def count(self, table: str, since_ms: int | None = None, strategy: str | None = None, *,
+              symbol: str | None = None, until_ms: int | None = None) -> int:
         """How many rows :meth:`rows` would give without a limit (counted by SQLite)."""
-        where, params = self._where(TIME_COLUMNS[table], since_ms, strategy)
+        where, params = self._where(TIME_COLUMNS[table], since_ms, strategy, symbol=symbol,
+                                    until_ms=until_ms)
         sql = f"SELECT count(*) FROM [{table}]" + (f" WHERE {where}" if where else "")
         try:
             return int(self.db.execute(sql, params).fetchone()[0])
@@ -104,12 +128,15 @@ class JournalReader:
 
     def columns(
         self, table: str, columns: str, since_ms: int | None = None,
-        strategy: str | None = None, chunk: int = 10_000,
+        strategy: str | None = None, chunk: int = 10_000, *, symbol: str | None = None,
+        until_ms: int | None = None,
     ) -> Iterator[tuple[Any, ...]]:
         """``columns`` (SQL) of ``table`` oldest first, fetched ``chunk`` rows at a time: what
         the statistics stream through exact Decimal arithmetic with constant memory."""
         time_col = TIME_COLUMNS[table]
-        where, params = self._where(time_col, since_ms, strategy if table != "equity" else None)
+        account = table == "equity"  # the whole account's: no strategy nor symbol
+        where, params = self._where(time_col, since_ms, None if account else strategy,
+                                    symbol=None if account else symbol, until_ms=until_ms)
         sql = (f"SELECT {columns} FROM [{table}]" + (f" WHERE {where}" if where else "")
                + f" ORDER BY [{time_col}], rowid")
         try:
@@ -119,18 +146,20 @@ class JournalReader:
         except sqlite3.DatabaseError as exc:
             raise JournalError(f"{self.path}: cannot read {table}: {exc}") from None
 
-    def stats(self, since_ms: int | None = None, strategy: str | None = None) -> GroupedStats:
+    def stats(self, since_ms: int | None = None, strategy: str | None = None, *,
+              symbol: str | None = None, until_ms: int | None = None) -> GroupedStats:
         """Overall, per-strategy and per-day statistics: for the whole journal from the writer's
         checkpoint (``stats_checkpoint.py``), else streamed (``stats.stream_stats``); the
-        overall drawdown is the equity curve's unless a strategy is chosen (the curve is the
-        whole account's)."""
-        if since_ms is None and strategy is None:
+        overall drawdown is the equity curve's unless a strategy or symbol is chosen (the
+        curve is the whole account's)."""
+        if since_ms is None and strategy is None and symbol is None and until_ms is None:
             kept = self._checkpointed_stats()
             if kept is not None:
                 return kept
         trades = self.columns("positions", "pnl, r_multiple, closed_ms, strategy",
-                              since_ms, strategy)
-        equity = self.columns("equity", "equity", since_ms) if strategy is None else None
+                              since_ms, strategy, symbol=symbol, until_ms=until_ms)
+        equity = (self.columns("equity", "equity", since_ms, until_ms=until_ms)
+                  if strategy is None and symbol is None else None)
         return stream_stats(trades, equity)
 
     def _checkpointed_stats(self) -> GroupedStats | None:

@@ -113,7 +113,8 @@ def trade_row(trade: ClosedTrade, run_id: int | None) -> Row:
         "exit_price": money(trade.exit_price), "opened_ms": trade.opened_ms,
         "closed_ms": trade.closed_ms, "pnl": money(trade.pnl), "fees": money(trade.fees),
         "r_multiple": money(trade.r_multiple), "mae": money(trade.mae), "mfe": money(trade.mfe),
-        "strategy": trade.strategy,
+        "strategy": trade.strategy, "initial_risk": money(trade.initial_risk),
+        "entry_order": trade.entry_order_id,
     }
 
 
@@ -124,6 +125,7 @@ def trade_from_row(row: Row) -> ClosedTrade:
         opened_ms=row["opened_ms"], closed_ms=row["closed_ms"], pnl=Decimal(row["pnl"]),
         fees=Decimal(row["fees"]), r_multiple=from_money(row["r_multiple"]),
         mae=Decimal(row["mae"]), mfe=Decimal(row["mfe"]), strategy=row["strategy"],
+        initial_risk=from_money(row.get("initial_risk")), entry_order_id=row.get("entry_order"),
     )
 
 
@@ -134,7 +136,7 @@ def position_row(pos: Position) -> Row:
         "strategy": pos.strategy, "stop": money(pos.stop), "target": money(pos.target),
         "initial_risk": money(pos.initial_risk), "realized_pnl": money(pos.realized_pnl),
         "fees": money(pos.fees), "max_adverse": money(pos.max_adverse),
-        "max_favorable": money(pos.max_favorable),
+        "max_favorable": money(pos.max_favorable), "entry_order": pos.entry_order_id,
     }
 
 
@@ -146,6 +148,7 @@ def position_from_row(row: Row) -> Position:
         target=from_money(row["target"]), initial_risk=from_money(row["initial_risk"]),
         realized_pnl=Decimal(row["realized_pnl"]), fees=Decimal(row["fees"]),
         max_adverse=Decimal(row["max_adverse"]), max_favorable=Decimal(row["max_favorable"]),
+        entry_order_id=row.get("entry_order"),
     )
 
 

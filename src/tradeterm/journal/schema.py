@@ -196,8 +196,24 @@ def _v5_paging_and_coalescing(db: Database) -> None:
     db.execute("CREATE TABLE IF NOT EXISTS stats_checkpoint (key TEXT PRIMARY KEY, state TEXT)")
 
 
+def _v6_trade_story(db: Database) -> None:
+    """Self-contained (renumber freely): what a closed trade needs to tell its story. The
+    initial risk (|entry - stop| x qty, in quote: MAE and MFE in R) and the order that opened
+    it (its signal's reasons, joined on ``signals.order_id``), also on open positions (a
+    restart keeps them); indexes for the journal's symbol filter and that join. Trades
+    journaled before stay NULL here: shown blank, never as zero."""
+    for table, column in (("positions", "initial_risk"), ("positions", "entry_order"),
+                          ("open_positions", "entry_order")):
+        if column not in db.table(table).columns_dict:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    for table, columns in (("positions", "symbol, closed_ms"), ("signals", "order_id")):
+        name = f"idx_{table}_{columns.replace(', ', '_')}"
+        db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_tables, _v2_indexes, _v3_backtests, _v4_day_reasons, _v5_paging_and_coalescing,
+    _v6_trade_story,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

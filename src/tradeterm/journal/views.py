@@ -8,10 +8,11 @@ percentages to 2). Rows are converted as they stream from SQLite, so no view hol
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from typing import Any
 
 from tradeterm.core.display import fmt_pct, fmt_price, fmt_qty, fmt_quote, fmt_r
@@ -24,7 +25,7 @@ Row = dict[str, Any]
 TEXT_COLUMNS = frozenset({
     "closed (UTC)", "opened (UTC)", "time (UTC)", "updated (UTC)", "id", "order", "symbol",
     "side", "type", "status", "strategy", "reason", "tf", "kind", "group", "name", "liquidity",
-    "created (UTC)", "from", "to", "params",
+    "created (UTC)", "from", "to", "params", "reasons",
 })
 """Left-aligned columns; every other column is a number, right-aligned."""
 
@@ -55,6 +56,44 @@ def _r(value: object) -> str:
     return "" if value is None else fmt_r(str(value))
 
 
+_RATIO = Context(prec=28)  # MAE/MFE in R: display ratios, never money
+
+
+def held(opened_ms: int | None, closed_ms: int | None) -> str:
+    """A holding duration to two units: ``45s``, ``12m 05s``, ``3h 07m``, ``2d 04h``."""
+    if opened_ms is None or closed_ms is None:
+        return ""
+    seconds = max(0, closed_ms - opened_ms) // 1000
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
+def in_r(excursion: object, initial_risk: object) -> Decimal | None:
+    """An excursion (quote) over the trade's initial risk; None when the risk is unknown (no
+    stop, or a trade journaled before schema 6): shown blank, never as zero."""
+    if excursion is None or initial_risk is None:
+        return None
+    risk = Decimal(str(initial_risk))
+    return _RATIO.divide(Decimal(str(excursion)), risk) if risk else None
+
+
+def reasons(text: object) -> str:
+    """The entry signal's reasons (a JSON list) as one line; "" when none is linked."""
+    if not text:
+        return ""
+    try:
+        items = json.loads(str(text))
+    except ValueError:
+        return str(text)
+    return "; ".join(str(i) for i in items) if isinstance(items, list) else str(items)
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     """A paged table: its source ``table`` (see ``JournalReader.rows``) and its columns."""
@@ -69,13 +108,18 @@ def _trade(r: Row, m: MarketDisplay) -> tuple[Cells, Cells]:
     sym = r["symbol"]
     tick, step, quote = m.tick(sym), m.step(sym), quote_of(sym)
     head = [when(r["closed_ms"]), sym, r["side"]]
-    tail = [r["strategy"] or "manual"]
+    risk = r.get("initial_risk")  # absent before schema 6
+    mae_r, mfe_r = in_r(r["mae"], risk), in_r(r["mfe"], risk)
+    story = [held(r["opened_ms"], r["closed_ms"]), r["strategy"] or "manual",
+             when(r["opened_ms"])]
     exact = [_s(r[k]) for k in ("quantity", "entry_price", "exit_price", "pnl", "fees",
-                                 "r_multiple", "mae", "mfe")]
+                                 "r_multiple")] + [_s(mae_r), _s(mfe_r)]
     shown = [_qty(r["quantity"], step), _price(r["entry_price"], tick),
              _price(r["exit_price"], tick), _quote(r["pnl"], quote), _quote(r["fees"], quote),
-             _r(r["r_multiple"]), _quote(r["mae"], quote), _quote(r["mfe"], quote)]
-    return head + exact + tail, head + shown + tail
+             _r(r["r_multiple"]), _r(mae_r), _r(mfe_r)]
+    tail_exact = [_s(r["mae"]), _s(r["mfe"]), reasons(r.get("entry_reasons"))]
+    tail_shown = [_quote(r["mae"], quote), _quote(r["mfe"], quote), tail_exact[-1]]
+    return head + exact + story + tail_exact, head + shown + story + tail_shown
 
 
 def _fill(r: Row, m: MarketDisplay) -> tuple[Cells, Cells]:
@@ -120,8 +164,8 @@ def _order(r: Row, m: MarketDisplay) -> tuple[Cells, Cells]:
 
 
 TRADES = View("trades", "positions", [
-    "closed (UTC)", "symbol", "side", "qty", "entry", "exit", "pnl", "fees", "R", "MAE", "MFE",
-    "strategy"], _trade)
+    "closed (UTC)", "symbol", "side", "qty", "entry", "exit", "pnl", "fees", "R", "MAE R",
+    "MFE R", "held", "strategy", "opened (UTC)", "MAE", "MFE", "reasons"], _trade)
 FILLS = View("fills", "fills", [
     "time (UTC)", "symbol", "side", "qty", "price", "fee", "liquidity", "strategy", "order"],
     _fill)

@@ -8,7 +8,9 @@ money as decimal strings, never floats). The same table answers an in-process sc
 * ``status``: what ``tradeterm engine status`` and the stop confirmation show.
 * ``stop``: a trader's confirmed stop of the engine.
 * ``journal.page`` ``{tabs, limit, counted}``: the newest rows of journal tables, display cells
-  (``service/journal_requests.py``); ``journal.stats``: the statistics tab. Read in a thread.
+  (``service/journal_requests.py``); ``journal.stats``: the statistics tab;
+  ``journal.curve`` ``{width}``: the equity curve and daily PnL. All three take the filters
+  ``{symbol, strategy, from, to}``. Read in a thread.
 * ``backtest.strategies``: the strategies the backtest form offers (listed in a child
   process); ``backtest.data`` ``{symbol, timeframe}``: what the download store holds;
   ``backtest.start`` ``{strategy, symbol, timeframe, first_day, last_day, params}``: a trader
@@ -84,6 +86,7 @@ async def _stop(engine: Engine, asker: Asker, args: dict[str, Any]) -> Any:
 HANDLERS: dict[str, Handler] = {
     "preview": _preview, "status": _status, "stop": _stop,
     "journal.page": journal_requests.page, "journal.stats": journal_requests.stats,
+    "journal.curve": journal_requests.curve,
     "backtest.strategies": backtests.strategies, "backtest.data": backtests.data,
     "backtest.start": backtests.start, "backtest.state": backtests.state,
     "backtest.optimize": backtests.optimize,

@@ -74,3 +74,26 @@ def test_targets_inside_the_round_trip_cost_are_counted_and_shown():
     assert "targets within costs" in console.export_text()
     far = simulate(signal_frame([flat] * 12, {3: entries[3]}, exits), cfg, MINUTE)
     assert far.close_targets == (0, 1)
+
+
+def test_backtest_trades_carry_mae_and_mfe_in_r_like_the_journal():
+    """A long filled at 100 with its stop at 97 (1R = 3 a unit) whose bars dip to 97.6 and
+    reach 104: the exported row has MAE -0.8R and MFE 4/3 R (exact), shown to 2 decimals; a
+    trade without a stop has none (blank, never zero)."""
+    from bt_helpers import HOUR, config, signal_frame
+
+    from tradeterm.backtest.report import market_format, trade_rows
+    from tradeterm.backtest.runner import simulate
+
+    bars = [(100.0, 100.0, 100.0, 100.0), (100.0, 100.5, 97.6, 99.0),
+            (99.0, 104.0, 98.8, 103.0), (103.0, 103.0, 101.0, 101.0)]
+    result = simulate(signal_frame(bars, {0: ("long", 97.0, None)}, interval_ms=HOUR),
+                      config(slippage_ticks=0), HOUR)
+    (row,) = trade_rows(result)
+    assert Decimal(row["entry_price"]) == 100
+    assert Decimal(row["mae_r"]) == Decimal("-0.8")
+    assert Decimal(row["mfe_r"]).quantize(Decimal("0.0001")) == Decimal("1.3333")
+    shown = display_row(row, market_format(result))
+    assert (shown["mae_r"], shown["mfe_r"]) == ("-0.80", "1.33")
+    no_stop = dict(row, mae_r=None, mfe_r=None)
+    assert display_row(no_stop, market_format(result))["mae_r"] == ""

@@ -194,9 +194,11 @@ def test_cli_table_when_piped_then_every_value_in_full_and_rounded_by_the_policy
     line = next(ln for ln in out.splitlines() if "BTC/USDT" in ln).split()
     # qty to the step (0.00001 from the fills), prices to the tick (0.01), pnl and fees to the
     # cent, R to 2 decimals; never the 28 digits
-    assert line[3:12] == ["buy", "0.00123", "64994.77", "65002.90", "-1.23", "0.08", "-0.33",
-                          "-1.50", "2.25"]
-    assert line[-1] == "a_strategy_with_a_rather_long_name"
+    assert line[3:10] == ["buy", "0.00123", "64994.77", "65002.90", "-1.23", "0.08", "-0.33"]
+    # no initial risk: MAE and MFE in R are blank (not split out), then held, the strategy,
+    # opened, MAE and MFE in quote; no signal: no reasons
+    assert line[10:13] == ["1m", "00s", "a_strategy_with_a_rather_long_name"]
+    assert line[15:] == ["-1.50", "2.25"]
     assert LONG not in out
 
     exact = list(csv.reader(io.StringIO(_cli(path, "trades", "--csv"))))

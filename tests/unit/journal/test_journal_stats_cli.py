@@ -92,7 +92,8 @@ def test_trades_csv_when_filtered_by_since_and_strategy_then_only_matching_rows(
                            settings) == 0
     header, *rows = _csv(capsys)
     assert header[:3] == ["closed (UTC)", "symbol", "side"]
-    assert [(r[6], r[8], r[-1]) for r in rows] == [("-100", "-1", "ema")]
+    strategy = header.index("strategy")
+    assert [(r[6], r[8], r[strategy]) for r in rows] == [("-100", "-1", "ema")]
     assert rows[0][0] == "2024-05-02 00:00:00"
 
 

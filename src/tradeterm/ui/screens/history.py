@@ -8,6 +8,11 @@ their newest :data:`ROWS_SHOWN` rows read newest first by index and counted by S
 opening the screen costs the same on a million trades as on ten. The statistics, which read
 every trade (streamed, constant memory), are asked once the first page is shown. ``r`` asks
 again; escape returns to the main screen.
+
+Above the tables, the equity curve and the daily PnL (``journal.curve``, drawn by plotext in
+``journal_charts.py``). ``f`` opens the filter (symbol, strategy, from, to): it travels as
+every request's arguments, so the tables, the statistics and the charts all follow it; ``x``
+clears it.
 """
 
 from __future__ import annotations
@@ -22,9 +27,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from tradeterm.ui.screens.journal_charts import (
+    CurveData, curve_of, daily_chart, describe, equity_chart, filter_text, parse_filter,
+)
 from tradeterm.ui.themes import TradingColors
 
 if TYPE_CHECKING:
@@ -69,23 +78,38 @@ def _table(body: dict[str, Any]) -> Table:
 
 
 async def ask_pages(engine: EngineLike, tabs: tuple[str, ...] = FIRST, limit: int = ROWS_SHOWN,
-                    counted: bool = False) -> JournalTables | str:
+                    counted: bool = False, flt: dict[str, str] | None = None,
+                    ) -> JournalTables | str:
     """The first page of the ``tabs`` tables (the newest ``limit`` rows; with ``counted``, how
-    many there are), or a message saying why there is none."""
+    many there are) that ``flt`` keeps, or a message saying why there is none."""
     body = await engine.ask("journal.page", {"tabs": list(tabs), "limit": limit,
-                                             "counted": counted})
+                                             "counted": counted, **(flt or {})})
     if "message" in body:
         return str(body["message"])
     return JournalTables({name: _table(t) for name, t in body["tables"].items()},
                          str(body.get("journal", "")))
 
 
-async def ask_stats(engine: EngineLike) -> Table | str:
+async def ask_stats(engine: EngineLike, flt: dict[str, str] | None = None) -> Table | str:
     """The statistics tab (overall, by strategy, by UTC day), or why there are none."""
-    body = await engine.ask("journal.stats", {})
+    body = await engine.ask("journal.stats", dict(flt or {}))
     if "message" in body:
         return str(body["message"])
     return _table({**body, "total": len(body["rows"])})
+
+
+async def ask_curve(engine: EngineLike, width: int,
+                    flt: dict[str, str] | None = None) -> CurveData | str:
+    """The equity curve (at most ``width`` points) and daily PnL that ``flt`` keeps."""
+    body = await engine.ask("journal.curve", {"width": width, **(flt or {})})
+    if "message" in body:
+        return str(body["message"])
+    return curve_of(body)
+
+
+CHARTS_MIN_ROWS = 30
+"""Screen rows below which the chart region (two charts side by side, above the tables, a
+third of the height) is hidden: the tables need the rows more."""
 
 
 def _signed(value: str) -> Decimal | None:
@@ -115,11 +139,18 @@ class HistoryScreen(Screen[None]):
     HistoryScreen TabbedContent { height: 1fr; }
     HistoryScreen DataTable { height: 1fr; }
     HistoryScreen .tab-note { height: 1; color: $text-muted; padding: 0 1; }
+    HistoryScreen #journal-filter { height: 1; color: $text-muted; padding: 0 1; }
+    HistoryScreen #journal-filter.-active { color: $warning; }
+    HistoryScreen #journal-filter-input { display: none; }
+    HistoryScreen #journal-charts { height: 35%; min-height: 9; }
+    HistoryScreen #journal-equity, HistoryScreen #journal-daily { width: 1fr; padding: 0 1; }
     """
 
     BINDINGS = [
         Binding("escape", "close", "Back"),
         Binding("r", "reload", "Refresh"),
+        Binding("f", "filter", "Filter"),
+        Binding("x", "clear_filter", "Clear filter"),
     ]
 
     class Loaded(Message):
@@ -143,12 +174,29 @@ class HistoryScreen(Screen[None]):
             super().__init__()
             self.result = result
 
+    class CurveLoaded(Message):
+        """The engine answered the charts' data (or why there is none)."""
+
+        def __init__(self, result: CurveData | str) -> None:
+            super().__init__()
+            self.result = result
+
     def __init__(self, engine: EngineLike | None) -> None:
         super().__init__()
         self.engine = engine
+        self.filter: dict[str, str] = {}
+        """The request arguments of the filter in effect (``symbol``, ``strategy``, ``from``,
+        ``to``: as typed; the engine reads them)."""
+        self._curve: CurveData | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Journal", id="history-title")
+        yield Static(describe({}), id="journal-filter")
+        yield Input(placeholder="symbol:BTC/USDT strategy:NAME from:2024-05-01 to:2024-05-31",
+                    id="journal-filter-input", disabled=True)  # out of the focus chain: hidden
+        with Horizontal(id="journal-charts"):
+            yield Static("", id="journal-equity")
+            yield Static("", id="journal-daily")
         yield Static("asking the engine for the journal…", id="history-message")
         with TabbedContent(id="history-tabs"):
             for name in TABS:
@@ -159,14 +207,65 @@ class HistoryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(TabbedContent).display = False
+        self._fit_charts()
         self.action_reload()
 
+    def on_resize(self) -> None:
+        self._fit_charts()
+        self.call_after_refresh(self._draw_charts)  # at the charts' new size
+
+    def _fit_charts(self) -> None:
+        """The charts above the tables when the screen has the rows for both."""
+        self.query_one("#journal-charts").display = self.size.height >= CHARTS_MIN_ROWS
+
     def action_close(self) -> None:
+        box = self.query_one("#journal-filter-input", Input)
+        if box.display:  # escape leaves the filter input first
+            self._close_filter_input()
+            return
         self.dismiss(None)
+
+    def action_filter(self) -> None:
+        """Open the filter input, prefilled with the filter in effect."""
+        box = self.query_one("#journal-filter-input", Input)
+        box.value = filter_text(self.filter)
+        box.display, box.disabled = True, False
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        if self.filter:
+            self._apply({})
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "journal-filter-input":
+            return
+        event.stop()
+        try:
+            flt = parse_filter(event.value)
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self._close_filter_input()
+        self._apply(flt)
+
+    def _close_filter_input(self) -> None:
+        box = self.query_one("#journal-filter-input", Input)
+        box.display, box.disabled = False, True
+        self.query_one("#table-trades", DataTable).focus()
+
+    def _apply(self, flt: dict[str, str]) -> None:
+        self.filter = flt
+        line = self.query_one("#journal-filter", Static)
+        line.update(describe(flt))
+        line.set_class(bool(flt), "-active")
+        self.action_reload()
 
     def action_reload(self) -> None:
         """Ask the engine again."""
         self.query_one("#history-message", Static).update("asking the engine for the journal…")
+        self._curve = None  # never a chart of another filter meanwhile
+        self.query_one("#journal-equity", Static).update("reading the equity curve…")
+        self.query_one("#journal-daily", Static).update("")
         self._read()
 
     @work(exclusive=True, exit_on_error=False, group="journal")
@@ -178,25 +277,55 @@ class HistoryScreen(Screen[None]):
             self.post_message(self.Loaded("the engine has not started yet; press r to retry"))
             return
         try:
-            await self._ask_all(engine)
+            await self._ask_all(engine, dict(self.filter))
         except (RequestFailed, AttachError, TimeoutError) as exc:
             why = str(exc) or type(exc).__name__
-            self.post_message(self.Loaded(f"the engine could not answer: {why}"))
+            hint = " (x clears the filter)" if self.filter else ""
+            self.post_message(self.Loaded(f"the engine could not answer: {why}{hint}"))
 
-    async def _ask_all(self, engine: EngineLike) -> None:
-        first = await ask_pages(engine)  # the tab shown: at once
+    def _chart_points(self) -> int:
+        """Equity points worth asking for: one per column of the chart (a few hundred)."""
+        width = self.query_one("#journal-equity").size.width or self.size.width // 2
+        return max(20, min(1_000, width))
+
+    async def _ask_all(self, engine: EngineLike, flt: dict[str, str]) -> None:
+        first = await ask_pages(engine, flt=flt)  # the tab shown: at once
         self.post_message(self.Loaded(first))
         if isinstance(first, str):
             return
         others = tuple(name for name in TABS[:-1] if name not in FIRST)
-        self.post_message(self.Loaded(await ask_pages(engine, others, counted=True)))
+        self.post_message(self.Loaded(await ask_pages(engine, others, counted=True, flt=flt)))
         if any(t.total is None for t in first.tables.values()):
-            counted = await ask_pages(engine, FIRST, limit=0, counted=True)
+            counted = await ask_pages(engine, FIRST, limit=0, counted=True, flt=flt)
             if not isinstance(counted, str):
                 self.post_message(self.Counted({
                     name: (len(first.tables[name].rows), t.total)
                     for name, t in counted.tables.items()}))
-        self.post_message(self.StatsLoaded(await ask_stats(engine)))
+        # the charts read every trade the filter keeps (streamed): after the indexed pages
+        self.post_message(self.CurveLoaded(await ask_curve(engine, self._chart_points(), flt)))
+        self.post_message(self.StatsLoaded(await ask_stats(engine, flt)))
+
+    def on_history_screen_curve_loaded(self, message: CurveLoaded) -> None:
+        if isinstance(message.result, str):
+            self._curve = None
+            self.query_one("#journal-equity", Static).update(message.result)
+            self.query_one("#journal-daily", Static).update("")
+            return
+        self._curve = message.result
+        self._draw_charts()
+
+    def _draw_charts(self) -> None:
+        curve = self._curve
+        if curve is None or not self.query_one("#journal-charts").display:
+            return
+        for box_id, draw in (("#journal-equity", equity_chart), ("#journal-daily", daily_chart)):
+            box = self.query_one(box_id, Static)
+            width = max(30, (box.size.width or self.size.width // 2) - 2)
+            rows = self.query_one("#journal-charts").size.height
+            height = max(9, rows or self.size.height // 3)
+            text = draw(curve, width, height)
+            # plain: plotext's own colours (a white background) would fight the theme's
+            box.update(Text(Text.from_ansi(text).plain))
 
     def on_history_screen_loaded(self, message: Loaded) -> None:
         result = message.result
@@ -205,6 +334,9 @@ class HistoryScreen(Screen[None]):
         if isinstance(result, str):
             message_box.update(result)
             message_box.display, tabs.display = True, False
+            self._curve = None
+            for box_id in ("#journal-equity", "#journal-daily"):
+                self.query_one(box_id, Static).update("")
             return
         if result.journal:
             self.query_one("#history-title", Static).update(f"Journal · {result.journal}")
