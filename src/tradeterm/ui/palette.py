@@ -72,6 +72,7 @@ def palette_entries(app: TradetermApp) -> list[PaletteEntry]:
                      partial(app.show_panel, name))
         for name in PANELS
     ]
+    entries += [PaletteEntry(c.title, c.help, c.run) for c in app.pane_commands()]
     return entries
 
 
