@@ -15,6 +15,8 @@ money as decimal strings, never floats). The same table answers an in-process sc
   starts a job (one at a time), which streams ``BacktestProgressed`` and ends with
   ``BacktestFinished`` to every client; ``backtest.state``: the job running and the last
   report (``service/backtests.py``).
+* ``strategy.plots`` ``{strategy, symbol, timeframe, since}``: a strategy's declared plot
+  columns from its newest evaluation (``service/plot_requests.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from tradeterm import __version__
 from tradeterm.core.commands import Shutdown
 from tradeterm.core.preview import TicketDraft
-from tradeterm.service import backtests, journal_requests
+from tradeterm.service import backtests, journal_requests, plot_requests
 from tradeterm.service.asking import Asker as Asker  # re-exported: the server's
 from tradeterm.service.asking import RequestRefused as RequestRefused
 from tradeterm.wire.codec import CodecError, convert, to_plain
@@ -81,6 +83,7 @@ HANDLERS: dict[str, Handler] = {
     "journal.page": journal_requests.page, "journal.stats": journal_requests.stats,
     "backtest.strategies": backtests.strategies, "backtest.data": backtests.data,
     "backtest.start": backtests.start, "backtest.state": backtests.state,
+    "strategy.plots": plot_requests.plots,
 }
 
 
