@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +67,7 @@ class PaneController:
     """Owns the choices of both panes; the app forwards snapshots, keys and palette picks."""
 
     def __init__(self, app: TradetermApp, first: IndicatorPane, second: IndicatorPane,
-                 data_dir: Path | None, show_second: Callable[[bool], None]) -> None:
+                 data_dir: Path | None, show_second: Callable[[bool], object]) -> None:
         self.app = app
         self.panes = (first, second)
         self.second_on = False
@@ -153,11 +154,11 @@ class PaneController:
             PaneCommand(f"Pane {pane}: {title(mode)}",
                         f"Show {title(mode)} in indicator pane {pane}"
                         + (" (the strategy's column)" if is_plot(mode) else ""),
-                        lambda pane=pane, mode=mode: self.set(pane, mode))
+                        partial(self.set, pane, mode))
             for pane in (1, 2) for mode in self.choices()
         ]
         entries.append(PaneCommand("Pane 2: off", "Hide the second indicator pane",
-                                   lambda: self.set(2, None)))
+                                   partial(self.set, 2, None)))
         return entries
 
     # -- snapshots ----------------------------------------------------------------------------
