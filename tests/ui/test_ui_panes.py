@@ -23,7 +23,7 @@ from tradeterm.ui.app import TradetermApp
 from tradeterm.ui.fmt import fmt_price, fmt_size
 from tradeterm.ui.palette import palette_entries
 from tradeterm.ui.widgets.chart import CandleChart
-from tradeterm.ui.widgets.indicator_pane import IndicatorPane
+from tradeterm.ui.widgets.indicator_pane import NO_PLOT_VALUES, IndicatorPane
 
 
 @pytest.fixture
@@ -192,7 +192,7 @@ class PlotStore:
 
     def plots(self, name, symbol, timeframe, since=None):
         self.asked.append(since)
-        if name != "plotter" or symbol != "BTC/USDT":
+        if name != "plotter" or symbol != "BTC/USDT" or timeframe != "1m":
             return None
         times = tuple(t for t in sorted(self.values) if since is None or t >= since)
         return times, {"fast_ema": tuple(self.values[t] for t in times)}
@@ -223,6 +223,8 @@ async def test_a_strategy_declared_column_is_offered_and_shows_the_engines_value
         shown = fmt_price(candles[-1].close + 5.0)
         await wait_for(pilot, lambda: header(second) == f"plotter fast_ema  {shown}")
         assert store.asked == [None, candles[-2].open_time]
+        await pilot.press("2")  # 5m: the strategy has no values there
+        await wait_for(pilot, lambda: header(second).startswith(f"plotter fast_ema  {NO_PLOT_VALUES[:30]}"))
 
 
 async def test_compact_chart_tab_shows_both_panes_and_other_tabs_none(settings):

@@ -47,6 +47,7 @@ ATR_PERIOD = 14
 RVOL_PERIOD = 20
 TITLES = {"rsi": f"RSI {RSI_PERIOD}", "macd": "MACD {} {} {}".format(*MACD_PARAMS),
           "atr": f"ATR {ATR_PERIOD}", "volume": "Volume", "rvol": f"RVol {RVOL_PERIOD}"}
+NO_PLOT_VALUES = "no values here yet (its own timeframe, after its next run)"
 PLOT_SEPARATOR = ":"
 """A strategy column's choice is ``strategy:column`` (built-in names have no colon)."""
 
@@ -423,6 +424,10 @@ class IndicatorPane(LineCacheWidget):
             return value_lines(title(mode), col("rvol"), axis_w, height, colors, fmt_ratio,
                                guides=(1.0,))
         if is_plot(mode):
-            return value_lines(title(mode), col("value"), axis_w, height, colors,
+            shown = col("value")
+            if not any(v == v for v in shown):  # not run on this market (yet)
+                return [Strip([Segment(f" {title(mode)} ", style(colors.accent, bold=True)),
+                               Segment(f" {NO_PLOT_VALUES}", style(colors.muted))])]
+            return value_lines(title(mode), shown, axis_w, height, colors,
                                lambda v: fmt_price(v))
         return [Strip([Segment(f" {mode}: unknown indicator", style(colors.muted))])]
