@@ -17,10 +17,11 @@ carries only the bars from the newest one the screen already has (a tail, like t
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from tradeterm.core.models import EngineSnapshot, StrategyState
@@ -44,6 +45,7 @@ PLOT_KEEP = 5000
 """Values of one strategy column the screen keeps (the engine sends at most its own window)."""
 
 PlotKey = tuple[str, str, str]  # (strategy, symbol, timeframe)
+_NO_VALUES: Mapping[int, float] = MappingProxyType({})  # one object: no redraw per frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +191,7 @@ class PaneController:
         for pane in shown:
             strategy, column = pane.mode.split(PLOT_SEPARATOR, 1)
             key = (strategy, snap.market.symbol, snap.market.timeframe)
-            pane.set_plot(self._plots.get(key, {}).get(column, {}))
+            pane.set_plot(self._plots.get(key, {}).get(column, _NO_VALUES))
             health = next((h for h in snap.strategies if h.name == strategy), None)
             version = health.last_run_ms if health is not None else None
             if key in self._pending or self._asked.get(key, ...) == version:
