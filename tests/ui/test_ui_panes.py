@@ -215,14 +215,22 @@ async def test_a_strategy_declared_column_is_offered_and_shows_the_engines_value
         await wait_for(pilot, lambda: header(second).startswith("plotter fast_ema"))
         shown = fmt_price(candles[-2].close - 1.0)
         await wait_for(pilot, lambda: header(second) == f"plotter fast_ema  {shown}")
-        assert store.asked == [None]
+        view = app.query_one(CandleChart).view
+        oldest = view.candles[view.groups[0][0]].open_time
+        assert oldest > candles[0].open_time  # 150 candles, fewer columns: a window
+        assert store.asked == [oldest]  # only the chart's window
         # the strategy ran again: the screen asks for what it lacks only
         store.values[candles[-1].open_time] = candles[-1].close + 5.0
         engine._snap = replace(engine._snap, seq=engine._snap.seq + 1,
                                strategies=(replace(health, last_run_ms=2),))
         shown = fmt_price(candles[-1].close + 5.0)
         await wait_for(pilot, lambda: header(second) == f"plotter fast_ema  {shown}")
-        assert store.asked == [None, candles[-2].open_time]
+        assert store.asked == [oldest, candles[-2].open_time]
+        await pilot.press("comma")  # scrolled back: the older values are asked for
+        await wait_for(pilot, lambda: len(store.asked) == 3)
+        view = app.query_one(CandleChart).view
+        assert store.asked[2] == view.candles[view.groups[0][0]].open_time < oldest
+        await pilot.press("0")
         await pilot.press("2")  # 5m: the strategy has no values there
         await wait_for(pilot, lambda: header(second).startswith(f"plotter fast_ema  {NO_PLOT_VALUES[:30]}"))
 

@@ -1,10 +1,12 @@
 """``strategy.plots``: the columns a strategy declares plottable, for a screen's indicator pane.
 
-``{strategy, symbol, timeframe, since}`` -> ``{"open_times": [...], "columns": {name:
+``{strategy, symbol, timeframe, since, first}`` -> ``{"open_times": [...], "columns": {name:
 [value | None, ...]}}``: the values of the strategy's newest evaluation on that market, only
-from open time ``since`` on (the screen holds the rest), at most the worker's
-``PLOT_BARS``. A screen asks only while a pane shows such a column, and again only after the
-strategy ran (its ``last_run_ms`` moved), so this stays off the view updates every client gets.
+from open time ``since`` on (the screen holds the rest) and not before ``first`` (the oldest
+candle the screen's chart shows), at most the worker's ``PLOT_BARS``. A screen asks only
+while a pane shows such a column, and again only after the strategy ran (its ``last_run_ms``
+moved) or its chart scrolled further back, so this stays off the view updates every client
+gets.
 Answered from memory on the loop: no evaluation is run for it.
 """
 
@@ -28,11 +30,14 @@ def _text(args: dict[str, Any], name: str) -> str:
 async def plots(engine: Engine, asker: Asker, args: dict[str, Any]) -> Any:
     strategy, symbol = _text(args, "strategy"), _text(args, "symbol")
     timeframe = _text(args, "timeframe")
-    since = args.get("since")
-    if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
-        raise RequestRefused("strategy.plots: since must be an open time in ms or null")
+    bounds = [args.get("since"), args.get("first")]
+    for value in bounds:
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise RequestRefused("strategy.plots: since and first must be open times in ms or "
+                                 "null")
+    start = max((b for b in bounds if b is not None), default=None)
     strategies = getattr(engine, "strategies", None)
-    held = strategies.plots(strategy, symbol, timeframe, since) if strategies is not None else None
+    held = strategies.plots(strategy, symbol, timeframe, start) if strategies is not None else None
     if held is None:
         return {"open_times": [], "columns": {}}
     times, columns = held

@@ -15,7 +15,7 @@ money as decimal strings, never floats). The same table answers an in-process sc
   starts a job (one at a time), which streams ``BacktestProgressed`` and ends with
   ``BacktestFinished`` to every client; ``backtest.state``: the job running and the last
   report (``service/backtests.py``).
-* ``strategy.plots`` ``{strategy, symbol, timeframe, since}``: a strategy's declared plot
+* ``strategy.plots`` ``{strategy, symbol, timeframe, since, first}``: a strategy's declared plot
   columns from its newest evaluation (``service/plot_requests.py``).
 """
 

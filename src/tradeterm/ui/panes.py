@@ -82,6 +82,8 @@ class PaneController:
         self._snap: EngineSnapshot | None = None
         self._plots: dict[PlotKey, dict[str, dict[int, float]]] = {}
         self._asked: dict[PlotKey, object] = {}  # what the last request was for
+        self._from: dict[PlotKey, int] = {}  # the oldest open time asked for (the window)
+        first.view_listener = self._fetch_plots  # scrolled back: older values may be needed
         self._pending: set[PlotKey] = set()
 
     # -- what is shown ------------------------------------------------------------------------
@@ -194,25 +196,42 @@ class PaneController:
             pane.set_plot(self._plots.get(key, {}).get(column, _NO_VALUES))
             health = next((h for h in snap.strategies if h.name == strategy), None)
             version = health.last_run_ms if health is not None else None
-            if key in self._pending or self._asked.get(key, ...) == version:
+            window = self._window_start()
+            older = window is not None and window < self._from.get(key, window + 1)
+            if key in self._pending or (self._asked.get(key, ...) == version and not older):
                 continue
             engine = self.app.engine
             if engine is None or health is None or health.state is not StrategyState.ENABLED:
                 continue
             self._asked[key] = version
             self._pending.add(key)
-            self.app.run_worker(self._ask(key), group="strategy-plots", exit_on_error=False)
+            self.app.run_worker(self._ask(key, window if older else None),
+                                group="strategy-plots", exit_on_error=False)
 
-    async def _ask(self, key: PlotKey) -> None:
+    def _window_start(self) -> int | None:
+        """The open time of the oldest candle the chart shows (None: no chart view yet)."""
+        chart = self.panes[0].chart
+        view = chart.view if chart is not None else None
+        if view is None or not view.groups:
+            return None
+        return view.candles[view.groups[0][0]].open_time
+
+    async def _ask(self, key: PlotKey, first: int | None) -> None:
+        """Ask for the bars the screen lacks: from ``first`` (the chart's window reaches
+        further back than what was asked so far), else the newest from the last one held."""
         strategy, symbol, timeframe = key
         held = self._plots.get(key, {})
-        since = max((max(v) for v in held.values() if v), default=None)
+        since = None if first is not None else max(
+            (max(v) for v in held.values() if v), default=None)
+        if first is not None:
+            self._from[key] = first
         try:
             engine = self.app.engine
             if engine is None:
                 return
             answer: Any = await engine.ask("strategy.plots", {
-                "strategy": strategy, "symbol": symbol, "timeframe": timeframe, "since": since})
+                "strategy": strategy, "symbol": symbol, "timeframe": timeframe, "since": since,
+                "first": first})
         except Exception as exc:  # an older engine, a refusal: the pane stays empty
             log.info("strategy.plots for %s %s %s: %s", *key, exc)
             return

@@ -65,10 +65,17 @@ async def test_an_evaluation_keeps_the_declared_columns_of_the_newest_bars(tmp_p
                                               "timeframe": "5m", "since": since})
         assert answer["open_times"] == [b.open_time for b in bars[-3:]]
         assert answer["columns"]["ema_9"] == frame.get_column("ema_9").to_list()[-3:]
+        window = await ask("strategy.plots", {"strategy": "plotter", "symbol": "ETH/USDT",
+                                               "timeframe": "5m", "first": bars[-5].open_time})
+        assert window["open_times"] == [b.open_time for b in bars[-5:]]  # the chart's window
+        both = await ask("strategy.plots", {"strategy": "plotter", "symbol": "ETH/USDT",
+                                             "timeframe": "5m", "first": bars[-5].open_time,
+                                             "since": since})
+        assert both["open_times"] == [b.open_time for b in bars[-3:]]
         empty = await ask("strategy.plots", {"strategy": "other", "symbol": "ETH/USDT",
                                              "timeframe": "5m"})
         assert empty == {"open_times": [], "columns": {}}
-        with pytest.raises(RequestFailed, match="since"):
+        with pytest.raises(RequestFailed, match="since and first"):
             await ask("strategy.plots", {"strategy": "plotter", "symbol": "ETH/USDT",
                                          "timeframe": "5m", "since": "yesterday"})
     finally:

@@ -328,6 +328,7 @@ class IndicatorPane(LineCacheWidget):
         self.tick: Decimal | None = None  # the chart market's price tick, once known
         self.step: Decimal | None = None  # and its quantity step (volume)
         self.plot: Mapping[int, float] = {}  # a strategy column's values by open time
+        self.view_listener: Callable[[], object] | None = None  # told when the chart's view moves
 
     def on_mount(self) -> None:
         charts = self.screen.query(CandleChart)
@@ -369,6 +370,8 @@ class IndicatorPane(LineCacheWidget):
 
     def _view_changed(self, _view: ChartView | None) -> None:
         self._refresh()
+        if self.view_listener is not None:
+            self.view_listener()
 
     def _view(self) -> ChartView | None:
         return self.chart.view if self.chart is not None else None
