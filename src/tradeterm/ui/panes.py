@@ -83,8 +83,8 @@ class PaneController:
         self._plots: dict[PlotKey, dict[str, dict[int, float]]] = {}
         self._asked: dict[PlotKey, object] = {}  # what the last request was for
         self._from: dict[PlotKey, int] = {}  # the oldest open time asked for (the window)
-        first.view_listener = self._fetch_plots  # scrolled back: older values may be needed
         self._pending: set[PlotKey] = set()
+        first.view_listener = self._fetch_plots  # scrolled back: older values may be needed
 
     # -- what is shown ------------------------------------------------------------------------
 
