@@ -81,15 +81,14 @@ async def test_pane_when_under_chart_then_columns_and_axis_align_also_after_zoom
             assert chart.render_line(1).text[axis_x] in "│┤◀"
 
 
-async def test_cycle_mode_when_pressed_then_macd_then_back_to_rsi():
+async def test_cycle_mode_when_pressed_then_every_builtin_then_back_to_rsi():
     app = ChartApp()
     async with app.run_test(size=(100, 30)) as pilot:
         pane = app.query_one(IndicatorPane)
         app.show(walk(200))
         await wait_for(pilot, lambda: app.query_one(CandleChart).view is not None)
-        assert pane.cycle_mode() == "macd"
-        await pilot.pause()
-        assert pane.render_line(0).text.startswith(" MACD 12 26 9")
-        assert pane.cycle_mode() == "rsi"
-        await pilot.pause()
-        assert pane.render_line(0).text.startswith(" RSI 14")
+        for mode, head in (("macd", " MACD 12 26 9"), ("atr", " ATR 14"),
+                           ("volume", " Volume"), ("rvol", " RVol 20"), ("rsi", " RSI 14")):
+            assert pane.cycle_mode() == mode
+            await pilot.pause()
+            assert pane.render_line(0).text.startswith(head)

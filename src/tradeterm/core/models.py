@@ -292,3 +292,4 @@ class StrategyHealth:
     last_duration_ms: float | None = None
     last_error: str | None = None
     signals: int = 0
+    plots: tuple[str, ...] = ()  # columns it declares plottable (the indicator panes offer them)

@@ -22,6 +22,8 @@ money as decimal strings, never floats). The same table answers an in-process sc
   ``OptimizeFinished``).
 * ``market.symbols``: every symbol the venue lists; ``market.scan`` ``{sort, quote?}``: the
   venue's 24 h movers, exact (``service/market_requests.py``).
+* ``strategy.plots`` ``{strategy, symbol, timeframe, since, first}``: a strategy's declared plot
+  columns from its newest evaluation (``service/plot_requests.py``).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from tradeterm import __version__
 from tradeterm.core.commands import Shutdown
 from tradeterm.core.preview import TicketDraft
-from tradeterm.service import backtests, journal_requests, market_requests
+from tradeterm.service import backtests, journal_requests, market_requests, plot_requests
 from tradeterm.service.asking import Asker as Asker  # re-exported: the server's
 from tradeterm.service.asking import RequestRefused as RequestRefused
 from tradeterm.wire.codec import CodecError, convert, to_plain
@@ -91,6 +93,7 @@ HANDLERS: dict[str, Handler] = {
     "backtest.start": backtests.start, "backtest.state": backtests.state,
     "backtest.optimize": backtests.optimize,
     "market.symbols": market_requests.symbols, "market.scan": market_requests.scan_request,
+    "strategy.plots": plot_requests.plots,
 }
 
 

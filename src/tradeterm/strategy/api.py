@@ -72,6 +72,9 @@ class Strategy:
     # parameter constraints the optimiser checks before a run: ("fast < slow",); see
     # tradeterm.strategy.constraints for the grammar
     constraints: ClassVar[tuple[str, ...]] = ()
+    # numeric columns of its frame worth seeing: the workstation's indicator panes offer them
+    # ("Pane 2: ema_cross fast_ema"), with the values of its live evaluations
+    plots: ClassVar[tuple[str, ...]] = ()
 
     class Params(BaseModel):
         """Typed parameters with defaults and ranges: ``fast: int = Field(9, ge=2, le=50)``."""
@@ -153,6 +156,12 @@ class Strategy:
             raise StrategyDefinitionError(
                 f"{name}: symbols must be a tuple of 'BASE/QUOTE' strings, got {cls.symbols!r}"
             )
+        if not isinstance(cls.plots, tuple) or not all(
+            isinstance(c, str) and c.strip() for c in cls.plots
+        ):
+            raise StrategyDefinitionError(
+                f"{name}: plots must be a tuple of column names, got {cls.plots!r}"
+            )
         if not isinstance(cls.warmup, int) or cls.warmup < 0:
             raise StrategyDefinitionError(f"{name}: warmup must be an int >= 0, got {cls.warmup!r}")
         if not (isinstance(cls.Params, type) and issubclass(cls.Params, BaseModel)):
@@ -181,6 +190,17 @@ def _require_dtype(
     dtype = out.schema[column]
     if not any(isinstance(dtype, kind) or dtype == kind for kind in accept):
         raise StrategyOutputError(f"{who}: column {column!r} must be {want}, got {dtype}")
+
+
+def missing_plots(out: pl.DataFrame, plots: tuple[str, ...], who: str) -> str | None:
+    """Why ``out`` cannot give the columns a strategy declares in ``plots`` (None: it can)."""
+    for column in plots:
+        if column not in out.columns:
+            return f"{who}: plots names {column!r}, which its frame does not have"
+        dtype = out.schema[column]
+        if not (dtype.is_numeric() or dtype == pl.Null):
+            return f"{who}: plots column {column!r} must be numeric, got {dtype}"
+    return None
 
 
 def normalise_output(out: pl.DataFrame, height: int, warmup: int, who: str) -> pl.DataFrame:

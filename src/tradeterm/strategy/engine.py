@@ -42,7 +42,7 @@ from tradeterm.core.models import (
 )
 from tradeterm.strategy.isolation import StrategyWorker, WorkerFailed
 from tradeterm.strategy.loader import FileWatcher, StrategyLoadError, strategy_files
-from tradeterm.strategy.worker import GUARD_BARS, StrategyMeta, error_text, frame_to_ipc
+from tradeterm.strategy.worker import GUARD_BARS, Plots, StrategyMeta, error_text, frame_to_ipc
 
 __all__ = ["GUARD_BARS", "MAX_SIGNALS", "StrategyEngine", "StrategyMeta", "error_text"]
 
@@ -64,6 +64,7 @@ class _Slot:
     worker: StrategyWorker | None = None
     create_error: str | None = None  # the class could not be instantiated with its defaults
     last_bar: dict[tuple[str, str], int] = field(default_factory=dict)  # (symbol, tf) -> time
+    plots: dict[tuple[str, str], Plots] = field(default_factory=dict)  # (symbol, tf) -> newest
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,18 @@ class StrategyEngine:
         """The class metadata of ``name`` (the class itself lives in its worker only)."""
         slot = self._slots.get(name)
         return slot.meta if slot is not None else None
+
+    def plots(self, name: str, symbol: str, timeframe: str,
+              since: int | None = None) -> Plots | None:
+        """``name``'s declared plot columns from its newest evaluation on ``symbol`` /
+        ``timeframe``, only the bars from open time ``since`` on (what a screen lacks)."""
+        slot = self._slots.get(name)
+        held = slot.plots.get((symbol, timeframe)) if slot is not None else None
+        if held is None or since is None:
+            return held
+        times, columns = held
+        start = next((i for i, t in enumerate(times) if t >= since), len(times))
+        return times[start:], {c: v[start:] for c, v in columns.items()}
 
     def worker_pid(self, name: str) -> int | None:
         """The pid of ``name``'s worker process, if it has one running."""
@@ -329,7 +342,8 @@ class StrategyEngine:
             )
             self._publish(StrategyFailed(now, strategy=name, reason=item.create_error))
             return
-        slot = _Slot(StrategyHealth(name, StrategyState.DISABLED, file), item.meta)
+        slot = _Slot(StrategyHealth(name, StrategyState.DISABLED, file, plots=item.meta.plots),
+                     item.meta)
         self._slots[name] = slot
         if name not in self._wanted:
             self._retire(item.worker)
@@ -361,7 +375,8 @@ class StrategyEngine:
             return current.health if current else None
         if opened.worker is not None:
             slot.worker, slot.meta = opened.worker, opened.meta or slot.meta
-            slot.health = replace(slot.health, state=StrategyState.ENABLED, last_error=None)
+            slot.health = replace(slot.health, state=StrategyState.ENABLED, last_error=None,
+                                  plots=slot.meta.plots)
         else:
             reason = opened.refused or opened.create_error or (
                 str(opened.error) if opened.error else f"the file no longer defines {name!r}"
@@ -437,6 +452,9 @@ class StrategyEngine:
             return []
         outcome = reply[1]
         assert isinstance(outcome, list)
+        plots = reply[3] if len(reply) > 3 else None
+        if plots is not None:
+            slot.plots[(symbol, timeframe)] = plots  # type: ignore[assignment]
         fresh = [s for s in outcome if s.bar_time > slot.last_bar.get((symbol, timeframe), -1)]
         if outcome:
             slot.last_bar[(symbol, timeframe)] = outcome[0].bar_time

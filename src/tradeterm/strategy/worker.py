@@ -35,13 +35,19 @@ from typing import Any
 import polars as pl
 
 from tradeterm.core.models import Signal, timeframe_ms
-from tradeterm.strategy.api import Strategy, normalise_output
+from tradeterm.strategy.api import Strategy, missing_plots, normalise_output
 from tradeterm.strategy.bar_guard import check_signal_bars
 from tradeterm.strategy.guard import bar_line
 from tradeterm.strategy.loader import StrategyLoadError, _class_line, load_file
 from tradeterm.strategy.lookahead import check_lookahead
 from tradeterm.strategy.recheck import Recheck
 from tradeterm.strategy.signals import last_bar_signals
+
+PLOT_BARS = 1000
+"""Newest bars of each declared plot column an evaluation sends back (the chart's window)."""
+
+Plots = tuple[tuple[int, ...], dict[str, tuple[float | None, ...]]]
+"""A strategy's plot columns on its newest bars: (open times, column -> values, null as None)."""
 
 GUARD_BARS = 2000
 """Synthetic bars the look-ahead guard runs on when a strategy is enabled (plus 2x warm-up)."""
@@ -61,6 +67,7 @@ class StrategyMeta:
     warmup: int
     params: dict[str, Any] = field(default_factory=dict)
     line: int | None = None  # the class statement's line (for duplicate-name errors)
+    plots: tuple[str, ...] = ()  # columns it declares plottable (Strategy.plots)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +81,7 @@ class WorkerJob:
 # -- replies (child -> parent), as pickled tuples -----------------------------------------------
 # ("loaded", StrategyMeta, create_error | None) | ("load_error", file, line, message)
 # ("guarded", refusal | None)
-# ("signals", list[Signal], duration_ms) | ("error", text) | ("lookahead", reason)
+# ("signals", list[Signal], duration_ms, Plots | None) | ("error", text) | ("lookahead", reason)
 # ("memory", text)
 
 
@@ -112,6 +119,9 @@ def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
         strategy = cls()
         raw = strategy.compute(frame)
         evaluated = normalise_output(raw, frame.height, strategy.warmup, strategy.name)
+        unplottable = missing_plots(raw, tuple(cls.plots), strategy.name)
+        if unplottable:
+            return unplottable
         report = check_lookahead(strategy, frame, cuts, seed=0, full=raw)
         if not report.ok:
             return report.reason
@@ -195,7 +205,7 @@ def _load(file: Path) -> tuple[type[Strategy] | None, tuple[object, ...]]:
         return None, ("load_error", str(exc.file), exc.line, exc.message)
     meta = StrategyMeta(
         name=cls.name, file=file.resolve(), timeframe=cls.timeframe, symbols=tuple(cls.symbols),
-        warmup=cls.warmup, params=_params(cls), line=_class_line(cls),
+        warmup=cls.warmup, params=_params(cls), line=_class_line(cls), plots=tuple(cls.plots),
     )
     return cls, ("loaded", meta)
 
@@ -282,4 +292,20 @@ def _evaluated(
         raise
     except BaseException as exc:  # noqa: BLE001 - whatever user code raises fails only itself
         return ("error", error_text(exc, file.resolve()))
-    return ("signals", signals, (time.perf_counter() - start) * 1000)
+    return ("signals", signals, (time.perf_counter() - start) * 1000,
+            plot_tail(evaluated, tuple(instance.plots)))
+
+
+def plot_tail(evaluated: pl.DataFrame, plots: tuple[str, ...],
+              bars: int = PLOT_BARS) -> Plots | None:
+    """The declared plot columns on the newest ``bars`` bars (a column the frame lacks, or
+    cannot give as numbers, is left out: the guard refused such a strategy already)."""
+    if not plots:
+        return None
+    tail = evaluated.tail(bars)
+    columns: dict[str, tuple[float | None, ...]] = {}
+    for column in plots:
+        if column in tail.columns and missing_plots(tail, (column,), "") is None:
+            values = tail.get_column(column).cast(pl.Float64).fill_nan(None)
+            columns[column] = tuple(values.to_list())
+    return tuple(int(t) for t in tail.get_column("open_time").to_list()), columns

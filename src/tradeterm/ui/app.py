@@ -97,6 +97,7 @@ from tradeterm.ui.keys import KEYS
 from tradeterm.ui.notices import KINDS, Coalescer, Notice, NoticeLog
 from tradeterm.ui.keys import TIMEFRAME_KEYS as TIMEFRAME_KEYS  # re-exported: keys 1-6
 from tradeterm.ui.palette import PANELS, TradetermCommands
+from tradeterm.ui.panes import PaneCommand, PaneController
 from tradeterm.ui.screens.backtest import BacktestScreen
 from tradeterm.ui.screens.bracket_leg import BracketLegScreen, LegChoice
 from tradeterm.ui.screens.confirm import ConfirmScreen
@@ -235,6 +236,7 @@ class TradetermApp(App[None]):
             with Vertical(id="main"):
                 yield CandleChart(id="chart")
                 yield IndicatorPane(id="indicator")
+                yield IndicatorPane(id="indicator2", mode="macd")
                 yield Static(id="unreachable")
                 with Horizontal(id="lower"):
                     with Vertical(id="trading"):
@@ -256,7 +258,13 @@ class TradetermApp(App[None]):
         self._unreachable = self.query_one("#unreachable", Static)
         self._book = self.query_one(OrderBookLadder)
         self._tape = self.query_one(TradesTape)
-        self._indicator = self.query_one(IndicatorPane)
+        self._indicator = self.query_one("#indicator", IndicatorPane)
+        self._panes = PaneController(
+            self, self._indicator, self.query_one("#indicator2", IndicatorPane),
+            self.settings.data_dir, lambda on: self.main_screen.set_class(on, "-pane2"))
+        if self._panes.problem:
+            self.notify(self._panes.problem, title="Indicator panes", severity="warning",
+                        timeout=10)
         self._watchlist = self.query_one(Watchlist)
         self._positions = self.query_one(PositionsTable)
         self._orders = self.query_one(OrdersTable)
@@ -573,7 +581,7 @@ class TradetermApp(App[None]):
         colors = self.market_colors
         self._depth_pending = True
         self._redraw_depth()
-        for pane in (self._indicator, self._watchlist, self._positions, self._orders,
+        for pane in (self._panes, self._watchlist, self._positions, self._orders,
                      self._account, self._signals):
             pane.update_data(snap, colors)
 
@@ -729,9 +737,19 @@ class TradetermApp(App[None]):
         shown = self._chart.toggle_overlay(name)
         self.notify(f"{name.upper()} {'on' if shown else 'off'}", timeout=2)
 
-    def action_indicator(self) -> None:
-        """Switch the indicator pane between RSI and MACD."""
-        self._indicator.cycle_mode()
+    def action_indicator(self, pane: int = 1) -> None:
+        """Show the next indicator in pane 1 or 2 (RSI, MACD, ATR, volume, relative volume,
+        the strategies' columns); pane 2 comes on if it was off."""
+        self.notify(f"Pane {pane}: {self._panes.cycle(pane)}", timeout=2)
+
+    def action_second_pane(self) -> None:
+        """Switch the second indicator pane on or off."""
+        on = self._panes.toggle_second()
+        self.notify("Pane 2 on" if on else "Pane 2 off", timeout=2)
+
+    def pane_commands(self) -> list[PaneCommand]:
+        """The palette's ``Pane 1: ATR``-style entries."""
+        return self._panes.commands()
 
     def action_scroll_chart(self, bars: int) -> None:
         """Scroll the chart through history."""

@@ -88,6 +88,7 @@ def palette_entries(app: TradetermApp, venue: Sequence[str] = ()) -> list[Palett
                      partial(app.show_panel, name))
         for name in PANELS
     ]
+    entries += [PaletteEntry(c.title, c.help, c.run) for c in app.pane_commands()]
     return entries
 
 

@@ -1,4 +1,6 @@
-"""The indicator pane under the chart: RSI(14) with 30/70 guides, or MACD(12, 26, 9).
+"""An indicator pane under the chart: RSI(14) with 30/70 guides, MACD(12, 26, 9), ATR(14),
+volume, relative volume (volume over its mean of the previous 20 bars, ``rvol_20``), or a column
+a strategy declares in ``plots`` (values the engine sends, by candle open time).
 
 Column-for-column aligned with the chart: the pane draws one column per chart column, for the
 same candles (the chart's :class:`~tradeterm.ui.chart.view.ChartView`: same zoom, same history
@@ -7,16 +9,17 @@ its screen at mount and watches its ``view``: a scroll, zoom or resize of the ch
 pane at once. Without a chart (tests, other screens) it draws the snapshot's newest candles,
 one per column.
 
-Values come from the project's TA-Lib wrappers (``tradeterm.indicators.ta``), imported on first
-use. The candles are converted to numpy once per closed bar (:class:`CandleArrays`); a tick of
-the live candle recomputes the series on those arrays (microseconds for a thousand bars).
+Values come from the project's TA-Lib wrappers (``tradeterm.indicators.ta``, ``.volume``),
+imported on first use. The candles are converted to numpy once per closed bar
+(:class:`CandleArrays`); a tick of the live candle recomputes the series on those arrays
+(microseconds for a thousand bars).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rich.segment import Segment
 from rich.style import Style
@@ -27,7 +30,7 @@ from tradeterm.ui.chart.glyphs import braille, quarter_row, style
 from tradeterm.ui.chart.overlays import CandleArrays
 from tradeterm.ui.chart.render import run_segments
 from tradeterm.ui.chart.view import ChartView
-from tradeterm.ui.fmt import fmt_price
+from tradeterm.ui.fmt import fmt_price, fmt_size
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.chart import CandleChart
 from tradeterm.ui.widgets.lines import LineCacheWidget
@@ -35,21 +38,64 @@ from tradeterm.ui.widgets.lines import LineCacheWidget
 if TYPE_CHECKING:
     import numpy as np
 
-MODES = ("rsi", "macd")
+MODES = ("rsi", "macd", "atr", "volume", "rvol")
+"""The built-in choices, in the order a key cycles them (strategy columns come after)."""
 RSI_PERIOD = 14
 RSI_GUIDES = (70.0, 30.0)
 MACD_PARAMS = (12, 26, 9)
+ATR_PERIOD = 14
+RVOL_PERIOD = 20
+TITLES = {"rsi": f"RSI {RSI_PERIOD}", "macd": "MACD {} {} {}".format(*MACD_PARAMS),
+          "atr": f"ATR {ATR_PERIOD}", "volume": "Volume", "rvol": f"RVol {RVOL_PERIOD}"}
+NO_PLOT_VALUES = "no values here yet (its own timeframe, after its next run)"
+PLOT_SEPARATOR = ":"
+"""A strategy column's choice is ``strategy:column`` (built-in names have no colon)."""
+
+
+def plot_choice(strategy: str, column: str) -> str:
+    """The choice naming ``column`` of ``strategy``'s frame."""
+    return f"{strategy}{PLOT_SEPARATOR}{column}"
+
+
+def is_plot(mode: str) -> bool:
+    """True for a strategy column's choice (``strategy:column``)."""
+    return PLOT_SEPARATOR in mode
+
+
+def title(mode: str) -> str:
+    """What a pane (and the palette) calls ``mode``: ``RSI 14``, ``ema_cross fast_ema``."""
+    return TITLES.get(mode) or mode.replace(PLOT_SEPARATOR, " ", 1)
 _FALLBACK_AXIS = 8  # axis width without a chart to align with
 _SIGNAL_COLOR = "#42a5f5"
 
 
-def compute(mode: str, candles: Sequence[Candle], data: CandleArrays) -> dict[str, np.ndarray]:
-    """``{"rsi": ...}`` or ``{"macd", "signal", "hist"}``: one value per candle, NaN in warm-up."""
-    from tradeterm.indicators.ta import compute_macd, compute_rsi
+def compute(
+    mode: str, candles: Sequence[Candle], data: CandleArrays,
+    plot: Mapping[int, float] | None = None,
+) -> dict[str, np.ndarray]:
+    """``{"rsi"}``, ``{"macd", "signal", "hist"}``, ``{"atr"}``, ``{"volume", "up"}``,
+    ``{"rvol"}`` or ``{"value"}`` (a strategy column: ``plot`` by open time): one value per
+    candle, NaN in warm-up (and where a strategy column has no value)."""
+    import numpy as np
+
+    from tradeterm.indicators.ta import compute_atr, compute_macd, compute_rsi
+    from tradeterm.indicators.volume import compute_relative_volume
 
     data.update(candles)
     if mode == "rsi":
         return {"rsi": compute_rsi(data.arrays, RSI_PERIOD)[f"rsi_{RSI_PERIOD}"]}
+    if mode == "atr":
+        return {"atr": compute_atr(data.arrays, ATR_PERIOD)[f"atr_{ATR_PERIOD}"]}
+    if mode == "volume":
+        up = (data.arrays["close"] >= data.arrays["open"]).astype(np.float64)
+        return {"volume": data.arrays["volume"], "up": up}
+    if mode == "rvol":
+        return {"rvol": compute_relative_volume(data.arrays, RVOL_PERIOD)[f"rvol_{RVOL_PERIOD}"]}
+    if is_plot(mode):
+        known = plot or {}
+        nan = float("nan")
+        return {"value": np.array([known.get(c.open_time, nan) for c in candles],
+                                  dtype=np.float64)}
     fast, slow, sig = MACD_PARAMS
     out = compute_macd(data.arrays, fast, slow, sig)
     suffix = f"{fast}_{slow}_{sig}"
@@ -188,19 +234,101 @@ def macd_lines(
     return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors))]
 
 
-class IndicatorPane(LineCacheWidget):
-    """RSI or MACD of the chart's candles, one column per chart column."""
+def _last_known(values: Sequence[float]) -> int | None:
+    return next((i for i in range(len(values) - 1, -1, -1) if values[i] == values[i]), None)
 
-    def __init__(self, *, id: str | None = None) -> None:
+
+def _range(values: Sequence[float], *include: float) -> tuple[float, float]:
+    finite = [v for v in (*values, *include) if v == v]
+    lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    if hi == lo:
+        lo, hi = lo - 1.0, hi + 1.0
+    return lo, hi
+
+
+def value_lines(
+    name: str, values: Sequence[float], axis_w: int, height: int, colors: TradingColors,
+    fmt: Callable[[float], str], guides: Sequence[float] = (),
+) -> list[Strip]:
+    """One line on its own range (top and bottom labelled with ``fmt``), dotted ``guides``
+    (labelled too), header ``name  value`` with the newest value: ATR, relative volume and a
+    strategy's column."""
+    rows = height - 1
+    head = [Segment(f" {name} ", style(colors.accent, bold=True))]
+    last = _last_known(values)
+    if last is not None:
+        head.append(Segment(f" {fmt(values[last])}", style(colors.foreground)))
+    if rows <= 0:
+        return [Strip(head)]
+    n = len(values)
+    lo, hi = _range(values, *guides)
+    chars = [[" "] * n for _ in range(rows)]
+    cell_styles: list[list[Style | None]] = [[None] * n for _ in range(rows)]
+    labels = {0: fmt(hi), rows - 1: fmt(lo)}
+    for guide in guides:
+        q = quarter_row(guide, lo, hi, rows)
+        if q is not None:
+            labels[q // 4] = fmt(guide)
+            chars[q // 4] = ["┈"] * n
+            cell_styles[q // 4] = [style(colors.muted)] * n
+    _draw_line(chars, cell_styles, line_dots(values, lo, hi, rows), colors.accent)
+    return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors))]
+
+
+def volume_lines(
+    volume: Sequence[float], up: Sequence[float], axis_w: int, height: int,
+    colors: TradingColors, step: Decimal | None = None,
+) -> list[Strip]:
+    """Header ``Volume  12.34`` (the newest column's), a bar per column from 0 (half blocks),
+    coloured by its candle's direction."""
+    rows = height - 1
+    size = lambda v: fmt_size(v, max(1, axis_w - 1), step)  # noqa: E731
+    head = [Segment(f" {TITLES['volume']} ", style(colors.accent, bold=True))]
+    last = _last_known(volume)
+    if last is not None:
+        head.append(Segment(f" {size(volume[last])}",
+                            style(colors.up if up[last] else colors.down)))
+    if rows <= 0:
+        return [Strip(head)]
+    n = len(volume)
+    hi = max([0.0, *(v for v in volume if v == v)]) or 1.0
+    subs = 2 * rows
+    chars = [[" "] * n for _ in range(rows)]
+    cell_styles: list[list[Style | None]] = [[None] * n for _ in range(rows)]
+    for x, v in enumerate(volume):
+        if v != v or v <= 0:
+            continue
+        top = min(subs - 1, max(0, int((hi - v) / hi * subs)))
+        bar_style = style(colors.up if up[x] else colors.down)
+        for r in range(top // 2, rows):
+            chars[r][x] = "▄" if 2 * r < top else "█"
+            cell_styles[r][x] = bar_style
+    labels = {0: size(hi), rows - 1: "0"}
+    return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors))]
+
+
+def fmt_ratio(value: float) -> str:
+    """Relative volume: ``1.35x``."""
+    return f"{value:.2f}x"
+
+
+class IndicatorPane(LineCacheWidget):
+    """One indicator of the chart's candles (see :data:`MODES`, or a strategy's column), one
+    column per chart column."""
+
+    def __init__(self, *, id: str | None = None, mode: str = MODES[0]) -> None:
         super().__init__(id=id)
-        self.mode = MODES[0]
+        self.mode = mode
         self.market_colors = TradingColors()
         self.chart: CandleChart | None = None
         self._candles: tuple[Candle, ...] = ()
         self._data = CandleArrays()
-        self._values: tuple[object, str, dict[str, np.ndarray]] | None = None
+        self._values: tuple[object, ...] | None = None
         self._shown_key: tuple[object, ...] | None = None
         self.tick: Decimal | None = None  # the chart market's price tick, once known
+        self.step: Decimal | None = None  # and its quantity step (volume)
+        self.plot: Mapping[int, float] = {}  # a strategy column's values by open time
+        self.view_listener: Callable[[], object] | None = None  # told when the chart's view moves
 
     def on_mount(self) -> None:
         charts = self.screen.query(CandleChart)
@@ -218,32 +346,53 @@ class IndicatorPane(LineCacheWidget):
         self.market_colors = colors
         precision = snap.precision(snap.market.symbol)
         self.tick = precision.tick if precision is not None else None
+        self.step = precision.step if precision is not None else None
         self._refresh()
 
-    def cycle_mode(self) -> str:
-        """Switch RSI -> MACD -> RSI; returns the new mode's name."""
-        self.mode = MODES[(MODES.index(self.mode) + 1) % len(MODES)]
-        self._refresh()
+    def set_mode(self, mode: str) -> None:
+        """Show ``mode`` (a :data:`MODES` name or ``strategy:column``)."""
+        if mode != self.mode:
+            self.mode = mode
+            self._refresh()
+
+    def set_plot(self, values: Mapping[int, float]) -> None:
+        """The strategy column's values by candle open time (a new mapping when they change)."""
+        if values is not self.plot:
+            self.plot = values
+            self._refresh()
+
+    def cycle_mode(self, choices: Sequence[str] = MODES) -> str:
+        """Switch to the next of ``choices`` (the first if the current one is not among them);
+        returns the new mode."""
+        index = choices.index(self.mode) if self.mode in choices else -1
+        self.set_mode(choices[(index + 1) % len(choices)])
         return self.mode
 
     def _view_changed(self, _view: ChartView | None) -> None:
         self._refresh()
+        if self.view_listener is not None:
+            self.view_listener()
 
     def _view(self) -> ChartView | None:
         return self.chart.view if self.chart is not None else None
 
     def _refresh(self) -> None:
         view = self._view()  # with a chart, its view says which candles: ours may lag a frame
-        key = (view or self._candles, self.mode, self.market_colors, self.tick)
+        key = (view or self._candles, self.mode, self.market_colors, self.tick, self.step,
+               id(self.plot) if is_plot(self.mode) else None)
         if key != self._shown_key:
             self._shown_key = key
             self.lines_changed()
 
     def values_for(self, candles: tuple[Candle, ...]) -> dict[str, np.ndarray]:
         """The current mode's series for ``candles`` (cached for the same candles)."""
-        if self._values is None or self._values[:2] != (candles, self.mode):
-            self._values = (candles, self.mode, compute(self.mode, candles, self._data))
-        return self._values[2]
+        plot = self.plot if is_plot(self.mode) else None
+        cached = self._values
+        if cached is None or cached[0] is not candles or cached[1] != self.mode or (
+                cached[2] is not plot):
+            cached = self._values = (candles, self.mode, plot,
+                                     compute(self.mode, candles, self._data, plot))
+        return cast("dict[str, np.ndarray]", cached[3])
 
     def column_layout(self, width: int) -> tuple[tuple[Candle, ...], list[int | None], int]:
         """(candles, candle index per plot column, axis width): the chart's when there is one."""
@@ -258,14 +407,30 @@ class IndicatorPane(LineCacheWidget):
 
     def build_lines(self, width: int, height: int) -> Sequence[Strip]:
         candles, columns, axis_w = self.column_layout(width)
+        mode, colors = self.mode, self.market_colors
         if not candles or height <= 0:
-            title = "RSI" if self.mode == "rsi" else "MACD"
-            return [Strip([Segment(f" {title}", style(self.market_colors.muted))])]
+            return [Strip([Segment(f" {title(mode)}", style(colors.muted))])]
         values = self.values_for(candles)
-        if self.mode == "rsi":
-            return rsi_lines(column_values(values["rsi"], columns), axis_w, height, self.market_colors)
-        return macd_lines(
-            column_values(values["macd"], columns), column_values(values["signal"], columns),
-            column_values(values["hist"], columns), axis_w, height, self.market_colors,
-            self.tick,
-        )
+        col = lambda name: column_values(values[name], columns)  # noqa: E731
+        if mode == "rsi":
+            return rsi_lines(col("rsi"), axis_w, height, colors)
+        if mode == "macd":
+            return macd_lines(col("macd"), col("signal"), col("hist"), axis_w, height, colors,
+                              self.tick)
+        if mode == "atr":
+            tick = self.tick
+            return value_lines(title(mode), col("atr"), axis_w, height, colors,
+                               lambda v: fmt_price(v, tick))
+        if mode == "volume":
+            return volume_lines(col("volume"), col("up"), axis_w, height, colors, self.step)
+        if mode == "rvol":
+            return value_lines(title(mode), col("rvol"), axis_w, height, colors, fmt_ratio,
+                               guides=(1.0,))
+        if is_plot(mode):
+            shown = col("value")
+            if not any(v == v for v in shown):  # not run on this market (yet)
+                return [Strip([Segment(f" {title(mode)} ", style(colors.accent, bold=True)),
+                               Segment(f" {NO_PLOT_VALUES}", style(colors.muted))])]
+            return value_lines(title(mode), shown, axis_w, height, colors,
+                               lambda v: fmt_price(v))
+        return [Strip([Segment(f" {mode}: unknown indicator", style(colors.muted))])]
