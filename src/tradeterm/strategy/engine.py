@@ -173,7 +173,8 @@ class StrategyEngine:
         def output(line: str) -> None:
             log.info("strategy %s: %s", stem, line)
 
-        worker = StrategyWorker(file, self.settings.memory_limit_mb, output)
+        worker = StrategyWorker(file, self.settings.memory_limit_mb, output,
+                                self.settings.params, self.settings.params_origin)
         self._workers.add(worker)
         return worker
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from pydantic import ValidationError
 
 from tradeterm.core.models import Signal, timeframe_ms
 from tradeterm.strategy.api import Strategy, normalise_output
@@ -69,6 +70,23 @@ class WorkerJob:
 
     file: Path
     memory_limit_mb: int
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # [strategies.params.<name>]
+    params_origin: str = "settings"  # the config file they came from (for the error line)
+
+
+def params_error(exc: ValidationError, name: str, origin: str) -> str:
+    """A configured parameter the strategy's ``Params`` refused, as one line naming the file
+    and the key: ``config.toml: key 'strategies.params.ml_signal.min_confidence' has value 2:
+    Input should be less than or equal to 1``."""
+    errors = exc.errors()
+    err = errors[0]
+    key = ".".join(("strategies", "params", name, *(str(p) for p in err["loc"])))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if err["type"] == "extra_forbidden":
+        return f"{origin}: unknown key '{key}' (not a parameter of {name}){more}"
+    shown = repr(err.get("input"))
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"{origin}: key '{key}' has value {shown}: {err['msg']}{more}"
 
 
 # -- replies (child -> parent), as pickled tuples -----------------------------------------------
@@ -96,7 +114,8 @@ def frame_to_ipc(frame: pl.DataFrame) -> bytes:
     return sink.getvalue()
 
 
-def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
+def guard(cls: type[Strategy], guard_bars: int, cuts: int,
+          params: dict[str, Any] | None = None) -> str | None:
     """The whole guard (prefix cuts and every fired bar) on synthetic candles of the strategy's
     timeframe; the refusal reason."""
     from tradeterm.indicators.frame import synthetic_candles
@@ -109,7 +128,7 @@ def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
         guard_bars + 2 * cls.warmup, seed=1, interval_ms=timeframe_ms(cls.timeframe)
     )
     try:
-        strategy = cls()
+        strategy = cls(params)
         raw = strategy.compute(frame)
         evaluated = normalise_output(raw, frame.height, strategy.warmup, strategy.name)
         report = check_lookahead(strategy, frame, cuts, seed=0, full=raw)
@@ -187,22 +206,24 @@ def _send(conn: Connection, *message: object) -> None:
     conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _load(file: Path) -> tuple[type[Strategy] | None, tuple[object, ...]]:
+def _load(file: Path, configured: dict[str, dict[str, Any]] | None = None
+          ) -> tuple[type[Strategy] | None, tuple[object, ...]]:
     try:
         [cls] = load_file(file)
     except StrategyLoadError as exc:
         return None, ("load_error", str(exc.file), exc.line, exc.message)
     meta = StrategyMeta(
         name=cls.name, file=file.resolve(), timeframe=cls.timeframe, symbols=tuple(cls.symbols),
-        warmup=cls.warmup, params=_params(cls), line=_class_line(cls),
+        warmup=cls.warmup, params=_params(cls, (configured or {}).get(cls.name)),
+        line=_class_line(cls),
     )
     return cls, ("loaded", meta)
 
 
-def _params(cls: type[Strategy]) -> dict[str, Any]:
+def _params(cls: type[Strategy], configured: dict[str, Any] | None = None) -> dict[str, Any]:
     try:
-        return dict(cls.Params().model_dump(mode="json"))
-    except Exception:  # noqa: BLE001 - params not JSON-able: metadata only, not needed
+        return dict(cls.Params(**(configured or {})).model_dump(mode="json"))
+    except Exception:  # noqa: BLE001 - params not JSON-able (or refused: reported on create)
         return {}
 
 
@@ -221,18 +242,24 @@ def worker_main(conn: Connection, output: Connection, job: WorkerJob) -> None:
 
 def _serve(conn: Connection, job: WorkerJob) -> None:
     try:
-        cls, reply = _load(job.file)
+        cls, reply = _load(job.file, job.params)
     except MemoryError:
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit and the like from a user import
         cls, reply = None, ("load_error", str(job.file), None, error_text(exc, job.file))
     instance: Strategy | None = None
+    configured = job.params.get(cls.name) if cls is not None else None
     if cls is not None:
         try:
-            instance = cls()
+            instance = cls(configured)
             reply = (*reply, None)
         except MemoryError:
             raise
+        except ValidationError as exc:
+            if configured is None:  # the defaults themselves are broken: the class's fault
+                reply = (*reply, f"cannot create: {error_text(exc, job.file.resolve())}")
+            else:
+                reply = (*reply, params_error(exc, cls.name, job.params_origin))
         except Exception as exc:  # noqa: BLE001 - user code in __init__
             reply = (*reply, f"cannot create: {error_text(exc, job.file.resolve())}")
     _send(conn, *reply)
@@ -243,15 +270,16 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
         if kind == "stop":
             return
         if kind == "guard" and cls is not None:
-            _send(conn, "guarded", _guarded(cls, request[1], request[2]))
+            _send(conn, "guarded", _guarded(cls, request[1], request[2], configured))
         elif kind == "eval" and instance is not None:
             payload = conn.recv_bytes()
             _send(conn, *_evaluated(instance, payload, request[1], request[2], job.file, recheck))
 
 
-def _guarded(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
+def _guarded(cls: type[Strategy], guard_bars: int, cuts: int,
+             params: dict[str, Any] | None = None) -> str | None:
     try:
-        return guard(cls, guard_bars, cuts)
+        return guard(cls, guard_bars, cuts, params)
     except MemoryError:
         raise
     except BaseException as exc:  # noqa: BLE001 - a SystemExit in user code is its failure
