@@ -193,8 +193,11 @@ class Engine:
             from tradeterm.ml.schedule import Retrainer
             from tradeterm.ml.store import models_dir
 
-            self.retrainer = Retrainer(settings.ml, models_dir(settings.data_dir),
-                                       self._fetch_closed, self._publish, clock)
+            self.retrainer = Retrainer(
+                settings.ml, models_dir(settings.data_dir), self._fetch_closed, self._publish,
+                clock, ready=lambda: self._phase is EnginePhase.RUNNING
+                and self.strategies is not None,
+            )
 
     # -- the public surface ---------------------------------------------------------------------
 

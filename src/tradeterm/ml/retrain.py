@@ -63,6 +63,28 @@ def floor_refusal(report: dict[str, Any], floor: str) -> str | None:
     return None
 
 
+def _enough_known_bars(frame: Any, config: Any) -> None:
+    """Refuse, in words, a window whose first training block has too few bars with every
+    feature known (the session VWAP features are missing until the first whole UTC day in the
+    window begins: up to a day of 1m bars), rather than let the fit fail on zero rows."""
+    import numpy as np
+
+    from tradeterm.ml.features import feature_fn
+    from tradeterm.ml.splits import walk_forward_splits
+    from tradeterm.ml.train import design
+
+    _, _, complete = design(frame, feature_fn(config.features))
+    splits = walk_forward_splits(frame.height, config.n_splits, horizon=config.labels.horizon,
+                                 embargo=config.embargo, train_bars=config.train_bars)
+    known = int(np.count_nonzero(complete[splits[0].train]))
+    if known < 100:
+        raise ValueError(
+            f"the first training window has {known} bars with every feature known (of "
+            f"{splits[0].train.size}; {int(np.count_nonzero(~complete))} of the {frame.height} "
+            f"bars miss a feature, e.g. the session VWAP before the first whole UTC day); "
+            f"raise [ml] retrain_window_bars")
+
+
 def retrain(job: RetrainJob) -> dict[str, Any]:
     """Train, judge and (if it passes the floor) save a new version; the result as a dict."""
     from tradeterm.indicators.candle_file import read_candle_file
@@ -81,6 +103,7 @@ def retrain(job: RetrainJob) -> dict[str, Any]:
         threads=job.threads,
     )
     frame = read_candle_file(Path(job.candles)).tail(job.window_bars)
+    _enough_known_bars(frame, config)
     started = time.perf_counter()
     result = walk_forward(frame, config)
     metrics = {"log_loss": result.report["model"]["log_loss"],

@@ -65,12 +65,13 @@ class Retrainer:
 
     def __init__(self, settings: MlSettings, models_dir: Path, fetch: Fetch,
                  publish: Callable[[Event], None], clock: Callable[[], int], *,
-                 argv: list[str] | None = None) -> None:
+                 ready: Callable[[], bool] = lambda: True, argv: list[str] | None = None) -> None:
         self.settings = settings
         self.models_dir = models_dir
         self._fetch = fetch
         self._publish = publish
         self._clock = clock
+        self._ready = ready  # the engine is connected and its strategies loaded
         # the child's command line; the job file's path is appended
         self.argv = argv or [sys.executable, "-m", "tradeterm.ml.retrain"]
         self._due: dict[str, float] = {}  # model -> wall time (s) it is due
@@ -94,8 +95,8 @@ class Retrainer:
         while True:
             name = min(self._due, key=lambda n: self._due[n])
             wait = self._due[name] - time.time()
-            if wait > 0:
-                await asyncio.sleep(min(wait, 60.0))
+            if wait > 0 or not self._ready():
+                await asyncio.sleep(min(wait, 60.0) if wait > 0 else 0.5)
                 continue
             ok = await self.retrain(name)
             self._due[name] = time.time() + (self.period_s if ok else min(self.period_s, RETRY_S))
