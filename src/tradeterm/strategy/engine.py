@@ -253,6 +253,9 @@ class StrategyEngine:
         """Load every strategy file and guard the enabled ones (each in its own worker)."""
         self._watcher.poll()
         await self._load(set(strategy_files(self.settings.dir)), set())
+        for name in sorted(set(self.settings.params) - set(self._slots)):
+            log.warning("%s: [strategies.params.%s] names no strategy in %s; its parameters "
+                        "are not used", self.settings.params_origin, name, self.settings.dir)
 
     async def reload_changed(self) -> bool:
         """Reload files whose mtime changed since the last look (in fresh workers); True if any
