@@ -1,0 +1,71 @@
+"""The engine's retrain scheduler (``ml/schedule.py``) without an engine: without the ml extra a
+configured retrain is one clear line and nothing runs; a model is due a period after it was
+trained; a fetch that fails is reported with the model kept."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import time
+from pathlib import Path
+
+import polars as pl
+
+from tradeterm.config import MlSettings
+from tradeterm.core.events import Event, ModelRetrained
+from tradeterm.ml import schedule
+from tradeterm.ml.schedule import Retrainer
+
+SETTINGS = MlSettings(retrain_every_hours=24, retrain_models=["btc5", "eth5"])
+
+
+def manifest(root: Path, name: str, trained_s: float) -> None:
+    (root / name).mkdir(parents=True)
+    (root / name / "manifest.json").write_text(json.dumps(
+        {"trained_at_ms": int(trained_s * 1000), "symbol": "BTC/USDT", "timeframe": "5m",
+         "sha256": "ab" * 32}))
+
+
+async def no_fetch(symbol: str, timeframe: str, bars: int) -> pl.DataFrame:
+    raise AssertionError("nothing may be fetched")
+
+
+async def test_without_the_ml_extra_a_configured_retrain_is_one_line_and_nothing_runs(
+        tmp_path, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "lightgbm" else real(name, *a))
+    events: list[Event] = []
+    retrainer = Retrainer(SETTINGS, tmp_path, no_fetch, events.append, lambda: 5)
+    await asyncio.wait_for(retrainer.run(), 5)  # returns: nothing is scheduled
+    assert [e.model for e in events if isinstance(e, ModelRetrained)] == ["btc5", "eth5"]
+    [detail] = {e.detail for e in events if isinstance(e, ModelRetrained)}
+    assert detail == ("retraining needs the ml extra (lightgbm missing): install it with "
+                      "`uv sync --extra ml` (or pip install 'tradeterm[ml]'); no model is "
+                      "retrained")
+    assert not any(e.ok for e in events if isinstance(e, ModelRetrained))
+
+
+def test_a_model_is_due_a_period_after_it_was_trained(tmp_path):
+    now = time.time()
+    manifest(tmp_path, "btc5", now - 3600)
+    retrainer = Retrainer(SETTINGS, tmp_path, no_fetch, lambda e: None, lambda: 5)
+    assert abs(retrainer._first_due("btc5") - (now - 3600 + 24 * 3600)) < 1
+    assert retrainer._first_due("missing") <= time.time()  # unreadable: at once, it says why
+
+
+async def test_a_failed_fetch_is_reported_and_the_model_kept(tmp_path):
+    manifest(tmp_path, "btc5", time.time())
+    events: list[Event] = []
+
+    async def offline(symbol: str, timeframe: str, bars: int) -> pl.DataFrame:
+        raise RuntimeError("not connected to binance")
+
+    retrainer = Retrainer(SETTINGS, tmp_path, offline, events.append, lambda: 5)
+    assert await retrainer.retrain("btc5") is False
+    [done] = events
+    assert isinstance(done, ModelRetrained) and not done.ok
+    assert done.detail == ("cannot fetch BTC/USDT 5m candles: not connected to binance; "
+                           "version abababab stays in use")
+    assert schedule.RETRY_S < SETTINGS.retrain_every_hours * 3600  # retried sooner than a period
