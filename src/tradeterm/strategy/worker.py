@@ -27,7 +27,7 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -206,24 +206,22 @@ def _send(conn: Connection, *message: object) -> None:
     conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _load(file: Path, configured: dict[str, dict[str, Any]] | None = None
-          ) -> tuple[type[Strategy] | None, tuple[object, ...]]:
+def _load(file: Path) -> tuple[type[Strategy] | None, tuple[object, ...]]:
     try:
         [cls] = load_file(file)
     except StrategyLoadError as exc:
         return None, ("load_error", str(exc.file), exc.line, exc.message)
     meta = StrategyMeta(
         name=cls.name, file=file.resolve(), timeframe=cls.timeframe, symbols=tuple(cls.symbols),
-        warmup=cls.warmup, params=_params(cls, (configured or {}).get(cls.name)),
-        line=_class_line(cls),
+        warmup=cls.warmup, params=_params(cls), line=_class_line(cls),
     )
     return cls, ("loaded", meta)
 
 
-def _params(cls: type[Strategy], configured: dict[str, Any] | None = None) -> dict[str, Any]:
+def _params(cls: type[Strategy]) -> dict[str, Any]:
     try:
-        return dict(cls.Params(**(configured or {})).model_dump(mode="json"))
-    except Exception:  # noqa: BLE001 - params not JSON-able (or refused: reported on create)
+        return dict(cls.Params().model_dump(mode="json"))
+    except Exception:  # noqa: BLE001 - params not JSON-able: metadata only, not needed
         return {}
 
 
@@ -242,7 +240,7 @@ def worker_main(conn: Connection, output: Connection, job: WorkerJob) -> None:
 
 def _serve(conn: Connection, job: WorkerJob) -> None:
     try:
-        cls, reply = _load(job.file, job.params)
+        cls, reply = _load(job.file)
     except MemoryError:
         raise
     except BaseException as exc:  # noqa: BLE001 - SystemExit and the like from a user import
@@ -252,7 +250,11 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
     if cls is not None:
         try:
             instance = cls(configured)
-            reply = (*reply, None)
+            meta = reply[1]
+            assert isinstance(meta, StrategyMeta)
+            with contextlib.suppress(Exception):  # the parameters it runs with, as configured
+                meta = replace(meta, params=dict(instance.params.model_dump(mode="json")))
+            reply = ("loaded", meta, None)
         except MemoryError:
             raise
         except ValidationError as exc:

@@ -69,3 +69,35 @@ async def test_a_failed_fetch_is_reported_and_the_model_kept(tmp_path):
     assert done.detail == ("cannot fetch BTC/USDT 5m candles: not connected to binance; "
                            "version abababab stays in use")
     assert schedule.RETRY_S < SETTINGS.retrain_every_hours * 3600  # retried sooner than a period
+
+
+def test_retrain_config_errors_are_one_line_naming_the_key(tmp_path):
+    import pytest
+
+    from tradeterm.config import ConfigError, load_settings
+
+    path = tmp_path / "config.toml"
+    cases = {
+        "[ml]\nretrain_every_hours = 24\n": "key 'ml.retrain_models' has value []: "
+        "retrain_every_hours is set but no model is named; e.g. retrain_models = [\"btc5\"] "
+        "(see tradeterm ml list)",
+        '[ml]\nretrain_every_hours = 24\nretrain_models = ["../x"]\n':
+        "key 'ml.retrain_models' has value ['../x']: expected model names as tradeterm ml "
+        "list shows them, got '../x'",
+        "[ml]\nretrain_every_hours = -1\n": "key 'ml.retrain_every_hours' has value -1: Input "
+        "should be greater than or equal to 0",
+        '[ml]\nretrain_floor = "best"\n': "key 'ml.retrain_floor' has value 'best': Input "
+        "should be 'majority' or 'none'",
+        "[ml]\nretrain_evry_hours = 24\n": "unknown key 'ml.retrain_evry_hours'",
+    }
+    for text, expected in cases.items():
+        path.write_text(text)
+        with pytest.raises(ConfigError) as err:
+            load_settings(path)
+        assert str(err.value).startswith(f"invalid configuration: {path}: {expected}"), text
+        assert "\n" not in str(err.value)
+    path.write_text('[ml]\nretrain_every_hours = 24\nretrain_models = ["btc5"]\n'
+                    "retrain_window_bars = 20000\n")
+    ml = load_settings(path).ml
+    assert (ml.retrain_every_hours, ml.retrain_models, ml.retrain_window_bars) == (24, ["btc5"],
+                                                                                   20000)
