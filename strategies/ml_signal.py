@@ -14,6 +14,7 @@ A long opens when the calibrated probability of "up" is the highest and at least
 ``min_confidence``, a short on the mirror; a position closes when the model predicts the other
 way. Stop at ``stop_atr`` ATRs, targets at 1, 2 and 3 times ``target_r`` R. ``confidence`` is
 the predicted class's probability; ``reasons`` name the class and the features that pushed it.
+``status`` holds every bar's three probabilities (the signals panel shows the newest one).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pydantic import Field
 from tradeterm.core.models import TIMEFRAME_MS
 from tradeterm.indicators.ta import atr
 from tradeterm.ml.features import FeatureSpec
-from tradeterm.ml.labels import CLASS_NAMES, DOWN, UP, LabelSpec
+from tradeterm.ml.labels import CLASS_NAMES, DOWN, FLAT, UP, LabelSpec
 from tradeterm.ml.predict import ModelRefused, explain, fresh_model, predict_frame, walk_forward_proba
 from tradeterm.ml.store import models_dir, version_of
 from tradeterm.strategy import Strategy
@@ -128,7 +129,12 @@ class MlSignal(Strategy):
         sign = pl.when(pl.col("entry_long")).then(1.0).when(pl.col("entry_short")).then(-1.0)
         risk = pl.col("atr_14") * p.stop_atr
         close = pl.col("close")
+        pct = np.rint(np.nan_to_num(proba) * 100).astype(np.int64)
         return frame.with_columns(
+            # every bar's three probabilities: the signals panel shows the newest at each close
+            pl.when(pl.Series(known)).then(pl.format(
+                f"ml down {{}}% flat {{}}% up {{}}%{version}", pl.Series(pct[:, DOWN]),
+                pl.Series(pct[:, FLAT]), pl.Series(pct[:, UP]))).alias("status"),
             pl.Series("entry_long", entry_long), pl.Series("entry_short", entry_short),
             pl.Series("exit_long", exit_long), pl.Series("exit_short", exit_short),
             pl.Series("confidence", conf, dtype=pl.Float64).fill_nan(None),

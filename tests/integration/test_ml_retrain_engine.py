@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ pytest.importorskip("lightgbm")
 from tradeterm.config import MlSettings, StrategySettings  # noqa: E402
 from tradeterm.core.events import ModelRetrained, ModelRetrainStarted, SignalEmitted  # noqa: E402
 from tradeterm.core.models import StrategyState  # noqa: E402
-from tradeterm.indicators.frame import synthetic_candles  # noqa: E402
+from tradeterm.indicators.frame import DEFAULT_START_MS, synthetic_candles  # noqa: E402
 from tradeterm.ml.store import read_manifest, version_of  # noqa: E402
 from tradeterm.sim import SimServer  # noqa: E402
 
@@ -39,12 +40,15 @@ class MlTiny(MlSignal):
 
 @pytest.fixture
 async def history_sim(tmp_path):
-    """5,000 bars of history before the replay starts, then 3,000 bars at 600x (0.1 s a bar)."""
-    candles = synthetic_candles(8000, seed=5)
+    """4,200 bars of history before the replay starts at 01:00 UTC, then 3,800 bars at 600x
+    (0.1 s a bar). The first bar opens at 03:00, so a retrain window of 3,000 bars starts
+    shortly before a midnight (the session VWAP features are known from there), and the
+    engine's 1,000-bar window holds the replay day's session start until 16:40 (ml.md)."""
+    candles = synthetic_candles(8000, seed=5, start_ms=DEFAULT_START_MS - 21 * 3_600_000)
     replay = tmp_path / "BTCUSDT_1m.parquet"
     candles.rename({"open_time": "timestamp_ms"}).write_parquet(replay)
     server = SimServer(seed=7, replay=replay, speed=600,
-                       replay_from_ms=int(candles["open_time"][5000]))
+                       replay_from_ms=int(candles["open_time"][4200]))
     await server.start()
     try:
         yield server, candles
@@ -59,12 +63,14 @@ def setup(tmp_path: Path, candles, **ml) -> tuple:
     from test_ml_retrain import save_tiny
 
     data = tmp_path / "data"
-    first = save_tiny(data / "models", candles.head(2500))
+    first = save_tiny(data / "models", candles.slice(1200, 2500))  # from 23:00
     folder = tmp_path / "strategies"
     folder.mkdir()
     (folder / "ml_signal.py").write_text((ROOT / "strategies" / "ml_signal.py").read_text())
     (folder / "ml_tiny.py").write_text(USER_FILE)
-    config = settings()
+    # the strategy's 1m candles are the chart's stream: ask REST for a day of them at once, so the
+    # window holds the replay day's session start (the VWAP features need it, docs/ml.md)
+    config = settings(history_bars=1000)
     config.data_dir = data
     config.strategies = StrategySettings(
         dir=folder, enabled=["ml_tiny"], lookahead_cuts=2,
@@ -72,7 +78,7 @@ def setup(tmp_path: Path, candles, **ml) -> tuple:
                             "min_confidence": 0.34, "explain": False}},
     )
     config.ml = MlSettings(**{"retrain_every_hours": 0.001, "retrain_models": ["tiny"],
-                              "retrain_window_bars": 4900, "retrain_floor": "none", **ml})
+                              "retrain_window_bars": 4100, "retrain_floor": "none", **ml})
     return config, first, data / "models"
 
 
@@ -109,18 +115,24 @@ async def test_a_scheduled_retrain_swaps_the_model_while_the_engine_trades_on(
         assert done.ok, done.detail
         [started] = run.of(ModelRetrainStarted)
         assert started.model == "tiny" and started.version == version_of(first)
-        assert started.bars == 4900  # the newest closed bars, fetched through the engine
+        assert started.bars == 4100  # the newest closed bars, fetched through the engine
         current = read_manifest(models, "tiny").manifest
         assert done.version == version_of(current) != version_of(first) == done.previous
-        assert current["data"]["bars"] == 4900
+        assert current["data"]["bars"] == 4100
         # the engine went on processing bars while the child trained
         assert at["finished"] > at["started"] > 0
         # the running strategy switches to the new version at its next evaluation
         switched = f"model tiny: now using version {done.version} (was {version_of(first)})"
         await until(lambda: switched in caplog.text, "the strategy picks up the new version",
                     timeout=60)
-        health = {h.name: h for h in run.engine.snapshot().strategies}["ml_tiny"]
-        assert health.state is StrategyState.ENABLED, health.last_error
+        # and the signals panel's line for it (every close, signal or not) says so
+        def note() -> str:
+            health = {h.name: h for h in run.engine.snapshot().strategies}["ml_tiny"]
+            assert health.state is StrategyState.ENABLED, health.last_error
+            return health.note or ""
+
+        await until(lambda: note().endswith(f"@{done.version}"), "the new version's status")
+        assert re.fullmatch(rf"BTC/USDT ml down \d+% flat \d+% up \d+% @{done.version}", note())
         # signals after the switch name the version they came from
         after = [e.signal for e in run.of(SignalEmitted) if e.timestamp > done.timestamp]
         assert all(f"@{done.version}" in (s.reasons[0] if s.reasons else "") for s in after[1:])

@@ -289,3 +289,6 @@ class StrategyHealth:
     last_duration_ms: float | None = None
     last_error: str | None = None
     signals: int = 0
+    # the newest bar's ``status`` column (a strategy's own words at every close, signal or not;
+    # ml_signal: its three probabilities), prefixed with the symbol
+    note: str | None = None

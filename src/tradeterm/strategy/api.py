@@ -26,6 +26,9 @@ PRICE_COLUMNS: tuple[str, ...] = ("entry", "stop", "target_1", "target_2", "targ
 
 CONFIDENCE_COLUMN = "confidence"
 REASONS_COLUMN = "reasons"
+STATUS_COLUMN = "status"
+"""Optional String column: the newest bar's value is shown beside the strategy in the signals
+panel at every close, whether or not a signal fired (``StrategyHealth.note``)."""
 REASON_SEPARATOR = ";"
 
 CANDLE_COLUMNS: tuple[str, ...] = ("open_time", "open", "high", "low", "close", "volume")

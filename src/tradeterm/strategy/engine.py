@@ -441,6 +441,10 @@ class StrategyEngine:
             return []
         outcome = reply[1]
         assert isinstance(outcome, list)
+        note = reply[3] if len(reply) > 3 else None
+        shown = f"{symbol} {note}" if isinstance(note, str) and note else None
+        if shown != slot.health.note:
+            slot.health = replace(slot.health, note=shown)
         fresh = [s for s in outcome if s.bar_time > slot.last_bar.get((symbol, timeframe), -1)]
         if outcome:
             slot.last_bar[(symbol, timeframe)] = outcome[0].bar_time

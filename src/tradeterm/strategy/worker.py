@@ -36,7 +36,7 @@ import polars as pl
 from pydantic import ValidationError
 
 from tradeterm.core.models import Signal, timeframe_ms
-from tradeterm.strategy.api import Strategy, normalise_output
+from tradeterm.strategy.api import STATUS_COLUMN, Strategy, normalise_output
 from tradeterm.strategy.bar_guard import check_signal_bars
 from tradeterm.strategy.guard import bar_line
 from tradeterm.strategy.loader import StrategyLoadError, _class_line, load_file
@@ -92,7 +92,7 @@ def params_error(exc: ValidationError, name: str, origin: str) -> str:
 # -- replies (child -> parent), as pickled tuples -----------------------------------------------
 # ("loaded", StrategyMeta, create_error | None) | ("load_error", file, line, message)
 # ("guarded", refusal | None)
-# ("signals", list[Signal], duration_ms) | ("error", text) | ("lookahead", reason)
+# ("signals", list[Signal], duration_ms, status | None) | ("error", text) | ("lookahead", reason)
 # ("memory", text)
 
 
@@ -299,6 +299,7 @@ def _evaluated(
         frame = pl.read_ipc(io.BytesIO(payload))
         evaluated = instance.evaluate(frame)
         signals = last_bar_signals(evaluated, instance.name, symbol, timeframe)
+        note = _status(evaluated)
         if recheck is not None:
             key = (symbol, timeframe)
             changed = recheck.verify(instance, key, frame, timeframe_ms(timeframe))
@@ -310,4 +311,15 @@ def _evaluated(
         raise
     except BaseException as exc:  # noqa: BLE001 - whatever user code raises fails only itself
         return ("error", error_text(exc, file.resolve()))
-    return ("signals", signals, (time.perf_counter() - start) * 1000)
+    return ("signals", signals, (time.perf_counter() - start) * 1000, note)
+
+
+def _status(evaluated: pl.DataFrame) -> str | None:
+    """The newest bar's ``status`` (one line, at most 120 characters), if the strategy has one."""
+    if STATUS_COLUMN not in evaluated.columns or evaluated.is_empty():
+        return None
+    value = evaluated.get_column(STATUS_COLUMN)[-1]
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text[:120] or None
