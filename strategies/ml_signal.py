@@ -89,6 +89,7 @@ class MlSignal(Strategy):
                 raise RuntimeError(f"ml_signal: model {p.model} is for {saved.manifest['timeframe']} "
                                    f"candles, these are {int(times[-1] - times[-2]) // 60_000}m apart")
             proba, x = predict_frame(model, saved, frame, start=self.warmup)
+            self.recheck_epoch = version_of(saved.manifest)  # a retrain is not look-ahead
             return proba, x, [model] * frame.height, f" @{version_of(saved.manifest)}"
         tf = next((k for k, v in TIMEFRAME_MS.items() if frame.height >= 2
                    and v == int(frame["open_time"][1] - frame["open_time"][0])), self.timeframe)

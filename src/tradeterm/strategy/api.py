@@ -75,6 +75,10 @@ class Strategy:
     # parameter constraints the optimiser checks before a run: ("fast < slow",); see
     # tradeterm.strategy.constraints for the grammar
     constraints: ClassVar[tuple[str, ...]] = ()
+    # set by a strategy whose signals depend on an input besides the candles that it replaces
+    # on purpose (ml_signal: its model's version): the live recheck (strategy/recheck.py) does
+    # not compare a bar acted on under another epoch
+    recheck_epoch: object = None
 
     class Params(BaseModel):
         """Typed parameters with defaults and ranges: ``fast: int = Field(9, ge=2, le=50)``."""

@@ -306,7 +306,7 @@ def _evaluated(
             if changed is not None:
                 return ("lookahead", changed)
             if signals:
-                recheck.acted(key, frame, evaluated)
+                recheck.acted(key, frame, evaluated, getattr(instance, "recheck_epoch", None))
     except MemoryError:
         raise
     except BaseException as exc:  # noqa: BLE001 - whatever user code raises fails only itself
