@@ -99,3 +99,22 @@ def test_retrain_config_errors_are_one_line_naming_the_key(tmp_path):
     ml = load_settings(path).ml
     assert (ml.retrain_every_hours, ml.retrain_models, ml.retrain_window_bars) == (24, ["btc5"],
                                                                                    20000)
+
+
+def test_retrain_events_and_a_strategy_status_reach_attached_screens_through_the_codec():
+    import msgspec
+
+    from tradeterm.core.events import ModelRetrainStarted
+    from tradeterm.core.models import StrategyHealth, StrategyState
+    from tradeterm.wire.codec import convert, event_frame, event_of, to_plain
+
+    for event in (ModelRetrainStarted(5, model="btc5", bars=20000, version="5c15e05a"),
+                  ModelRetrained(6, model="btc5", ok=True, version="3f2a9c1b",
+                                 previous="5c15e05a", detail="20000 bars")):
+        wire = msgspec.msgpack.decode(msgspec.msgpack.encode(event_frame(event)))
+        frame = msgspec.convert(wire, type(event_frame(event)))
+        assert event_of(frame) == event
+    health = StrategyHealth("ml_btc", StrategyState.ENABLED,
+                            note="BTC/USDT ml down 21% flat 55% up 24% @3f2a9c1b")
+    plain = msgspec.msgpack.decode(msgspec.msgpack.encode(to_plain(health)))
+    assert convert(plain, StrategyHealth, "health") == health
