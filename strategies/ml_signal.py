@@ -134,7 +134,7 @@ class MlSignal(Strategy):
         return frame.with_columns(
             # every bar's three probabilities: the signals panel shows the newest at each close
             pl.when(pl.Series(known)).then(pl.format(
-                f"ml down {{}}% flat {{}}% up {{}}%{version}", pl.Series(pct[:, DOWN]),
+                f"↓{{}}% →{{}}% ↑{{}}%{version}", pl.Series(pct[:, DOWN]),
                 pl.Series(pct[:, FLAT]), pl.Series(pct[:, UP]))).alias("status"),
             pl.Series("entry_long", entry_long), pl.Series("entry_short", entry_short),
             pl.Series("exit_long", exit_long), pl.Series("exit_short", exit_short),

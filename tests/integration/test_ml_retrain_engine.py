@@ -131,8 +131,8 @@ async def test_a_scheduled_retrain_swaps_the_model_while_the_engine_trades_on(
             assert health.state is StrategyState.ENABLED, health.last_error
             return health.note or ""
 
-        await until(lambda: note().endswith(f"@{done.version}"), "the new version's status")
-        assert re.fullmatch(rf"BTC/USDT ml down \d+% flat \d+% up \d+% @{done.version}", note())
+        await until(lambda: f"@{done.version} " in note(), "the new version's status")
+        assert re.fullmatch(rf"↓\d+% →\d+% ↑\d+% @{done.version} BTC/USDT", note())
         # signals after the switch name the version they came from
         after = [e.signal for e in run.of(SignalEmitted) if e.timestamp > done.timestamp]
         assert all(f"@{done.version}" in (s.reasons[0] if s.reasons else "") for s in after[1:])

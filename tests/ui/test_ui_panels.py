@@ -281,11 +281,11 @@ def test_signals_when_several_then_health_line_and_newest_first():
 
 def test_signals_show_a_running_strategys_newest_status_even_without_a_signal():
     health = (StrategyHealth("ml_btc", StrategyState.ENABLED,
-                             note="BTC/USDT ml down 21% flat 55% up 24% @3f2a9c1b"),
-              StrategyHealth("ml_old", StrategyState.FAILED, note="BTC/USDT ml down 1% flat 98%"))
+                             note="↓21% →55% ↑24% @3f2a9c1b BTC/USDT"),
+              StrategyHealth("ml_old", StrategyState.FAILED, note="↓1% →98% ↑1% BTC/USDT"))
     lines = [line.plain for line in render_signals((), health, 70, 5, COLORS)]
     assert lines == ["strategies: 1 on · 1 failed: ml_old",
-                     "now   ml_btc     BTC/USDT ml down 21% flat 55% up 24% @3f2a9c1b",
+                     "ml_btc     ↓21% →55% ↑24% @3f2a9c1b BTC/USDT",
                      "no signals yet"]
 
 

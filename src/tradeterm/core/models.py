@@ -290,5 +290,5 @@ class StrategyHealth:
     last_error: str | None = None
     signals: int = 0
     # the newest bar's ``status`` column (a strategy's own words at every close, signal or not;
-    # ml_signal: its three probabilities), prefixed with the symbol
+    # ml_signal: its three probabilities), followed by the symbol
     note: str | None = None

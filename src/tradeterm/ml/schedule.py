@@ -149,6 +149,8 @@ class Retrainer:
             detail = (f"{result.get('bars')} bars; out-of-sample log loss "
                       f"{result.get('log_loss', 0):.4f} (majority {result.get('majority_log_loss', 0):.4f}), "
                       f"accuracy {result.get('accuracy', 0):.3f}")
+            if result.get("version") == previous:  # deterministic: no new bar, the same model
+                detail = f"unchanged (the same model from the same bars); {detail}"
             log.info("model %s retrained: version %s (was %s), %s", name, result.get("version"),
                      previous, detail)
             self._publish(ModelRetrained(self._clock(), model=name, ok=True,

@@ -442,7 +442,7 @@ class StrategyEngine:
         outcome = reply[1]
         assert isinstance(outcome, list)
         note = reply[3] if len(reply) > 3 else None
-        shown = f"{symbol} {note}" if isinstance(note, str) and note else None
+        shown = f"{note} {symbol}" if isinstance(note, str) and note else None
         if shown != slot.health.note:
             slot.health = replace(slot.health, note=shown)
         fresh = [s for s in outcome if s.bar_time > slot.last_bar.get((symbol, timeframe), -1)]

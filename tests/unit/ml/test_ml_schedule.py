@@ -115,6 +115,6 @@ def test_retrain_events_and_a_strategy_status_reach_attached_screens_through_the
         frame = msgspec.convert(wire, type(event_frame(event)))
         assert event_of(frame) == event
     health = StrategyHealth("ml_btc", StrategyState.ENABLED,
-                            note="BTC/USDT ml down 21% flat 55% up 24% @3f2a9c1b")
+                            note="↓21% →55% ↑24% @3f2a9c1b BTC/USDT")
     plain = msgspec.msgpack.decode(msgspec.msgpack.encode(to_plain(health)))
     assert convert(plain, StrategyHealth, "health") == health

@@ -1,6 +1,6 @@
 """Recent strategy signals, newest first, under one line of strategy health.
 
-A running strategy that publishes a ``status`` (ml_signal: the newest bar's three
+A running strategy that publishes a ``status`` (ml_signal: the newest bar's down / flat / up
 probabilities) gets a line of its own under the health line, updated at every close.
 
 Each row: the signal's bar (open time, UTC ``HH:MM``), strategy, side (an exit shows ``EXIT``
@@ -61,12 +61,12 @@ def signal_line(signal: Signal, colors: TradingColors) -> Text:
 
 
 def note_line(health: StrategyHealth, colors: TradingColors) -> Text:
-    """``ml_btc     BTC/USDT ml down 21% flat 55% up 24% @3f2a9c1b``: a strategy's newest
-    status, whether or not a signal fired."""
+    """``ml_btc     ↓21% →55% ↑24% @3f2a9c1b BTC/USDT``: a strategy's newest status, whether
+    or not a signal fired (the start is what a narrow panel keeps)."""
     name = health.name
     if len(name) > STRATEGY_CELLS:
         name = name[: STRATEGY_CELLS - 1] + "…"
-    line = Text(f"{'now':<5} {name:<{STRATEGY_CELLS}} ", muted(colors), no_wrap=True)
+    line = Text(f"{name:<{STRATEGY_CELLS}} ", muted(colors), no_wrap=True)
     line.append(health.note or "")
     return line
 
