@@ -170,3 +170,17 @@ async def test_a_retrain_that_crashes_or_hangs_is_reported_and_the_old_model_sta
         await until(lambda: any(h.name == "ml_tiny" and h.state is StrategyState.ENABLED
                                 for h in run.engine.snapshot().strategies),
                     "the strategy runs on with the old version", timeout=120)
+
+
+async def test_an_engine_that_stops_mid_retrain_leaves_no_training_process(history_sim, tmp_path):
+    sim, candles = history_sim
+    config, first, models = setup(tmp_path, candles, retrain_timeout_s=600.0)
+    async with running_engine(sim.base_url, config) as run:
+        assert run.engine.retrainer is not None
+        run.engine.retrainer.argv = HANG
+        child = await until(lambda: run.engine.retrainer.pid, "the retrain child starts",
+                            timeout=120)
+        os.kill(child, 0)  # running
+    with pytest.raises(ProcessLookupError):  # the engine stopped: killed and reaped with it
+        os.kill(child, 0)
+    assert read_manifest(models, "tiny").manifest["sha256"] == first["sha256"]
