@@ -604,7 +604,11 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         settings = Settings(**given)
-        settings.strategies._params_origin = str(path) if path is not None else "settings"
+        env = next((v for v in ("TRADETERM_STRATEGIES__PARAMS", "TRADETERM_STRATEGIES")
+                    if v in os.environ), None)
+        settings.strategies._params_origin = (
+            f"environment variable {env}" if env else str(path) if path is not None
+            else "settings")
         return settings
     except ValidationError as exc:
         raise ConfigError(_describe(exc.errors(), path, given)) from None

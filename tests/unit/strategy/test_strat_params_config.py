@@ -80,3 +80,17 @@ def test_params_must_be_tables_of_a_strategy_name(tmp_path):
     assert str(err.value).startswith(f"invalid configuration: {path}: key 'strategies.params' "
                                      "has value 3:")
     assert "\n" not in str(err.value)
+
+
+async def test_params_from_the_environment_name_the_variable(tmp_path, monkeypatch):
+    path = config(tmp_path, "")
+    monkeypatch.setenv("TRADETERM_STRATEGIES__PARAMS", '{"ema_cross": {"fast": 500}}')
+    engine, failed = await loaded(path)
+    try:
+        [health] = engine.health()
+        assert health.last_error == (
+            "environment variable TRADETERM_STRATEGIES__PARAMS: key "
+            "'strategies.params.ema_cross.fast' has value 500: Input should be less than or "
+            "equal to 50")
+    finally:
+        await engine.close()
