@@ -14,6 +14,7 @@ A long opens when the calibrated probability of "up" is the highest and at least
 ``min_confidence``, a short on the mirror; a position closes when the model predicts the other
 way. Stop at ``stop_atr`` ATRs, targets at 1, 2 and 3 times ``target_r`` R. ``confidence`` is
 the predicted class's probability; ``reasons`` name the class and the features that pushed it.
+``status`` holds every bar's three probabilities (the signals panel shows the newest one).
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ from pydantic import Field
 from tradeterm.core.models import TIMEFRAME_MS
 from tradeterm.indicators.ta import atr
 from tradeterm.ml.features import FeatureSpec
-from tradeterm.ml.labels import CLASS_NAMES, DOWN, UP, LabelSpec
+from tradeterm.ml.labels import CLASS_NAMES, DOWN, FLAT, UP, LabelSpec
 from tradeterm.ml.predict import ModelRefused, explain, fresh_model, predict_frame, walk_forward_proba
-from tradeterm.ml.store import models_dir
+from tradeterm.ml.store import models_dir, version_of
 from tradeterm.strategy import Strategy
 
 
@@ -69,8 +70,12 @@ class MlSignal(Strategy):
     def indicators(self, frame: pl.DataFrame) -> pl.DataFrame:
         return atr(frame, 14)
 
-    def _predict(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, list]:
-        """(probabilities, features, the model of each bar or None)."""
+    def _predict(self, frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, list, str]:
+        """(probabilities, features, the model of each bar or None, the saved model's version).
+
+        A saved model retrained meanwhile (``[ml] retrain_every_hours``) is picked up here, at
+        the next close; one whose new version cannot be loaded keeps the old version running
+        (``fresh_model``, the notice goes to the engine's log)."""
         p = self.params
         if p.model:
             root = Path(p.models_dir).expanduser() if p.models_dir else _default_models_dir()
@@ -84,7 +89,8 @@ class MlSignal(Strategy):
                 raise RuntimeError(f"ml_signal: model {p.model} is for {saved.manifest['timeframe']} "
                                    f"candles, these are {int(times[-1] - times[-2]) // 60_000}m apart")
             proba, x = predict_frame(model, saved, frame, start=self.warmup)
-            return proba, x, [model] * frame.height
+            self.recheck_epoch = version_of(saved.manifest)  # a retrain is not look-ahead
+            return proba, x, [model] * frame.height, f" @{version_of(saved.manifest)}"
         tf = next((k for k, v in TIMEFRAME_MS.items() if frame.height >= 2
                    and v == int(frame["open_time"][1] - frame["open_time"][0])), self.timeframe)
         walk = walk_forward_proba(
@@ -94,11 +100,11 @@ class MlSignal(Strategy):
         per_bar: list = [None] * frame.height
         for w in walk.windows:
             per_bar[w.test_start : w.test_end] = [w.model] * (w.test_end - w.test_start)
-        return walk.proba, walk.x, per_bar
+        return walk.proba, walk.x, per_bar, ""
 
     def signals(self, frame: pl.DataFrame) -> pl.DataFrame:
         p = self.params
-        proba, x, per_bar = self._predict(frame)
+        proba, x, per_bar, version = self._predict(frame)
         known = ~np.isnan(proba).any(axis=1)
         cls = np.where(known, np.nan_to_num(proba).argmax(axis=1), -1)
         conf = np.where(known, np.nan_to_num(proba).max(axis=1), np.nan)
@@ -119,12 +125,17 @@ class MlSignal(Strategy):
             texts = explain(per_bar[rows[0]], x[rows], c, memo=bool(p.model))
             why.update(zip(rows, texts, strict=True))
         for i in np.flatnonzero(entry_long | entry_short | exit_long | exit_short):
-            text = f"ml {CLASS_NAMES[cls[i]]} {conf[i]:.2f}"
+            text = f"ml {CLASS_NAMES[cls[i]]} {conf[i]:.2f}{version}"
             reasons[i] = f"{text}; {why[i]}" if why.get(i) else text
         sign = pl.when(pl.col("entry_long")).then(1.0).when(pl.col("entry_short")).then(-1.0)
         risk = pl.col("atr_14") * p.stop_atr
         close = pl.col("close")
+        pct = np.rint(np.nan_to_num(proba) * 100).astype(np.int64)
         return frame.with_columns(
+            # every bar's three probabilities: the signals panel shows the newest at each close
+            pl.when(pl.Series(known)).then(pl.format(
+                f"↓{{}}% →{{}}% ↑{{}}%{version}", pl.Series(pct[:, DOWN]),
+                pl.Series(pct[:, FLAT]), pl.Series(pct[:, UP]))).alias("status"),
             pl.Series("entry_long", entry_long), pl.Series("entry_short", entry_short),
             pl.Series("exit_long", exit_long), pl.Series("exit_short", exit_short),
             pl.Series("confidence", conf, dtype=pl.Float64).fill_nan(None),

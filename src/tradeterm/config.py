@@ -19,7 +19,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -137,11 +145,67 @@ class StrategySettings(_Section):
         description="Resident memory (MB) one strategy's worker process may use (about 120 MB "
         "before the strategy allocates anything); a strategy over it is stopped and marked failed.",
     )
+    params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Parameters per strategy name, e.g. [strategies.params.ml_signal] model = "
+        "\"btc5\": checked against the strategy's Params when it loads (a bad key or value fails "
+        "that strategy with one line naming the key); unset ones keep their defaults.",
+    )
+    # where ``params`` came from, for a strategy's error line (set by load_settings)
+    _params_origin: str = PrivateAttr("settings")
+
+    @property
+    def params_origin(self) -> str:
+        return self._params_origin
 
     @field_validator("dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+
+class MlSettings(_Section):
+    """Scheduled retraining of saved models (``docs/ml.md``): the engine fetches the newest
+    candles and trains in a niced child process; it never blocks on it."""
+
+    retrain_every_hours: float = Field(
+        0.0, ge=0, le=8760,
+        description="Retrain each model of retrain_models this often (hours; 0: never). A model "
+        "is due this long after it was trained, so a fresh one is not retrained at start.",
+    )
+    retrain_models: list[str] = Field(
+        default_factory=list,
+        description="Saved model names (tradeterm ml list) to retrain with their own recipe: "
+        "symbol, timeframe, features, labels and model kind come from the model's manifest.",
+    )
+    retrain_window_bars: int = Field(
+        50_000, ge=300, le=5_000_000,
+        description="Train on the newest this many closed bars (fetched from the exchange, or "
+        "the demo market, through the engine's connection).",
+    )
+    retrain_timeout_s: float = Field(
+        1800.0, gt=0, le=86_400,
+        description="A retrain still running after this long is killed; the old model stays.",
+    )
+    retrain_nice: int = Field(10, ge=0, le=19, description="Niceness of the training process.")
+    retrain_floor: Literal["majority", "none"] = Field(
+        "majority",
+        description="majority: a new model whose out-of-sample log loss is worse than the "
+        "majority baseline's is not used (the old one stays); none: any new model is used.",
+    )
+
+    @field_validator("retrain_models")
+    @classmethod
+    def _names(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("retrain_every_hours", 0) > 0 and not value:
+            raise ValueError("retrain_every_hours is set but no model is named; e.g. "
+                             "retrain_models = [\"btc5\"] (see tradeterm ml list)")
+        for name in value:
+            if not name or "/" in name or name.startswith("."):
+                raise ValueError(f"expected model names as tradeterm ml list shows them, got "
+                                 f"{name!r}")
+        return value
+
 
 
 class PaperSettings(_Section):
@@ -301,6 +365,7 @@ class Settings(BaseSettings):
     ui: UiSettings = Field(default_factory=UiSettings)
     display: DisplaySettings = Field(default_factory=DisplaySettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    ml: MlSettings = Field(default_factory=MlSettings)
     keymap: dict[str, str] = Field(
         default_factory=dict,
         description="Binding id -> key(s), e.g. {\"order.buy\" = \"B\"}; see docs/keys.md.",
@@ -547,6 +612,11 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     try:
         settings = Settings(**given)
         settings._config_file = path
+        env = next((v for v in ("TRADETERM_STRATEGIES__PARAMS", "TRADETERM_STRATEGIES")
+                    if v in os.environ), None)
+        settings.strategies._params_origin = (
+            f"environment variable {env}" if env else str(path) if path is not None
+            else "settings")
         return settings
     except ValidationError as exc:
         raise ConfigError(_describe(exc.errors(), path, given)) from None

@@ -88,6 +88,7 @@ from tradeterm.replay_control import ReplayController, engine_gate
 from tradeterm.wire.remote import RequestFailed
 
 if TYPE_CHECKING:
+    from tradeterm.ml.schedule import Retrainer
     from tradeterm.strategy.engine import StrategyEngine
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,17 @@ class Engine:
         # Answers requests (Ask kinds) in-process with the socket server's handlers: set by
         # tradeterm.service.hosted, so an in-process screen asks exactly as an attached one.
         self.answerer: Callable[[str, dict[str, Any]], Awaitable[Any]] | None = None
+        # [ml] retrain_every_hours: saved models retrained in a child process (ml/schedule.py)
+        self.retrainer: Retrainer | None = None
+        if settings.ml.retrain_every_hours > 0:
+            from tradeterm.ml.schedule import Retrainer
+            from tradeterm.ml.store import models_dir
+
+            self.retrainer = Retrainer(
+                settings.ml, models_dir(settings.data_dir), self._fetch_closed, self._publish,
+                clock, ready=lambda: self._phase is EnginePhase.RUNNING
+                and self.strategies is not None,
+            )
 
     # -- the public surface ---------------------------------------------------------------------
 
@@ -306,11 +318,13 @@ class Engine:
         sessions = asyncio.create_task(self._sessions(), name="engine:sessions")
         strategies = asyncio.create_task(self._run_strategies(), name="engine:strategies")
         replay = asyncio.create_task(self.replay.watch(), name="engine:replay")
+        retrain = (asyncio.create_task(self.retrainer.run(), name="engine:retrain"),) \
+            if self.retrainer is not None else ()
         try:
             await self._shutdown.wait()
         finally:
             sync = (self._market_sync,) if self._market_sync is not None else ()
-            tasks = (commands, sessions, strategies, replay, *self._evaluations, *sync)
+            tasks = (commands, sessions, strategies, replay, *retrain, *self._evaluations, *sync)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -362,6 +376,20 @@ class Engine:
     def _ignore(self, command: Command, reason: str) -> None:
         log.info("ignored %r: %s", command, reason)
         self._publish(CommandIgnored(self._clock(), command=repr(command), reason=reason))
+
+    async def _fetch_closed(self, symbol: str, timeframe: str, bars: int) -> Any:
+        """Up to ``bars`` of the newest closed candles over this engine's exchange connection
+        (a retrain's training data: the market the strategies trade, the demo's included)."""
+        exchange = self._exchange
+        if exchange is None or self._phase is not EnginePhase.RUNNING:
+            raise RuntimeError(f"not connected to {self._exchange_id}")
+        from tradeterm.backtest.data.rest import fetch_closed_bars
+
+        step = TIMEFRAME_MS[timeframe]
+        newest = await exchange.fetch_ohlcv(symbol, timeframe, limit=1)
+        forming = int(newest[-1][0]) if newest else self._clock() // step * step
+        return await fetch_closed_bars(exchange, symbol, timeframe, forming - bars * step,
+                                       forming, forming, step)
 
     # -- strategies -----------------------------------------------------------------------------
 

@@ -279,6 +279,16 @@ def test_signals_when_several_then_health_line_and_newest_first():
     assert all(len(line.plain) <= 30 for line in narrow) and narrow[2].plain.endswith("…")
 
 
+def test_signals_show_a_running_strategys_newest_status_even_without_a_signal():
+    health = (StrategyHealth("ml_btc", StrategyState.ENABLED,
+                             note="↓21% →55% ↑24% @3f2a9c1b BTC/USDT"),
+              StrategyHealth("ml_old", StrategyState.FAILED, note="↓1% →98% ↑1% BTC/USDT"))
+    lines = [line.plain for line in render_signals((), health, 70, 5, COLORS)]
+    assert lines == ["strategies: 1 on · 1 failed: ml_old",
+                     "ml_btc     ↓21% →55% ↑24% @3f2a9c1b BTC/USDT",
+                     "no signals yet"]
+
+
 def test_signals_when_none_then_empty_state():
     lines = [line.plain for line in render_signals((), (), 36, 5, COLORS)]
     assert lines == ["strategies: none loaded", "no signals yet"]

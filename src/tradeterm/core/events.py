@@ -275,3 +275,25 @@ class OptimizeFinished(Event):
     timeframe: str
     report: OptimizeReport | None = None
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRetrainStarted(Event):
+    """A scheduled retrain of a saved model began (``[ml] retrain_every_hours``): ``bars``
+    closed candles fetched, now training in a child process; the engine trades on."""
+
+    model: str
+    bars: int
+    version: str  # the version in use meanwhile
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRetrained(Event):
+    """A scheduled retrain ended. ``ok``: version ``version`` replaced ``previous`` and strategies
+    use it from their next evaluation; else ``detail`` says why and the old version stays."""
+
+    model: str
+    ok: bool
+    version: str = ""
+    previous: str = ""
+    detail: str = ""

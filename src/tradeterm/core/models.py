@@ -293,3 +293,6 @@ class StrategyHealth:
     last_error: str | None = None
     signals: int = 0
     plots: tuple[str, ...] = ()  # columns it declares plottable (the indicator panes offer them)
+    # the newest bar's ``status`` column (a strategy's own words at every close, signal or not;
+    # ml_signal: its three probabilities), followed by the symbol
+    note: str | None = None

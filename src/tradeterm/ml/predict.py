@@ -26,33 +26,55 @@ from tradeterm.ml import models
 from tradeterm.ml.features import FeatureSpec, feature_array
 from tradeterm.ml.labels import LabelSpec, make_labels
 from tradeterm.ml.models import Model, fit_model
-from tradeterm.ml.store import Saved, load
+from tradeterm.ml.store import MANIFEST_FILE, Saved, load, version_of
 
 
 class ModelRefused(ValueError):
     """A saved model may not be used (too old, missing, changed); the message says why."""
 
 
-_cache: dict[tuple[str, str, float], tuple[Model, Saved]] = {}
+_cache: dict[tuple[str, str], tuple[tuple[int, int], Model, Saved]] = {}
 
 
-def fresh_model(root: Path, name: str, max_age_hours: float, now_s: float | None = None
-                ) -> tuple[Model, Saved]:
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def fresh_model(root: Path, name: str, max_age_hours: float, now_s: float | None = None,
+                notice: Callable[[str], None] = print) -> tuple[Model, Saved]:
     """The saved model ``name``, refused when older than ``max_age_hours`` (reason in the
-    error). Loaded once per process and file version; the age is checked on every call."""
+    error). Loaded once per process and manifest version; the age is checked on every call.
+
+    A new version (a retrain replaced ``manifest.json``, see ``store.py``) is picked up at the
+    next call, with a ``notice``. If it cannot be loaded (missing or changed file, unreadable)
+    while an earlier version is in use, that one stays in use, with a notice saying why; it is
+    tried again only when the manifest changes again."""
     import time
 
-    path = root / name / "model.joblib"
-    try:
-        key = (str(root), name, path.stat().st_mtime)
-    except OSError:
-        key = (str(root), name, -1.0)
-    if key not in _cache:
+    key = (str(root), name)
+    stamp = _stamp(root / name / MANIFEST_FILE)
+    held = _cache.get(key)
+    if held is None or held[0] != stamp:
         try:
-            _cache[key] = load(root, name)
+            model, saved = load(root, name)
         except ValueError as exc:
-            raise ModelRefused(str(exc)) from None
-    model, saved = _cache[key]
+            if held is None:
+                raise ModelRefused(str(exc)) from None
+            notice(f"model {name}: its new version cannot be used ({exc}); still using version "
+                   f"{version_of(held[2].manifest)}")
+            _cache[key] = (stamp, held[1], held[2])
+        else:
+            if held is not None and version_of(saved.manifest) != version_of(held[2].manifest):
+                notice(f"model {name}: now using version {version_of(saved.manifest)} "
+                       f"(was {version_of(held[2].manifest)})")
+                _memo.pop(id(held[1]), None)
+                _why.pop(id(held[1]), None)
+            _cache[key] = (stamp, model, saved)
+    _, model, saved = _cache[key]
     trained = saved.manifest["trained_at_ms"] / 1000
     age_h = ((now_s if now_s is not None else time.time()) - trained) / 3600
     if age_h > max_age_hours:

@@ -5,12 +5,18 @@ the training configuration (features, labels, splits, seed), the data range, the
 report, the code version (package version and git commit) and the SHA-256 of the model file,
 checked on every load. A model file is a pickle: load only models you trained (the hash stops a
 file changed after training, not one written by someone else along with its manifest).
+
+**Versions.** A retrain (``ml/retrain.py``) writes its model beside the old one under a new file
+name (``model-<stamp>.joblib``), then replaces ``manifest.json`` in one ``os.replace``: a reader
+sees the old manifest and file or the new ones, never a mix, and the manifest's ``file`` names
+the model file it vouches for. The replaced manifest is kept as ``manifest-<its stamp>.json``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -75,8 +81,20 @@ def save(root: Path, name: str, model: Model, manifest: dict[str, Any]) -> Saved
     path = folder / MODEL_FILE
     joblib.dump(model, path, compress=3)
     full = {**manifest, "name": name, "file": MODEL_FILE, "sha256": sha256(path)}
-    (folder / MANIFEST_FILE).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
+    write_manifest(folder, full)
     return Saved(name, folder, full)
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """``manifest.json`` replaced in one step (written beside it, then ``os.replace``)."""
+    tmp = folder / f".{MANIFEST_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, folder / MANIFEST_FILE)
+
+
+def version_of(manifest: dict[str, Any]) -> str:
+    """A model version's short name: the first 8 hex digits of its file's hash."""
+    return str(manifest.get("sha256", ""))[:8] or "?"
 
 
 def read_manifest(root: Path, name: str) -> Saved:
@@ -97,7 +115,10 @@ def load(root: Path, name: str) -> tuple[Model, Saved]:
     import joblib
 
     saved = read_manifest(root, name)
-    path = saved.path / MODEL_FILE
+    file = str(saved.manifest.get("file", MODEL_FILE))
+    if "/" in file or "\\" in file or file.startswith("."):
+        raise ModelStoreError(f"{saved.path / MANIFEST_FILE}: bad model file name {file!r}")
+    path = saved.path / file
     if not path.is_file():
         raise ModelStoreError(f"{path}: missing model file")
     if sha256(path) != saved.manifest.get("sha256"):
@@ -119,3 +140,43 @@ def list_models(root: Path) -> list[Saved]:
             except (OSError, ValueError):
                 continue
     return sorted(out, key=lambda s: -int(s.manifest.get("trained_at_ms", 0)))
+
+
+KEEP_VERSIONS = 3
+"""Earlier versions kept beside the one in use (their manifests and model files)."""
+
+
+def save_version(root: Path, name: str, model: Model, manifest: dict[str, Any]) -> Saved:
+    """A new version of the existing model ``name``, written beside the old one and made current
+    in one ``os.replace`` of its manifest (module doc). The new file is read back and checked
+    before it becomes current; the old manifest is kept as ``manifest-<its stamp>.json``."""
+    import joblib
+
+    old = read_manifest(root, name)
+    folder = old.path
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    file = f"model-{stamp}.joblib"
+    tmp = folder / f".{file}.tmp"
+    joblib.dump(model, tmp, compress=3)
+    os.replace(tmp, folder / file)
+    if not isinstance(joblib.load(folder / file), Model):
+        raise ModelStoreError(f"{folder / file}: did not read back as a tradeterm model")
+    full = {**manifest, "name": name, "file": file, "sha256": sha256(folder / file)}
+    kept = folder / f"manifest-{old.manifest.get('trained_at_ms', 0)}.json"
+    kept.write_text(json.dumps(old.manifest, indent=2, sort_keys=True) + "\n")
+    write_manifest(folder, full)
+    _prune(folder, keep={file})
+    return Saved(name, folder, full)
+
+
+def _prune(folder: Path, keep: set[str]) -> None:
+    """Drop all but the newest :data:`KEEP_VERSIONS` earlier versions (manifest and file)."""
+    old = sorted(folder.glob("manifest-*.json"), key=lambda p: p.stat().st_mtime_ns)
+    for manifest in old[:-KEEP_VERSIONS] if len(old) > KEEP_VERSIONS else []:
+        try:
+            file = str(json.loads(manifest.read_text()).get("file", ""))
+        except (OSError, ValueError):
+            file = ""
+        manifest.unlink(missing_ok=True)
+        if file and "/" not in file and file not in keep:
+            (folder / file).unlink(missing_ok=True)

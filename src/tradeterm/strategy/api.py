@@ -26,6 +26,9 @@ PRICE_COLUMNS: tuple[str, ...] = ("entry", "stop", "target_1", "target_2", "targ
 
 CONFIDENCE_COLUMN = "confidence"
 REASONS_COLUMN = "reasons"
+STATUS_COLUMN = "status"
+"""Optional String column: the newest bar's value is shown beside the strategy in the signals
+panel at every close, whether or not a signal fired (``StrategyHealth.note``)."""
 REASON_SEPARATOR = ";"
 
 CANDLE_COLUMNS: tuple[str, ...] = ("open_time", "open", "high", "low", "close", "volume")
@@ -75,6 +78,10 @@ class Strategy:
     # numeric columns of its frame worth seeing: the workstation's indicator panes offer them
     # ("Pane 2: ema_cross fast_ema"), with the values of its live evaluations
     plots: ClassVar[tuple[str, ...]] = ()
+    # set by a strategy whose signals depend on an input besides the candles that it replaces
+    # on purpose (ml_signal: its model's version): the live recheck (strategy/recheck.py) does
+    # not compare a bar acted on under another epoch
+    recheck_epoch: object = None
 
     class Params(BaseModel):
         """Typed parameters with defaults and ranges: ``fast: int = Field(9, ge=2, le=50)``."""

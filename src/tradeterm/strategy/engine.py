@@ -186,7 +186,8 @@ class StrategyEngine:
         def output(line: str) -> None:
             log.info("strategy %s: %s", stem, line)
 
-        worker = StrategyWorker(file, self.settings.memory_limit_mb, output)
+        worker = StrategyWorker(file, self.settings.memory_limit_mb, output,
+                                self.settings.params, self.settings.params_origin)
         self._workers.add(worker)
         return worker
 
@@ -265,6 +266,9 @@ class StrategyEngine:
         """Load every strategy file and guard the enabled ones (each in its own worker)."""
         self._watcher.poll()
         await self._load(set(strategy_files(self.settings.dir)), set())
+        for name in sorted(set(self.settings.params) - set(self._slots)):
+            log.warning("%s: [strategies.params.%s] names no strategy in %s; its parameters "
+                        "are not used", self.settings.params_origin, name, self.settings.dir)
 
     async def reload_changed(self) -> bool:
         """Reload files whose mtime changed since the last look (in fresh workers); True if any
@@ -455,6 +459,10 @@ class StrategyEngine:
         plots = reply[3] if len(reply) > 3 else None
         if plots is not None:
             slot.plots[(symbol, timeframe)] = plots  # type: ignore[assignment]
+        note = reply[4] if len(reply) > 4 else None
+        shown = f"{note} {symbol}" if isinstance(note, str) and note else None
+        if shown != slot.health.note:
+            slot.health = replace(slot.health, note=shown)
         fresh = [s for s in outcome if s.bar_time > slot.last_bar.get((symbol, timeframe), -1)]
         if outcome:
             slot.last_bar[(symbol, timeframe)] = outcome[0].bar_time

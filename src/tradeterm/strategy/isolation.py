@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from tradeterm.strategy.worker import MEMORY_MARKERS, WorkerJob, worker_main
 
@@ -132,9 +133,10 @@ class StrategyWorker:
     """One worker process for one strategy file (see the module docstring)."""
 
     def __init__(
-        self, file: Path, memory_limit_mb: int, on_output: Callable[[str], None] | None = None
+        self, file: Path, memory_limit_mb: int, on_output: Callable[[str], None] | None = None,
+        params: dict[str, dict[str, Any]] | None = None, params_origin: str = "settings",
     ) -> None:
-        self.job = WorkerJob(Path(file), memory_limit_mb)
+        self.job = WorkerJob(Path(file), memory_limit_mb, dict(params or {}), params_origin)
         self.memory_limit_mb = memory_limit_mb
         self._on_output = on_output
         self._proc: BaseProcess | None = None

@@ -10,6 +10,11 @@ that closed since appended (the bars up to the signal's bar are exactly the ones
 an honest strategy gives the same row bit for bit) and compares the signal columns at that bar.
 A difference is look-ahead; the reason names the column, the bar and both values.
 
+A strategy whose signals also depend on something besides the candles that it replaces on
+purpose (``ml_signal``: a retrained model) says so with ``recheck_epoch`` (the model's version):
+a bar acted on under another epoch is not computed again, since the new model is expected to
+see the same bars differently.
+
 This runs in the strategy's worker process, inside the evaluation that falls due: the engine's
 loop only awaits the worker's reply, as for any evaluation.
 """
@@ -36,6 +41,7 @@ class _Acted:
     frame: pl.DataFrame  # the bars the signal came from, ending at its bar
     row: dict[str, object]  # the signal columns at that bar
     columns: tuple[str, ...]
+    epoch: object = None  # the strategy's recheck_epoch when it acted
 
 
 @dataclass(slots=True)
@@ -45,7 +51,8 @@ class Recheck:
     bars: int = RECHECK_BARS
     _pending: dict[tuple[str, str], list[_Acted]] = field(default_factory=dict)
 
-    def acted(self, key: tuple[str, str], frame: pl.DataFrame, evaluated: pl.DataFrame) -> None:
+    def acted(self, key: tuple[str, str], frame: pl.DataFrame, evaluated: pl.DataFrame,
+              epoch: object = None) -> None:
         """Remember the last bar of ``evaluated`` if a signal fired there."""
         if evaluated.is_empty():
             return
@@ -57,7 +64,7 @@ class Recheck:
         pending = self._pending.setdefault(key, [])
         if pending and pending[-1].bar_time == bar_time:
             return  # the same bar evaluated twice
-        pending.append(_Acted(bar_time, frame, {c: row[c] for c in columns}, columns))
+        pending.append(_Acted(bar_time, frame, {c: row[c] for c in columns}, columns, epoch))
         del pending[:-MAX_PENDING]
 
     def verify(
@@ -74,7 +81,10 @@ class Recheck:
         if not due:
             return None
         self._pending[key] = [p for p in pending if p not in due]
+        epoch = getattr(strategy, "recheck_epoch", None)
         for acted in due:
+            if acted.epoch != epoch:
+                continue  # acted on under a model (or other input) since replaced on purpose
             later = frame.filter(pl.col("open_time") > acted.bar_time)
             try:
                 extended = pl.concat([acted.frame, later.select(acted.frame.columns)],

@@ -27,15 +27,16 @@ import signal
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from pydantic import ValidationError
 
 from tradeterm.core.models import Signal, timeframe_ms
-from tradeterm.strategy.api import Strategy, missing_plots, normalise_output
+from tradeterm.strategy.api import STATUS_COLUMN, Strategy, missing_plots, normalise_output
 from tradeterm.strategy.bar_guard import check_signal_bars
 from tradeterm.strategy.guard import bar_line
 from tradeterm.strategy.loader import StrategyLoadError, _class_line, load_file
@@ -76,12 +77,30 @@ class WorkerJob:
 
     file: Path
     memory_limit_mb: int
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)  # [strategies.params.<name>]
+    params_origin: str = "settings"  # the config file they came from (for the error line)
+
+
+def params_error(exc: ValidationError, name: str, origin: str) -> str:
+    """A configured parameter the strategy's ``Params`` refused, as one line naming the file
+    and the key: ``config.toml: key 'strategies.params.ml_signal.min_confidence' has value 2:
+    Input should be less than or equal to 1``."""
+    errors = exc.errors()
+    err = errors[0]
+    key = ".".join(("strategies", "params", name, *(str(p) for p in err["loc"])))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    if err["type"] == "extra_forbidden":
+        return f"{origin}: unknown key '{key}' (not a parameter of {name}){more}"
+    shown = repr(err.get("input"))
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return f"{origin}: key '{key}' has value {shown}: {err['msg']}{more}"
 
 
 # -- replies (child -> parent), as pickled tuples -----------------------------------------------
 # ("loaded", StrategyMeta, create_error | None) | ("load_error", file, line, message)
 # ("guarded", refusal | None)
-# ("signals", list[Signal], duration_ms, Plots | None) | ("error", text) | ("lookahead", reason)
+# ("signals", list[Signal], duration_ms, Plots | None, status | None) | ("error", text)
+# | ("lookahead", reason)
 # ("memory", text)
 
 
@@ -103,7 +122,8 @@ def frame_to_ipc(frame: pl.DataFrame) -> bytes:
     return sink.getvalue()
 
 
-def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
+def guard(cls: type[Strategy], guard_bars: int, cuts: int,
+          params: dict[str, Any] | None = None) -> str | None:
     """The whole guard (prefix cuts and every fired bar) on synthetic candles of the strategy's
     timeframe; the refusal reason."""
     from tradeterm.indicators.frame import synthetic_candles
@@ -116,7 +136,7 @@ def guard(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
         guard_bars + 2 * cls.warmup, seed=1, interval_ms=timeframe_ms(cls.timeframe)
     )
     try:
-        strategy = cls()
+        strategy = cls(params)
         raw = strategy.compute(frame)
         evaluated = normalise_output(raw, frame.height, strategy.warmup, strategy.name)
         unplottable = missing_plots(raw, tuple(cls.plots), strategy.name)
@@ -238,12 +258,22 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
     except BaseException as exc:  # noqa: BLE001 - SystemExit and the like from a user import
         cls, reply = None, ("load_error", str(job.file), None, error_text(exc, job.file))
     instance: Strategy | None = None
+    configured = job.params.get(cls.name) if cls is not None else None
     if cls is not None:
         try:
-            instance = cls()
-            reply = (*reply, None)
+            instance = cls(configured)
+            meta = reply[1]
+            assert isinstance(meta, StrategyMeta)
+            with contextlib.suppress(Exception):  # the parameters it runs with, as configured
+                meta = replace(meta, params=dict(instance.params.model_dump(mode="json")))
+            reply = ("loaded", meta, None)
         except MemoryError:
             raise
+        except ValidationError as exc:
+            if configured is None:  # the defaults themselves are broken: the class's fault
+                reply = (*reply, f"cannot create: {error_text(exc, job.file.resolve())}")
+            else:
+                reply = (*reply, params_error(exc, cls.name, job.params_origin))
         except Exception as exc:  # noqa: BLE001 - user code in __init__
             reply = (*reply, f"cannot create: {error_text(exc, job.file.resolve())}")
     _send(conn, *reply)
@@ -254,15 +284,16 @@ def _serve(conn: Connection, job: WorkerJob) -> None:
         if kind == "stop":
             return
         if kind == "guard" and cls is not None:
-            _send(conn, "guarded", _guarded(cls, request[1], request[2]))
+            _send(conn, "guarded", _guarded(cls, request[1], request[2], configured))
         elif kind == "eval" and instance is not None:
             payload = conn.recv_bytes()
             _send(conn, *_evaluated(instance, payload, request[1], request[2], job.file, recheck))
 
 
-def _guarded(cls: type[Strategy], guard_bars: int, cuts: int) -> str | None:
+def _guarded(cls: type[Strategy], guard_bars: int, cuts: int,
+             params: dict[str, Any] | None = None) -> str | None:
     try:
-        return guard(cls, guard_bars, cuts)
+        return guard(cls, guard_bars, cuts, params)
     except MemoryError:
         raise
     except BaseException as exc:  # noqa: BLE001 - a SystemExit in user code is its failure
@@ -281,19 +312,20 @@ def _evaluated(
         evaluated = instance.evaluate(frame)
         signals = last_bar_signals(evaluated, instance.name, symbol, timeframe,
                                    tuple(getattr(instance, "scale_out", ())))
+        note = _status(evaluated)
         if recheck is not None:
             key = (symbol, timeframe)
             changed = recheck.verify(instance, key, frame, timeframe_ms(timeframe))
             if changed is not None:
                 return ("lookahead", changed)
             if signals:
-                recheck.acted(key, frame, evaluated)
+                recheck.acted(key, frame, evaluated, getattr(instance, "recheck_epoch", None))
     except MemoryError:
         raise
     except BaseException as exc:  # noqa: BLE001 - whatever user code raises fails only itself
         return ("error", error_text(exc, file.resolve()))
     return ("signals", signals, (time.perf_counter() - start) * 1000,
-            plot_tail(evaluated, tuple(instance.plots)))
+            plot_tail(evaluated, tuple(instance.plots)), note)
 
 
 def plot_tail(evaluated: pl.DataFrame, plots: tuple[str, ...],
@@ -309,3 +341,14 @@ def plot_tail(evaluated: pl.DataFrame, plots: tuple[str, ...],
             values = tail.get_column(column).cast(pl.Float64).fill_nan(None)
             columns[column] = tuple(values.to_list())
     return tuple(int(t) for t in tail.get_column("open_time").to_list()), columns
+
+
+def _status(evaluated: pl.DataFrame) -> str | None:
+    """The newest bar's ``status`` (one line, at most 120 characters), if the strategy has one."""
+    if STATUS_COLUMN not in evaluated.columns or evaluated.is_empty():
+        return None
+    value = evaluated.get_column(STATUS_COLUMN)[-1]
+    if value is None:
+        return None
+    text = " ".join(str(value).split())
+    return text[:120] or None

@@ -70,6 +70,8 @@ from tradeterm.core.events import (
     FeedStatusChanged,
     OptimizeFinished,
     OptimizeProgressed,
+    ModelRetrained,
+    ModelRetrainStarted,
     OrderDenied,
     OrderFilled,
     OrderUpdated,
@@ -472,6 +474,15 @@ class TradetermApp(App[None]):
                                 severity="warning", timeout=10)
             case ReplayFinished(file=file):
                 self.notify(f"Replay of {file} finished: the market stays paused", timeout=10)
+            case ModelRetrainStarted(model=model, bars=bars):
+                self.notify(f"Retraining model {model} on {bars} bars (in the background)",
+                            timeout=4)
+            case ModelRetrained(model=model, ok=True, version=version, previous=previous):
+                self.notify(f"Model {model} retrained: version {version} (was {previous}); "
+                            f"{event.detail}", timeout=8)
+            case ModelRetrained(model=model, detail=detail):
+                self.notify(f"Model {model} not retrained: {detail}", severity="warning",
+                            timeout=10)
             case _:  # events this screen has no special display for yet
                 self.notify(describe_event(event), severity="warning")
 

@@ -1,5 +1,8 @@
 """Recent strategy signals, newest first, under one line of strategy health.
 
+A running strategy that publishes a ``status`` (ml_signal: the newest bar's down / flat / up
+probabilities) gets a line of its own under the health line, updated at every close.
+
 Each row: the signal's bar (open time, UTC ``HH:MM``), strategy, side (an exit shows ``EXIT``
 in the colour of the order it asks for), symbol, confidence and the reasons, cut to the width.
 """
@@ -57,6 +60,17 @@ def signal_line(signal: Signal, colors: TradingColors) -> Text:
     return line
 
 
+def note_line(health: StrategyHealth, colors: TradingColors) -> Text:
+    """``ml_btc     ↓21% →55% ↑24% @3f2a9c1b BTC/USDT``: a strategy's newest status, whether
+    or not a signal fired (the start is what a narrow panel keeps)."""
+    name = health.name
+    if len(name) > STRATEGY_CELLS:
+        name = name[: STRATEGY_CELLS - 1] + "…"
+    line = Text(f"{name:<{STRATEGY_CELLS}} ", muted(colors), no_wrap=True)
+    line.append(health.note or "")
+    return line
+
+
 def render_signals(
     signals: Sequence[Signal],
     strategies: Sequence[StrategyHealth],
@@ -66,7 +80,9 @@ def render_signals(
 ) -> list[Text]:
     """The health line, then the newest ``height - 1`` signals (``signals`` is oldest first)."""
     lines = [health_line(strategies, colors)]
-    rows = max(0, height - 1)
+    lines.extend(note_line(h, colors) for h in strategies
+                 if h.note and h.state is StrategyState.ENABLED)
+    rows = max(0, height - len(lines))
     shown = list(reversed(signals[-rows:])) if rows else []
     lines.extend(signal_line(s, colors) for s in shown)
     if not signals:
@@ -107,5 +123,6 @@ class SignalsPanel(LineCacheWidget):
         return render_signals(self.signals, self.strategies, width, height, self.market_colors)
 
 
-def _shown_health(strategies: Sequence[StrategyHealth]) -> tuple[tuple[str, StrategyState], ...]:
-    return tuple((h.name, h.state) for h in strategies)
+def _shown_health(strategies: Sequence[StrategyHealth]
+                  ) -> tuple[tuple[str, StrategyState, str | None], ...]:
+    return tuple((h.name, h.state, h.note) for h in strategies)
