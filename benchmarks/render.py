@@ -1,6 +1,7 @@
 """Render time per frame: the chart, the book ladder, and the whole screen, against 10 ms.
 
-Run: ``uv run python benchmarks/render.py [--frames N]``. Prints median and p99 per frame.
+Run: ``uv run python benchmarks/render.py [--frames N] [--sizes 120x40,240x70]``. Prints median
+and p99 per frame; the whole screen at each size (both by default: the budget holds at 240x70).
 
 What a "frame" is, per part:
 
@@ -12,7 +13,7 @@ What a "frame" is, per part:
   is reported too.
 * **book** (20 levels a side, 40x44): ``build_ladder`` + ``render_ladder`` + the conversion of
   each line to a Strip that :class:`LineCacheWidget` does, with sizes changing every frame.
-* **screen** (the real :class:`TradetermApp`, 120x40, headless ``run_test`` with the tests'
+* **screen** (the real :class:`TradetermApp`, 120x40 and 240x70, headless ``run_test`` with the tests'
   ``FakeEngine``, all overlays on): from the snapshot changing to the screen update encoded as
   terminal bytes. Per frame: ``engine.step()`` (a tick: live candle, trade, book), the app's
   ``_redraw()`` (every panel computes its lines and marks changed regions), then what
@@ -133,7 +134,7 @@ def bench_book(frames: int) -> None:
     report("book 20 levels, 40x44", samples)
 
 
-async def bench_screen(frames: int) -> None:
+async def bench_screen(frames: int, size: tuple[int, int] = (120, 40)) -> None:
     from fake_engine import FakeEngine
 
     from tradeterm.config import Settings
@@ -148,7 +149,7 @@ async def bench_screen(frames: int) -> None:
         if renderable is not None and hasattr(renderable, "render_segments"):
             written.append(len(renderable.render_segments(app.console)))
 
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause(0.5)
         await pilot.press("o", "v", "z")  # EMA is on by default: now all four
         await pilot.pause(0.2)
@@ -162,16 +163,27 @@ async def bench_screen(frames: int) -> None:
             samples.append(time.perf_counter() - start)
             await pilot.pause()
         average = sum(written) / max(1, len(written))
-        report("screen 120x40, tick", samples, f"  ~{average:.0f} bytes/frame")
+        report(f"screen {size[0]}x{size[1]}, tick", samples, f"  ~{average:.0f} bytes/frame")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=1000)
+    parser.add_argument("--sizes", default="120x40,240x70",
+                        help="screen sizes COLSxROWS, comma-separated")
+    parser.add_argument("--only-screen", action="store_true", help="skip the chart and book parts")
     args = parser.parse_args()
-    bench_chart(args.frames)
-    bench_book(args.frames)
-    asyncio.run(bench_screen(max(50, args.frames // 4)))
+    sizes = [parse_size(s) for s in args.sizes.split(",")]
+    if not args.only_screen:
+        bench_chart(args.frames)
+        bench_book(args.frames)
+    for size in sizes:
+        asyncio.run(bench_screen(max(50, args.frames // 4), size))
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    cols, _, rows = text.partition("x")
+    return int(cols), int(rows)
 
 
 if __name__ == "__main__":

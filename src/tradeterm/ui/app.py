@@ -127,6 +127,7 @@ _SKIP_NOTICE_EVERY_MS = 10_000  # one "message skipped" notice per stream and re
 _GROUPS = {name: Binding.Group(name, compact=True) for name in ("Timeframe", "Symbol")}
 # Below either size the panels fold into tabs (the breakpoints of app.tcss).
 COMPACT_BELOW = (100, 32)
+BIG_FROM = 200  # columns from which the layout grows (screen class -big, app.tcss)
 DEFAULT_PANEL = "book"  # the tab shown first on a small terminal: chart and order book
 SUMMARY_EVERY_S = 0.25  # a burst's summary toast is rebuilt at most this often
 
@@ -236,13 +237,15 @@ class TradetermApp(App[None]):
                     with Vertical(id="trading"):
                         yield PositionsTable(id="positions", clock=self.clock_ms)
                         yield OrdersTable(id="orders", clock=self.clock_ms)
-                    with Vertical(id="info"):
-                        yield AccountPanel(id="account")
-                        yield SignalsPanel(id="signals")
             with Vertical(id="side"):
                 yield Watchlist(id="watchlist")
                 yield OrderBookLadder(id="book")
                 yield TradesTape(id="tape")
+                # In the side column, so positions and orders get the main column's full width
+                # for all their columns (docs/layout.md).
+                with Vertical(id="info"):
+                    yield AccountPanel(id="account")
+                    yield SignalsPanel(id="signals")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -322,6 +325,8 @@ class TradetermApp(App[None]):
         if compact != self.compact:
             self.compact = compact
             self.main_screen.set_class(compact, "-compact")
+        # A big screen grows the layout (positions and orders side by side, more book levels).
+        self.main_screen.set_class(not compact and width >= BIG_FROM, "-big")
 
     def show_panel(self, name: str) -> None:
         """Make panel ``name`` the one shown on a small terminal, and focus it if it takes keys
