@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import re
 import threading
@@ -128,6 +129,11 @@ _GROUPS = {name: Binding.Group(name, compact=True) for name in ("Timeframe", "Sy
 # Below either size the panels fold into tabs (the breakpoints of app.tcss).
 COMPACT_BELOW = (100, 32)
 BIG_FROM = 200  # columns from which the layout grows (screen class -big, app.tcss)
+# When the start-up heap (Textual, ccxt, polars, the first snapshot) is moved out of the
+# garbage collector's reach: after the first snapshot and again once the late imports are in.
+# A full collection then scans only what the session made since, not the ~10^6 start-up
+# objects (a 100+ ms pause in a frame otherwise: benchmarks/render.py).
+HEAP_FREEZE_AGAIN_S = 15.0
 DEFAULT_PANEL = "book"  # the tab shown first on a small terminal: chart and order book
 SUMMARY_EVERY_S = 0.25  # a burst's summary toast is rebuilt at most this often
 
@@ -270,8 +276,12 @@ class TradetermApp(App[None]):
         self._unreachable.display = False
         self.set_interval(1 / self.settings.ui.fps, self._redraw, name="redraw")
         self._redraw()
+        self.set_timer(HEAP_FREEZE_AGAIN_S, gc.freeze)
         # After the first frame: the engine import (ccxt) must not delay it.
         self.call_after_refresh(self._start_engine)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # what the session froze may be collected again (tests run many apps)
 
     def _apply_themes(self) -> None:
         themes, errors = load_themes()
@@ -535,6 +545,8 @@ class TradetermApp(App[None]):
         if snap is None or snap.seq == self._seq:
             self._redraw_depth()  # a book or tape held back by its own rate limit
             return
+        if self._snap is None:
+            gc.freeze()  # the first snapshot: start-up is done (see HEAP_FREEZE_AGAIN_S)
         self._seq = snap.seq
         self._snap = snap
         unreachable = snap.phase in _NOT_TRADABLE
