@@ -192,3 +192,16 @@ async def test_first_snapshot_when_drawn_then_heap_frozen_and_unfrozen_at_exit(s
         await wait_for(pilot, lambda: "spread" in screen_text(app))
         assert gc.get_freeze_count() > 0
     assert gc.get_freeze_count() == 0
+
+
+async def test_200x50_when_just_big_then_side_by_side_with_every_column(settings):
+    """At the smallest big screen each panel gets half of 160 columns (the orders 79 inside its
+    border): every column stays, the orders' id abbreviated to its last 6 characters."""
+    app = make_app(settings)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settled(pilot, app)
+        positions, orders = app._positions.region, app._orders.region
+        assert positions.y == orders.y and orders.x >= positions.right
+        assert_positions_complete(app)
+        assert_orders_complete(app)
+        assert words(region_lines(app, app._orders.content_region)[0])[0] == "Id"
