@@ -205,3 +205,26 @@ async def test_200x50_when_just_big_then_side_by_side_with_every_column(settings
         assert_positions_complete(app)
         assert_orders_complete(app)
         assert words(region_lines(app, app._orders.content_region)[0])[0] == "Id"
+
+
+def test_volume_rows_when_a_tick_then_rebuilt_only_where_the_volume_moved():
+    """The chart caches its volume rows like its candle rows (a 200-column frame rebuilt them
+    all on every tick): an unchanged row is the same Strip, the newest bar's new volume shows."""
+    from dataclasses import replace
+
+    from chart_fixtures import walk
+
+    from tradeterm.ui.chart.render import ChartRenderer
+    from tradeterm.ui.themes import TradingColors
+
+    candles = list(walk(300))
+    renderer, colors = ChartRenderer(), TradingColors()
+    first = renderer.render(tuple(candles), width=200, height=49, colors=colors)
+    again = renderer.render(tuple(candles), width=200, height=49, colors=colors)
+    vol_rows = range(49 - 1 - round(47 * 0.2), 49 - 1)
+    assert all(again[r] is first[r] for r in vol_rows)
+    top = max(c.volume for c in candles)
+    candles[-1] = replace(candles[-1], volume=top * 0.99)  # the newest bar's volume jumps
+    moved = renderer.render(tuple(candles), width=200, height=49, colors=colors)
+    changed = [r for r in vol_rows if moved[r].text != first[r].text]
+    assert changed and all(moved[r].text[:150] == first[r].text[:150] for r in vol_rows)
