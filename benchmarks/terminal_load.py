@@ -1,9 +1,9 @@
 """What the real workstation costs while it streams: terminal output, CPU, memory.
 
-Runs ``tradeterm --demo`` in a pseudo-terminal (at 120x40, then at 240x70 by default; simulator in-process, ccxt
-over loopback, exactly as a user runs it), lets it warm up, then measures over the rest of the
-run: bytes written to the terminal per second (what a slow ssh link has to carry), CPU of the
-process and its children as % of one core, and resident memory.
+Runs ``tradeterm --demo`` in a pseudo-terminal (at 120x40, then at 240x70 by default;
+simulator in-process, ccxt over loopback, exactly as a user runs it), lets it warm up, then
+measures over the rest of the run: bytes written to the terminal per second (what a slow ssh
+link has to carry), CPU of the process and its children as % of one core, and resident memory.
 
     uv run --extra test python benchmarks/terminal_load.py [--seconds 60] [--sizes 120x40,240x70]
     uv run --extra test python benchmarks/terminal_load.py --cols 80 --rows 24   # one size

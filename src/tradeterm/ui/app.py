@@ -239,10 +239,9 @@ class TradetermApp(App[None]):
                 yield CandleChart(id="chart")
                 yield IndicatorPane(id="indicator")
                 yield Static(id="unreachable")
-                with Horizontal(id="lower"):
-                    with Vertical(id="trading"):
-                        yield PositionsTable(id="positions", clock=self.clock_ms)
-                        yield OrdersTable(id="orders", clock=self.clock_ms)
+                with Horizontal(id="lower"), Vertical(id="trading"):
+                    yield PositionsTable(id="positions", clock=self.clock_ms)
+                    yield OrdersTable(id="orders", clock=self.clock_ms)
             with Vertical(id="side"):
                 yield Watchlist(id="watchlist")
                 yield OrderBookLadder(id="book")
