@@ -130,7 +130,8 @@ _GROUPS = {name: Binding.Group(name, compact=True) for name in ("Timeframe", "Sy
 COMPACT_BELOW = (100, 32)
 BIG_FROM = 200  # columns from which the layout grows (screen class -big, app.tcss)
 # When the start-up heap (Textual, ccxt, polars, the first snapshot) is moved out of the
-# garbage collector's reach: after the first snapshot and again once the late imports are in.
+# garbage collector's reach: after the first snapshot, after the indicator imports
+# (warm_indicators) and again once the late imports (strategies) are in.
 # A full collection then scans only what the session made since, not the ~10^6 start-up
 # objects (a 100+ ms pause in a frame otherwise: benchmarks/render.py).
 HEAP_FREEZE_AGAIN_S = 15.0
@@ -962,6 +963,7 @@ def warm_indicators() -> None:
         except Exception:
             log.debug("warming %s failed", name, exc_info=True)
             return
+    gc.freeze()  # polars and TA-Lib's module objects: out of the collector's reach too
 
 
 def run_app(settings: Settings, engine: EngineLike | None = None) -> int:
