@@ -16,13 +16,16 @@ What a "frame" is, per part:
 * **screen** (the real :class:`TradetermApp`, 120x40 and 240x70, headless ``run_test`` with the tests'
   ``FakeEngine``, all overlays on): from the snapshot changing to the screen update encoded as
   terminal bytes. Per frame: ``engine.step()`` (a tick: live candle, trade, book), the app's
-  ``_redraw()`` (every panel computes its lines and marks changed regions), the widgets that
+  ``_redraw()`` (every panel but the book and tape computes its lines and marks changed
+  regions; the book and tape redraw on their own ticks, timed as frames of their own when
+  due, as the app's depth timer does half a period later), the widgets that
   asked for a repaint marked dirty on the screen (what their idle handlers do), then what
   Textual's update timer would do next: ``Screen._on_timer_update()`` (layout if needed, the
   compositor renders the dirty regions) with ``App._display`` wrapped to encode the update to
   escape sequences as a real terminal driver does (headless skips that). The untimed
   ``pilot.pause()`` between frames lets the app process its messages. This uses private
-  Textual methods and attributes; Textual is pinned (pyproject), so they are stable for this script.
+  Textual methods and attributes (and pauses the app's own redraw timers, so that no redraw
+  happens untimed in a pause); Textual is pinned (pyproject), so they are stable here.
 
 Times are wall-clock ``perf_counter`` on an otherwise idle machine; run it twice and look at
 the second run if the first one warms file caches. The screen frames are also reported as the
@@ -158,16 +161,29 @@ async def bench_screen(frames: int, size: tuple[int, int] = (120, 40)) -> None:
         await pilot.press("o", "v", "z")  # EMA is on by default: now all four
         await pilot.pause(0.2)
         app._display = display  # type: ignore[method-assign]
+        for timer in list(app._timers):  # the frames below are the app's redraws, timed
+            if timer.name in ("redraw", "redraw-depth"):
+                timer.pause()
         samples, cpu = [], []
-        for _ in range(frames):
+
+        def frame(draw) -> None:
             start, start_cpu = time.perf_counter(), time.thread_time()
-            engine.step()
-            app._redraw()
+            draw()
             post_updates(app.screen)
             app.screen._on_timer_update()
             samples.append(time.perf_counter() - start)
             cpu.append(time.thread_time() - start_cpu)
+
+        def tick() -> None:
+            engine.step()
+            app._redraw()
+
+        for _ in range(frames):
+            frame(tick)
             await pilot.pause()
+            if app._depth_pending and time.monotonic() >= app._depth_due:
+                frame(app._redraw_depth)  # the book and tape's own tick (4 a second)
+                await pilot.pause()
         average = sum(written) / max(1, len(written))
         name = f"screen {size[0]}x{size[1]}, tick"
         report(name, samples, f"  ~{average:.0f} bytes/frame")

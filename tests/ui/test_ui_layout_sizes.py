@@ -228,3 +228,32 @@ def test_volume_rows_when_a_tick_then_rebuilt_only_where_the_volume_moved():
     moved = renderer.render(tuple(candles), width=200, height=49, colors=colors)
     changed = [r for r in vol_rows if moved[r].text != first[r].text]
     assert changed and all(moved[r].text[:150] == first[r].text[:150] for r in vol_rows)
+
+
+async def test_depth_panels_when_snapshot_moves_then_drawn_on_their_own_tick(settings):
+    """A screen update draws the chart and the other panels or the book and the tape, rarely
+    both: the book and tape redraw on their own ticks, half a period after the others' (a
+    240x70 frame with both cost 20+ ms). They still follow the market."""
+    engine = FakeEngine(settings, seed=7)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(240, 70)) as pilot:
+        await wait_for(pilot, lambda: "spread" in screen_text(app))
+        book, tape = app._book, app._tape
+        drawn: list[str] = []
+        for widget, name in ((book, "book"), (tape, "tape")):
+            original = widget.update_data
+
+            def record(*args, _original=original, _name=name, **kwargs):
+                drawn.append(_name)
+                return _original(*args, **kwargs)
+
+            widget.update_data = record  # type: ignore[method-assign]
+        app._depth_due = 0.0
+        engine.step()
+        app._redraw()
+        assert drawn == [] and app._depth_pending  # the chart's frame: no depth work
+        app._redraw_depth()
+        assert drawn == ["book", "tape"] and not app._depth_pending
+        before = book._lines[:]
+        engine.step()  # and with the app's own timers: the book follows the new snapshot
+        await wait_for(pilot, lambda: book._lines != before)

@@ -275,6 +275,9 @@ class TradetermApp(App[None]):
         self.show_panel(self.panel)
         self._unreachable.display = False
         self.set_interval(1 / self.settings.ui.fps, self._redraw, name="redraw")
+        # The book and tape on their own ticks, half a period after the others': a frame then
+        # draws the chart or the depth panels, rarely both (docs/layout.md, render budget).
+        self.set_timer(0.5 / self.settings.ui.fps, self._start_depth_ticks)
         self._redraw()
         self.set_timer(HEAP_FREEZE_AGAIN_S, gc.freeze)
         # After the first frame: the engine import (ccxt) must not delay it.
@@ -543,7 +546,6 @@ class TradetermApp(App[None]):
             snap, now_ms, error=self._engine_error, colors=self.market_colors
         )
         if snap is None or snap.seq == self._seq:
-            self._redraw_depth()  # a book or tape held back by its own rate limit
             return
         if self._snap is None:
             gc.freeze()  # the first snapshot: start-up is done (see HEAP_FREEZE_AGAIN_S)
@@ -577,11 +579,14 @@ class TradetermApp(App[None]):
             orders=account.orders if account is not None else (),
         )
         colors = self.market_colors
-        self._depth_pending = True
-        self._redraw_depth()
+        self._depth_pending = True  # drawn on the depth ticks (_redraw_depth)
         for pane in (self._indicator, self._watchlist, self._positions, self._orders,
                      self._account, self._signals):
             pane.update_data(snap, colors)
+
+    def _start_depth_ticks(self) -> None:
+        self.set_interval(1 / self.settings.ui.fps, self._redraw_depth, name="redraw-depth")
+        self._redraw_depth()
 
     def _redraw_depth(self) -> None:
         """Book and tape at most ``ui.book_fps`` times a second: they change with nearly every
