@@ -1,6 +1,7 @@
 """Render time per frame: the chart, the book ladder, and the whole screen, against 10 ms.
 
-Run: ``uv run python benchmarks/render.py [--frames N]``. Prints median and p99 per frame.
+Run: ``uv run python benchmarks/render.py [--frames N] [--sizes 120x40,240x70]``. Prints median
+and p99 per frame; the whole screen at each size (both by default: the budget holds at 240x70).
 
 What a "frame" is, per part:
 
@@ -12,18 +13,25 @@ What a "frame" is, per part:
   is reported too.
 * **book** (20 levels a side, 40x44): ``build_ladder`` + ``render_ladder`` + the conversion of
   each line to a Strip that :class:`LineCacheWidget` does, with sizes changing every frame.
-* **screen** (the real :class:`TradetermApp`, 120x40, headless ``run_test`` with the tests'
+* **screen** (the real :class:`TradetermApp`, 120x40 and 240x70, headless ``run_test`` with the tests'
   ``FakeEngine``, all overlays on): from the snapshot changing to the screen update encoded as
   terminal bytes. Per frame: ``engine.step()`` (a tick: live candle, trade, book), the app's
-  ``_redraw()`` (every panel computes its lines and marks changed regions), then what
+  ``_redraw()`` (every panel but the book and tape computes its lines and marks changed
+  regions; the book and tape redraw on their own ticks, timed as frames of their own when
+  due, as the app's depth timer does half a period later), the widgets that
+  asked for a repaint marked dirty on the screen (what their idle handlers do), then what
   Textual's update timer would do next: ``Screen._on_timer_update()`` (layout if needed, the
   compositor renders the dirty regions) with ``App._display`` wrapped to encode the update to
   escape sequences as a real terminal driver does (headless skips that). The untimed
-  ``pilot.pause()`` between frames lets the app process its messages. This uses two private
-  Textual methods; Textual is pinned (pyproject), so they are stable for this script.
+  ``pilot.pause()`` between frames lets the app process its messages. This uses private
+  Textual methods and attributes (and pauses the app's own redraw timers, so that no redraw
+  happens untimed in a pause); Textual is pinned (pyproject), so they are stable here.
 
 Times are wall-clock ``perf_counter`` on an otherwise idle machine; run it twice and look at
-the second run if the first one warms file caches.
+the second run if the first one warms file caches. The screen frames are also reported as the
+CPU time of the thread that draws them (``thread_time``, "(CPU)"): the same work without the
+time the machine gave to other processes, which on a busy (shared, CI) machine is most of a
+wall-clock p99.
 """
 
 from __future__ import annotations
@@ -133,7 +141,7 @@ def bench_book(frames: int) -> None:
     report("book 20 levels, 40x44", samples)
 
 
-async def bench_screen(frames: int) -> None:
+async def bench_screen(frames: int, size: tuple[int, int] = (120, 40)) -> None:
     from fake_engine import FakeEngine
 
     from tradeterm.config import Settings
@@ -148,30 +156,69 @@ async def bench_screen(frames: int) -> None:
         if renderable is not None and hasattr(renderable, "render_segments"):
             written.append(len(renderable.render_segments(app.console)))
 
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.pause(0.5)
         await pilot.press("o", "v", "z")  # EMA is on by default: now all four
         await pilot.pause(0.2)
         app._display = display  # type: ignore[method-assign]
-        samples = []
-        for _ in range(frames):
-            start = time.perf_counter()
-            engine.step()
-            app._redraw()
+        for timer in list(app._timers):  # the frames below are the app's redraws, timed
+            if timer.name in ("redraw", "redraw-depth"):
+                timer.pause()
+        samples, cpu = [], []
+
+        def frame(draw) -> None:
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            draw()
+            post_updates(app.screen)
             app.screen._on_timer_update()
             samples.append(time.perf_counter() - start)
+            cpu.append(time.thread_time() - start_cpu)
+
+        def tick() -> None:
+            engine.step()
+            app._redraw()
+
+        for _ in range(frames):
+            frame(tick)
             await pilot.pause()
+            if app._depth_pending and time.monotonic() >= app._depth_due:
+                frame(app._redraw_depth)  # the book and tape's own tick (4 a second)
+                await pilot.pause()
         average = sum(written) / max(1, len(written))
-        report("screen 120x40, tick", samples, f"  ~{average:.0f} bytes/frame")
+        name = f"screen {size[0]}x{size[1]}, tick"
+        report(name, samples, f"  ~{average:.0f} bytes/frame")
+        report(f"{name} (CPU)", cpu)
+
+
+def post_updates(screen) -> None:
+    """What each widget's idle handler and the screen's Update handler would do next: the
+    widgets that asked for a repaint join the screen's dirty set (Textual sends them on idle,
+    so without this the compositor's work would fall in the untimed pause)."""
+    for widget in screen.walk_children(with_self=False):
+        if widget._repaint_required:
+            widget._repaint_required = False
+            if widget.display:
+                screen._dirty_widgets.add(widget)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=1000)
+    parser.add_argument("--sizes", default="120x40,240x70",
+                        help="screen sizes COLSxROWS, comma-separated")
+    parser.add_argument("--only-screen", action="store_true", help="skip the chart and book parts")
     args = parser.parse_args()
-    bench_chart(args.frames)
-    bench_book(args.frames)
-    asyncio.run(bench_screen(max(50, args.frames // 4)))
+    sizes = [parse_size(s) for s in args.sizes.split(",")]
+    if not args.only_screen:
+        bench_chart(args.frames)
+        bench_book(args.frames)
+    for size in sizes:
+        asyncio.run(bench_screen(max(50, args.frames // 4), size))
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    cols, _, rows = text.partition("x")
+    return int(cols), int(rows)
 
 
 if __name__ == "__main__":

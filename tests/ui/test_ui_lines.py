@@ -40,6 +40,15 @@ def test_changed_span_when_wide_characters_then_whole_row():
     assert changed_span(row("ab世"), row("ac世"), 4) == (0, 4)
 
 
+def test_changed_span_when_wide_characters_in_unchanged_segments_then_cells_after_them():
+    """Identical segments around the change are skipped by their cell width (a wide chart row
+    is compared segment by segment first), so a wide character there does not widen the span."""
+    before = row(("▲", RED), "世界", " 1.5 ", ("abc", RED), "│9")
+    after = row(("▲", RED), "世界", " 1.7 ", ("abc", RED), "│9")
+    assert changed_span(before, after, 13) == (8, 9)
+    assert changed_span(row("x", "世", "ab"), row("x", "世", "ab", ("c", RED)), 6) == (5, 6)
+
+
 def test_changed_regions_when_one_row_differs_then_one_region_on_that_row():
     old = [row("head"), row("1.00"), row("2.00")]
     new = [row("head"), row("1.00"), row("2.50")]

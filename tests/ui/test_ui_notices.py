@@ -118,7 +118,7 @@ async def test_toasts_when_twelve_fills_in_a_burst_then_one_toast_with_the_count
 # -- placement --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+@pytest.mark.parametrize("size", [(120, 40), (80, 24), (240, 70)])
 async def test_toasts_when_shown_then_never_over_the_book_tape_or_ticket_verdict(settings, size):
     engine = engine_for(settings)
     app = TradetermApp(settings, engine)

@@ -235,9 +235,10 @@ async def test_app_at_120x40_lower_panels_show_the_bracket_and_the_stop_distance
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
-        lines = [line[:44] for line in screen_text(app).splitlines()]
-    assert ["Sym", "Size", "uPnL", "R", "Stop"] in [line.split() for line in lines]
-    assert any(line.split()[:2] == ["BTC", "L"] and line.rstrip().endswith("%")
+        lines = [line[:80] for line in screen_text(app).splitlines()]  # the main column
+    assert ["Sym", "Size", "Entry", "Mark", "uPnL", "uPnL%", "R", "Stop", "Tgt",
+            "Age"] in [line.split() for line in lines]
+    assert any(line.split()[:2] == ["BTC", "L"] and "2.00%" in line.split()
                for line in lines)  # the long's room to its stop, in % of the mark
     assert sum("P1-3" in line for line in lines) == 2  # both legs of entry P1-3's bracket
 
@@ -261,11 +262,12 @@ async def test_app_bracket_placed_through_the_real_paper_broker_linked_to_its_en
     entry_id = legs[stop_id].parent_id
     assert entry_id is not None and legs[target_id].parent_id == entry_id
     app = TradetermApp(settings, engine)
-    async with app.run_test(size=(200, 50)) as pilot:
+    async with app.run_test(size=(240, 70)) as pilot:
         await wait_for(pilot, lambda: "STOP" in screen_text(app))
         ids = (short_id(stop_id), short_id(target_id))  # the Id column shows the id's end
-        cells = [line.split("▏")[0].split() for line in screen_text(app).splitlines()]
-        rows = {c[0]: c for c in cells if c and c[0] in ids}  # the trading column's rows
+        cells = [part.split() for line in screen_text(app).splitlines()
+                 for part in line.split("▏")]  # positions and orders are side by side
+        rows = {c[0]: c for c in cells if c and c[0] in ids}  # the orders panel's rows
         assert rows[ids[0]][-2:] == ["SL", short_id(entry_id, 7)]
         assert rows[ids[1]][-2:] == ["TP", short_id(entry_id, 7)]
         pos = engine.broker.positions()[0]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import re
 import threading
@@ -134,6 +135,13 @@ _SKIP_NOTICE_EVERY_MS = 10_000  # one "message skipped" notice per stream and re
 _GROUPS = {name: Binding.Group(name, compact=True) for name in ("Timeframe", "Symbol")}
 # Below either size the panels fold into tabs (the breakpoints of app.tcss).
 COMPACT_BELOW = (100, 32)
+BIG_FROM = 200  # columns from which the layout grows (screen class -big, app.tcss)
+# When the start-up heap (Textual, ccxt, polars, the first snapshot) is moved out of the
+# garbage collector's reach: after the first snapshot, after the indicator imports
+# (warm_indicators) and again once the late imports (strategies) are in.
+# A full collection then scans only what the session made since, not the ~10^6 start-up
+# objects (a 100+ ms pause in a frame otherwise: benchmarks/render.py).
+HEAP_FREEZE_AGAIN_S = 15.0
 DEFAULT_PANEL = "book"  # the tab shown first on a small terminal: chart and order book
 SUMMARY_EVERY_S = 0.25  # a burst's summary toast is rebuilt at most this often
 
@@ -240,17 +248,18 @@ class TradetermApp(App[None]):
                 yield IndicatorPane(id="indicator")
                 yield IndicatorPane(id="indicator2", mode="macd")
                 yield Static(id="unreachable")
-                with Horizontal(id="lower"):
-                    with Vertical(id="trading"):
-                        yield PositionsTable(id="positions", clock=self.clock_ms)
-                        yield OrdersTable(id="orders", clock=self.clock_ms)
-                    with Vertical(id="info"):
-                        yield AccountPanel(id="account")
-                        yield SignalsPanel(id="signals")
+                with Horizontal(id="lower"), Vertical(id="trading"):
+                    yield PositionsTable(id="positions", clock=self.clock_ms)
+                    yield OrdersTable(id="orders", clock=self.clock_ms)
             with Vertical(id="side"):
                 yield Watchlist(id="watchlist")
                 yield OrderBookLadder(id="book")
                 yield TradesTape(id="tape")
+                # In the side column, so positions and orders get the main column's full width
+                # for all their columns (docs/layout.md).
+                with Vertical(id="info"):
+                    yield AccountPanel(id="account")
+                    yield SignalsPanel(id="signals")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -280,9 +289,16 @@ class TradetermApp(App[None]):
         self.show_panel(self.panel)
         self._unreachable.display = False
         self.set_interval(1 / self.settings.ui.fps, self._redraw, name="redraw")
+        # The book and tape on their own ticks, half a period after the others': a frame then
+        # draws the chart or the depth panels, rarely both (docs/layout.md, render budget).
+        self.set_timer(0.5 / self.settings.ui.fps, self._start_depth_ticks)
         self._redraw()
+        self.set_timer(HEAP_FREEZE_AGAIN_S, gc.freeze)
         # After the first frame: the engine import (ccxt) must not delay it.
         self.call_after_refresh(self._start_engine)
+
+    def on_unmount(self) -> None:
+        gc.unfreeze()  # what the session froze may be collected again (tests run many apps)
 
     def _apply_themes(self) -> None:
         themes, errors = load_themes()
@@ -336,6 +352,8 @@ class TradetermApp(App[None]):
         if compact != self.compact:
             self.compact = compact
             self.main_screen.set_class(compact, "-compact")
+        # A big screen grows the layout (positions and orders side by side, more book levels).
+        self.main_screen.set_class(not compact and width >= BIG_FROM, "-big")
 
     def show_panel(self, name: str) -> None:
         """Make panel ``name`` the one shown on a small terminal, and focus it if it takes keys
@@ -558,8 +576,9 @@ class TradetermApp(App[None]):
             snap, now_ms, error=self._engine_error, colors=self.market_colors
         )
         if snap is None or snap.seq == self._seq:
-            self._redraw_depth()  # a book or tape held back by its own rate limit
             return
+        if self._snap is None:
+            gc.freeze()  # the first snapshot: start-up is done (see HEAP_FREEZE_AGAIN_S)
         self._seq = snap.seq
         self._snap = snap
         unreachable = snap.phase in _NOT_TRADABLE
@@ -590,11 +609,14 @@ class TradetermApp(App[None]):
             orders=account.orders if account is not None else (),
         )
         colors = self.market_colors
-        self._depth_pending = True
-        self._redraw_depth()
+        self._depth_pending = True  # drawn on the depth ticks (_redraw_depth)
         for pane in (self._panes, self._watchlist, self._positions, self._orders,
                      self._account, self._signals):
             pane.update_data(snap, colors)
+
+    def _start_depth_ticks(self) -> None:
+        self.set_interval(1 / self.settings.ui.fps, self._redraw_depth, name="redraw-depth")
+        self._redraw_depth()
 
     def _redraw_depth(self) -> None:
         """Book and tape at most ``ui.book_fps`` times a second: they change with nearly every
@@ -996,6 +1018,7 @@ def warm_indicators() -> None:
         except Exception:
             log.debug("warming %s failed", name, exc_info=True)
             return
+    gc.freeze()  # polars and TA-Lib's module objects: out of the collector's reach too
 
 
 def run_app(settings: Settings, engine: EngineLike | None = None) -> int:

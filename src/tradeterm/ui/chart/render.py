@@ -168,6 +168,7 @@ class ChartRenderer:
         self._bands_key: tuple[int, PriceScale] | None = None
         self._bands_at: dict[int, tuple[Band, ...]] = {}
         self._rows: dict[int, tuple[tuple[object, ...], Strip]] = {}  # candle-area row Strips
+        self._vol_rows: dict[int, tuple[tuple[object, ...], Strip]] = {}  # volume-area rows
 
     def _palette_for(self, colors: TradingColors) -> Palette:
         if self._palette is None or self._palette.colors != colors:
@@ -370,12 +371,18 @@ class ChartRenderer:
         vcells = [self._volume_column(c.volume, vmax, vol_rows) if c else None for c in cols]
         ups = [c is not None and c.close >= c.open for c in cols]
         for r in range(vol_rows):
-            segments = _row_segments(
-                [col[r] if col else " " for col in vcells], ups, styles.vol_up, styles.vol_down
-            )
+            vchars = [col[r] if col else " " for col in vcells]
             label = f"│{vmax:g}" if r == 0 else "│"
-            segments.append(Segment(label.ljust(axis_w), styles.axis))
-            lines.append(Strip(segments, width).crop_extend(0, width, None))
+            # like the candle rows: a tick moves the newest bar's volume, the other rows stay
+            vol_key = (tuple(vchars), tuple(ups), label, axis_w, width, styles.vol_up,
+                       styles.vol_down, styles.axis)
+            cached_vol = self._vol_rows.get(r)
+            if cached_vol is None or cached_vol[0] != vol_key:
+                segments = _row_segments(vchars, ups, styles.vol_up, styles.vol_down)
+                segments.append(Segment(label.ljust(axis_w), styles.axis))
+                cached_vol = self._vol_rows[r] = (
+                    vol_key, Strip(segments, width).crop_extend(0, width, None))
+            lines.append(cached_vol[1])
 
         axis_line = time_axis(cols, bucket_ms)
         lines.append(Strip([Segment(axis_line.ljust(width)[:width], styles.axis)], width))

@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from textual.binding import Binding
 from textual.events import MouseMove, MouseScrollDown, MouseScrollUp
-from textual.geometry import Region
 from textual.reactive import var
 from textual.strip import Strip
 from textual.widget import Widget
@@ -24,6 +23,7 @@ from tradeterm.ui.chart.overlays import Overlays
 from tradeterm.ui.chart.render import ChartRenderer, Crosshair
 from tradeterm.ui.chart.view import ZOOM_LEVELS, ChartView
 from tradeterm.ui.themes import TradingColors
+from tradeterm.ui.widgets.lines import changed_regions
 
 
 class CandleChart(Widget, can_focus=True):
@@ -221,9 +221,10 @@ class CandleChart(Widget, can_focus=True):
         lines = self._compute()
         width, height = self.size.width, self.size.height
         if repaint_changed_only and old_size == (width, height) and len(old) == len(lines):
-            changed = [
-                Region(0, y, width, 1) for y, (a, b) in enumerate(zip(old, lines, strict=True)) if a != b
-            ]
+            # Only the changed cells of each row: on a live tick that is the newest bar, the
+            # price label and the header's figures, not the whole width (a 200-column chart
+            # would otherwise resend every row the live bar touches).
+            changed = changed_regions(old, lines, width)
             if changed:
                 self.refresh(*changed)
         else:

@@ -58,21 +58,36 @@ def _cells(strip: Strip) -> list[Cell] | None:
 def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int] | None:
     """The cells ``[start, end)`` that differ between two rows, or None if they look the same.
 
-    Rows with wide characters (or control codes) are compared whole: with them a cell index is
-    no longer a character index, and such rows are rare in these panels.
+    Identical segments at either end are skipped by their cell width; where the rest holds wide
+    characters (or control codes) the row is repainted whole: with them a cell index is no
+    longer a character index, and such rows are rare in these panels.
     """
     if old == new:
         return None
-    a, b = _cells(old), _cells(new)
-    if a is None or b is None or len(a) != len(b):
+    # Identical leading and trailing segments first (cheap: a wide chart row has a few dozen
+    # segments and two hundred cells), then cell by cell in what is left between them.
+    sa, sb = list(old), list(new)
+    head = lead = 0
+    while head < min(len(sa), len(sb)) and sa[head] == sb[head]:
+        lead += cell_len(sa[head].text)
+        head += 1
+    tail = trail = 0
+    while tail < min(len(sa), len(sb)) - head and sa[-1 - tail] == sb[-1 - tail]:
+        trail += cell_len(sa[-1 - tail].text)
+        tail += 1
+    a = _cells(Strip(sa[head : len(sa) - tail]))
+    b = _cells(Strip(sb[head : len(sb) - tail]))
+    if a is None or b is None:
         return (0, width)
+    if len(a) != len(b):
+        return (lead, width - trail)
     start = next((i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y), None)
     if start is None:
         return None
     end = len(a)
     while end > start and a[end - 1] == b[end - 1]:
         end -= 1
-    return (start, end)
+    return (lead + start, lead + end)
 
 
 def changed_regions(old: Sequence[Strip], new: Sequence[Strip], width: int) -> list[Region]:

@@ -34,7 +34,7 @@ from tradeterm.ui.widgets.table import (
 )
 
 COLUMNS = (
-    Column("Id", 8, "<", priority=9),
+    Column("Id", 8, "<", priority=9, short=("Id", 6), short_rank=10),  # 79 columns: 6
     Column("Symbol", 9, "<", short=("Sym", 5), short_rank=8),
     Column("Side", 4, "<", short=("", 1), short_rank=8),
     Column("Type", 5, "<", priority=4),
@@ -141,7 +141,7 @@ def render_orders(
                   if order.filled_quantity > 0 else "0")
         status = STATUS_LABELS.get(order.status, order.status.value)
         cells: list[Cell] = [
-            (short_id(order.id), muted(colors)),
+            (short_id(order.id), muted(colors), short_id(order.id, 6)),
             (request.symbol, None, request.symbol.split("/")[0]),
             ("BUY" if buy else "SELL", Style(color=colors.bid if buy else colors.ask),
              "B" if buy else "S"),
