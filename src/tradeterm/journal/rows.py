@@ -18,7 +18,7 @@ from tradeterm.core.events import (
 from tradeterm.core.money import dec
 from tradeterm.core.trading import (
     Bracket, ClosedTrade, Fill, Liquidity, Order, OrderRequest, OrderStatus, OrderType, Position,
-    TimeInForce,
+    TargetLeg, TimeInForce,
 )
 from tradeterm.journal.records import (
     AccountRecord, CommandRecord, EquityPoint, RiskEvent, SignalRecord,
@@ -40,6 +40,22 @@ def from_money(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
 
 
+def legs_text(legs: tuple[TargetLeg, ...]) -> str | None:
+    """A scale-out's legs as JSON ``[[price or null, weight], ...]`` (prices exact strings);
+    None without legs."""
+    if not legs:
+        return None
+    return json.dumps([[money(leg.price), leg.weight] for leg in legs])
+
+
+def legs_from_text(text: str | None) -> tuple[TargetLeg, ...]:
+    """The legs :func:`legs_text` wrote; ``()`` for NULL (no legs, or a journal from before
+    the column)."""
+    if not text:
+        return ()
+    return tuple(TargetLeg(from_money(price), int(weight)) for price, weight in json.loads(text))
+
+
 def order_row(order: Order, run_id: int | None) -> Row:
     req = order.request
     return {
@@ -49,6 +65,7 @@ def order_row(order: Order, run_id: int | None) -> Row:
         "time_in_force": req.time_in_force.value, "reduce_only": int(req.reduce_only),
         "bracket_stop": money(req.bracket.stop_loss) if req.bracket else None,
         "bracket_target": money(req.bracket.take_profit) if req.bracket else None,
+        "bracket_legs": legs_text(req.bracket.legs) if req.bracket else None,
         "strategy": req.strategy, "client_id": req.client_id, "status": order.status.value,
         "created_ms": order.created_ms, "updated_ms": order.updated_ms,
         "filled_quantity": money(order.filled_quantity),
@@ -65,7 +82,8 @@ def order_from_row(row: Row) -> Order:
         quantity=Decimal(row["quantity"]), price=from_money(row["price"]),
         stop_price=from_money(row["trigger_price"]), trail=from_money(row["trail"]),
         time_in_force=TimeInForce(row["time_in_force"]), reduce_only=bool(row["reduce_only"]),
-        bracket=Bracket(from_money(row["bracket_stop"]), from_money(row["bracket_target"]))
+        bracket=Bracket(from_money(row["bracket_stop"]), from_money(row["bracket_target"]),
+                        legs_from_text(row.get("bracket_legs")))
         if has_bracket else None,
         strategy=row["strategy"], client_id=row["client_id"],
     )

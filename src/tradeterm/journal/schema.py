@@ -211,9 +211,19 @@ def _v6_trade_story(db: Database) -> None:
         db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
 
 
+def _v7_bracket_legs(db: Database) -> None:
+    """Self-contained (renumber freely): a scale-out entry's take-profit legs, so a restart
+    while the entry is still working keeps all of them (``bracket_target`` holds only the
+    first). JSON ``[[price or null, weight], ...]``, prices as exact decimal strings, weights
+    the integer parts per million of ``core.scale_out.leg_weights``; NULL: no legs (orders
+    journaled before restore as they did, with their one target)."""
+    if "bracket_legs" not in db.table("orders").columns_dict:
+        db.execute("ALTER TABLE orders ADD COLUMN bracket_legs TEXT")
+
+
 MIGRATIONS: tuple[Callable[[Database], None], ...] = (
     _v1_tables, _v2_indexes, _v3_backtests, _v4_day_reasons, _v5_paging_and_coalescing,
-    _v6_trade_story,
+    _v6_trade_story, _v7_bracket_legs,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
