@@ -126,3 +126,78 @@ def test_render_when_stop_near_then_scale_stretches_to_show_it():
     renderer, lines = render(marks)
     assert renderer.scale.lo <= 96.5
     assert "SL 96.50" in lines[1 + renderer.scale.row(96.5)].text
+
+
+def scale_out_children(targets: tuple[str, ...] = ("102", "103", "104")) -> list[Order]:
+    """A long's scale-out bracket as the broker leaves it: the stop and one take-profit per
+    leg (client ids from ``core.scale_out.leg_client_id``)."""
+    from tradeterm.core.scale_out import leg_client_id
+
+    stop = Order("c-0", OrderRequest("X/Y", "sell", OrderType.STOP_MARKET, Decimal(1),
+                                     stop_price=Decimal("99"), reduce_only=True),
+                 OrderStatus.OPEN, 0, 0, stop_price=Decimal("99"), parent_id="e", oco_group="g")
+    legs = [Order(f"c-{n}", OrderRequest("X/Y", "sell", OrderType.LIMIT, Decimal("0.25"),
+                                         price=Decimal(price), reduce_only=True,
+                                         client_id=leg_client_id("e", n)),
+                  OrderStatus.OPEN, 0, 0, parent_id="e", oco_group="g")
+            for n, price in enumerate(targets, start=1)]
+    return [stop, *reversed(legs)]  # in any order: drawn in leg order
+
+
+def test_chart_marks_when_a_scale_out_then_one_tp_line_per_working_leg():
+    pos = position(stop=Decimal("99"), target=Decimal("102"))
+    marks = chart_marks("X/Y", [], [], [pos], scale_out_children())
+    assert marks.lines == (
+        PriceLine(100.5, "ENTRY", "entry"), PriceLine(99.0, "SL", "stop"),
+        PriceLine(102.0, "TP1", "target"), PriceLine(103.0, "TP2", "target"),
+        PriceLine(104.0, "TP3", "target"),
+    )
+    # target 1 filled: its order is gone, so is its line (not the position's stale first target)
+    rest = [o for o in scale_out_children() if o.id != "c-1"]
+    assert [line.tag for line in chart_marks("X/Y", [], [], [pos], rest).lines] == [
+        "ENTRY", "SL", "TP2", "TP3"]
+
+
+def test_render_when_a_scale_out_then_tp1_tp2_tp3_tagged_on_the_axis_in_profit_colour():
+    marks = chart_marks("X/Y", [], [], [position(stop=Decimal("99"), target=Decimal("101"))],
+                        scale_out_children(("101", "101.5", "101.8")))
+    renderer, lines = render(marks)
+    scale, width = renderer.scale, renderer.view.plot_width
+    for price, tag in ((101.0, "TP1 101.00"), (101.5, "TP2 101.50"), (101.8, "TP3 101.80")):
+        row = lines[1 + scale.row(price)]
+        assert tag in row.text[width:], (tag, row.text)
+        assert cell(row, width + 1)[1].bgcolor.name == COLORS.profit.lower()
+
+
+async def test_app_chart_draws_every_take_profit_leg_of_a_real_scale_out(tmp_path):
+    """Through the real PaperBroker: a market buy with three legs shows TP1, TP2 and TP3 on
+    the chart's axis, each at its own price."""
+    from fake_engine import FakeEngine
+    from ui_helpers import screen_text, wait_for
+
+    from tradeterm.config import Settings
+    from tradeterm.core.commands import PlaceOrder
+    from tradeterm.core.display import fmt_price
+    from tradeterm.core.money import dec
+    from tradeterm.core.scale_out import leg_weights
+    from tradeterm.core.trading import Bracket, TargetLeg
+    from tradeterm.ui.app import TradetermApp
+
+    settings = Settings(symbols=["BTC/USDT", "ETH/USDT"], data_dir=tmp_path)
+    engine = FakeEngine(settings, trading=True)
+    ask = dec(engine.snapshot().market.book.asks[0][0])
+    tick = engine.broker.rules["BTC/USDT"].tick
+    targets = (ask + 2, ask + 4, ask + 6)
+    legs = tuple(TargetLeg(p, w) for p, w in zip(targets, leg_weights((0.5, 0.25, 0.25)),
+                                                  strict=True))
+    request = OrderRequest("BTC/USDT", "buy", OrderType.MARKET, Decimal("0.5"),
+                           bracket=Bracket(ask - 5, targets[0], legs))
+    assert engine.handle(PlaceOrder(request)) is None
+    assert len(engine.broker.working_orders()) == 4  # the stop and three legs
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(160, 50)) as pilot:
+        tags = [f"TP{n} {fmt_price(p, tick)}" for n, p in enumerate(targets, start=1)]
+        await wait_for(pilot, lambda: tags[0] in screen_text(app))
+        text = screen_text(app)
+        assert all(tag in text for tag in tags), (tags, text)
+        assert f"SL {fmt_price(ask - 5, tick)}" in text

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from tradeterm.core.models import Side, Signal
+from tradeterm.core.scale_out import leg_of
 from tradeterm.core.trading import Fill, Order, Position
 
 LineRole = Literal["entry", "stop", "target", "order"]
@@ -33,7 +34,8 @@ class FillMark:
 
 @dataclass(frozen=True, slots=True)
 class PriceLine:
-    """A horizontal line with its axis tag (``ENTRY``, ``SL``, ``TP``, ``BUY``, ``SELL``)."""
+    """A horizontal line with its axis tag (``ENTRY``, ``SL``, ``TP``, ``TP1`` .. ``TP3`` for
+    a scale-out's legs, ``BUY``, ``SELL``)."""
 
     price: float
     tag: str
@@ -58,6 +60,17 @@ def _order_lines(orders: Iterable[Order]) -> Iterable[PriceLine]:
             yield PriceLine(float(price), order.request.side.upper(), "order")
 
 
+def _leg_lines(symbol: str, orders: Iterable[Order]) -> list[PriceLine]:
+    """``TP1`` .. ``TP3``: the working take-profit legs of a scale-out on ``symbol`` (told by
+    their client ids, ``core.scale_out.leg_of``), in leg order; a filled leg is gone."""
+    legs = sorted(
+        (n, o.request.price) for o in orders
+        if o.request.symbol == symbol and o.status.is_working and o.parent_id is not None
+        and o.request.price is not None and (n := leg_of(o.request.client_id)) is not None
+    )
+    return [PriceLine(float(price), f"TP{n}", "target") for n, price in legs]
+
+
 def chart_marks(
     symbol: str,
     signals: Iterable[Signal],
@@ -67,13 +80,17 @@ def chart_marks(
 ) -> Marks:
     """Everything of ``symbol`` the chart marks; the other symbols' are left out."""
     lines: list[PriceLine] = []
+    orders = tuple(orders)
     for p in positions:
         if p.symbol != symbol or not p.quantity:
             continue
         lines.append(PriceLine(float(p.average_entry), "ENTRY", "entry"))
         if p.stop is not None:
             lines.append(PriceLine(float(p.stop), "SL", "stop"))
-        if p.target is not None:
+        legs = _leg_lines(symbol, orders)
+        if legs:  # a scale-out: one line per take-profit leg still working, not the first only
+            lines.extend(legs)
+        elif p.target is not None:
             lines.append(PriceLine(float(p.target), "TP", "target"))
     held = bool(lines)
     # A position's bracket children are its SL/TP lines already: not drawn twice.
