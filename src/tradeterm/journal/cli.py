@@ -71,7 +71,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", type=parse_since, metavar="DATE",
                         help="only from this UTC date (YYYY-MM-DD or ISO date-time)")
     parser.add_argument("--strategy", metavar="NAME", help="only this strategy ('manual' too)")
-    parser.add_argument("--symbol", metavar="SYMBOL", type=str.upper,
+    # its own dest: the workstation's --symbol (before the command) must keep its value and
+    # its check, which a subcommand default of the same name would overwrite
+    parser.add_argument("--symbol", dest="journal_symbol", metavar="SYMBOL", type=str.upper,
                         help="only this symbol (e.g. BTC/USDT)")
     parser.add_argument("--from", dest="since", type=parse_since, metavar="DATE",
                         help="the same as --since")
@@ -284,7 +286,7 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal,
     try:
         with JournalReader(path) as reader:
             headers, rows = _rows_of(reader, args.view, args.since, args.strategy,
-                                     getattr(args, "symbol", None), getattr(args, "until", None))
+                                     getattr(args, "journal_symbol", None), getattr(args, "until", None))
             if args.csv:
                 writer = csv.writer(sys.stdout, lineterminator="\n")
                 writer.writerow(headers)
@@ -298,7 +300,7 @@ def journal_command(args: list[str] | argparse.Namespace, settings: _HasJournal,
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
         return 0
     if not shown:
-        filtered = args.since or args.strategy or getattr(args, "symbol", None) \
+        filtered = args.since or args.strategy or getattr(args, "journal_symbol", None) \
             or getattr(args, "until", None)
         print(f"no {args.view} in {path}" + (" for these filters" if filtered else ""))
     return 0
