@@ -138,3 +138,24 @@ async def test_backtest_screen_shows_bad_parameters_and_missing_data(tmp_path: P
         await pilot.press("ctrl+r")
         await wait_for(pilot, lambda: "expected a date like" in shown(bt, "#bt-status"))
         assert bt.report is None
+
+
+async def test_backtest_form_labels_when_parameters_shown_then_none_cut(tmp_path: Path):
+    """Seen trying the demo: once the parameters made the form scroll, its scrollbar cut the
+    ``From`` label's closing parenthesis at 120x40."""
+    from textual.widgets import Label
+
+    config = settings(tmp_path)
+    store_candles(tmp_path, bars=500)
+    app = TradetermApp(config, engine=FakeEngine(config))
+    async with app.run_test(size=(120, 40)) as pilot:
+        bt = await open_screen(app, pilot)
+        await pilot.pause()
+        form = bt.query_one("#bt-form")
+        assert form.scrollbars_enabled[0]  # the parameters make it scroll: the case seen
+        labels = list(form.query(Label))
+        assert any(str(label.content).startswith("From") for label in labels)
+        right = form.scrollable_content_region.right
+        for label in labels:
+            text = str(label.content)
+            assert label.content_region.x + len(text) <= right, f"{text!r} is cut"

@@ -236,3 +236,25 @@ async def test_at_80x24_the_tables_keep_the_rows_and_the_filter_still_works(tmp_
         assert column(app, "symbol") == ["ETH/USDT", "ETH/USDT"]
         await pilot.resize_terminal(120, 40)  # room again: the charts come back, drawn
         await wait_for(pilot, lambda: "Equity +4.00 USDT · 2 trades" in screen_text(app))
+
+
+def test_equity_axis_when_every_close_is_on_one_day_then_times_of_day_not_the_same_date():
+    """Seen trying the demo: four trades on one day drew ``12-07`` three times under the curve."""
+    from tradeterm.ui.screens.journal_charts import CurveData, equity_chart
+
+    day = 1_796_601_600_000  # 2026-12-07 00:00 UTC
+    minute = 60_000
+    one_day = CurveData([(day + (11 * 60 + 25) * minute, Decimal("0.14")),
+                         (day + (11 * 60 + 40) * minute, Decimal("0.02")),
+                         (day + (12 * 60 + 5) * minute, Decimal("-0.33"))], [], 3, "USDT")
+    import re
+
+    def plain(text: str) -> str:
+        return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+    text = plain(equity_chart(one_day, 80, 14))
+    assert "11:25" in text and "12:05" in text and "12-07" not in text.split("\n", 1)[1]
+    two_days = CurveData([(day, Decimal("1")), (day + 60 * minute, Decimal("2")),
+                          (day + 1440 * minute, Decimal("3"))], [], 3, "USDT")
+    axis = plain(equity_chart(two_days, 80, 14)).rstrip().splitlines()[-1]
+    assert axis.split() == ["12-07", "12-08"]  # 00:00 and 01:00 on 12-07 share one label

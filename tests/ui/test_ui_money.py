@@ -198,7 +198,7 @@ def test_fill_denial_and_close_toasts_are_on_the_policy():
     trade = ClosedTrade("BTC/USDT", "buy", D("0.00153"), LONG_ENTRY, D("65000"), 0, 1,
                         D("-0.0040000"), D("0.1"), D("1.2345678901234567890123456789"),
                         D(0), D(0))
-    assert describe_closed(trade, fmt) == "Closed long 0.00153 BTC/USDT: PnL 0.00, 1.23 R"
+    assert describe_closed(trade, fmt) == "Closed long 0.00153 BTC/USDT: PnL 0.00, +1.23 R"
 
 
 def test_ticket_preview_numbers_on_the_policy():

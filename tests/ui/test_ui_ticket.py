@@ -288,3 +288,26 @@ async def test_ticket_when_no_stop_then_asks_unless_configured_off(tmp_path: Pat
         assert not isinstance(app.screen, (OrderTicket, ConfirmScreen))
         (place,) = places(engine)
         assert place.request.bracket is None and place.request.type is OrderType.MARKET
+
+
+async def test_no_stop_question_when_a_whole_limit_typed_then_price_and_size_to_tick_and_step(
+    settings,
+):
+    """Seen trying the demo: typing limit ``64500`` asked about "limit 64500" where every other
+    price on screen reads ``64500.00``."""
+    engine = FakeEngine(settings)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        engine.step()
+        await pilot.press("b")
+        await wait_for(pilot, lambda: "✓ allowed" in screen_text(app))
+        await pilot.press("l")
+        await pilot.pause()
+        whole = int(dec(engine.snapshot().market.book.bids[0][0]) * Decimal("0.98"))
+        await type_into(pilot, app, "price", str(whole))
+        await wait_for(pilot, lambda: "✓ allowed" in screen_text(app))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        text = " ".join(screen_text(app).split())
+        assert f"limit {whole}.00 has no stop" in text
+        assert places(engine) == []

@@ -24,8 +24,9 @@ def describe_denial(request: OrderRequest, reason: str, fmt: MarketFormat) -> st
 
 
 def describe_closed(trade: ClosedTrade, fmt: MarketFormat) -> str:
-    """``Closed long 0.01 BTC/USDT: PnL +12.34, 1.23 R``."""
-    r = f", {fmt_r(trade.r_multiple)} R" if trade.r_multiple is not None else ""
+    """``Closed long 0.01 BTC/USDT: PnL +12.34, +1.23 R`` (R signed like the PnL and the
+    positions panel's R)."""
+    r = f", {fmt_r(trade.r_multiple, signed=True)} R" if trade.r_multiple is not None else ""
     held = "long" if trade.side == "buy" else "short"
     return (f"Closed {held} {fmt.qty(trade.quantity)} {trade.symbol}: "
             f"PnL {fmt.amount(trade.pnl, signed=True)}{r}")

@@ -161,7 +161,7 @@ class BacktestScreen(Screen[None]):
                 yield Select([(tf, tf) for tf in TIMEFRAME_MS],
                              value=snap.timeframe if snap is not None else "1m",
                              allow_blank=False, id="bt-timeframe")
-                yield Label("From (YYYY-MM-DD, UTC; empty: all)")
+                yield Label("From (YYYY-MM-DD UTC; empty: all)")
                 yield Input(placeholder="first day", id="bt-from")
                 yield Label("To (included)")
                 yield Input(placeholder="last day", id="bt-to")

@@ -16,6 +16,11 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
+# Textual's own bindings without a description, in words a trader reads ("Help quit", the
+# action's name, says nothing: ctrl+c only tells how to quit).
+_TEXTUAL_ACTIONS = {"help_quit": "Says how to quit (does not quit)"}
+
+
 def binding_rows(
     bindings: Iterable[Binding], key_display: Callable[[Binding], str]
 ) -> list[tuple[str, str, str]]:
@@ -23,7 +28,7 @@ def binding_rows(
     by_action: dict[str, tuple[list[str], str]] = {}
     for binding in bindings:
         # Textual's own bindings may have no description: show the action in words instead.
-        fallback = binding.action.replace("_", " ").capitalize()
+        fallback = _TEXTUAL_ACTIONS.get(binding.action) or binding.action.replace("_", " ").capitalize()
         keys, _ = by_action.setdefault(binding.action, ([], binding.description or fallback))
         shown = key_display(binding)
         if shown not in keys:

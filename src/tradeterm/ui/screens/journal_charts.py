@@ -89,6 +89,22 @@ def _day(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
 
 
+def _time_ticks(times_ms: list[int], xs: list[int]) -> tuple[list[int], list[str]]:
+    """The x axis's labels: the day (``12-07``), or the time of day (``11:25``) when every
+    close is on the same UTC day (three ``12-07`` under one day's curve say nothing); a
+    label equal to the one before it is dropped."""
+    one_day = len({_day(ms) for ms in times_ms}) == 1
+    fmt = "%H:%M" if one_day else "%m-%d"
+    ticks: list[int] = []
+    labels: list[str] = []
+    for ms, x in zip(times_ms, xs, strict=True):
+        label = datetime.fromtimestamp(ms / 1000, UTC).strftime(fmt)
+        if not labels or labels[-1] != label:
+            ticks.append(x)
+            labels.append(label)
+    return ticks, labels
+
+
 def _figure(width: int, height: int) -> Any:  # plotext is untyped
     import plotext as plt
 
@@ -109,7 +125,8 @@ def equity_chart(curve: CurveData, width: int, height: int) -> str:
     fig.draw(fig.signal(values).lines())
     # x: the close of each point (index 1 is the zero before the first close)
     picks = sorted({0, len(curve.equity) // 2, len(curve.equity) - 1})
-    fig.ruler(0).ticks([i + 2 for i in picks], [_day(curve.equity[i][0])[5:] for i in picks])
+    ticks, labels = _time_ticks([curve.equity[i][0] for i in picks], [i + 2 for i in picks])
+    fig.ruler(0).ticks(ticks, labels)
     last = fmt_quote(curve.equity[-1][1], curve.quote, signed=True)
     first, end = _day(curve.equity[0][0]), _day(curve.equity[-1][0])
     span = first if first == end else f"{first} → {end}"

@@ -307,10 +307,11 @@ class OrderTicket(ModalScreen[OrderRequest | None]):
         if self.confirm_without_stop and (request.bracket is None
                                           or request.bracket.stop_loss is None):
             base = self.symbol.partition("/")[0]
-            where = "at market" if request.price is None else f"limit {request.price:f}"
+            fmt = self.market or MarketFormat(quote=quote_of(self.symbol))  # to tick and step
+            where = "at market" if request.price is None else f"limit {fmt.price(request.price)}"
             question = ConfirmScreen(
                 "Order without a stop",
-                f"{request.side.upper()} {request.quantity:f} {base} {where} has no stop: "
+                f"{request.side.upper()} {fmt.qty(request.quantity)} {base} {where} has no stop: "
                 "its loss is not bounded. Place it anyway?",
                 confirm_label="place it",
             )
