@@ -112,6 +112,8 @@ async def test_the_optimisation_view_says_what_is_wrong(tmp_path: Path) -> None:
         view = bt.query_one(OptimizeView)
         await wait_for(pilot, lambda: view.query_one("#opt-y", Select).value == "slow")
         view.query_one("#opt-y", Select).value = "fast"
+        await pilot.press("ctrl+o")  # from the metrics tab: shows the form, runs nothing
+        assert "ctrl+o runs it" in shown(bt, "#opt-status")
         await pilot.press("ctrl+o")
         assert "choose two different parameters" in shown(bt, "#opt-status")
 
@@ -125,3 +127,22 @@ async def test_the_optimisation_view_says_what_is_wrong(tmp_path: Path) -> None:
         # trials 50 for a grid: above 40 values per parameter it is a total, 7 x 7
         assert "all 49 candidates are refused by ema_cross" in shown(bt, "#opt-status")
         assert view.report is None and not view.query_one("#opt-progress").display
+
+
+async def test_ctrl_o_from_another_tab_opens_the_form_and_starts_nothing(tmp_path: Path) -> None:
+    config = settings(tmp_path)
+    store_candles(tmp_path, bars=600)
+    app = TradetermApp(config, engine=FakeEngine(config))
+    async with app.run_test(size=(120, 40)) as pilot:
+        bt = await open_screen(app, pilot)
+        view = bt.query_one(OptimizeView)
+        tabs = bt.query_one("#bt-tabs", TabbedContent)
+        tabs.active = "tab-metrics"
+        await pilot.pause()
+        started: list[dict[str, object]] = []
+        bt._start_optimize = started.append  # type: ignore[method-assign]
+        await pilot.press("ctrl+o")
+        assert tabs.active == "tab-optimize"
+        assert started == [] and "ctrl+o runs it" in shown(bt, "#opt-status")
+        await pilot.press("ctrl+o")  # on the form: now it runs
+        assert len(started) == 1 and view.report is None

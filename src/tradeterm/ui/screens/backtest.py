@@ -340,9 +340,14 @@ class BacktestScreen(Screen[None]):
         self._start(request)
 
     def action_optimize(self) -> None:
-        """Show the optimisation view and ask the engine to search; progress comes as events."""
-        self.query_one("#bt-tabs", TabbedContent).active = "tab-optimize"
+        """From another tab, show the optimisation view (its form first: a search is a long job,
+        never started by the key that opened the form); there, ask the engine to search."""
+        tabs = self.query_one("#bt-tabs", TabbedContent)
         view = self.query_one(OptimizeView)
+        if tabs.active != "tab-optimize":
+            tabs.active = "tab-optimize"
+            view.status("choose the search, then ctrl+o runs it")
+            return
         request = self._request()
         choices = view.choices()
         if isinstance(request, str) or isinstance(choices, str):
