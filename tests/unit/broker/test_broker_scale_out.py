@@ -181,3 +181,20 @@ def test_a_target_filled_before_the_entry_fills_again_counts_in_the_re_split() -
     assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.500"), D(95)),
                                 (2, OrderType.LIMIT, D("0.250"), D(106)),
                                 (3, OrderType.LIMIT, D("0.250"), D(107))]
+
+
+def test_a_leg_that_filled_past_its_new_size_takes_the_excess_off_the_last_legs() -> None:
+    """A small first fill merges all legs into target 1 (min notional 5); target 1 fills most
+    of it; the entry's rest then splits 0.050 / 0.050 / 0: target 1 already took 0.070, so it
+    is done and target 2 only gets what is left: the legs still add up to the position."""
+    broker = make_broker(Clock())
+    broker.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 0.08), (100.5, 5.0)]))
+    broker.submit(scaled("0.1"))  # 0.08 at once, 0.02 rests at 100
+    assert [c[:3] for c in children(broker)] == [(None, OrderType.STOP_MARKET, D("0.08")),
+                                                 (1, OrderType.LIMIT, D("0.080"))]
+    broker.on_trade(SYMBOL, trade(105.0, 0.07, "buy"))  # target 1 fills 0.070 of its 0.080
+    broker.on_trade(SYMBOL, trade(99.9, 1.0, "sell"))  # the entry's other 0.02
+    (position,) = broker.positions()
+    assert position.quantity == D("0.030")
+    assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.030"), D(95)),
+                                (2, OrderType.LIMIT, D("0.030"), D(106))]
