@@ -198,3 +198,21 @@ def test_a_leg_that_filled_past_its_new_size_takes_the_excess_off_the_last_legs(
     assert position.quantity == D("0.030")
     assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.030"), D(95)),
                                 (2, OrderType.LIMIT, D("0.030"), D(106))]
+
+
+def test_after_a_restore_a_leg_partly_filled_still_counts_in_the_re_split() -> None:
+    clock = Clock()
+    first = make_broker(clock)
+    first.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 0.4), (100.5, 5.0)]))
+    first.submit(scaled("1"))  # 0.4 at once, 0.6 rests at 100
+    first.on_trade(SYMBOL, trade(105.0, 0.15, "buy"))  # target 1 fills 0.15 of its 0.200
+    account = first.account()
+    again = make_broker(clock)
+    again.restore(account.balance, account.positions, account.orders, D(0))
+    again.on_book(SYMBOL, book([(99.0, 5.0)], [(100.5, 5.0)]))
+    again.on_trade(SYMBOL, trade(99.9, 1.0, "sell"))  # the entry's other 0.6
+    assert again.positions()[0].quantity == D("0.85")
+    assert children(again) == [(None, OrderType.STOP_MARKET, D("0.85"), D(95)),
+                               (1, OrderType.LIMIT, D("0.500"), D(105)),
+                               (2, OrderType.LIMIT, D("0.250"), D(106)),
+                               (3, OrderType.LIMIT, D("0.250"), D(107))]
