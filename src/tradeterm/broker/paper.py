@@ -73,6 +73,9 @@ class PaperBroker:
         self._marks: dict[str, Decimal] = {}
         self._last: dict[str, Decimal] = {}
         self._events: list[Event] = []
+        # What each take-profit leg of a still-working scale-out entry has filled, over all its
+        # orders (a filled leg leaves the working set; the next re-split must still count it).
+        self._leg_fills: dict[str, dict[int, Decimal]] = {}
 
     # --- orders --------------------------------------------------------------------------
     def submit(self, request: OrderRequest) -> Order:
@@ -201,6 +204,12 @@ class PaperBroker:
             self._working[order.id] = w
             if order.status is OrderStatus.PENDING:
                 self._pending.append(w)
+        self._leg_fills.clear()
+        for w in self._working.values():
+            leg = leg_of(w.order.request.client_id)
+            if leg is not None and w.order.parent_id in self._working:
+                fills = self._leg_fills.setdefault(w.order.parent_id, {})
+                fills[leg] = fills.get(leg, ZERO) + w.order.filled_quantity
 
     # --- acceptance ---------------------------------------------------------------------------
     def refusal(self, request: OrderRequest) -> str | None:
@@ -277,13 +286,19 @@ class PaperBroker:
         opposite = "sell" if request.side == "buy" else "buy"
         consumed = self._consumed.setdefault(request.symbol, {})
         view = {price: used for (side, price), used in consumed.items() if side == opposite}
+        took = ZERO
         for price, take in walk(request.side, levels(raw, rules.tick, rules.step), qty, limit,
                                 view):
             key = (opposite, price)
             consumed[key] = consumed.get(key, ZERO) + take
-            self._fill(w, price, take, Liquidity.TAKER, now)
+            self._fill(w, price, take, Liquidity.TAKER, now, protect=False)
+            took += take
             if w.order.id not in self._working:
-                return
+                break
+        if took > ZERO and request.bracket is not None:
+            # The bracket once for the whole walk: a child placed between two levels could
+            # fill before the next level (a target below the bid) and churn against the entry.
+            self._protect(w.order, took, now)
 
     def _on_stop(self, w: _Working, price: Decimal, now: int) -> None:
         """Check the trigger against the last trade, then let a trailing stop follow it."""
@@ -332,8 +347,9 @@ class PaperBroker:
         self._fill(w, limit, min(excess, self._allowed(w)), Liquidity.MAKER, now)
 
     def _fill(self, w: _Working, price: Decimal, qty: Decimal, liquidity: Liquidity,
-              now: int) -> None:
-        """Book one execution: order, account, events, then brackets and OCO siblings."""
+              now: int, *, protect: bool = True) -> None:
+        """Book one execution: order, account, events, then brackets (unless ``protect`` is
+        False: the caller protects after its walk) and OCO siblings."""
         if qty <= ZERO:
             if w.order.request.reduce_only:
                 self._finish(w, OrderStatus.CANCELED, "REDUCE_ONLY: position is flat", now)
@@ -359,7 +375,11 @@ class PaperBroker:
         self._emit(OrderFilled(now, fill, w.order))
         if closed is not None:
             self._emit(PositionClosed(now, closed))
-        if bracket is not None:
+        leg = leg_of(request.client_id)
+        if leg is not None and w.order.parent_id in self._leg_fills:
+            fills = self._leg_fills[w.order.parent_id]
+            fills[leg] = fills.get(leg, ZERO) + qty
+        if bracket is not None and protect:
             self._protect(w.order, qty, now)
         if w.order.oco_group is not None:
             self._shrink_siblings(w.order, qty, now)
@@ -405,17 +425,21 @@ class PaperBroker:
     def _protect_legs(self, entry: Order, children: list[_Working], now: int) -> None:
         """A scale-out bracket: a stop for all that the entry filled and one reduce-only
         take-profit per leg (``core.scale_out.plan_legs`` of the filled quantity); placed on
-        the first fill, amended to the new split on the next ones."""
+        the first fill, amended to the new split on the next ones. What a leg already filled
+        counts, also by an order of it that filled and left: the stop covers the position and a
+        leg is placed again for the rest of its new size only."""
         bracket = entry.request.bracket
         assert bracket is not None
         request = entry.request
         rules = self.rules[request.symbol]
         filled = entry.filled_quantity
-        taken = sum((c.order.filled_quantity for c in children
-                     if leg_of(c.order.request.client_id) is not None), ZERO)
+        got = self._leg_fills.setdefault(entry.id, {}) if entry.id in self._working else (
+            self._leg_fills.pop(entry.id, {}))  # the entry's last fill: nothing to count later
+        taken = sum(got.values(), ZERO)
         prices = [leg.price for leg in bracket.legs]
         plan = plan_legs(filled, [leg.weight for leg in bracket.legs], prices, step=rules.step,
                          min_qty=rules.min_qty, min_notional=rules.min_notional)
+        sizes = _net_of_overfill(list(plan.quantities), got)
         side: Side = "sell" if request.side == "buy" else "buy"
         group = next((c.order.oco_group for c in children if c.order.oco_group),
                      f"oco-{entry.id}-{self._seq}")
@@ -424,10 +448,14 @@ class PaperBroker:
             wanted.append((None, OrderRequest(
                 request.symbol, side, OrderType.STOP_MARKET, filled - taken,
                 stop_price=bracket.stop_loss, reduce_only=True, strategy=request.strategy)))
-        for n, (price, qty) in enumerate(zip(prices, plan.quantities, strict=True), start=1):
+        for n, (price, qty) in enumerate(zip(prices, sizes, strict=True), start=1):
             if price is not None:
+                # this leg's orders still to fill: its size less what its gone orders filled
+                rest = qty - got.get(n, ZERO) + sum(
+                    (c.order.filled_quantity for c in children
+                     if c.order.request.client_id == leg_client_id(entry.id, n)), ZERO)
                 wanted.append((leg_client_id(entry.id, n), OrderRequest(
-                    request.symbol, side, OrderType.LIMIT, qty, price=price, reduce_only=True,
+                    request.symbol, side, OrderType.LIMIT, rest, price=price, reduce_only=True,
                     strategy=request.strategy, client_id=leg_client_id(entry.id, n))))
         placed = []
         for client_id, spec in wanted:
@@ -560,6 +588,7 @@ class PaperBroker:
 
     def _finish(self, w: _Working, status: OrderStatus, reason: str, now: int) -> None:
         self._working.pop(w.order.id, None)
+        self._leg_fills.pop(w.order.id, None)
         self._update(w, now, status=status, reason=reason)
 
     def _emit(self, event: Event) -> None:
@@ -568,3 +597,19 @@ class PaperBroker:
     def _next_id(self, prefix: str) -> str:
         self._seq += 1
         return f"{prefix}{self._run}-{self._seq}"
+
+
+def _net_of_overfill(sizes: list[Decimal], got: dict[int, Decimal]) -> list[Decimal]:
+    """The legs' sizes (1-based in ``got``) after a leg that already filled more than its new
+    size: the excess comes off the other legs, the last first, so that the legs still add up
+    to what the entry filled."""
+    excess = sum((max(got.get(n, ZERO) - q, ZERO) for n, q in enumerate(sizes, 1)), ZERO)
+    out = [max(q, got.get(n, ZERO)) for n, q in enumerate(sizes, 1)]
+    for i in reversed(range(len(out))):
+        if excess <= ZERO:
+            break
+        spare = max(out[i] - got.get(i + 1, ZERO), ZERO)
+        cut = min(spare, excess)
+        out[i] -= cut
+        excess -= cut
+    return out

@@ -9,7 +9,7 @@ from broker_helpers import SYMBOL, Clock, book, make_broker, trade
 
 from tradeterm.core.events import OrderFilled, OrderUpdated, PositionClosed
 from tradeterm.core.scale_out import leg_of, leg_weights
-from tradeterm.core.trading import Bracket, OrderRequest, OrderStatus, OrderType, TargetLeg
+from tradeterm.core.trading import Bracket, Order, OrderRequest, OrderStatus, OrderType, TargetLeg
 
 WEIGHTS = leg_weights((0.5, 0.25, 0.25))
 
@@ -120,4 +120,99 @@ def test_after_a_restore_a_targets_fill_still_shrinks_the_stop() -> None:
     again.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 5.0)]))
     again.on_trade(SYMBOL, trade(106.5, 1.0, "buy"))  # targets 1 and 2
     assert children(again) == [(None, OrderType.STOP_MARKET, D("0.250"), D(95)),
+                               (3, OrderType.LIMIT, D("0.250"), D(107))]
+
+
+def _leg_fills(events: list, leg: int) -> D:
+    return sum((e.fill.quantity for e in events if isinstance(e, OrderFilled)
+                and leg_of(e.order.request.client_id) == leg), D(0))
+
+
+def test_a_market_entry_walking_the_book_places_its_bracket_once_for_all_it_took() -> None:
+    """The sequence a loaded CI run hit: target 1 below the bid (the market ran past the bar's
+    close). Placed after the entry's first level, it sold into the bid at once and left; the
+    entry's next level re-split the legs as if nothing had filled: a second target 1 for the
+    whole new leg 1 and the stop back to all the entry took. Now the walk ends first."""
+    broker = make_broker(Clock())
+    broker.on_book(SYMBOL, book([(100.5, 5.0)], [(100.6, 0.4), (100.7, 5.0)]))
+    entry = OrderRequest(SYMBOL, "buy", OrderType.MARKET, D(1), bracket=scaled(
+        "1", (D("100.2"), D(106), D(107))).bracket, strategy="scaled")
+    order = broker.submit(entry)
+    events = broker.drain_events()
+    assert order.status is OrderStatus.FILLED and order.filled_quantity == D(1)
+    placed: dict[str, Order] = {}  # each child as it first showed up
+    for e in events:
+        if isinstance(e, OrderUpdated | OrderFilled) and e.order.parent_id == order.id:
+            placed.setdefault(e.order.id, e.order)
+    assert [(leg_of(o.request.client_id), o.request.quantity) for o in placed.values()] == [
+        (None, D(1)), (1, D("0.500")), (2, D("0.250")), (3, D("0.250"))]
+    assert _leg_fills(events, 1) == D("0.500")
+    (position,) = broker.positions()
+    assert position.quantity == D("0.500")
+    assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.500"), D(95)),
+                                (2, OrderType.LIMIT, D("0.250"), D(106)),
+                                (3, OrderType.LIMIT, D("0.250"), D(107))]
+
+
+def test_a_target_filled_before_the_entry_fills_again_counts_in_the_re_split() -> None:
+    """A resting entry fills in parts and target 1 fills in between: the next re-split keeps
+    what target 1 already took (a new order for the rest of the leg only) and the stop covers
+    the position, not all that the entry filled."""
+    broker = make_broker(Clock())
+    broker.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 0.4), (100.5, 5.0)]))
+    entry = broker.submit(scaled("1"))  # 0.4 at once, 0.6 rests at 100
+    broker.drain_events()
+    events = broker.on_trade(SYMBOL, trade(105.5, 1.0, "buy"))  # target 1's 0.200
+    assert _leg_fills(events, 1) == D("0.200")
+    assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.200"), D(95)),
+                                (2, OrderType.LIMIT, D("0.100"), D(106)),
+                                (3, OrderType.LIMIT, D("0.100"), D(107))]
+    broker.on_trade(SYMBOL, trade(99.9, 1.0, "sell"))  # the entry's other 0.6 fills through
+    (position,) = broker.positions()
+    assert position.quantity == D("0.800")
+    assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.800"), D(95)),
+                                (2, OrderType.LIMIT, D("0.250"), D(106)),
+                                (3, OrderType.LIMIT, D("0.250"), D(107)),
+                                (1, OrderType.LIMIT, D("0.300"), D(105))]
+    events = broker.on_trade(SYMBOL, trade(105.5, 1.0, "buy"))  # the rest of target 1
+    assert _leg_fills(events, 1) == D("0.300")
+    (position,) = broker.positions()
+    assert position.quantity == D("0.500") and entry.id == position.entry_order_id
+    assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.500"), D(95)),
+                                (2, OrderType.LIMIT, D("0.250"), D(106)),
+                                (3, OrderType.LIMIT, D("0.250"), D(107))]
+
+
+def test_a_leg_that_filled_past_its_new_size_takes_the_excess_off_the_last_legs() -> None:
+    """A small first fill merges all legs into target 1 (min notional 5); target 1 fills most
+    of it; the entry's rest then splits 0.050 / 0.050 / 0: target 1 already took 0.070, so it
+    is done and target 2 only gets what is left: the legs still add up to the position."""
+    broker = make_broker(Clock())
+    broker.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 0.08), (100.5, 5.0)]))
+    broker.submit(scaled("0.1"))  # 0.08 at once, 0.02 rests at 100
+    assert [c[:3] for c in children(broker)] == [(None, OrderType.STOP_MARKET, D("0.08")),
+                                                 (1, OrderType.LIMIT, D("0.080"))]
+    broker.on_trade(SYMBOL, trade(105.0, 0.07, "buy"))  # target 1 fills 0.070 of its 0.080
+    broker.on_trade(SYMBOL, trade(99.9, 1.0, "sell"))  # the entry's other 0.02
+    (position,) = broker.positions()
+    assert position.quantity == D("0.030")
+    assert children(broker) == [(None, OrderType.STOP_MARKET, D("0.030"), D(95)),
+                                (2, OrderType.LIMIT, D("0.030"), D(106))]
+
+
+def test_after_a_restore_a_leg_partly_filled_still_counts_in_the_re_split() -> None:
+    clock = Clock()
+    first = make_broker(clock)
+    first.on_book(SYMBOL, book([(99.0, 5.0)], [(100.0, 0.4), (100.5, 5.0)]))
+    first.submit(scaled("1"))  # 0.4 at once, 0.6 rests at 100
+    first.on_trade(SYMBOL, trade(105.0, 0.15, "buy"))  # target 1 fills 0.15 of its 0.200
+    account = first.account()
+    again = make_broker(clock)
+    again.restore(account.balance, account.positions, account.orders, D(0))
+    again.on_book(SYMBOL, book([(99.0, 5.0)], [(100.5, 5.0)]))
+    again.on_trade(SYMBOL, trade(99.9, 1.0, "sell"))  # the entry's other 0.6
+    assert again.positions()[0].quantity == D("0.85")
+    assert children(again) == [(None, OrderType.STOP_MARKET, D("0.85"), D(95)),
+                               (1, OrderType.LIMIT, D("0.500"), D(105)),
+                               (2, OrderType.LIMIT, D("0.250"), D(106)),
                                (3, OrderType.LIMIT, D("0.250"), D(107))]
