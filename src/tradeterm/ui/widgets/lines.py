@@ -11,6 +11,12 @@ the segments entirely outside it.) The widget's own CSS style (colour, backgroun
 applied under each line, as Textual does for ``render()``, and a change of it (a new theme)
 rebuilds the cache.
 
+A row whose content is the same as a row of the previous update (the tape's rows move down one
+line per trade; the book's header, spread and empty rows; the indicator pane's rows the live
+bar's column does not cross) reuses that row's strip instead of converting it again: converting
+a row makes four Textual strips, and the strips made per frame were most of the garbage
+collector's work (see :func:`row_key`).
+
 Subclasses implement :meth:`LineCacheWidget.build_lines` (usually a thin call to a pure
 ``data -> list[Text]`` function) and call :meth:`LineCacheWidget.lines_changed` when their data
 changed.
@@ -18,7 +24,7 @@ changed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -44,6 +50,14 @@ def to_strip(line: Text | Strip, width: int, console: Console, base: Style | Non
     return (line.apply_style(base) if base else line).simplify()
 
 
+def row_key(line: Text | Strip) -> Hashable:
+    """What :func:`to_strip` makes of ``line`` depends on (besides the width and base style):
+    a Text's characters, spans and style; a Strip's segments."""
+    if isinstance(line, Text):
+        return (line.plain, tuple(line.spans), line.style)
+    return tuple(line)
+
+
 def _cells(strip: Strip) -> list[Cell] | None:
     """One (character, style) pair per cell, or None if a character is not one cell wide."""
     cells: list[Cell] = []
@@ -62,7 +76,7 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int] | None:
     characters (or control codes) the row is repainted whole: with them a cell index is no
     longer a character index, and such rows are rare in these panels.
     """
-    if old == new:
+    if old is new or old == new:
         return None
     # Identical leading and trailing segments first (cheap: a wide chart row has a few dozen
     # segments and two hundred cells), then cell by cell in what is left between them.
@@ -110,6 +124,7 @@ class LineCacheWidget(Widget):
         super().__init__(id=id)
         self._lines: list[Strip] = []
         self._lines_key: tuple[int, int, Style] | None = None  # what the lines were built for
+        self._strips: dict[Hashable, Strip] = {}  # the last update's strips by row_key
 
     def build_lines(self, width: int, height: int) -> Sequence[Text | Strip]:
         """The panel's lines for the current data, top first (subclasses implement)."""
@@ -130,11 +145,22 @@ class LineCacheWidget(Widget):
         return (self.size.width, self.size.height, self.visual_style.rich_style)
 
     def _compute(self) -> None:
-        self._lines_key = width, height, base = self._key()
+        key = self._key()
+        # The last update's strips are for its width and base style only.
+        known = self._strips if key == self._lines_key else {}
+        self._lines_key = width, height, base = key
         console = self.app.console
-        lines = [to_strip(line, width, console, base) for line in self.build_lines(width, height)]
+        strips: dict[Hashable, Strip] = {}
+        lines = []
+        for line in self.build_lines(width, height)[:height]:
+            row = row_key(line)
+            strip = known.get(row)
+            if strip is None:
+                strip = to_strip(line, width, console, base)
+            lines.append(strips.setdefault(row, strip))
+        self._strips = strips
         blank = Strip.blank(width, base)
-        self._lines = lines[:height] + [blank] * (height - len(lines))
+        self._lines = lines + [blank] * (height - len(lines))
 
     def on_resize(self) -> None:
         self.lines_changed(full=True)
