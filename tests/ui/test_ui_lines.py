@@ -247,3 +247,35 @@ async def test_line_cache_when_resized_then_no_strip_of_the_old_width_is_reused(
         await pilot.pause()
         panel.lines_changed()
         assert [strip.cell_length for strip in panel._lines] == [30] * panel.size.height
+
+
+def reference_to_strip(line: Text | Strip, width: int, console, base: Style | None) -> Strip:
+    """What to_strip did through Textual's Strip methods (four strips a row)."""
+    if isinstance(line, Text):
+        base = (base or Style.null()) + console.get_style(line.style)
+        line = Strip(line.render(console, end=""))
+    line = line.crop_extend(0, width, None)
+    return (line.apply_style(base) if base else line).simplify()
+
+
+def test_to_strip_when_padded_cropped_styled_or_wide_then_as_textual_strip_methods_give():
+    from rich.console import Console
+
+    from tradeterm.ui.widgets.lines import to_strip
+
+    console = Console(width=80, color_system="truecolor")
+    styled = Text("64000.10  1.500", Style(color="#00ff00"))
+    styled.stylize(RED, 0, 8)
+    styled.stylize(Style(bgcolor="#202020"), 5, 15)
+    lines: list[Text | Strip] = [
+        Text(""), Text("1.00 x"), Text("price size total", "bold"), styled,
+        Text("世界 wide 世界"), Text("x" * 30),
+        row("ab", ("cd", RED), "ef"), row(("世界", RED), "abc"), Strip([]),
+    ]
+    for base in (None, Style(color="#aaaaaa", bgcolor="#101010"), Style.null()):
+        for width in (0, 1, 4, 9, 12, 20, 40):
+            for line in lines:
+                got = to_strip(line, width, console, base)
+                want = reference_to_strip(line, width, console, base)
+                assert list(got) == list(want), (line, width, base)
+                assert got.cell_length == width
