@@ -70,10 +70,10 @@ def row_key(line: Text | Strip) -> Hashable:
     return tuple(line)
 
 
-def _cells(strip: Strip) -> list[Cell] | None:
+def _cells(segments: Sequence[Segment]) -> list[Cell] | None:
     """One (character, style) pair per cell, or None if a character is not one cell wide."""
     cells: list[Cell] = []
-    for segment in strip:
+    for segment in segments:
         text, style = segment.text, segment.style
         if segment.control or cell_len(text) != len(text):
             return None
@@ -101,8 +101,8 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int] | None:
     while tail < min(len(sa), len(sb)) - head and sa[-1 - tail] == sb[-1 - tail]:
         trail += cell_len(sa[-1 - tail].text)
         tail += 1
-    a = _cells(Strip(sa[head : len(sa) - tail]))
-    b = _cells(Strip(sb[head : len(sb) - tail]))
+    a = _cells(sa[head : len(sa) - tail])
+    b = _cells(sb[head : len(sb) - tail])
     if a is None or b is None:
         return (0, width)
     if len(a) != len(b):
