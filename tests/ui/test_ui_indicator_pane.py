@@ -92,3 +92,40 @@ async def test_cycle_mode_when_pressed_then_every_builtin_then_back_to_rsi():
             assert pane.cycle_mode() == mode
             await pilot.pause()
             assert pane.render_line(0).text.startswith(head)
+
+
+def reference_line_dots(values, lo, hi, rows):
+    """line_dots as it was before its columns were shared between frames."""
+    qs = [quarter_row(v, lo, hi, rows) for v in values]
+    out = []
+    for x, q in enumerate(qs):
+        cells: dict[int, int] = {}
+        if q is not None:
+            ends = [q]
+            for nx in (x - 1, x + 1):
+                if 0 <= nx < len(qs) and qs[nx] is not None:
+                    ends.append((q + qs[nx]) // 2)
+            for d in range(min(ends), max(ends) + 1):
+                cells[d // 4] = cells.get(d // 4, 0) | (0x09, 0x12, 0x24, 0xC0)[d % 4]
+        out.append(cells)
+    return out
+
+
+def test_line_dots_when_columns_shared_between_frames_then_same_cells_as_computed_afresh():
+    """A column's cells come from a cache keyed by its dot row and its neighbours': a live tick
+    that moves the last value must change the last two columns, and only as a fresh
+    computation would (NaN gaps and the edges included)."""
+    import random
+
+    from tradeterm.ui.widgets.indicator_pane import line_dots
+
+    rng = random.Random(7)
+    nan = float("nan")
+    values = [50 + rng.gauss(0, 15) for _ in range(120)]
+    values[10:13] = [nan] * 3
+    values[40] = 150.0  # outside the range: no dot
+    for rows in (3, 6, 11):
+        for _ in range(30):  # ticks of the live value, some steep
+            values[-1] = rng.uniform(0, 100)
+            got = line_dots(values, 0.0, 100.0, rows)
+            assert [dict(c) for c in got] == reference_line_dots(values, 0.0, 100.0, rows)

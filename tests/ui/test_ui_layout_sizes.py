@@ -194,6 +194,18 @@ async def test_first_snapshot_when_drawn_then_heap_frozen_and_unfrozen_at_exit(s
     assert gc.get_freeze_count() == 0
 
 
+async def test_first_snapshot_when_drawn_then_young_collections_rarer_until_exit(settings):
+    from tradeterm.ui.app import YOUNG_GC_THRESHOLD
+
+    before = gc.get_threshold()
+    assert before[0] != YOUNG_GC_THRESHOLD
+    app = make_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: "spread" in screen_text(app))
+        assert gc.get_threshold() == (YOUNG_GC_THRESHOLD, *before[1:])
+    assert gc.get_threshold() == before
+
+
 async def test_200x50_when_just_big_then_side_by_side_with_every_column(settings):
     """At the smallest big screen each panel gets half of 160 columns (the orders 79 inside its
     border): every column stays, the orders' id abbreviated to its last 6 characters."""

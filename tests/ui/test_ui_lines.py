@@ -183,3 +183,99 @@ async def test_tape_when_no_trades_then_header_only():
     async with app.run_test(size=(40, 10)) as pilot:
         await wait_for(pilot, lambda: "Time" in screen_text(app))
         assert "." not in screen_text(app)
+
+
+class StyledRows(Rows):
+    """Rows whose style the test sets too (the same characters, another colour)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.row_styles: dict[int, Style] = {}
+
+    def build_lines(self, width: int, height: int) -> list[Text]:
+        return [Text(text, self.row_styles.get(i, "")) for i, text in enumerate(self.rows)]
+
+
+def cell_style(panel: LineCacheWidget, y: int) -> Style | None:
+    return next(iter(panel.render_line(y))).style
+
+
+async def test_line_cache_when_rows_move_then_their_strips_are_reused_not_rebuilt():
+    """The tape's rows move down a line per trade: a row already converted is not converted
+    again (the same strip object), and the repaint still covers every row that changed."""
+    panel = Rows()
+    app = Host(panel)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await wait_for(pilot, lambda: "3.00 z" in screen_text(app))
+        before = list(panel._lines)
+        panel.refreshes.clear()
+
+        panel.rows = ["header", "0.50 n", "1.00 x", "2.00 y"]
+        panel.lines_changed()
+
+        assert panel._lines[0] is before[0]
+        assert panel._lines[2] is before[1] and panel._lines[3] is before[2]
+        assert {r.y for r in panel.refreshes[0]} == {1, 2, 3}
+        await wait_for(pilot, lambda: "0.50 n" in screen_text(app))
+        assert "3.00 z" not in screen_text(app)
+
+
+async def test_line_cache_when_only_a_rows_style_changes_then_it_is_redrawn_in_the_new_style():
+    """Same characters, another style: not the last update's strip (a stale reuse would keep the
+    old colour on screen)."""
+    panel = StyledRows()
+    app = Host(panel)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await wait_for(pilot, lambda: "3.00 z" in screen_text(app))
+        panel.refreshes.clear()
+
+        panel.row_styles[1] = RED
+        panel.lines_changed()
+
+        assert cell_style(panel, 1).color == RED.color
+        assert cell_style(panel, 2).color != RED.color
+        assert [r.y for r in panel.refreshes[0]] == [1]  # that row only
+
+
+async def test_line_cache_when_resized_then_no_strip_of_the_old_width_is_reused():
+    panel = Rows()
+    app = Host(panel)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await wait_for(pilot, lambda: "3.00 z" in screen_text(app))
+        panel.styles.width = 30
+        await wait_for(pilot, lambda: panel.size.width == 30)
+        await pilot.pause()
+        panel.lines_changed()
+        assert [strip.cell_length for strip in panel._lines] == [30] * panel.size.height
+
+
+def reference_to_strip(line: Text | Strip, width: int, console, base: Style | None) -> Strip:
+    """What to_strip did through Textual's Strip methods (four strips a row)."""
+    if isinstance(line, Text):
+        base = (base or Style.null()) + console.get_style(line.style)
+        line = Strip(line.render(console, end=""))
+    line = line.crop_extend(0, width, None)
+    return (line.apply_style(base) if base else line).simplify()
+
+
+def test_to_strip_when_padded_cropped_styled_or_wide_then_as_textual_strip_methods_give():
+    from rich.console import Console
+
+    from tradeterm.ui.widgets.lines import to_strip
+
+    console = Console(width=80, color_system="truecolor")
+    styled = Text("64000.10  1.500", Style(color="#00ff00"))
+    styled.stylize(RED, 0, 8)
+    styled.stylize(Style(bgcolor="#202020"), 5, 15)
+    lines: list[Text | Strip] = [
+        Text(""), Text("1.00 x"), Text("price size total", "bold"), styled,
+        Text("世界 wide 世界"), Text("x" * 30),
+        row("ab", ("cd", RED), "ef"), row(("世界", RED), "abc"), Strip([]),
+    ]
+    for base in (None, Style(color="#aaaaaa", bgcolor="#101010"), Style.null()):
+        for width in (0, 1, 4, 9, 12, 20, 40):
+            for line in lines:
+                got = to_strip(line, width, console, base)
+                want = reference_to_strip(line, width, console, base)
+                assert list(got) == list(want), (line, width, base)
+                assert got.cell_length == width

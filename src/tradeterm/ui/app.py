@@ -110,6 +110,7 @@ from tradeterm.ui.screens.notices import NotificationLogScreen
 from tradeterm.ui.screens.scanner import ScannerScreen
 from tradeterm.ui.screens.strategies import StrategiesScreen
 from tradeterm.ui.screens.ticket import OrderTicket
+from tradeterm.ui.strip_cycles import install as install_strip_cycle_fix
 from tradeterm.ui.themes import DEFAULT_THEME, load_themes, trading_colors
 from tradeterm.ui.widgets.account import AccountPanel
 from tradeterm.ui.widgets.book import OrderBookLadder
@@ -126,6 +127,7 @@ if TYPE_CHECKING:
     from textual.theme import Theme
 
 log = logging.getLogger(__name__)
+install_strip_cycle_fix()  # drawn lines freed by refcount, not left to the cycle collector
 
 SHUTDOWN_WAIT_S = 3.0  # how long "quit" waits for the engine to close its connections
 # STOPPED is not "lost": streams stop on purpose when the symbol or timeframe changes.
@@ -142,6 +144,13 @@ BIG_FROM = 200  # columns from which the layout grows (screen class -big, app.tc
 # A full collection then scans only what the session made since, not the ~10^6 start-up
 # objects (a 100+ ms pause in a frame otherwise: benchmarks/render.py).
 HEAP_FREEZE_AGAIN_S = 15.0
+# Allocations between two young-generation collections once the session runs (Python's default
+# is 700). A frame's lines live until the next frame replaces them and are then freed by
+# reference counting (tradeterm.ui.strip_cycles); collected every 700 allocations they were
+# scanned and promoted mid-frame instead (a young collection in 1 frame of 3, older ones after):
+# at 5000, 5 frames in 700 of benchmarks/render.py at 240x70 meet a collection instead of ~180,
+# and the collections of a run take a quarter of the time.
+YOUNG_GC_THRESHOLD = 5000
 DEFAULT_PANEL = "book"  # the tab shown first on a small terminal: chart and order book
 SUMMARY_EVERY_S = 0.25  # a burst's summary toast is rebuilt at most this often
 
@@ -211,6 +220,7 @@ class TradetermApp(App[None]):
         self.crashed = False  # an exception reached Textual: exit status 1 whatever follows
         self._seq: int | None = None
         self._snap: EngineSnapshot | None = None  # the last one drawn
+        self._gc_threshold: tuple[int, ...] | None = None  # the collector's, before the session
         self._depth_pending = False  # the book and tape have not been given it yet
         self._depth_due = 0.0  # monotonic time from which they may redraw
         self._phase: EnginePhase | None = None
@@ -299,6 +309,8 @@ class TradetermApp(App[None]):
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # what the session froze may be collected again (tests run many apps)
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)
 
     def _apply_themes(self) -> None:
         themes, errors = load_themes()
@@ -579,6 +591,9 @@ class TradetermApp(App[None]):
             return
         if self._snap is None:
             gc.freeze()  # the first snapshot: start-up is done (see HEAP_FREEZE_AGAIN_S)
+            if self._gc_threshold is None:  # and frames begin (see YOUNG_GC_THRESHOLD)
+                self._gc_threshold = gc.get_threshold()
+                gc.set_threshold(YOUNG_GC_THRESHOLD, *self._gc_threshold[1:])
         self._seq = snap.seq
         self._snap = snap
         unreachable = snap.phase in _NOT_TRADABLE

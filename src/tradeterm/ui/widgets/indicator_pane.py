@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, cast
 
 from rich.segment import Segment
@@ -111,24 +113,39 @@ def column_values(values: np.ndarray, columns: Sequence[int | None]) -> list[flo
     return [float(values[i]) if i is not None else float("nan") for i in columns]
 
 
-def line_dots(values: Sequence[float], lo: float, hi: float, rows: int) -> list[dict[int, int]]:
+def line_dots(
+    values: Sequence[float], lo: float, hi: float, rows: int
+) -> list[Mapping[int, int]]:
     """Per column, row -> Braille bits of a connected line through ``values``.
 
     Each column spans the dot rows from its own value halfway to its neighbours', so steep
-    moves stay a continuous line instead of scattered dots."""
+    moves stay a continuous line instead of scattered dots. A column's cells depend only on its
+    dot row and its neighbours' (:func:`_column_cells`, shared between frames: on a tick only
+    the live bar's value moves)."""
     qs = [quarter_row(v, lo, hi, rows) for v in values]
-    out: list[dict[int, int]] = []
+    last = len(qs) - 1
+    out: list[Mapping[int, int]] = []
     for x, q in enumerate(qs):
-        cells: dict[int, int] = {}
-        if q is not None:
-            ends = [q]
-            for nx in (x - 1, x + 1):
-                if 0 <= nx < len(qs) and qs[nx] is not None:
-                    ends.append((q + qs[nx]) // 2)  # type: ignore[operator]
-            for d in range(min(ends), max(ends) + 1):
-                cells[d // 4] = cells.get(d // 4, 0) | (0x09, 0x12, 0x24, 0xC0)[d % 4]
-        out.append(cells)
+        if q is None:
+            out.append(_NO_CELLS)
+            continue
+        out.append(_column_cells(q, qs[x - 1] if x > 0 else None,
+                                 qs[x + 1] if x < last else None))
     return out
+
+
+_NO_CELLS: Mapping[int, int] = MappingProxyType({})
+
+
+@lru_cache(maxsize=8192)
+def _column_cells(q: int, left: int | None, right: int | None) -> Mapping[int, int]:
+    """Row -> Braille bits of one column of a line at dot row ``q`` whose neighbours are at
+    ``left`` and ``right`` (None: no value there). Read-only: the result is shared."""
+    ends = [q] + [(q + n) // 2 for n in (left, right) if n is not None]
+    cells: dict[int, int] = {}
+    for d in range(min(ends), max(ends) + 1):
+        cells[d // 4] = cells.get(d // 4, 0) | (0x09, 0x12, 0x24, 0xC0)[d % 4]
+    return MappingProxyType(cells)
 
 
 def _assemble(
@@ -141,7 +158,7 @@ def _assemble(
 
 
 def _draw_line(
-    chars: list[list[str]], styles: list[list[Style | None]], dots: list[dict[int, int]],
+    chars: list[list[str]], styles: list[list[Style | None]], dots: Sequence[Mapping[int, int]],
     color: str,
 ) -> None:
     for x, cells in enumerate(dots):

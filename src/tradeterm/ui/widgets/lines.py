@@ -11,6 +11,12 @@ the segments entirely outside it.) The widget's own CSS style (colour, backgroun
 applied under each line, as Textual does for ``render()``, and a change of it (a new theme)
 rebuilds the cache.
 
+A row whose content is the same as a row of the previous update (the tape's rows move down one
+line per trade; the book's header, spread and empty rows; the indicator pane's rows the live
+bar's column does not cross) reuses that row's strip instead of converting it again: converting
+a row makes four Textual strips, and the strips made per frame were most of the garbage
+collector's work (see :func:`row_key`).
+
 Subclasses implement :meth:`LineCacheWidget.build_lines` (usually a thin call to a pure
 ``data -> list[Text]`` function) and call :meth:`LineCacheWidget.lines_changed` when their data
 changed.
@@ -18,10 +24,11 @@ changed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region
@@ -37,17 +44,36 @@ def to_strip(line: Text | Strip, width: int, console: Console, base: Style | Non
     Neighbouring cells of one style are joined into one segment: each segment costs an escape
     sequence on the wire.
     """
+    # What Strip(...).crop_extend(0, width, None).apply_style(base).simplify() gives, on the
+    # segments, making one Strip instead of four (each Strip brings seven caches: per row and
+    # frame they were the bulk of what the garbage collector had to scan).
     if isinstance(line, Text):  # Text.render leaves out the text's own base style: add it
         base = (base or Style.null()) + console.get_style(line.style)
-        line = Strip(line.render(console, end=""))
-    line = line.crop_extend(0, width, None)
-    return (line.apply_style(base) if base else line).simplify()
+        segments = list(line.render(console, end=""))
+    else:
+        segments = list(line)
+    length = Segment.get_line_length(segments)
+    if length > width:
+        segments = list(Strip(segments, length).crop(0, width))
+    elif length < width:
+        segments.append(Segment(" " * (width - length)))
+    if base:
+        segments = list(Segment.apply_style(segments, base))
+    return Strip(Segment.simplify(segments), width)
 
 
-def _cells(strip: Strip) -> list[Cell] | None:
+def row_key(line: Text | Strip) -> Hashable:
+    """What :func:`to_strip` makes of ``line`` depends on (besides the width and base style):
+    a Text's characters, spans and style; a Strip's segments."""
+    if isinstance(line, Text):
+        return (line.plain, tuple(line.spans), line.style)
+    return tuple(line)
+
+
+def _cells(segments: Sequence[Segment]) -> list[Cell] | None:
     """One (character, style) pair per cell, or None if a character is not one cell wide."""
     cells: list[Cell] = []
-    for segment in strip:
+    for segment in segments:
         text, style = segment.text, segment.style
         if segment.control or cell_len(text) != len(text):
             return None
@@ -62,7 +88,7 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int] | None:
     characters (or control codes) the row is repainted whole: with them a cell index is no
     longer a character index, and such rows are rare in these panels.
     """
-    if old == new:
+    if old is new or old == new:
         return None
     # Identical leading and trailing segments first (cheap: a wide chart row has a few dozen
     # segments and two hundred cells), then cell by cell in what is left between them.
@@ -75,8 +101,8 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int] | None:
     while tail < min(len(sa), len(sb)) - head and sa[-1 - tail] == sb[-1 - tail]:
         trail += cell_len(sa[-1 - tail].text)
         tail += 1
-    a = _cells(Strip(sa[head : len(sa) - tail]))
-    b = _cells(Strip(sb[head : len(sb) - tail]))
+    a = _cells(sa[head : len(sa) - tail])
+    b = _cells(sb[head : len(sb) - tail])
     if a is None or b is None:
         return (0, width)
     if len(a) != len(b):
@@ -110,6 +136,7 @@ class LineCacheWidget(Widget):
         super().__init__(id=id)
         self._lines: list[Strip] = []
         self._lines_key: tuple[int, int, Style] | None = None  # what the lines were built for
+        self._strips: dict[Hashable, Strip] = {}  # the last update's strips by row_key
 
     def build_lines(self, width: int, height: int) -> Sequence[Text | Strip]:
         """The panel's lines for the current data, top first (subclasses implement)."""
@@ -130,11 +157,22 @@ class LineCacheWidget(Widget):
         return (self.size.width, self.size.height, self.visual_style.rich_style)
 
     def _compute(self) -> None:
-        self._lines_key = width, height, base = self._key()
+        key = self._key()
+        # The last update's strips are for its width and base style only.
+        known = self._strips if key == self._lines_key else {}
+        self._lines_key = width, height, base = key
         console = self.app.console
-        lines = [to_strip(line, width, console, base) for line in self.build_lines(width, height)]
+        strips: dict[Hashable, Strip] = {}
+        lines = []
+        for line in self.build_lines(width, height)[:height]:
+            row = row_key(line)
+            strip = known.get(row)
+            if strip is None:
+                strip = to_strip(line, width, console, base)
+            lines.append(strips.setdefault(row, strip))
+        self._strips = strips
         blank = Strip.blank(width, base)
-        self._lines = lines[:height] + [blank] * (height - len(lines))
+        self._lines = lines + [blank] * (height - len(lines))
 
     def on_resize(self) -> None:
         self.lines_changed(full=True)
