@@ -69,6 +69,7 @@ def timings(runs: int, train: bool = True) -> None:
 
     from tradeterm.ml.features import FeatureSpec
     from tradeterm.ml.labels import LabelSpec
+    from tradeterm.ml import predict
     from tradeterm.ml.predict import feature_matrix
     from tradeterm.ml.store import save
     from tradeterm.ml.train import TrainConfig, train_final, walk_forward
@@ -99,6 +100,8 @@ def timings(runs: int, train: bool = True) -> None:
         for label, params in (("min_confidence 0.5, explained", {}),
                               ("min_confidence 0.5, no explanation", {"explain": False}),
                               ("min_confidence 0.4, explained", {"min_confidence": 0.4})):
+            predict._memo.clear()  # each case starts as a worker does: the earlier ones' rows
+            # remembered would make every later case a run of memo hits (too fast to be true)
             strategy = MlSignal({"model": "bench", "models_dir": tmp, **params})
             out = strategy.evaluate(windows[0])  # loads the model once, as a strategy's worker does
             entries = int(out["entry_long"].sum() + out["entry_short"].sum())

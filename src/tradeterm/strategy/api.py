@@ -192,9 +192,9 @@ class Strategy:
 
 
 def _require_dtype(
-    out: pl.DataFrame, column: str, accept: tuple[type[pl.DataType], ...], want: str, who: str
+    schema: pl.Schema, column: str, accept: tuple[type[pl.DataType], ...], want: str, who: str
 ) -> None:
-    dtype = out.schema[column]
+    dtype = schema[column]
     if not any(isinstance(dtype, kind) or dtype == kind for kind in accept):
         raise StrategyOutputError(f"{who}: column {column!r} must be {want}, got {dtype}")
 
@@ -222,29 +222,30 @@ def normalise_output(out: pl.DataFrame, height: int, warmup: int, who: str) -> p
             f"{who}: the output has {out.height} rows for {height} input bars "
             "(add columns with with_columns; never filter or shift rows away)"
         )
+    schema = out.schema  # built once: polars makes a new Schema object at every access
     for column in CANDLE_COLUMNS:
-        if column not in out.columns:
+        if column not in schema:
             raise StrategyOutputError(f"{who}: the candle column {column!r} was dropped")
     for column in ENTRY_EXIT_COLUMNS:
-        if column not in out.columns:
+        if column not in schema:
             raise StrategyOutputError(f"{who}: missing column {column!r} (Boolean)")
-        _require_dtype(out, column, (pl.Boolean,), "Boolean", who)
+        _require_dtype(schema, column, (pl.Boolean,), "Boolean", who)
     numeric = (*PRICE_COLUMNS, CONFIDENCE_COLUMN)
     for column in numeric:
-        if column in out.columns:
-            dtype = out.schema[column]
+        if column in schema:
+            dtype = schema[column]
             if not (dtype.is_numeric() or dtype == pl.Null):
                 raise StrategyOutputError(f"{who}: column {column!r} must be Float64, got {dtype}")
-    if REASONS_COLUMN in out.columns:
-        _require_dtype(out, REASONS_COLUMN, (pl.String, pl.Null), "String", who)
+    if REASONS_COLUMN in schema:
+        _require_dtype(schema, REASONS_COLUMN, (pl.String, pl.Null), "String", who)
 
     in_warmup = pl.int_range(pl.len()) < warmup
     fixes = [
         pl.when(in_warmup).then(False).otherwise(pl.col(c).fill_null(False)).alias(c)
         for c in ENTRY_EXIT_COLUMNS
     ]
-    fixes += [pl.col(c).cast(pl.Float64) for c in numeric if c in out.columns]
-    if REASONS_COLUMN in out.columns:
+    fixes += [pl.col(c).cast(pl.Float64) for c in numeric if c in schema]
+    if REASONS_COLUMN in schema:
         fixes.append(pl.col(REASONS_COLUMN).cast(pl.String))
     out = out.with_columns(fixes)
     if CONFIDENCE_COLUMN in out.columns:
