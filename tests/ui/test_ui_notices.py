@@ -119,14 +119,17 @@ async def test_toasts_when_twelve_fills_in_a_burst_then_one_toast_with_the_count
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24), (240, 70)])
-async def test_toasts_when_shown_then_never_over_the_book_tape_or_ticket_verdict(settings, size):
+async def test_toasts_when_shown_then_never_over_the_book_tape_tables_readout_or_verdict(settings, size):
     engine = engine_for(settings)
     app = TradetermApp(settings, engine)
     async with app.run_test(size=size, notifications=True) as pilot:
         await burst(pilot, app, engine)
         toasts = visible_toasts(app)
-        covered = [app._book.region, app._tape.region, app.query_one("#side").region]
-        assert app._book.region.area > 0
+        chart = app.query_one("#chart").region
+        readout = chart._replace(height=app.query_one("#chart").renderer.header_rows)
+        covered = [app._book.region, app._tape.region, app.query_one("#side").region,
+                   app._positions.region, app._orders.region, readout]
+        assert app._book.region.area > 0 and readout.area > 0
         for toast in toasts:
             assert toast.area > 0
             for work in covered:
