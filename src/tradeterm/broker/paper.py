@@ -410,17 +410,7 @@ class PaperBroker:
             specs.append(OrderRequest(entry.request.symbol, side, OrderType.LIMIT, qty,
                                       price=bracket.take_profit, reduce_only=True,
                                       strategy=entry.request.strategy))
-        placed = []
-        for spec in specs:
-            order = Order(id=self._next_id("P"), request=spec, status=OrderStatus.PENDING,
-                          created_ms=now, updated_ms=now, parent_id=entry.id,
-                          oco_group=group if len(specs) > 1 else None)
-            w = _Working(order, now)
-            self._working[order.id] = w
-            placed.append(w)
-        for w in placed:
-            if w.order.id in self._working:
-                self._arrive(w, now)
+        self._place_children(entry, specs, group if len(specs) > 1 else None, now)
 
     def _protect_legs(self, entry: Order, children: list[_Working], now: int) -> None:
         """A scale-out bracket: a stop for all that the entry filled and one reduce-only
@@ -457,7 +447,7 @@ class PaperBroker:
                 wanted.append((leg_client_id(entry.id, n), OrderRequest(
                     request.symbol, side, OrderType.LIMIT, rest, price=price, reduce_only=True,
                     strategy=request.strategy, client_id=leg_client_id(entry.id, n))))
-        placed = []
+        new: list[OrderRequest] = []
         for client_id, spec in wanted:
             child = next((c for c in children if c.order.request.client_id == client_id
                           and (client_id is not None or c.order.request.type in _STOPS)), None)
@@ -468,8 +458,16 @@ class PaperBroker:
                     self._update(child, now, request=replace(child.order.request,
                                                              quantity=spec.quantity))
                 continue
-            if spec.quantity <= ZERO:
-                continue
+            if spec.quantity > ZERO:
+                new.append(spec)
+        self._place_children(entry, new, group, now)
+
+    def _place_children(self, entry: Order, specs: list[OrderRequest], group: str | None,
+                        now: int) -> None:
+        """Place ``entry``'s protective orders: all registered first, then each arrives in
+        turn (one that fills on arrival cancels its OCO siblings, which then never arrive)."""
+        placed = []
+        for spec in specs:
             order = Order(id=self._next_id("P"), request=spec, status=OrderStatus.PENDING,
                           created_ms=now, updated_ms=now, parent_id=entry.id, oco_group=group)
             w = _Working(order, now)
