@@ -141,7 +141,9 @@ def bench_book(frames: int) -> None:
     report("book 20 levels, 40x44", samples)
 
 
-async def bench_screen(frames: int, size: tuple[int, int] = (120, 40)) -> None:
+async def bench_screen(frames: int, size: tuple[int, int] = (120, 40),
+                       second_pane: str | None = None) -> None:
+    """The whole screen per tick (``second_pane``: a second indicator pane, e.g. "atr")."""
     from fake_engine import FakeEngine
 
     from tradeterm.config import Settings
@@ -159,6 +161,8 @@ async def bench_screen(frames: int, size: tuple[int, int] = (120, 40)) -> None:
     async with app.run_test(size=size) as pilot:
         await pilot.pause(0.5)
         await pilot.press("o", "v", "z")  # EMA is on by default: now all four
+        if second_pane is not None:
+            app._panes.set(2, second_pane)
         await pilot.pause(0.2)
         app._display = display  # type: ignore[method-assign]
         for timer in list(app._timers):  # the frames below are the app's redraws, timed
@@ -185,7 +189,7 @@ async def bench_screen(frames: int, size: tuple[int, int] = (120, 40)) -> None:
                 frame(app._redraw_depth)  # the book and tape's own tick (4 a second)
                 await pilot.pause()
         average = sum(written) / max(1, len(written))
-        name = f"screen {size[0]}x{size[1]}, tick"
+        name = f"screen {size[0]}x{size[1]}, tick" + (f", RSI + {second_pane}" if second_pane else "")
         report(name, samples, f"  ~{average:.0f} bytes/frame")
         report(f"{name} (CPU)", cpu)
 

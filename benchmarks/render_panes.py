@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "ui"))  # the FakeEngine
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from render import report  # noqa: E402
+from render import bench_screen, report  # noqa: E402
 
 
 def bench_panes(frames: int) -> None:
@@ -49,46 +49,13 @@ def bench_panes(frames: int) -> None:
         report(f"pane {mode.split(':')[0]}, 88x5", samples)
 
 
-async def bench_screen(frames: int, second: str) -> None:
-    from fake_engine import FakeEngine
-
-    from tradeterm.config import Settings
-    from tradeterm.ui.app import TradetermApp
-
-    settings = Settings(symbols=["BTC/USDT", "ETH/USDT"], data_dir=Path(tempfile.mkdtemp()))
-    engine = FakeEngine(settings, bars=500)
-    app = TradetermApp(settings, engine)
-    written: list[int] = []
-
-    def display(screen, renderable) -> None:  # what the terminal driver would encode
-        if renderable is not None and hasattr(renderable, "render_segments"):
-            written.append(len(renderable.render_segments(app.console)))
-
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.5)
-        await pilot.press("o", "v", "z")
-        app._panes.set(2, second)
-        await pilot.pause(0.2)
-        app._display = display  # type: ignore[method-assign]
-        samples = []
-        for _ in range(frames):
-            start = time.perf_counter()
-            engine.step()
-            app._redraw()
-            app.screen._on_timer_update()
-            samples.append(time.perf_counter() - start)
-            await pilot.pause()
-        average = sum(written) / max(1, len(written))
-        report(f"screen 120x40, RSI + {second}", samples, f"  ~{average:.0f} bytes/frame")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=1000)
     args = parser.parse_args()
     bench_panes(args.frames)
     for second in ("atr", "volume", "rvol"):
-        asyncio.run(bench_screen(max(50, args.frames // 4), second))
+        asyncio.run(bench_screen(max(50, args.frames // 4), (120, 40), second))
 
 
 if __name__ == "__main__":
