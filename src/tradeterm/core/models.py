@@ -283,7 +283,7 @@ class StrategyState(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class StrategyHealth:
-    """Per-strategy health, for the signals panel and ``tradeterm strategies``."""
+    """Per-strategy health, for the signals panel and the strategies screen (`S`)."""
 
     name: str
     state: StrategyState
