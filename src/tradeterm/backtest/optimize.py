@@ -449,13 +449,21 @@ def optimize(job: Job, candidates: Sequence[Candidate], *, metric: str = "sharpe
             result.in_sample[i] = summary
     result.too_few_trades = sum(s.trades < min_trades for s in result.in_sample.values())
     best = rank(result.in_sample, metric, min_trades)[:max(top, 0)]
+    result.top = out_of_sample(pool, data, job, list(candidates), best, result, label, progress)
+    return result
+
+
+def out_of_sample(pool: Evaluator, data: Dataset, job: Job, params: Sequence[Candidate],
+                  best: list[int], result: OptimizeResult, label: str,
+                  progress: Progress | None) -> list[Ranked]:
+    """The ``best`` candidates (indices into ``params``, ranked) re-run on the bars after the
+    split, beside their in-sample summaries; an out-of-sample error goes to ``result.errors``."""
     oos: dict[int, Summary | None] = {}
     if best and job.split < job.stop - 1:
-        tasks = [(i, candidates[i], job.split, job.stop) for i in best]
+        tasks = [(i, params[i], job.split, job.stop) for i in best]
         for i, summary, error in _map(pool, data, tasks, f"{label}out-of-sample", progress):
             oos[i] = summary
             if error:
                 result.errors[i] = f"out-of-sample: {error}"
-    result.top = [Ranked(r, i, candidates[i], result.in_sample[i], oos.get(i))
-                  for r, i in enumerate(best, 1)]
-    return result
+    return [Ranked(r, i, params[i], result.in_sample[i], oos.get(i))
+            for r, i in enumerate(best, 1)]

@@ -34,9 +34,8 @@ from tradeterm.backtest.optimize import (
     OptimizeError,
     OptimizeResult,
     Progress,
-    Ranked,
     Summary,
-    _map,
+    out_of_sample,
     rank,
     refused,
 )
@@ -284,15 +283,7 @@ def _rank_study(study: optuna.Study, job: Job, pool: Evaluator, data: Any,
         first = rank(in_sample, metrics[0], min_trades)
         position = {i: k for k, i in enumerate(first)}
         order = sorted(in_sample, key=lambda i: (fronts[i], position[i]))
-    best = order[:max(top, 0)]
-    oos: dict[int, Summary | None] = {}
-    if best and job.split < job.stop - 1:
-        tasks = [(i, params[i], job.split, job.stop) for i in best]
-        for i, summary, error in _map(pool, data, tasks, f"{label}out-of-sample", progress):
-            oos[i] = summary
-            if error:
-                result.errors[i] = f"out-of-sample: {error}"
-    result.top = [Ranked(r, i, params[i], in_sample[i], oos.get(i))
-                  for r, i in enumerate(best, 1)]
+    result.top = out_of_sample(pool, data, job, params, order[:max(top, 0)], result, label,
+                               progress)
     return StudyOutcome(result=result, study_name=name, trials_total=len(done), ran=ran,
                         pruned=pruned, pareto=pareto)
