@@ -34,6 +34,8 @@ from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
+from tradeterm.core.events import OPTIMIZE_OBJECTIVES
+
 import polars as pl
 from pydantic import ValidationError
 
@@ -41,8 +43,7 @@ from tradeterm.backtest.pool import Dataset, Evaluator, Outcome, Task, closing, 
 from tradeterm.backtest.runner import BacktestConfig
 from tradeterm.strategy.api import ParamSpec, Strategy
 
-METRICS: tuple[str, ...] = ("sharpe", "sortino", "calmar", "profit_factor", "expectancy_r",
-                            "total_return", "max_drawdown")
+METRICS: tuple[str, ...] = OPTIMIZE_OBJECTIVES
 """Ranking metrics: higher is better, except :data:`LOWER_IS_BETTER`."""
 
 LOWER_IS_BETTER = frozenset({"max_drawdown"})

@@ -24,7 +24,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tradeterm.core.events import EquityCurve, OptimizeHeatmap, OptimizeReport, OptimizeTrial
+from tradeterm.core.events import (
+    OPTIMIZE_METHODS,
+    OPTIMIZE_OBJECTIVES,
+    EquityCurve,
+    OptimizeHeatmap,
+    OptimizeReport,
+    OptimizeTrial,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -34,10 +41,8 @@ if TYPE_CHECKING:
     from tradeterm.backtest.runner import BacktestConfig
     from tradeterm.strategy.loader import LoadedStrategy
 
-METHODS = ("tpe", "grid", "random")
-"""The view's searches (NSGA-II needs two objectives: the CLI's)."""
-OBJECTIVES = ("sharpe", "sortino", "calmar", "profit_factor", "expectancy_r", "total_return",
-              "max_drawdown")
+METHODS = OPTIMIZE_METHODS
+OBJECTIVES = OPTIMIZE_OBJECTIVES
 MAX_TRIALS = 2_000
 """A bound on one request (each trial is a backtest in the engine's child)."""
 TABLE_TRIALS = 500

@@ -199,6 +199,13 @@ class BacktestFinished(Event):
     error: str | None = None
 
 
+OPTIMIZE_OBJECTIVES: tuple[str, ...] = ("sharpe", "sortino", "calmar", "profit_factor",
+                                       "expectancy_r", "total_return", "max_drawdown")
+"""What a search can rank by (the backtester's ``METRICS``; the optimisation view offers them)."""
+OPTIMIZE_METHODS: tuple[str, ...] = ("tpe", "grid", "random")
+"""The optimisation view's searches (NSGA-II needs two objectives: the CLI's)."""
+
+
 @dataclass(frozen=True, slots=True)
 class OptimizeTrial:
     """One trial of an optimisation as the backtest screen's table shows it."""

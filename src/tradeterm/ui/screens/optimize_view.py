@@ -33,12 +33,17 @@ from textual.widgets import (
 )
 
 from tradeterm.core.display import fmt_quote, quote_of
-from tradeterm.core.events import OptimizeHeatmap, OptimizeProgressed, OptimizeReport
+from tradeterm.core.events import (
+    OPTIMIZE_METHODS,
+    OPTIMIZE_OBJECTIVES,
+    OptimizeHeatmap,
+    OptimizeProgressed,
+    OptimizeReport,
+)
 from tradeterm.ui.themes import TradingColors
 
-METHODS = ("tpe", "grid", "random")
-OBJECTIVES = ("sharpe", "sortino", "calmar", "profit_factor", "expectancy_r", "total_return",
-              "max_drawdown")
+METHODS = OPTIMIZE_METHODS
+OBJECTIVES = OPTIMIZE_OBJECTIVES
 SIDE_CELLS = ("trades", "PF", "ret %", "DD %", "sharpe")
 _BACKGROUND = re.compile(r"\x1b\[48;5;\d+m")
 
