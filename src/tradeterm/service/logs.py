@@ -33,13 +33,14 @@ def open_log(path: Path) -> int:
     return fd
 
 
-def tail(path: Path, n: int, start: int = 0) -> list[str]:
-    """The last ``n`` lines of ``path`` after byte ``start`` (reads from the end: a log of
-    months costs no more than its last lines)."""
+def tail(path: Path, n: int, start: int = 0, end: int | None = None) -> list[str]:
+    """The last ``n`` lines of ``path`` after byte ``start`` and before byte ``end`` (default:
+    its end; reads from the end: a log of months costs no more than its last lines)."""
     if n <= 0:
         return []
     with path.open("rb") as f:
-        end = f.seek(0, os.SEEK_END)
+        size = f.seek(0, os.SEEK_END)
+        end = size if end is None else min(end, size)
         pos, data = end, b""
         while pos > start and data.count(b"\n") <= n:
             step = min(_CHUNK, pos - start)
@@ -73,11 +74,12 @@ def follow(
         sys.stdout.flush()
 
     out = write or to_stdout
-    for line in tail(path, n):
-        out(line + "\n")
     f = path.open("rb")
     try:
-        f.seek(0, os.SEEK_END)
+        # the tail ends where following starts: a line appended in between is printed once
+        end = f.seek(0, os.SEEK_END)
+        for line in tail(path, n, end=end):
+            out(line + "\n")
         ino, partial = os.fstat(f.fileno()).st_ino, b""
         while not until():
             chunk = f.read(_CHUNK)
