@@ -135,3 +135,81 @@ def test_time_axis_when_one_minute_candles_then_labels_on_round_quarter_hours():
 def test_render_when_no_candles_then_message_shown():
     lines = ChartRenderer().render([], width=40, height=10, colors=COLORS, message="connecting")
     assert any("connecting" in line.text for line in lines)
+
+
+def test_make_scale_when_price_wobbles_across_a_grid_line_then_the_wider_scale_is_kept():
+    candles = [Candle(T0 + i * 60_000, 100, 102, 98, 101, 1) for i in range(10)]
+    tight = make_scale(candles, 20)
+    wider = make_scale(candles, 20, [tight.hi + 0.01], previous=tight)
+    assert wider.hi > tight.hi  # the price left the scale: it grows
+    back = make_scale(candles, 20, [tight.hi - 0.01], previous=wider)
+    assert back == wider  # and stays while the price wobbles back under the old line
+    assert make_scale(candles, 20, [tight.hi - 0.01]) == tight  # a fresh one would shrink
+
+
+def test_make_scale_when_previous_is_far_too_wide_or_misses_a_price_then_a_fresh_one():
+    candles = [Candle(T0 + i * 60_000, 100, 102, 98, 101, 1) for i in range(10)]
+    fresh = make_scale(candles, 20)
+    assert make_scale(candles, 20, previous=PriceScale(90.0, 110.0, 20)) == fresh
+    assert make_scale(candles, 20, previous=PriceScale(99.0, 110.0, 20)) == fresh  # low out
+    assert make_scale(candles, 20, previous=replace(fresh, rows=21)) == fresh
+    assert make_scale(candles, 20, previous=replace(fresh, log=True)) == fresh
+
+
+def test_render_when_ticks_and_bar_closes_then_every_frame_equals_a_fresh_render(monkeypatch):
+    """The renderer keeps the last frame's columns and composes only the newest bar's on a
+    tick: each frame must still be what a renderer with no memory draws (given the same
+    starting scale), through ticks, new bars, overlays and a crosshair."""
+    import random
+
+    from tradeterm.ui.chart import render as render_module
+    from tradeterm.ui.chart.overlays import Overlays
+    from tradeterm.ui.chart.render import Crosshair
+
+    dot_columns: list[int] = []
+    real_dots = render_module._column_dots
+
+    def counting(values, scale, columns):
+        dot_columns.append(len(columns))
+        return real_dots(values, scale, columns)
+
+    monkeypatch.setattr(render_module, "_column_dots", counting)
+    rng = random.Random(7)
+    candles = [Candle(T0 + i * 60_000, 100.0, 100.5, 99.5, 100.0, 1.0) for i in range(120)]
+    overlays = Overlays(("ema", "bollinger", "vwap", "smc"))
+    renderer = ChartRenderer()
+    for frame in range(300):
+        last = candles[-1]
+        if frame % 40 == 39:  # a bar closes
+            candles.append(Candle(last.open_time + 60_000, last.close, last.close, last.close,
+                                  last.close, 0.0))
+        else:
+            close = last.close + rng.gauss(0, 0.15)
+            candles[-1] = replace(last, close=close, high=max(last.high, close),
+                                  low=min(last.low, close), volume=last.volume + 0.5)
+        overlays.update(tuple(candles))
+        crosshair = Crosshair(30, 5) if 100 <= frame < 120 else None
+        kwargs = dict(width=90, height=30, colors=COLORS, series=overlays.series,
+                      zones=overlays.zones, crosshair=crosshair)
+        fresh = ChartRenderer()
+        fresh.scale = renderer.scale  # the scale it starts from, as the kept one does
+        assert renderer.render(candles, **kwargs) == fresh.render(candles, **kwargs), frame
+    incremental = sum(1 for n in dot_columns[::2] if n == 1)  # the kept renderer's calls
+    assert incremental > 200  # most frames composed only the newest bar
+
+
+def test_render_when_an_overlay_changes_on_closed_bars_then_their_dots_are_redrawn():
+    import numpy as np
+
+    from tradeterm.ui.chart.overlays import Series
+
+    candles = [Candle(T0 + i * 60_000, 100.0, 101.0, 99.0, 100.0, 1.0) for i in range(40)]
+    renderer = ChartRenderer()
+    kwargs = dict(width=60, height=20, colors=COLORS)
+    low = Series("vwap", np.full(40, 99.2))
+    high = Series("vwap", np.full(40, 100.8))
+    renderer.render(candles, series=(low,), **kwargs)
+    fresh = ChartRenderer()
+    fresh.scale = renderer.scale
+    assert renderer.render(candles, series=(high,), **kwargs) == fresh.render(
+        candles, series=(high,), **kwargs)

@@ -41,6 +41,7 @@ _DAY_MS = 86_400_000
 _MONTH_MS = 40_320 * 60_000  # steps longer than 4 weeks label months
 _MIN_LABEL_GAP = 10  # columns between time labels at least
 _LABEL_ROWS = 3  # rows between price labels, about
+_SLACK_STEPS = 2  # grid steps a kept scale may be wider than a fresh one, each side
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +91,22 @@ class PriceScale:
 
 
 def make_scale(
-    candles: Sequence[Candle], rows: int, extra: Sequence[float] = (), *, log: bool = False
+    candles: Sequence[Candle],
+    rows: int,
+    extra: Sequence[float] = (),
+    *,
+    log: bool = False,
+    previous: PriceScale | None = None,
 ) -> PriceScale:
     """A scale covering the candles' lows and highs (and the ``extra`` prices: overlays, price
     lines), snapped outward to a grid of about a twentieth of the range, so small moves of the
     last price leave it unchanged. ``log``: a logarithmic scale, if every price is positive
-    (else a linear one)."""
+    (else a linear one).
+
+    ``previous`` (the scale drawn last) is kept while it still covers every price and is at
+    most :data:`_SLACK_STEPS` grid steps wider than the fresh one: a last price wobbling
+    across a grid line then rescales the chart once, not on every crossing (a rescale redraws
+    every column of the chart, the costliest frame there is)."""
     lo = min(min(c.low for c in candles), *extra) if extra else min(c.low for c in candles)
     hi = max(max(c.high for c in candles), *extra) if extra else max(c.high for c in candles)
     span = hi - lo
@@ -112,8 +123,19 @@ def make_scale(
         if lo_s <= 0:  # the grid reaches zero: snap the low end on a finer one
             fine = nice_step(lo, 20)
             lo_s = math.floor(lo / fine) * fine or lo
-        return PriceScale(lo_s, hi_s, rows, True)
-    return PriceScale(lo_s, hi_s, rows)
+        fresh = PriceScale(lo_s, hi_s, rows, True)
+    else:
+        fresh = PriceScale(lo_s, hi_s, rows)
+    if (
+        previous is not None
+        and (previous.rows, previous.log) == (rows, fresh.log)
+        and previous.lo <= lo
+        and hi <= previous.hi
+        and previous.lo >= fresh.lo - _SLACK_STEPS * grid
+        and previous.hi <= fresh.hi + _SLACK_STEPS * grid
+    ):
+        return previous
+    return fresh
 
 
 def candle_column(candle: Candle, scale: PriceScale) -> tuple[str, ...]:

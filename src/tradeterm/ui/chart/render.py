@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from decimal import Decimal
 
 from rich.segment import Segment
@@ -65,6 +66,9 @@ from tradeterm.ui.chart.view import (
 )
 from tradeterm.ui.fmt import fmt_price
 from tradeterm.ui.themes import TradingColors, blend
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,26 +114,25 @@ def _bands(zones: tuple[Zone, ...], scale: PriceScale) -> tuple[Band, ...]:
 
 
 def _column_dots(
-    series: Sequence[Series], lasts: list[int], scale: PriceScale
+    values: Sequence[tuple[str, bool, np.ndarray]], scale: PriceScale, columns: range
 ) -> list[tuple[Dot, ...]]:
-    """Per bar in view, the overlay dots in its column (vectorised: one numpy pass a series)."""
-    per_column: list[list[Dot]] = [[] for _ in lasts]
-    if not series:
-        return [()] * len(lasts)
+    """The overlay dots of the bars ``columns`` (indexes into each series' ``values`` at the
+    bars in view: ``(name, dotted, values)``), vectorised: one numpy pass a series."""
     import numpy as np  # loaded already: the series are numpy arrays
+
+    per_column: list[list[Dot]] = [[] for _ in columns]
     quarters = 4 * scale.rows
-    for s in series:
-        values = s.values[lasts]
-        inside = (values >= scale.lo) & (values <= scale.hi)  # False for NaN
-        values = np.where(inside, values, scale.hi)
+    for name, dotted, all_values in values:
+        shown = all_values[columns.start : columns.stop]
+        inside = (shown >= scale.lo) & (shown <= scale.hi)  # False for NaN
+        shown = np.where(inside, shown, scale.hi)
         if scale.log:  # as PriceScale.position, vectorised
-            frac = np.log(scale.hi / values) / np.log(scale.hi / scale.lo)
+            frac = np.log(scale.hi / shown) / np.log(scale.hi / scale.lo)
         else:
-            frac = (scale.hi - values) / (scale.hi - scale.lo)
-        q = np.minimum(quarters - 1, (frac * quarters).astype(np.int64))
-        rows = q.tolist()
+            frac = (scale.hi - shown) / (scale.hi - scale.lo)
+        rows = np.minimum(quarters - 1, (frac * quarters).astype(np.int64)).tolist()
         for x in np.flatnonzero(inside).tolist():
-            per_column[x].append((rows[x], s.name, s.dotted))
+            per_column[x].append((rows[x], name, dotted))
     return [tuple(d) for d in per_column]
 
 
@@ -142,6 +145,18 @@ def run_segments(chars: Sequence[str], styles: Sequence[Style | None]) -> list[S
             segments.append(Segment("".join(chars[start:x]), styles[start]))
             start = x
     return segments
+
+
+@dataclass(slots=True)
+class _ColumnsMemo:
+    """What the last frame's plot columns were made of (see ``ChartRenderer._plot_columns``)."""
+
+    key: tuple[object, ...]
+    bars: list[Candle]
+    lasts: list[int]
+    values: list[np.ndarray]
+    dots: list[tuple[Dot, ...]]
+    columns: list[tuple[tuple[str, ...], tuple[Style | None, ...]]]
 
 
 class ChartRenderer:
@@ -169,6 +184,7 @@ class ChartRenderer:
         self._bands_at: dict[int, tuple[Band, ...]] = {}
         self._rows: dict[int, tuple[tuple[object, ...], Strip]] = {}  # candle-area row Strips
         self._vol_rows: dict[int, tuple[tuple[object, ...], Strip]] = {}  # volume-area rows
+        self._last_columns: _ColumnsMemo | None = None
 
     def _palette_for(self, colors: TradingColors) -> Palette:
         if self._palette is None or self._palette.colors != colors:
@@ -284,44 +300,22 @@ class ChartRenderer:
         if marks.signals:  # a row of headroom, so markers beside the bars are not clipped
             extra += [lo - 2 * (hi - lo) / rows, hi + 2 * (hi - lo) / rows]
         lasts = [j for _, j in groups]
-        for s in series:
-            extra.extend(v for v in s.values[lasts].tolist() if v == v)  # NaN: warm-up
-        self.scale = scale = make_scale(bars, rows, extra, log=log)
+        shown = [(s.name, s.dotted, s.values[lasts]) for s in series]
+        for _name, _dotted, values in shown:
+            finite = values[values == values]  # NaN: warm-up
+            if finite.size:
+                extra += [float(finite.min()), float(finite.max())]
+        self.scale = scale = make_scale(bars, rows, extra, log=log, previous=self.scale)
         if self._scale_key != (scale, colors):
             self._scale_key = (scale, colors)
             self._columns, self._composed = {}, {}
 
         cross_x = crosshair.column if crosshair is not None else None
         marker_cols = self._marker_columns(view, marks, scale, timeframe_ms)
-        column_dots = _column_dots(series, lasts, scale)
         if self._bands_key != (id(zones), scale):  # zones change only when a bar closes
             self._bands_key, self._bands_at = (id(zones), scale), {}
-        columns: list[tuple[tuple[str, ...], tuple[Style | None, ...]]] = []
-        blank_col = ((" ",) * rows, (None,) * rows)
-        blank_cross = ((" ",) * rows, (style(None, palette.cross),) * rows)
-        for x in range(n):
-            if x < pad:
-                columns.append(blank_cross if x == cross_x else blank_col)
-                continue
-            bar = bars[x - pad]
-            last = lasts[x - pad]
-            bands = self._bands_at.get(last)
-            if bands is None:
-                bands = self._bands_at[last] = _bands(
-                    zones[last] if last < len(zones) else (), scale
-                )
-            dots_ = column_dots[x - pad]
-            key = (bar, dots_, bands, marker_cols.get(x, ()), x == cross_x)
-            composed = self._composed.get(key)
-            if composed is None:
-                if len(self._composed) > 4096:
-                    self._composed = {}
-                composed = self._composed[key] = compose_column(
-                    self._candle_column(bar, scale), bar.close >= bar.open,
-                    (scale.row(bar.high), scale.row(bar.low)), dots_, bands, key[3],
-                    x == cross_x, palette,
-                )
-            columns.append(composed)
+        columns = self._plot_columns(bars, lasts, shown, zones, scale, pad, n, marker_cols,
+                                     cross_x, palette)
 
         labels = axis_labels(scale, float(tick) if tick is not None else None)
         live = bars[-1]
@@ -387,6 +381,76 @@ class ChartRenderer:
         axis_line = time_axis(cols, bucket_ms)
         lines.append(Strip([Segment(axis_line.ljust(width)[:width], styles.axis)], width))
         return lines
+
+    def _plot_columns(
+        self,
+        bars: list[Candle],
+        lasts: list[int],
+        shown: list[tuple[str, bool, np.ndarray]],
+        zones: Sequence[tuple[Zone, ...]],
+        scale: PriceScale,
+        pad: int,
+        n: int,
+        marker_cols: dict[int, tuple[Marker, ...]],
+        cross_x: int | None,
+        palette: Palette,
+    ) -> list[tuple[tuple[str, ...], tuple[Style | None, ...]]]:
+        """Characters and styles of every plot column, left to right.
+
+        On a live tick only the newest bar moves: when everything else a column shows is what
+        the last frame showed (the scale, the bars before the newest, their overlay values,
+        zones, markers, crosshair), the last frame's columns are kept and only the newest one
+        is composed. Anything else composes them all (each still cached by what it shows).
+        """
+        rows = scale.rows
+        import numpy as np  # loaded already: the series are numpy arrays
+
+        frame_key = (scale, palette, pad, n, cross_x, id(zones), marker_cols,
+                     tuple((name, dotted) for name, dotted, _ in shown))
+        memo = self._last_columns
+        if (
+            memo is not None
+            and memo.key == frame_key
+            and len(memo.bars) == len(bars)
+            and memo.lasts == lasts
+            and memo.bars[:-1] == bars[:-1]
+            and all(np.array_equal(old[:-1], new[:-1], equal_nan=True)
+                    for old, (_, _, new) in zip(memo.values, shown, strict=True))
+        ):
+            first = len(bars) - 1  # only the newest bar changed
+            column_dots = memo.dots[:-1] + _column_dots(shown, scale, range(first, len(bars)))
+            columns = memo.columns[:-1]
+        else:
+            first = 0
+            column_dots = _column_dots(shown, scale, range(len(bars)))
+            blank_col = ((" ",) * rows, (None,) * rows)
+            blank_cross = ((" ",) * rows, (style(None, palette.cross),) * rows)
+            columns = [blank_cross if x == cross_x else blank_col for x in range(pad)]
+        for i in range(first, len(bars)):
+            x = pad + i
+            bar = bars[i]
+            last = lasts[i]
+            bands = self._bands_at.get(last)
+            if bands is None:
+                bands = self._bands_at[last] = _bands(
+                    zones[last] if last < len(zones) else (), scale
+                )
+            dots_ = column_dots[i]
+            key = (bar, dots_, bands, marker_cols.get(x, ()), x == cross_x)
+            composed = self._composed.get(key)
+            if composed is None:
+                if len(self._composed) > 4096:
+                    self._composed = {}
+                composed = self._composed[key] = compose_column(
+                    self._candle_column(bar, scale), bar.close >= bar.open,
+                    (scale.row(bar.high), scale.row(bar.low)), dots_, bands, key[3],
+                    x == cross_x, palette,
+                )
+            columns.append(composed)
+        self._last_columns = _ColumnsMemo(frame_key, bars, lasts,
+                                          [values for _, _, values in shown], column_dots,
+                                          columns)
+        return columns
 
     @staticmethod
     def _line_color(line: PriceLine, colors: TradingColors) -> str:
