@@ -185,6 +185,7 @@ class ChartRenderer:
         self._rows: dict[int, tuple[tuple[object, ...], Strip]] = {}  # candle-area row Strips
         self._vol_rows: dict[int, tuple[tuple[object, ...], Strip]] = {}  # volume-area rows
         self._last_columns: _ColumnsMemo | None = None
+        self._time_line: tuple[tuple[object, ...], Strip] | None = None
 
     def _palette_for(self, colors: TradingColors) -> Palette:
         if self._palette is None or self._palette.colors != colors:
@@ -362,13 +363,15 @@ class ChartRenderer:
 
         vmax = nice_ceiling(max(b.volume for b in bars))
         cols: list[Candle | None] = [None] * pad + bars
-        vcells = [self._volume_column(c.volume, vmax, vol_rows) if c else None for c in cols]
+        no_volume = (" ",) * vol_rows
+        vchar_rows = list(zip(*(self._volume_column(c.volume, vmax, vol_rows) if c else no_volume
+                                for c in cols), strict=True))
         ups = [c is not None and c.close >= c.open for c in cols]
         for r in range(vol_rows):
-            vchars = [col[r] if col else " " for col in vcells]
+            vchars = vchar_rows[r]
             label = f"│{vmax:g}" if r == 0 else "│"
             # like the candle rows: a tick moves the newest bar's volume, the other rows stay
-            vol_key = (tuple(vchars), tuple(ups), label, axis_w, width, styles.vol_up,
+            vol_key = (vchars, tuple(ups), label, axis_w, width, styles.vol_up,
                        styles.vol_down, styles.axis)
             cached_vol = self._vol_rows.get(r)
             if cached_vol is None or cached_vol[0] != vol_key:
@@ -378,8 +381,12 @@ class ChartRenderer:
                     vol_key, Strip(segments, width).crop_extend(0, width, None))
             lines.append(cached_vol[1])
 
-        axis_line = time_axis(cols, bucket_ms)
-        lines.append(Strip([Segment(axis_line.ljust(width)[:width], styles.axis)], width))
+        time_key = (tuple(b.open_time for b in bars), pad, bucket_ms, width, styles.axis)
+        if self._time_line is None or self._time_line[0] != time_key:  # changes on a new bar
+            axis_line = time_axis(cols, bucket_ms)
+            self._time_line = (time_key, Strip(
+                [Segment(axis_line.ljust(width)[:width], styles.axis)], width))
+        lines.append(self._time_line[1])
         return lines
 
     def _plot_columns(
@@ -516,7 +523,7 @@ class _Styles:
         self.cross_label = style(c.background, c.muted, True)
 
 
-def _row_segments(chars: list[str], ups: list[bool], up: Style, down: Style) -> list[Segment]:
+def _row_segments(chars: Sequence[str], ups: list[bool], up: Style, down: Style) -> list[Segment]:
     """One row of cells as few Segments as possible (runs of one style)."""
     segments: list[Segment] = []
     run: list[str] = []
