@@ -110,6 +110,7 @@ from tradeterm.ui.screens.notices import NotificationLogScreen
 from tradeterm.ui.screens.scanner import ScannerScreen
 from tradeterm.ui.screens.strategies import StrategiesScreen
 from tradeterm.ui.screens.ticket import OrderTicket
+from tradeterm.ui.compositor_crop import install as install_compositor_crop
 from tradeterm.ui.strip_cycles import install as install_strip_cycle_fix
 from tradeterm.ui.themes import DEFAULT_THEME, load_themes, trading_colors
 from tradeterm.ui.widgets.account import AccountPanel
@@ -128,6 +129,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 install_strip_cycle_fix()  # drawn lines freed by refcount, not left to the cycle collector
+install_compositor_crop()  # a partial update draws only the widgets and rows it updates
 
 SHUTDOWN_WAIT_S = 3.0  # how long "quit" waits for the engine to close its connections
 # STOPPED is not "lost": streams stop on purpose when the symbol or timeframe changes.
