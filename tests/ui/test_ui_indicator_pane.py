@@ -129,3 +129,32 @@ def test_line_dots_when_columns_shared_between_frames_then_same_cells_as_compute
             values[-1] = rng.uniform(0, 100)
             got = line_dots(values, 0.0, 100.0, rows)
             assert [dict(c) for c in got] == reference_line_dots(values, 0.0, 100.0, rows)
+
+
+def test_pane_rows_when_the_live_bar_ticks_then_equal_a_fresh_draw_and_untouched_rows_are_kept():
+    """The pane keeps the last frame's row Strips where their cells did not change (the row
+    memo): every frame must still equal a pane drawing from nothing, in every mode."""
+    from dataclasses import replace
+
+    from tradeterm.ui.widgets.indicator_pane import MODES
+
+    for mode in MODES:
+        candles = list(walk(160))
+        pane = IndicatorPane(mode=mode)
+        kept = 0
+        previous: list = []
+        for step in range(30):
+            last = candles[-1]
+            close = last.close + (0.7 if step % 3 else -1.1)
+            candles[-1] = replace(last, close=close, high=max(last.high, close),
+                                  low=min(last.low, close), volume=last.volume + 0.3)
+            if step == 20:  # a bar closes
+                candles.append(replace(candles[-1], open_time=last.open_time + MINUTE))
+            pane._candles = tuple(candles)
+            fresh = IndicatorPane(mode=mode)
+            fresh._candles = tuple(candles)
+            lines = list(pane.build_lines(90, 8))
+            assert lines == list(fresh.build_lines(90, 8)), (mode, step)
+            kept += sum(1 for a, b in zip(lines, previous, strict=False) if a is b)
+            previous = lines
+        assert kept > 30, mode  # rows away from the live bar are the last frame's Strips

@@ -122,7 +122,7 @@ def line_dots(
     moves stay a continuous line instead of scattered dots. A column's cells depend only on its
     dot row and its neighbours' (:func:`_column_cells`, shared between frames: on a tick only
     the live bar's value moves)."""
-    qs = [quarter_row(v, lo, hi, rows) for v in values]
+    qs = _quarter_rows(values, lo, hi, rows)
     last = len(qs) - 1
     out: list[Mapping[int, int]] = []
     for x, q in enumerate(qs):
@@ -137,6 +137,19 @@ def line_dots(
 _NO_CELLS: Mapping[int, int] = MappingProxyType({})
 
 
+def _quarter_rows(values: Sequence[float], lo: float, hi: float, rows: int) -> list[int | None]:
+    """:func:`quarter_row` of every value, in one numpy pass (the same arithmetic)."""
+    import numpy as np  # loaded already: the values come from numpy arrays
+
+    if hi <= lo:
+        return [None] * len(values)
+    array = np.asarray(values, dtype=np.float64)
+    inside = (array >= lo) & (array <= hi)  # False for NaN
+    scaled = (hi - np.where(inside, array, hi)) / (hi - lo) * 4 * rows
+    qs = np.minimum(4 * rows - 1, scaled.astype(np.int64)).tolist()
+    return [q if ok else None for q, ok in zip(qs, inside.tolist(), strict=True)]
+
+
 @lru_cache(maxsize=8192)
 def _column_cells(q: int, left: int | None, right: int | None) -> Mapping[int, int]:
     """Row -> Braille bits of one column of a line at dot row ``q`` whose neighbours are at
@@ -148,12 +161,30 @@ def _column_cells(q: int, left: int | None, right: int | None) -> Mapping[int, i
     return MappingProxyType(cells)
 
 
+RowMemo = dict[int, tuple[list[str], list["Style | None"], Segment, Strip]]
+"""A pane's rows of the last frame: (cells, styles, axis cell, Strip) by row index."""
+
+
 def _assemble(
-    chars: list[list[str]], styles: list[list[Style | None]], axis: list[Segment]
+    chars: list[list[str]], styles: list[list[Style | None]], axis: list[Segment],
+    memo: RowMemo | None = None,
 ) -> list[Strip]:
+    """One Strip a row. With ``memo`` (the pane's last frame), a row whose cells are the last
+    frame's is the last frame's Strip: on a tick only the rows the live bar's column touches
+    change, and the line cache skips an identical Strip without comparing it. (Compared as
+    lists, not hashed: equal cells are the identical objects, which a list compares at C speed,
+    while hashing a row hashed every style in Python.)"""
     lines = []
-    for row_chars, row_styles, axis_cell in zip(chars, styles, axis, strict=True):
-        lines.append(Strip([*run_segments(row_chars, row_styles), axis_cell]))
+    for r, (row_chars, row_styles, axis_cell) in enumerate(zip(chars, styles, axis, strict=True)):
+        last = memo.get(r) if memo is not None else None
+        if last is not None and last[2] == axis_cell and last[0] == row_chars and (
+                last[1] == row_styles):
+            lines.append(last[3])
+            continue
+        strip = Strip([*run_segments(row_chars, row_styles), axis_cell])
+        if memo is not None:
+            memo[r] = (row_chars, row_styles, axis_cell, strip)
+        lines.append(strip)
     return lines
 
 
@@ -161,13 +192,15 @@ def _draw_line(
     chars: list[list[str]], styles: list[list[Style | None]], dots: Sequence[Mapping[int, int]],
     color: str,
 ) -> None:
+    line_style = style(color)
     for x, cells in enumerate(dots):
         for r, bits in cells.items():
-            old = chars[r][x]
+            row = chars[r]
+            old = row[x]
             if "\u2800" <= old <= "\u28ff":  # another line already here: merge the dots
                 bits |= ord(old) - 0x2800
-            chars[r][x] = braille(bits)
-            styles[r][x] = style(color)
+            row[x] = braille(bits)
+            styles[r][x] = line_style
 
 
 def _axis(rows: int, axis_w: int, labels: dict[int, str], colors: TradingColors) -> list[Segment]:
@@ -179,7 +212,8 @@ def _axis(rows: int, axis_w: int, labels: dict[int, str], colors: TradingColors)
 
 
 def rsi_lines(
-    values: Sequence[float], axis_w: int, height: int, colors: TradingColors
+    values: Sequence[float], axis_w: int, height: int, colors: TradingColors,
+    memo: RowMemo | None = None,
 ) -> list[Strip]:
     """Header ``RSI 14  56.3`` (the newest column's value), the line, the 30/70 guides."""
     rows = height - 1
@@ -201,12 +235,14 @@ def rsi_lines(
             chars[r] = ["┈"] * n
             cell_styles[r] = [style(colors.muted)] * n
     _draw_line(chars, cell_styles, line_dots(values, 0.0, 100.0, rows), colors.accent)
-    return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors))]
+    return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors),
+                                       memo)]
 
 
 def macd_lines(
     macd: Sequence[float], signal: Sequence[float], hist: Sequence[float], axis_w: int,
     height: int, colors: TradingColors, tick: Decimal | None = None,
+    memo: RowMemo | None = None,
 ) -> list[Strip]:
     """Header with the newest values, histogram bars (half blocks) around 0, MACD and signal.
     MACD is in price units: its values show on the market's ``tick`` when known."""
@@ -248,7 +284,8 @@ def macd_lines(
     _draw_line(chars, cell_styles, line_dots(signal, lo, hi, rows), _SIGNAL_COLOR)
     _draw_line(chars, cell_styles, line_dots(macd, lo, hi, rows), colors.accent)
     labels = {0: fmt_price(hi, tick), rows - 1: fmt_price(lo, tick), zero // 2: "0"}
-    return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors))]
+    return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors),
+                                       memo)]
 
 
 def _last_known(values: Sequence[float]) -> int | None:
@@ -266,6 +303,7 @@ def _range(values: Sequence[float], *include: float) -> tuple[float, float]:
 def value_lines(
     name: str, values: Sequence[float], axis_w: int, height: int, colors: TradingColors,
     fmt: Callable[[float], str], guides: Sequence[float] = (),
+    memo: RowMemo | None = None,
 ) -> list[Strip]:
     """One line on its own range (top and bottom labelled with ``fmt``), dotted ``guides``
     (labelled too), header ``name  value`` with the newest value: ATR, relative volume and a
@@ -289,12 +327,14 @@ def value_lines(
             chars[q // 4] = ["┈"] * n
             cell_styles[q // 4] = [style(colors.muted)] * n
     _draw_line(chars, cell_styles, line_dots(values, lo, hi, rows), colors.accent)
-    return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors))]
+    return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors),
+                                       memo)]
 
 
 def volume_lines(
     volume: Sequence[float], up: Sequence[float], axis_w: int, height: int,
     colors: TradingColors, step: Decimal | None = None,
+    memo: RowMemo | None = None,
 ) -> list[Strip]:
     """Header ``Volume  12.34`` (the newest column's), a bar per column from 0 (half blocks),
     coloured by its candle's direction."""
@@ -321,7 +361,8 @@ def volume_lines(
             chars[r][x] = "▄" if 2 * r < top else "█"
             cell_styles[r][x] = bar_style
     labels = {0: size(hi), rows - 1: "0"}
-    return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors))]
+    return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors),
+                                       memo)]
 
 
 def fmt_ratio(value: float) -> str:
@@ -341,6 +382,7 @@ class IndicatorPane(LineCacheWidget):
         self._candles: tuple[Candle, ...] = ()
         self._data = CandleArrays()
         self._values: tuple[object, ...] | None = None
+        self._row_memo: RowMemo = {}  # the last frame's rows (see _assemble)
         self._shown_key: tuple[object, ...] | None = None
         self.tick: Decimal | None = None  # the chart market's price tick, once known
         self.step: Decimal | None = None  # and its quantity step (volume)
@@ -429,25 +471,27 @@ class IndicatorPane(LineCacheWidget):
             return [Strip([Segment(f" {title(mode)}", style(colors.muted))])]
         values = self.values_for(candles)
         col = lambda name: column_values(values[name], columns)  # noqa: E731
+        memo = self._row_memo
         if mode == "rsi":
-            return rsi_lines(col("rsi"), axis_w, height, colors)
+            return rsi_lines(col("rsi"), axis_w, height, colors, memo)
         if mode == "macd":
             return macd_lines(col("macd"), col("signal"), col("hist"), axis_w, height, colors,
-                              self.tick)
+                              self.tick, memo)
         if mode == "atr":
             tick = self.tick
             return value_lines(title(mode), col("atr"), axis_w, height, colors,
-                               lambda v: fmt_price(v, tick))
+                               lambda v: fmt_price(v, tick), memo=memo)
         if mode == "volume":
-            return volume_lines(col("volume"), col("up"), axis_w, height, colors, self.step)
+            return volume_lines(col("volume"), col("up"), axis_w, height, colors, self.step,
+                                memo)
         if mode == "rvol":
             return value_lines(title(mode), col("rvol"), axis_w, height, colors, fmt_ratio,
-                               guides=(1.0,))
+                               guides=(1.0,), memo=memo)
         if is_plot(mode):
             shown = col("value")
             if not any(v == v for v in shown):  # not run on this market (yet)
                 return [Strip([Segment(f" {title(mode)} ", style(colors.accent, bold=True)),
                                Segment(f" {NO_PLOT_VALUES}", style(colors.muted))])]
             return value_lines(title(mode), shown, axis_w, height, colors,
-                               lambda v: fmt_price(v))
+                               lambda v: fmt_price(v), memo=memo)
         return [Strip([Segment(f" {mode}: unknown indicator", style(colors.muted))])]
