@@ -104,13 +104,26 @@ def _line_rows(lines: Sequence[PriceLine], scale: PriceScale) -> dict[int, tuple
     return taken
 
 
-def _bands(zones: tuple[Zone, ...], scale: PriceScale) -> tuple[Band, ...]:
-    """Rows of the zones covering a column (clipped to the scale; zones outside it dropped)."""
-    return tuple(
-        (scale.row(min(z.top, scale.hi)), scale.row(max(z.bottom, scale.lo)), z.kind)
-        for z in zones
-        if z.top >= scale.lo and z.bottom <= scale.hi
-    )
+def _bands(
+    zones: tuple[Zone, ...], scale: PriceScale, known: dict[int, Band | None]
+) -> tuple[Band, ...]:
+    """Rows of the zones covering a column (clipped to the scale; zones outside it dropped).
+    ``known``: each zone's band by ``id`` (a zone spans many columns: its rows are worked out
+    once a frame, while the zones are alive)."""
+    out = []
+    for z in zones:
+        band = known.get(id(z), _UNKNOWN)
+        if band is _UNKNOWN:
+            band = known[id(z)] = (
+                (scale.row(min(z.top, scale.hi)), scale.row(max(z.bottom, scale.lo)), z.kind)
+                if z.top >= scale.lo and z.bottom <= scale.hi else None
+            )
+        if band is not None:
+            out.append(band)
+    return tuple(out)
+
+
+_UNKNOWN: Band = (-1, -1, "")
 
 
 def _column_dots(
@@ -152,6 +165,7 @@ class _ColumnsMemo:
     """What the last frame's plot columns were made of (see ``ChartRenderer._plot_columns``)."""
 
     key: tuple[object, ...]
+    zones: Sequence[tuple[Zone, ...]]
     bars: list[Candle]
     lasts: list[int]
     values: list[np.ndarray]
@@ -180,8 +194,10 @@ class ChartRenderer:
         self._volume_key: tuple[float, int] | None = None
         self._volumes: dict[float, tuple[str, ...]] = {}
         self._palette: Palette | None = None
-        self._bands_key: tuple[int, PriceScale] | None = None
+        self._bands_zones: Sequence[tuple[Zone, ...]] | None = None
+        self._bands_scale: PriceScale | None = None
         self._bands_at: dict[int, tuple[Band, ...]] = {}
+        self._band_of: dict[int, Band | None] = {}  # by id() of the zones in _bands_zones
         self._rows: dict[int, tuple[tuple[object, ...], Strip]] = {}  # candle-area row Strips
         self._vol_rows: dict[int, tuple[tuple[object, ...], Strip]] = {}  # volume-area rows
         self._last_columns: _ColumnsMemo | None = None
@@ -313,8 +329,9 @@ class ChartRenderer:
 
         cross_x = crosshair.column if crosshair is not None else None
         marker_cols = self._marker_columns(view, marks, scale, timeframe_ms)
-        if self._bands_key != (id(zones), scale):  # zones change only when a bar closes
-            self._bands_key, self._bands_at = (id(zones), scale), {}
+        if self._bands_zones is not zones or self._bands_scale != scale:  # on a bar close
+            self._bands_zones, self._bands_scale = zones, scale  # held: no id() reused
+            self._bands_at, self._band_of = {}, {}
         columns = self._plot_columns(bars, lasts, shown, zones, scale, pad, n, marker_cols,
                                      cross_x, palette)
 
@@ -412,11 +429,12 @@ class ChartRenderer:
         rows = scale.rows
         import numpy as np  # loaded already: the series are numpy arrays
 
-        frame_key = (scale, palette, pad, n, cross_x, id(zones), marker_cols,
+        frame_key = (scale, palette, pad, n, cross_x, marker_cols,
                      tuple((name, dotted) for name, dotted, _ in shown))
         memo = self._last_columns
         if (
             memo is not None
+            and memo.zones is zones
             and memo.key == frame_key
             and len(memo.bars) == len(bars)
             and memo.lasts == lasts
@@ -440,7 +458,7 @@ class ChartRenderer:
             bands = self._bands_at.get(last)
             if bands is None:
                 bands = self._bands_at[last] = _bands(
-                    zones[last] if last < len(zones) else (), scale
+                    zones[last] if last < len(zones) else (), scale, self._band_of
                 )
             dots_ = column_dots[i]
             key = (bar, dots_, bands, marker_cols.get(x, ()), x == cross_x)
@@ -454,7 +472,7 @@ class ChartRenderer:
                     x == cross_x, palette,
                 )
             columns.append(composed)
-        self._last_columns = _ColumnsMemo(frame_key, bars, lasts,
+        self._last_columns = _ColumnsMemo(frame_key, zones, bars, lasts,
                                           [values for _, _, values in shown], column_dots,
                                           columns)
         return columns
