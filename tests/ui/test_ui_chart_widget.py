@@ -88,3 +88,50 @@ async def test_live_candle_when_it_ticks_then_only_changed_rows_are_repainted():
         rows = [region.y for region in repainted[0]]
         assert 0 < len(rows) < chart.size.height // 2
         assert all(region.height == 1 for region in repainted[0])
+
+
+async def test_attached_screen_when_indicators_not_yet_imported_then_first_data_frame_has_no_overlays_and_they_follow(  # noqa: E501
+    tmp_path, monkeypatch
+):
+    """An attached screen has not imported TA-Lib and polars (the engine's process has): its
+    first frame with data must not wait ~0.2-0.5 s for them. The chart draws the candles
+    without overlays, the pane its title, then both load and draw them."""
+    from fake_engine import FakeEngine
+
+    from tradeterm.config import Settings
+    from tradeterm.ui.app import TradetermApp
+    from tradeterm.ui.chart.render import ChartRenderer
+    from tradeterm.ui.widgets import chart as chart_module
+    from tradeterm.ui.widgets import indicator_pane as pane_module
+
+    loaded = {"now": False}
+    loads: list[str] = []
+
+    def load(who: str):
+        def run() -> None:
+            loads.append(who)
+            loaded["now"] = True
+        return run
+
+    for module, who in ((chart_module, "chart"), (pane_module, "pane")):
+        monkeypatch.setattr(module, "indicators_loaded", lambda: loaded["now"])
+        monkeypatch.setattr(module, "load_indicators", load(who))
+    frames: list[tuple[int, bool]] = []  # (overlay series drawn, indicators loaded) per frame
+    render = ChartRenderer.render
+
+    def spy(self, candles, **kwargs):
+        if candles:
+            frames.append((len(kwargs.get("series", ())), loaded["now"]))
+        return render(self, candles, **kwargs)
+
+    monkeypatch.setattr(ChartRenderer, "render", spy)
+    settings = Settings(symbols=["BTC/USDT", "ETH/USDT"], data_dir=tmp_path)
+    app = TradetermApp(settings, FakeEngine(settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.query_one("#indicator")
+        await wait_for(pilot, lambda: frames and frames[-1][0] > 0)
+        await wait_for(pilot, lambda: "RSI 14 " in "".join(
+            s.text for s in pane._lines[0]) and len(pane._lines[0].text.split()) >= 3)
+    assert frames[0] == (0, False)  # the first frame with candles: no overlays, no import yet
+    assert all(series > 0 for series, now in frames if now)  # once loaded, always drawn
+    assert 1 <= len(loads) <= 2  # the chart's and the pane's scheduled import, no more

@@ -2,8 +2,10 @@
 
 Values come from the project's indicator functions (``tradeterm.indicators.ta``, ``.vwap``,
 ``.smc``), so the chart shows exactly what strategies compute. Those modules pull in TA-Lib and
-polars (~0.2 s to import), so they are imported on first use, never on the first-frame path (the
-engine has usually loaded them by then).
+polars (~0.2 s to import), so they are imported on first use, never on the first-frame path: in
+one process the engine has loaded them before its first candles; a screen attached to an engine
+service draws its first frame with data without overlays and loads them right after
+(:func:`indicators_loaded`, :func:`load_indicators`; the chart and the indicator pane do that).
 
 Cost: the live candle changes on every tick. :class:`CandleArrays` converts the closed candles to
 numpy once per closed bar and only writes the live candle into the last slot on a tick; the
@@ -13,6 +15,8 @@ zones depend on closed bars only and are recomputed only when a bar closes.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -25,6 +29,25 @@ if TYPE_CHECKING:
     from tradeterm.indicators.ta import Arrays
 
 OVERLAYS = ("ema", "bollinger", "vwap", "smc")
+INDICATOR_MODULES = ("tradeterm.indicators.frame", "tradeterm.indicators.ta",
+                     "tradeterm.indicators.vwap", "tradeterm.indicators.smc",
+                     "tradeterm.indicators.volume")
+"""What the overlays and the indicator pane compute with (TA-Lib and polars underneath)."""
+INDICATORS_LOAD_DELAY_S = 0.3
+"""How long after its first frame with data a screen that lacks them imports the indicators:
+long enough for that frame and the book's to reach the terminal first (the import holds the
+interpreter ~0.2-0.5 s, and the terminal writer is a thread of the same process)."""
+
+
+def indicators_loaded() -> bool:
+    """Whether :data:`INDICATOR_MODULES` are imported (then overlays cost no import)."""
+    return all(name in sys.modules for name in INDICATOR_MODULES)
+
+
+def load_indicators() -> None:
+    """Import :data:`INDICATOR_MODULES` (~0.2 s the first time, nothing after)."""
+    for name in INDICATOR_MODULES:
+        importlib.import_module(name)
 EMA_PERIODS = (9, 21, 50)
 BOLLINGER = (20, 2.0)
 

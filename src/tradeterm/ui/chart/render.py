@@ -131,6 +131,8 @@ def _column_dots(
 ) -> list[tuple[Dot, ...]]:
     """The overlay dots of the bars ``columns`` (indexes into each series' ``values`` at the
     bars in view: ``(name, dotted, values)``), vectorised: one numpy pass a series."""
+    if not values:  # numpy is not needed (an attached screen may not have loaded it yet)
+        return [()] * len(columns)
     import numpy as np  # loaded already: the series are numpy arrays
 
     per_column: list[list[Dot]] = [[] for _ in columns]
@@ -147,6 +149,16 @@ def _column_dots(
         for x in np.flatnonzero(inside).tolist():
             per_column[x].append((rows[x], name, dotted))
     return [tuple(d) for d in per_column]
+
+
+def _same_closed_values(old: list[np.ndarray], new: list[np.ndarray]) -> bool:
+    """Whether each series holds the same values at all but the newest bar (NaN equal)."""
+    if not new:
+        return True  # numpy is not needed (an attached screen may not have loaded it yet)
+    import numpy as np  # loaded already: the series are numpy arrays
+
+    return all(np.array_equal(a[:-1], b[:-1], equal_nan=True)
+               for a, b in zip(old, new, strict=True))
 
 
 def run_segments(chars: Sequence[str], styles: Sequence[Style | None]) -> list[Segment]:
@@ -427,8 +439,6 @@ class ChartRenderer:
         is composed. Anything else composes them all (each still cached by what it shows).
         """
         rows = scale.rows
-        import numpy as np  # loaded already: the series are numpy arrays
-
         frame_key = (scale, palette, pad, n, cross_x, marker_cols,
                      tuple((name, dotted) for name, dotted, _ in shown))
         memo = self._last_columns
@@ -439,8 +449,7 @@ class ChartRenderer:
             and len(memo.bars) == len(bars)
             and memo.lasts == lasts
             and memo.bars[:-1] == bars[:-1]
-            and all(np.array_equal(old[:-1], new[:-1], equal_nan=True)
-                    for old, (_, _, new) in zip(memo.values, shown, strict=True))
+            and _same_closed_values(memo.values, [values for _, _, values in shown])
         ):
             first = len(bars) - 1  # only the newest bar changed
             column_dots = memo.dots[:-1] + _column_dots(shown, scale, range(first, len(bars)))

@@ -8,6 +8,7 @@ history anchor, crosshair), takes data from the app (:meth:`CandleChart.update_d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from textual.binding import Binding
@@ -19,7 +20,14 @@ from textual.widget import Widget
 from tradeterm.core.models import Candle, Signal
 from tradeterm.core.trading import Fill, Order, Position
 from tradeterm.ui.chart.marks import Marks, chart_marks
-from tradeterm.ui.chart.overlays import Overlays
+from tradeterm.ui.chart.overlays import (
+    Overlays,
+    Series,
+    Zone,
+    INDICATORS_LOAD_DELAY_S,
+    indicators_loaded,
+    load_indicators,
+)
 from tradeterm.ui.chart.render import ChartRenderer, Crosshair
 from tradeterm.ui.chart.view import ZOOM_LEVELS, ChartView
 from tradeterm.ui.themes import TradingColors
@@ -72,6 +80,7 @@ class CandleChart(Widget, can_focus=True):
         self.step: Decimal | None = None  # and its lot step
         self._lines: list[Strip] = []
         self._lines_size: tuple[int, int] | None = None
+        self._overlays_pending = False  # the overlays' import is scheduled (_load_overlays)
 
     # -- data in ----------------------------------------------------------------------------
 
@@ -233,7 +242,16 @@ class CandleChart(Widget, can_focus=True):
     def _compute(self) -> list[Strip]:
         candles, symbol, timeframe, timeframe_ms, message = self._data
         width, height = self.size.width, self.size.height
-        self.overlays.update(candles)
+        series: Sequence[Series] = self.overlays.series
+        zones: Sequence[tuple[Zone, ...]] = self.overlays.zones
+        if candles and not indicators_loaded():  # attached: the first data frame goes first
+            series, zones = (), ()
+            if not self._overlays_pending:
+                self._overlays_pending = True
+                self.set_timer(INDICATORS_LOAD_DELAY_S, self._load_overlays)
+        else:
+            self.overlays.update(candles)
+            series, zones = self.overlays.series, self.overlays.zones
         self._lines = self.renderer.render(
             candles,
             width=width,
@@ -245,8 +263,8 @@ class CandleChart(Widget, can_focus=True):
             message=message,
             per_column=self.per_column,
             anchor=self.history_anchor,
-            series=self.overlays.series,
-            zones=self.overlays.zones,
+            series=series,
+            zones=zones,
             marks=self.marks,
             crosshair=self.crosshair,
             tick=self.tick,
@@ -256,6 +274,13 @@ class CandleChart(Widget, can_focus=True):
         self._lines_size = (width, height)
         self.view = self.renderer.view
         return self._lines
+
+    def _load_overlays(self) -> None:
+        """After the first frame with data: import what the overlays compute with, then draw
+        them (see :func:`~tradeterm.ui.chart.overlays.indicators_loaded`)."""
+        load_indicators()
+        self._overlays_pending = False
+        self._rebuild(repaint_changed_only=False)
 
     def on_resize(self) -> None:
         self._rebuild(repaint_changed_only=False)

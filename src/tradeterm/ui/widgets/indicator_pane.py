@@ -29,7 +29,12 @@ from textual.strip import Strip
 
 from tradeterm.core.models import Candle, EngineSnapshot
 from tradeterm.ui.chart.glyphs import braille, quarter_row, style
-from tradeterm.ui.chart.overlays import CandleArrays
+from tradeterm.ui.chart.overlays import (
+    INDICATORS_LOAD_DELAY_S,
+    CandleArrays,
+    indicators_loaded,
+    load_indicators,
+)
 from tradeterm.ui.chart.render import run_segments
 from tradeterm.ui.chart.view import ChartView
 from tradeterm.ui.fmt import fmt_price, fmt_size
@@ -383,6 +388,7 @@ class IndicatorPane(LineCacheWidget):
         self._data = CandleArrays()
         self._values: tuple[object, ...] | None = None
         self._row_memo: RowMemo = {}  # the last frame's rows (see _assemble)
+        self._load_pending = False  # the indicators' import is scheduled (_load_indicators)
         self._shown_key: tuple[object, ...] | None = None
         self.tick: Decimal | None = None  # the chart market's price tick, once known
         self.step: Decimal | None = None  # and its quantity step (volume)
@@ -427,6 +433,12 @@ class IndicatorPane(LineCacheWidget):
         self.set_mode(choices[(index + 1) % len(choices)])
         return self.mode
 
+    def _load_indicators(self) -> None:
+        """After the first frame with data: import what the pane computes with, then draw."""
+        load_indicators()
+        self._load_pending = False
+        self.lines_changed(full=True)
+
     def _view_changed(self, _view: ChartView | None) -> None:
         self._refresh()
         if self.view_listener is not None:
@@ -469,6 +481,11 @@ class IndicatorPane(LineCacheWidget):
         mode, colors = self.mode, self.market_colors
         if not candles or height <= 0:
             return [Strip([Segment(f" {title(mode)}", style(colors.muted))])]
+        if not indicators_loaded():  # attached: the first data frame goes first
+            if not self._load_pending:
+                self._load_pending = True
+                self.set_timer(INDICATORS_LOAD_DELAY_S, self._load_indicators)
+            return [Strip([Segment(f" {title(mode)} ", style(colors.accent, bold=True))])]
         values = self.values_for(candles)
         col = lambda name: column_values(values[name], columns)  # noqa: E731
         memo = self._row_memo
