@@ -69,3 +69,27 @@ async def test_when_the_terminal_narrows_and_widens_the_hints_follow(tmp_path: P
         assert "? Help" in hints_shown(app)
         await pilot.resize_terminal(120, 40)
         await wait_for(pilot, lambda: hints_shown(app) == list(HINTS))
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_on_the_journal_screen_its_own_keys_show_first_and_whole(
+        tmp_path: Path, size: tuple[int, int]):
+    """The journal's footer listed its keys, then the main screen's, and was cut mid-label at
+    120 columns (``S Str▏``)."""
+    from tradeterm.ui.screens.history import HistoryScreen
+
+    settings = Settings(symbols=["BTC/USDT"], data_dir=tmp_path)
+    app = TradetermApp(settings, FakeEngine(settings))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("j")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen)
+                       and "Back" in footer_line(app))
+        await pilot.pause(0.2)
+        hints = hints_shown(app)
+        own = ["esc Back", "r Refresh", "f Filter", "x Clear filter"]
+        assert hints[:4] == own, footer_line(app)
+        assert all(h in HINTS for h in hints[4:]), footer_line(app)  # the rest whole
+        footer = app.screen.query_one(Footer)
+        palette = next(k for k in footer.query(FooterKey) if k.has_class("-command-palette"))
+        assert all(w.region.right <= palette.region.x for w in footer.children
+                   if w.display and w is not palette), footer_line(app)

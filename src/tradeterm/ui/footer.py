@@ -5,7 +5,8 @@ columns the main screen's hints ended in ``j Journa`` and ``? Help`` was never s
 hints that do not fit are hidden whole, the least useful first (:data:`KEEP_FIRST`, by
 action, so a remapped key keeps its rank): at 80 columns help, quit, buy, sell, the kill switch
 and the journal stay; the symbol and timeframe keys (also in the help screen and the palette)
-go first. The palette's key, docked right, always stays.
+go first. On another screen (the journal) its own keys stay before the main screen's, which
+Textual lists there too. The palette's key, docked right, always stays.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ one not named here goes before all of them."""
 
 def _rank(name: str) -> int:
     return KEEP_FIRST.index(name) if name in KEEP_FIRST else len(KEEP_FIRST)
+
+
+OWN = -1
+"""The rank of a screen's own keys (the journal's ``esc Back``, ``f Filter``): kept before
+the main screen's keys, which a screen's footer also lists."""
 
 
 class FittedFooter(Footer):
@@ -55,6 +61,11 @@ class FittedFooter(Footer):
                 hints[-1] = (str(child.content), [*hints[-1][1], child])
         return hints
 
+    def _own_actions(self) -> set[str]:
+        """The actions bound by the screen (or a widget on it), not by the app."""
+        return {binding.action for node, binding, _, _ in self.screen.active_bindings.values()
+                if node is not self.app}
+
     def _width(self, widget: Widget) -> int | None:
         if widget not in self._widths:
             if not widget.display or not widget.outer_size.width:
@@ -82,7 +93,9 @@ class FittedFooter(Footer):
         shown = [True] * len(hints)
         used = sum(widths.values())
         # the least useful first; of equal rank, the rightmost
-        for i in sorted(range(len(hints)), key=lambda i: (_rank(hints[i][0]), i), reverse=True):
+        own = self._own_actions()
+        ranks = [OWN if name in own else _rank(name) for name, _ in hints]
+        for i in sorted(range(len(hints)), key=lambda i: (ranks[i], i), reverse=True):
             if used <= room:
                 break
             shown[i] = False

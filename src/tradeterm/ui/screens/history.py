@@ -28,9 +28,10 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from tradeterm.ui.footer import FittedFooter
 from tradeterm.ui.screens.journal_charts import (
     CurveData, curve_of, daily_chart, describe, equity_chart, filter_text, parse_filter,
 )
@@ -212,7 +213,7 @@ class HistoryScreen(Screen[None]):
                     yield Static("", id=f"note-{name}", classes="tab-note")
                     yield DataTable(id=f"table-{name}", zebra_stripes=True, cursor_type="row",
                                     cell_padding=0)  # see GAP
-        yield Footer()
+        yield FittedFooter()  # its own keys first, each whole
 
     def on_mount(self) -> None:
         self.query_one(TabbedContent).display = False
