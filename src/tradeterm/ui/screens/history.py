@@ -391,7 +391,7 @@ class HistoryScreen(Screen[None]):
             shown = Table(headers, rows, shown.total, shown.text | set(TITLES.values()))
         table.clear(columns=True)
         for header in shown.headers:
-            table.add_column(GAP + header, key=header)
+            table.add_column(GAP + header)
         table.add_rows([cell(h, v, colors, shown.text)
                         for h, v in zip(shown.headers, row, strict=True)] for row in shown.rows)
 
