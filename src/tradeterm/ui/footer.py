@@ -27,6 +27,9 @@ def _rank(name: str) -> int:
     return KEEP_FIRST.index(name) if name in KEEP_FIRST else len(KEEP_FIRST)
 
 
+MAX_WAITS = 5
+"""Refreshes to wait for a hint's width (it is laid out after the first): then it counts 0."""
+
 OWN = -1
 """The rank of a screen's own keys (the journal's ``esc Back``, ``f Filter``): kept before
 the main screen's keys, which a screen's footer also lists."""
@@ -38,10 +41,12 @@ class FittedFooter(Footer):
     def __init__(self) -> None:
         super().__init__()
         self._widths: dict[Widget, int] = {}  # measured with every hint shown (after compose)
+        self._waits = 0  # refreshes waited for a hint to be laid out (a few at most)
 
     async def recompose(self) -> None:
         await super().recompose()  # the bindings changed: new hints, all shown
         self._widths.clear()
+        self._waits = 0
         self.call_after_refresh(self._fit)
 
     def on_resize(self) -> None:
@@ -82,12 +87,13 @@ class FittedFooter(Footer):
         widths: dict[str, int] = {}  # a name is unique: one hint per action or group
         for name, widgets in hints:
             measured = [self._width(w) for w in widgets]
-            if any(m is None for m in measured):  # shown again and measured after a refresh
+            if any(m is None for m in measured) and self._waits < MAX_WAITS:
+                self._waits += 1  # shown again and measured after a refresh
                 for widget in widgets:
                     widget.display = True
                 self.call_after_refresh(self._fit)
                 return
-            widths[name] = sum(m for m in measured if m is not None)
+            widths[name] = sum(m or 0 for m in measured)
         palette = [c for c in self.children if c.has_class("-command-palette")]
         room = self.size.width - sum(p.outer_size.width for p in palette)
         shown = [True] * len(hints)
