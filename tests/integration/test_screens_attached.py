@@ -66,7 +66,7 @@ def _app(tmp_path: Path, engine: EngineProcess) -> tuple[TradetermApp, RemoteEng
 
 
 def _rows(table: DataTable) -> list[list[str]]:
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+    return [[str(c).strip() for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
 def _table(app: TradetermApp, name: str) -> DataTable | None:

@@ -67,7 +67,7 @@ def row_count(app: TradetermApp, name: str) -> int:
 
 
 def row_texts(t: DataTable) -> list[list[str]]:
-    return [[str(c) for c in t.get_row_at(i)] for i in range(t.row_count)]
+    return [[str(c).strip() for c in t.get_row_at(i)] for i in range(t.row_count)]
 
 
 async def test_journal_screen_shows_trades_fills_signals_orders_and_stats(tmp_path: Path):
@@ -78,12 +78,12 @@ async def test_journal_screen_shows_trades_fills_signals_orders_and_stats(tmp_pa
         await pilot.press("j")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen)
                        and row_count(app, "trades") == 2)
-        trades = row_texts(table(app, "trades"))
-        assert trades[0][1:3] == ["BTC/USDT", "buy"] and trades[0][6] == "-30.00"  # newest first
-        assert trades[1][6] == "100.00" and trades[1][12] == "ema_cross" and trades[0][12] == "manual"
-        pnl_cell = table(app, "trades").get_row_at(1)[6]
-        assert pnl_cell.style == app.market_colors.profit
-        assert table(app, "trades").get_row_at(0)[6].style == app.market_colors.loss
+        assert column(app, "symbol") == ["BTC/USDT"] * 2 and column(app, "side") == ["buy"] * 2
+        assert column(app, "pnl") == ["-30.00", "100.00"]  # newest first
+        assert column(app, "strategy") == ["manual", "ema_cross"]
+        pnl = headers(app).index("pnl")
+        assert table(app, "trades").get_row_at(1)[pnl].style == app.market_colors.profit
+        assert table(app, "trades").get_row_at(0)[pnl].style == app.market_colors.loss
 
         assert row_texts(table(app, "fills"))[0][1:6] == [
             "BTC/USDT", "buy", "0.1", "100.5", "0.01"]
@@ -133,10 +133,13 @@ def story_journal(path: Path) -> None:
         writer.write(*trades, AccountRecord(T + 3 * day, account)).result(20)
 
 
+def headers(app: TradetermApp, name: str = "trades") -> list[str]:
+    return [str(c.label).strip() for c in table(app, name).columns.values()]
+
+
 def column(app: TradetermApp, name: str) -> list[str]:
-    t = table(app, "trades")
-    headers = [str(c.label) for c in t.columns.values()]
-    return [row[headers.index(name)] for row in row_texts(t)]
+    at = headers(app).index(name)
+    return [row[at] for row in row_texts(table(app, "trades"))]
 
 
 async def test_journal_screen_charts_and_filters_follow_the_typed_filter(tmp_path: Path):
@@ -258,3 +261,79 @@ def test_equity_axis_when_every_close_is_on_one_day_then_times_of_day_not_the_sa
                           (day + 1440 * minute, Decimal("3"))], [], 3, "USDT")
     axis = plain(equity_chart(two_days, 80, 14)).rstrip().splitlines()[-1]
     assert axis.split() == ["12-07", "12-08"]  # 00:00 and 01:00 on 12-07 share one label
+
+
+NEEDED = ["opened", "closed", "held", "symbol", "side", "qty", "entry", "exit", "pnl", "R",
+          "MAE R", "MFE R", "strategy"]
+"""What a trader reads per trade: all of it on screen at 120 columns, without scrolling."""
+
+
+def swing_journal(path: Path) -> None:
+    """Forty 1h-strategy trades at real prices, held across midnight, with the longest shipped
+    strategy name and the entry's reasons: the widest cells the trades tab meets."""
+    hour = 3_600_000
+    trades = []
+    for n in range(40):
+        opened = T + n * 7 * hour + 22 * hour  # 22:00 UTC on, so most close the next day
+        trades.append(ClosedTrade(
+            "BTC/USDT", "sell" if n % 2 else "buy", Decimal("0.00153"), Decimal("64985.58"),
+            Decimal("64012.31"), opened, opened + 5 * hour + 123_000, Decimal("-12.34"),
+            Decimal("0.2"), Decimal("-0.62"), Decimal("-19.87"), Decimal("31.02"),
+            "bollinger_breakout", initial_risk=Decimal("19.91")))
+    with JournalWriter(path) as writer:
+        writer.write(*trades).result(20)
+
+
+def column_spans(t: DataTable) -> dict[str, tuple[int, int]]:
+    """Each column's (x, right edge) in the table's content, by header."""
+    spans, x = {}, 0
+    for c in t.columns.values():
+        width = c.get_render_width(t)
+        spans[str(c.label).strip()] = (x, x + width)
+        x += width
+    return spans
+
+
+async def test_at_120x40_every_column_a_trader_reads_per_trade_shows_without_scrolling(
+        tmp_path: Path):
+    config = settings(tmp_path)
+    swing_journal(config.journal_file)
+    app = TradetermApp(config, engine=FakeEngine(config))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("j")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen)
+                       and row_count(app, "trades") == 40)
+        await pilot.pause()
+        trades = table(app, "trades")
+        visible = trades.scrollable_content_region.width
+        spans = column_spans(trades)
+        assert trades.scroll_x == 0 and visible >= 118
+        assert all(h in spans for h in NEEDED), spans
+        assert max(spans[h][1] for h in NEEDED) <= visible, (spans, visible)
+        assert headers(app)[:3] == ["opened", "closed", "held"]  # times first, then the trade
+        assert column(app, "opened")[-1] == "05-02 22:00"  # the oldest, at the bottom
+        assert column(app, "closed")[-1] == "05-03 03:02"  # the next day: with its date
+        assert column(app, "held")[-1] == "5h 02m"
+        assert column(app, "strategy")[0] == "bollinger_breakout"
+        assert "times UTC, 2024" in screen_text(app)  # the year the short times leave out
+        text = screen_text(app)
+        header_line = next(line for line in text.splitlines() if " opened " in line)
+        assert all(f" {h}" in header_line for h in NEEDED), header_line
+
+        await pilot.resize_terminal(240, 70)  # a big screen shows every column
+        await pilot.pause()
+        spans = column_spans(trades)
+        assert max(right for _, right in spans.values()) <= (
+            trades.scrollable_content_region.width)
+
+
+def test_short_trade_times_keep_the_year_when_the_rows_span_two():
+    from tradeterm.ui.screens.journal_trades import compact_trades
+
+    head = ["closed (UTC)", "symbol", "opened (UTC)"]
+    rows = [["2025-01-01 00:10:00", "BTC/USDT", "2024-12-31 23:50:59"],
+            ["2024-12-31 10:05:00", "BTC/USDT", "2024-12-31 09:00:00"]]
+    headers_, shown, year = compact_trades(head, rows)
+    assert headers_ == ["opened", "closed", "symbol"] and year == ""
+    assert shown == [["24-12-31 23:50", "25-01-01 00:10", "BTC/USDT"],
+                     ["24-12-31 09:00", "10:05", "BTC/USDT"]]

@@ -65,8 +65,7 @@ def assert_positions_complete(app: TradetermApp) -> None:
     header = words(lines[0])
     for title in POSITION_TITLES:
         assert title in header, (title, lines[0])
-    assert any(t in header for t in ("ToStop", "Stop")), lines[0]  # distance to the stop
-    assert any(t in header for t in ("ToTgt", "Tgt")), lines[0]  # and to the target
+    assert "ToStop" in header and "ToTgt" in header, lines[0]  # distances to stop and target
     btc = next(line for line in lines if line.startswith("BTC"))
     cells = words(btc)
     for cell in POSITION_CELLS:
@@ -146,6 +145,37 @@ async def test_80x24_when_tab_chosen_then_the_same_columns_as_at_120x40(settings
         await wait_for(pilot, lambda: getattr(app, f"_{panel}").region.area > 0)
         await wait_for(pilot, lambda: "TP P1-3" in screen_text(app) or "2.00%" in screen_text(app))
         (assert_positions_complete if panel == "positions" else assert_orders_complete)(app)
+
+
+async def panel_titles(settings: Settings, size: tuple[int, int]) -> dict[str, list[str]]:
+    """The header words of the positions and orders panels at ``size`` (their tab at 80x24)."""
+    app = make_app(settings)
+    titles = {}
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: "spread" in screen_text(app))
+        for panel, shown in (("positions", "2.00%"), ("orders", "TP P1-3")):
+            if app.compact:
+                app.show_panel(panel)
+            await wait_for(pilot, lambda: shown in screen_text(app))  # noqa: B023 (awaited)
+            await pilot.pause()
+            widget = getattr(app, f"_{panel}")
+            titles[panel] = words(region_lines(app, widget.content_region)[0])
+    return titles
+
+
+async def test_panel_headers_when_the_screen_grows_then_columns_added_never_renamed(settings):
+    """A narrower panel drops columns but never gives one another name: at 120x40 the
+    distances read "Stop"/"Tgt" (the prices' names) where 240x70 said "ToStop"/"ToTgt"."""
+    sizes = ((80, 24), (120, 40), (240, 70))
+    titles = {size: await panel_titles(settings, size) for size in sizes}
+    for panel in ("positions", "orders"):
+        big = titles[(240, 70)][panel]
+        for size in sizes[:2]:
+            assert set(titles[size][panel]) <= set(big), (panel, size, titles[size][panel], big)
+    for size in sizes:
+        positions = titles[size]["positions"]
+        assert "ToStop" in positions and "ToTgt" in positions and "Stop" not in positions
+    assert "Stop/Target" in titles[(240, 70)]["positions"]  # the prices, named as prices
 
 
 async def test_80x24_when_account_tab_then_under_the_chart_full_width(settings):

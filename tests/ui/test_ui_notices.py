@@ -118,18 +118,28 @@ async def test_toasts_when_twelve_fills_in_a_burst_then_one_toast_with_the_count
 # -- placement --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [(120, 40), (80, 24), (240, 70)])
-async def test_toasts_when_shown_then_never_over_the_book_tape_tables_readout_or_verdict(settings, size):
+@pytest.mark.parametrize(("size", "panel"), [
+    ((120, 40), None), ((80, 24), None), ((240, 70), None),
+    ((80, 24), "positions"), ((80, 24), "orders"), ((99, 31), "orders"),  # under the chart
+])
+async def test_toasts_when_shown_then_never_over_the_book_tape_tables_readout_or_verdict(
+        settings, size, panel):
     engine = engine_for(settings)
     app = TradetermApp(settings, engine)
     async with app.run_test(size=size, notifications=True) as pilot:
+        if panel is not None:
+            app.show_panel(panel)
+            await wait_for(pilot, lambda: getattr(app, f"_{panel}").region.area > 0)
         await burst(pilot, app, engine)
         toasts = visible_toasts(app)
         chart = app.query_one("#chart").region
         readout = chart._replace(height=app.query_one("#chart").renderer.header_rows)
         covered = [app._book.region, app._tape.region, app.query_one("#side").region,
                    app._positions.region, app._orders.region, readout]
-        assert app._book.region.area > 0 and readout.area > 0
+        shown_panel = app._book if panel is None else getattr(app, f"_{panel}")
+        assert shown_panel.region.area > 0 and readout.area > 0
+        if panel is not None:  # over the chart's few rows, packed: the three toasts all show
+            assert len(toasts) == 3, toasts
         for toast in toasts:
             assert toast.area > 0
             for work in covered:

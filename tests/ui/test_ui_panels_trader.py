@@ -109,10 +109,10 @@ def test_positions_narrowing_then_abbreviated_first_then_dropped_in_priority_ord
     titles = {w: render_positions(rows, w, COLORS)[0][0].plain.split()
               for w in (119, 80, 60, 44, 31, 20)}
     assert titles[119][-2:] == ["Stop/Target", "Strategy"]  # all, unabbreviated
-    assert titles[80] == ["Sym", "Size", "Entry", "Mark", "uPnL", "uPnL%", "R", "Stop", "Tgt",
+    assert titles[80] == ["Sym", "Size", "Entry", "Mark", "uPnL", "uPnL%", "R", "ToStop", "ToTgt",
                           "Age"]
-    assert titles[60] == ["Sym", "Size", "uPnL", "uPnL%", "R", "Stop", "Tgt", "Age"]
-    assert titles[44] == ["Sym", "Size", "uPnL", "R", "Stop"]  # the 120x40 trading column
+    assert titles[60] == ["Sym", "Size", "uPnL", "uPnL%", "R", "ToStop", "ToTgt", "Age"]
+    assert titles[44] == ["Sym", "Size", "uPnL", "R", "ToStop"]  # the 120x40 trading column
     assert titles[31] == ["Sym", "uPnL", "R"]
     assert titles[20] == ["Sym", "uPnL"]
     _, (line,) = render_positions(rows, 44, COLORS)
@@ -216,8 +216,8 @@ async def test_app_at_80x24_positions_and_orders_tabs_answer_with_the_apps_clock
         await wait_for(pilot, lambda: "uPnL%" in screen_text(app))
         text = screen_text(app)
         header = next(line for line in text.splitlines() if "uPnL%" in line)
-        assert header.split() == ["Sym", "Size", "Entry", "Mark", "uPnL", "uPnL%", "R", "Stop",
-                                  "Tgt", "Age"]
+        assert header.split() == ["Sym", "Size", "Entry", "Mark", "uPnL", "uPnL%", "R", "ToStop",
+                                  "ToTgt", "Age"]
         btc = next(line for line in text.splitlines() if line.startswith("BTC   L"))
         assert btc.split()[-1] == "2h"  # opened at T0: aged by the app's clock, not the wall's
         app.show_panel("orders")
@@ -236,7 +236,7 @@ async def test_app_at_120x40_lower_panels_show_the_bracket_and_the_stop_distance
     async with app.run_test(size=(120, 40)) as pilot:
         await settled(pilot)
         lines = [line[:80] for line in screen_text(app).splitlines()]  # the main column
-    assert ["Sym", "Size", "Entry", "Mark", "uPnL", "uPnL%", "R", "Stop", "Tgt",
+    assert ["Sym", "Size", "Entry", "Mark", "uPnL", "uPnL%", "R", "ToStop", "ToTgt",
             "Age"] in [line.split() for line in lines]
     assert any(line.split()[:2] == ["BTC", "L"] and "2.00%" in line.split()
                for line in lines)  # the long's room to its stop, in % of the mark

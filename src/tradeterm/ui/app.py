@@ -40,7 +40,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tab, Tabs
+from textual.widgets import Static, Tab, Tabs
 from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 from tradeterm.config import Settings
@@ -96,6 +96,7 @@ from tradeterm.core.notices import describe_closed, describe_denial, describe_fi
 from tradeterm.core.preview import OrderPreview, TicketDraft
 from tradeterm.core.trading import Order, OrderRequest, OrderType
 from tradeterm.ui.fmt import market_format
+from tradeterm.ui.footer import FittedFooter
 from tradeterm.ui.keys import KEYS
 from tradeterm.ui.notices import KINDS, Coalescer, Notice, NoticeLog
 from tradeterm.ui.keys import TIMEFRAME_KEYS as TIMEFRAME_KEYS  # re-exported: keys 1-6
@@ -272,7 +273,7 @@ class TradetermApp(App[None]):
                 with Vertical(id="info"):
                     yield AccountPanel(id="account")
                     yield SignalsPanel(id="signals")
-        yield Footer()
+        yield FittedFooter()  # the hints that fit, each whole (ui/footer.py)
 
     def on_mount(self) -> None:
         # Held here: once a modal screen is pushed, query_one() searches that screen instead.

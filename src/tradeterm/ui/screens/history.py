@@ -28,12 +28,14 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
+from tradeterm.ui.footer import FittedFooter
 from tradeterm.ui.screens.journal_charts import (
     CurveData, curve_of, daily_chart, describe, equity_chart, filter_text, parse_filter,
 )
+from tradeterm.ui.screens.journal_trades import TITLES, compact_trades
 from tradeterm.ui.themes import TradingColors
 
 if TYPE_CHECKING:
@@ -119,15 +121,21 @@ def _signed(value: str) -> Decimal | None:
         return None
 
 
+GAP = " "
+"""What separates two columns: the tables have no cell padding (two spaces between columns,
+a seventh of 120 columns on the trades tab) and every cell and header starts with one space,
+as the main screen's panels do."""
+
+
 def cell(header: str, value: str, colors: TradingColors, text: frozenset[str]) -> Text:
     """A table cell: numbers right-aligned, money and R coloured by their sign."""
     if header in text:
-        return Text(value)
+        return Text(GAP + value)
     style = ""
     number = _signed(value)
     if header in _MONEY_COLUMNS and number is not None and number != 0:
         style = colors.profit if number > 0 else colors.loss
-    return Text(value, style=style, justify="right")
+    return Text(GAP + value, style=style, justify="right")
 
 
 class HistoryScreen(Screen[None]):
@@ -137,7 +145,7 @@ class HistoryScreen(Screen[None]):
     HistoryScreen #history-title { height: 1; text-style: bold; color: $accent; padding: 0 1; }
     HistoryScreen #history-message { height: auto; padding: 1 2; color: $text-muted; }
     HistoryScreen TabbedContent { height: 1fr; }
-    HistoryScreen DataTable { height: 1fr; }
+    HistoryScreen DataTable { height: 1fr; scrollbar-size-vertical: 1; }
     HistoryScreen .tab-note { height: 1; color: $text-muted; padding: 0 1; }
     HistoryScreen #journal-filter { height: 1; color: $text-muted; padding: 0 1; }
     HistoryScreen #journal-filter.-active { color: $warning; }
@@ -188,6 +196,7 @@ class HistoryScreen(Screen[None]):
         """The request arguments of the filter in effect (``symbol``, ``strategy``, ``from``,
         ``to``: as typed; the engine reads them)."""
         self._curve: CurveData | None = None
+        self._times_note = ""  # the trades tab's: its times are UTC (and in which year)
 
     def compose(self) -> ComposeResult:
         yield Static("Journal", id="history-title")
@@ -202,8 +211,9 @@ class HistoryScreen(Screen[None]):
             for name in TABS:
                 with TabPane(name.capitalize(), id=f"tab-{name}"):
                     yield Static("", id=f"note-{name}", classes="tab-note")
-                    yield DataTable(id=f"table-{name}", zebra_stripes=True, cursor_type="row")
-        yield Footer()
+                    yield DataTable(id=f"table-{name}", zebra_stripes=True, cursor_type="row",
+                                    cell_padding=0)  # see GAP
+        yield FittedFooter()  # its own keys first, each whole
 
     def on_mount(self) -> None:
         self.query_one(TabbedContent).display = False
@@ -359,6 +369,8 @@ class HistoryScreen(Screen[None]):
             note = f"newest {shown} of {total} {name}"
         elif not total:
             note = f"no {name} yet"
+        if name == "trades" and total != 0:
+            note += self._times_note
         self.query_one(f"#note-{name}", Static).update(note)
 
     def on_history_screen_stats_loaded(self, message: StatsLoaded) -> None:
@@ -373,8 +385,13 @@ class HistoryScreen(Screen[None]):
 
     def _fill(self, name: str, shown: Table, colors: TradingColors) -> None:
         table = self.query_one(f"#table-{name}", DataTable)
+        if name == "trades":  # every column a trader reads per trade within 120 columns
+            headers, rows, year = compact_trades(shown.headers, shown.rows)
+            self._times_note = f" · times UTC{f', {year}' if year else ''}"
+            shown = Table(headers, rows, shown.total, shown.text | set(TITLES.values()))
         table.clear(columns=True)
-        table.add_columns(*shown.headers)
+        for header in shown.headers:
+            table.add_column(GAP + header)
         table.add_rows([cell(h, v, colors, shown.text)
                         for h, v in zip(shown.headers, row, strict=True)] for row in shown.rows)
 

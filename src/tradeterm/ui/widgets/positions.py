@@ -55,8 +55,9 @@ COLUMNS = (
     Column("uPnL", 9),
     Column("uPnL%", 7, priority=4),
     Column("R", 6, priority=1),
-    Column("ToStop", 7, priority=3, short=("Stop", 6), short_rank=8),
-    Column("ToTgt", 7, priority=5, short=("Tgt", 6), short_rank=8),
+    # distances, never "Stop"/"Tgt" (the prices' names): narrowed, not renamed
+    Column("ToStop", 7, priority=3, short=("ToStop", 6), short_rank=8),
+    Column("ToTgt", 7, priority=5, short=("ToTgt", 6), short_rank=8),
     Column("Age", 4, priority=6),
     Column("Stop/Target", 17, priority=9),
     Column("Strategy", 10, "<", priority=10, grow=True),
