@@ -19,7 +19,8 @@ HINTS = ("123456 Timeframe", "[] Symbol", "b Buy", "s Sell", "K Kill switch", "j
 
 
 def footer_line(app: TradetermApp) -> str:
-    return screen_text(app).splitlines()[-1]
+    lines = screen_text(app).splitlines()
+    return lines[-1] if lines else ""  # a screen just pushed is not laid out yet
 
 
 def hints_shown(app: TradetermApp) -> list[str]:
@@ -93,3 +94,24 @@ async def test_on_the_journal_screen_its_own_keys_show_first_and_whole(
         palette = next(k for k in footer.query(FooterKey) if k.has_class("-command-palette"))
         assert all(w.region.right <= palette.region.x for w in footer.children
                    if w.display and w is not palette), footer_line(app)
+
+
+@pytest.mark.parametrize("action", ["scanner", "backtest"])
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_on_the_scanner_and_backtest_screens_every_hint_shown_is_whole(
+        tmp_path: Path, size: tuple[int, int], action: str):
+    """Their footers listed their own keys and then the main screen's, cut at the edge."""
+    settings = Settings(symbols=["BTC/USDT"], data_dir=tmp_path)
+    app = TradetermApp(settings, FakeEngine(settings))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.2)
+        main = app.screen
+        await app.run_action(action)
+        await wait_for(pilot, lambda: app.screen is not main and "Back" in footer_line(app))
+        await pilot.pause(0.2)
+        footer = app.screen.query_one(Footer)
+        palette = next(k for k in footer.query(FooterKey) if k.has_class("-command-palette"))
+        assert all(w.region.right <= palette.region.x for w in footer.children
+                   if w.display and w is not palette), footer_line(app)
+        own = [h for h in hints_shown(app) if h not in HINTS]
+        assert "esc Back" in own and hints_shown(app)[:len(own)] == own, footer_line(app)

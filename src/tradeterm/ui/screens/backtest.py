@@ -34,7 +34,6 @@ from textual.screen import Screen
 from textual.widgets import (
     Button,
     DataTable,
-    Footer,
     Input,
     Label,
     ProgressBar,
@@ -45,6 +44,7 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
+from tradeterm.ui.footer import FittedFooter
 from tradeterm.core.events import (
     BacktestFinished,
     BacktestProgressed,
@@ -182,7 +182,7 @@ class BacktestScreen(Screen[None]):
                         yield CandleChart(id="bt-chart")
                     with TabPane("Optimise", id="tab-optimize"):
                         yield OptimizeView(id="bt-optimize")
-        yield Footer()
+        yield FittedFooter()  # its own keys first, each whole
 
     def on_mount(self) -> None:
         self.query_one("#bt-progress").display = False

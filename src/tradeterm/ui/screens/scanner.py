@@ -22,8 +22,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
+from tradeterm.ui.footer import FittedFooter
 from tradeterm.core.commands import AddToWatchlist, Command, SwitchSymbol
 from tradeterm.core.display import fmt_compact, fmt_pct, fmt_price
 from tradeterm.core.scan import quote_of
@@ -115,7 +116,7 @@ class ScannerScreen(Screen[None]):
         table: DataTable[str | Text] = DataTable(id="scanner-table", cursor_type="row",
                                                  zebra_stripes=True)
         yield table
-        yield Footer()
+        yield FittedFooter()  # its own keys first, each whole
 
     def on_mount(self) -> None:
         self._table.add_columns(*COLUMNS)
