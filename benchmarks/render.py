@@ -18,7 +18,8 @@ What a "frame" is, per part:
   terminal bytes. Per frame: ``engine.step()`` (a tick: live candle, trade, book), the app's
   ``_redraw()`` (every panel but the book and tape computes its lines and marks changed
   regions; the book and tape redraw on their own ticks, timed as frames of their own when
-  due, as the app's depth timer does half a period later), the widgets that
+  due, as the app's depth timer does half a period later; these depth frames are counted in
+  the screen's figures and reported alone too, "depth"), the widgets that
   asked for a repaint marked dirty on the screen (what their idle handlers do), then what
   Textual's update timer would do next: ``Screen._on_timer_update()`` (layout if needed, the
   compositor renders the dirty regions) with ``App._display`` wrapped to encode the update to
@@ -169,14 +170,17 @@ async def bench_screen(frames: int, size: tuple[int, int] = (120, 40),
             if timer.name in ("redraw", "redraw-depth"):
                 timer.pause()
         samples, cpu = [], []
+        depth, depth_cpu = [], []  # the depth frames again, apart from the tick frames
 
-        def frame(draw) -> None:
+        def frame(draw) -> tuple[float, float]:
             start, start_cpu = time.perf_counter(), time.thread_time()
             draw()
             post_updates(app.screen)
             app.screen._on_timer_update()
-            samples.append(time.perf_counter() - start)
-            cpu.append(time.thread_time() - start_cpu)
+            took = time.perf_counter() - start, time.thread_time() - start_cpu
+            samples.append(took[0])
+            cpu.append(took[1])
+            return took
 
         def tick() -> None:
             engine.step()
@@ -186,12 +190,17 @@ async def bench_screen(frames: int, size: tuple[int, int] = (120, 40),
             frame(tick)
             await pilot.pause()
             if app._depth_pending and time.monotonic() >= app._depth_due:
-                frame(app._redraw_depth)  # the book and tape's own tick (4 a second)
+                took = frame(app._redraw_depth)  # the book and tape's own tick (4 a second)
+                depth.append(took[0])
+                depth_cpu.append(took[1])
                 await pilot.pause()
         average = sum(written) / max(1, len(written))
         name = f"screen {size[0]}x{size[1]}, tick" + (f", RSI + {second_pane}" if second_pane else "")
         report(name, samples, f"  ~{average:.0f} bytes/frame")
         report(f"{name} (CPU)", cpu)
+        if depth:  # included above; here alone, since they are a different kind of frame
+            report(f"screen {size[0]}x{size[1]}, depth", depth)
+            report(f"screen {size[0]}x{size[1]}, depth (CPU)", depth_cpu)
 
 
 def post_updates(screen) -> None:

@@ -20,8 +20,10 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache, partial
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
 from tradeterm.core.models import BookSnapshot, MarketPrecision
 from tradeterm.ui.fmt import fmt_decimals, fmt_size, price_decimals, step_decimals
@@ -153,12 +155,7 @@ def render_ladder(
     At most ``height`` lines; one per row so that a widget can repaint just the rows that moved.
     """
     depth = ladder_depth(height)
-    ref = ladder.mid or next((lv.price for lv in ladder.bids + ladder.asks), 1.0)
-    decimals = price_decimals(ref, precision.tick if precision is not None else None)
-    price_w = max(
-        [len(fmt_decimals(lv.price, decimals)) for lv in ladder.asks + ladder.bids] + [5]
-    )
-    col_w = max(4, (width - price_w - 2) // 2)
+    decimals, price_w, col_w = _columns(ladder, width, precision)
     styles = _styles(colors)
     header = Text(_row("Price", "Size", "Total", price_w, col_w, width), styles.muted)
     lines = [header]
@@ -183,6 +180,104 @@ def render_ladder(
     return lines[:height]
 
 
+def ladder_strips(
+    ladder: Ladder,
+    width: int,
+    height: int,
+    colors: TradingColors,
+    group: str | None = None,
+    precision: MarketPrecision | None = None,
+) -> list[Strip | Text]:
+    """What :func:`render_ladder` draws, with the level rows as Strips made straight from their
+    segments (the header and spread rows stay Text: one each).
+
+    The book redraws every level of every frame (each level's total moves with the levels
+    above it), and a Text per row (two spans, Style sums, ``Text.render``) then a Strip of it
+    was most of the book's frame; a level row here is four segments over styles summed once
+    per palette. Drawn over the widget's base style, each row gives the same cells in the same
+    styles as the Text :func:`render_ladder` gives (tests/ui/test_ui_book_tape.py checks).
+    """
+    depth = ladder_depth(height)
+    decimals, price_w, col_w = _columns(ladder, width, precision)
+    styles = _styles(colors)
+    lot = precision.step if precision is not None else None
+    max_cum = ladder.max_cumulative or 1.0
+    lines: list[Strip | Text] = [
+        Strip([Segment(_row("Price", "Size", "Total", price_w, col_w, width), styles.muted)],
+              width)
+    ]
+    ask_rows = list(reversed(ladder.asks[:depth]))
+    lines.extend([Strip([Segment(" " * width)], width)] * (depth - len(ask_rows)))
+    for level in ask_rows:
+        lines.append(_level_strip(level, decimals, lot, price_w, col_w, width, max_cum,
+                                  styles.ask_row))
+    lines.append(_spread_line(ladder, decimals, width, colors, group))
+    for level in ladder.bids[:depth]:
+        lines.append(_level_strip(level, decimals, lot, price_w, col_w, width, max_cum,
+                                  styles.bid_row))
+    return lines[:height]
+
+
+def _columns(
+    ladder: Ladder, width: int, precision: MarketPrecision | None
+) -> tuple[int, int, int]:
+    """Price decimals, price column width and size column width for ``ladder``."""
+    ref = ladder.mid or next((lv.price for lv in ladder.bids + ladder.asks), 1.0)
+    decimals = price_decimals(ref, precision.tick if precision is not None else None)
+    price_w = max(
+        [len(fmt_decimals(lv.price, decimals)) for lv in ladder.asks + ladder.bids] + [5]
+    )
+    return decimals, price_w, max(4, (width - price_w - 2) // 2)
+
+
+@dataclass(frozen=True, slots=True)
+class _RowStyles:
+    """A level row's styles, summed as the Text path sums its spans (the row's foreground,
+    then the side's colour over the price, then the depth bar's background over its cells)."""
+
+    plain: Style
+    side: Style
+    bar: Style
+    side_bar: Style
+
+
+def _row_styles(foreground: Style, side: Style, bar: Style) -> _RowStyles:
+    return _RowStyles(foreground, foreground + side, foreground + bar, foreground + side + bar)
+
+
+def _level_strip(
+    level: LadderLevel,
+    decimals: int,
+    lot: Decimal | None,
+    price_w: int,
+    col_w: int,
+    width: int,
+    max_cum: float,
+    styles: _RowStyles,
+) -> Strip:
+    """:func:`_level_line` as a Strip: cut where the price column and the depth bar start."""
+    line = _row(
+        fmt_decimals(level.price, decimals),
+        fmt_size(level.size, col_w, lot),
+        fmt_size(level.cumulative, col_w, lot),
+        price_w,
+        col_w,
+        width,
+    )
+    price_end = min(price_w, width)
+    bar_cells = round(level.cumulative / max_cum * width)
+    bar_start = width - bar_cells if bar_cells > 0 else width
+    cuts = sorted({0, price_end, max(0, bar_start), width})
+    segments = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        if start < price_end:
+            style = styles.side_bar if start >= bar_start else styles.side
+        else:
+            style = styles.bar if start >= bar_start else styles.plain
+        segments.append(Segment(line[start:end], style))
+    return Strip(segments, width)
+
+
 @dataclass(frozen=True, slots=True)
 class _LadderStyles:
     muted: Style
@@ -191,18 +286,26 @@ class _LadderStyles:
     bid: Style
     ask_bar: Style  # background of the cumulative depth bar
     bid_bar: Style
+    ask_row: _RowStyles  # the level rows' styles, summed once (ladder_strips)
+    bid_row: _RowStyles
 
 
 @lru_cache(maxsize=8)
 def _styles(colors: TradingColors) -> _LadderStyles:
     """Styles built once per palette: building them for every row of every frame shows up."""
+    foreground = Style(color=colors.foreground)
+    ask, bid = Style(color=colors.ask), Style(color=colors.bid)
+    ask_bar = Style(bgcolor=blend(colors.ask, colors.background, 0.22))
+    bid_bar = Style(bgcolor=blend(colors.bid, colors.background, 0.22))
     return _LadderStyles(
         muted=Style(color=colors.muted),
-        foreground=Style(color=colors.foreground),
-        ask=Style(color=colors.ask),
-        bid=Style(color=colors.bid),
-        ask_bar=Style(bgcolor=blend(colors.ask, colors.background, 0.22)),
-        bid_bar=Style(bgcolor=blend(colors.bid, colors.background, 0.22)),
+        foreground=foreground,
+        ask=ask,
+        bid=bid,
+        ask_bar=ask_bar,
+        bid_bar=bid_bar,
+        ask_row=_row_styles(foreground, ask, ask_bar),
+        bid_row=_row_styles(foreground, bid, bid_bar),
     )
 
 
@@ -301,12 +404,12 @@ class OrderBookLadder(LineCacheWidget):
             return None
         return _significant(self.tick * GROUP_TICKS[self.group_index])
 
-    def build_lines(self, width: int, height: int) -> list[Text]:
+    def build_lines(self, width: int, height: int) -> list[Strip | Text]:
         step = self.group_step
         book = group_book(self.book or BookSnapshot(symbol=""), step)
         ladder = build_ladder(book, ladder_depth(height))
         label = _step_text(step) if step is not None else None
-        return render_ladder(ladder, width, height, self.market_colors, label, self.precision)
+        return ladder_strips(ladder, width, height, self.market_colors, label, self.precision)
 
     def group(self, step: int) -> str:
         """Coarser (``step`` > 0) or finer price grouping; returns the new group size as text
