@@ -15,19 +15,21 @@ from decimal import Decimal
 import pytest
 from rich.console import Console
 from rich.style import Style
+from textual.app import App, ComposeResult
 from textual.strip import Strip
 
 from tradeterm.core.models import BookSnapshot, MarketPrecision, Trade
 from tradeterm.ui.themes import TradingColors
 from tradeterm.ui.widgets.book import (
+    OrderBookLadder,
     build_ladder,
     group_book,
     ladder_depth,
     ladder_strips,
     render_ladder,
 )
-from tradeterm.ui.widgets.lines import to_strip
-from tradeterm.ui.widgets.tape import render_tape, tape_strips
+from tradeterm.ui.widgets.lines import ReadyStrip, to_strip
+from tradeterm.ui.widgets.tape import TradesTape, render_tape, tape_strips
 
 CONSOLE = Console(width=200, color_system="truecolor")
 PALETTES = (
@@ -77,7 +79,7 @@ def test_ladder_strips_when_varied_books_then_same_cells_and_styles_as_the_text_
     ladder = build_ladder(book, ladder_depth(height))
 
     texts = render_ladder(ladder, width, height, colors, group, precision)
-    strips = ladder_strips(ladder, width, height, colors, group, precision)
+    strips = ladder_strips(ladder, width, height, colors, group, precision, base)
 
     assert len(strips) == len(texts)
     for y, (want, got) in enumerate(zip(as_strips(texts, width, base),
@@ -104,7 +106,7 @@ def test_tape_strips_when_varied_trades_then_same_cells_and_styles_as_the_text_r
     colors, base, precision = rng.choice(PALETTES), rng.choice(BASES), rng.choice(PRECISIONS)
 
     texts = render_tape(trades, width, height, colors, precision)
-    strips = tape_strips(trades, width, height, colors, precision)
+    strips = tape_strips(trades, width, height, colors, precision, base)
 
     assert len(strips) == len(texts)
     for y, (want, got) in enumerate(zip(as_strips(texts, width, base),
@@ -116,7 +118,9 @@ def test_strip_rows_when_compared_then_the_cases_cover_bars_over_prices_and_larg
     """The varied cases above do reach the rows where styles stack (else they prove little)."""
     book = BookSnapshot("X", bids=((99.0, 50.0), (98.0, 1.0)), asks=((101.0, 1.0),))
     ladder = build_ladder(book, 2)
-    last_bid = as_strips(ladder_strips(ladder, 20, 6, PALETTES[0]), 20, None)[-1]
+    rows = ladder_strips(ladder, 20, 6, PALETTES[0])
+    assert isinstance(rows[-1], ReadyStrip)  # served as built: nothing converts it after
+    last_bid = as_strips(rows, 20, None)[-1]
     assert last_bid.text.strip().startswith("98.00")
     assert all(segment.style.bgcolor for segment in last_bid)  # the bar covers the price too
     assert list(last_bid)[0].style.color.name == PALETTES[0].bid
@@ -124,3 +128,34 @@ def test_strip_rows_when_compared_then_the_cases_cover_bars_over_prices_and_larg
             for i in range(6)]
     newest = as_strips(tape_strips(flow, 30, 3, PALETTES[0]), 30, None)[1]
     assert all(segment.style.bold for segment in newest)
+
+
+class DepthApp(App):
+    CSS = "OrderBookLadder, TradesTape { color: #c8d0e0; background: #141820; }"
+
+    def compose(self) -> ComposeResult:
+        yield OrderBookLadder(id="book")
+        yield TradesTape(id="tape")
+
+
+async def test_book_and_tape_widgets_when_drawn_then_rows_are_the_text_rows_over_their_style():
+    """The widgets hand their own base style to the Strip builders (a wrong or missing one
+    would change every row's colours or background)."""
+    rng = random.Random(7)
+    book, trades = random_book(rng), random_trades(rng)
+    app = DepthApp()
+    async with app.run_test(size=(40, 40)) as pilot:
+        ladder, tape = app.query_one(OrderBookLadder), app.query_one(TradesTape)
+        ladder.update_data(book, PALETTES[1])
+        tape.update_data(tuple(trades), PALETTES[1])
+        await pilot.pause()
+        for widget, texts in (
+            (ladder, render_ladder(build_ladder(book, ladder_depth(ladder.size.height)),
+                                   ladder.size.width, ladder.size.height, PALETTES[1])),
+            (tape, render_tape(trades, tape.size.width, tape.size.height, PALETTES[1])),
+        ):
+            width, base = widget.size.width, widget.visual_style.rich_style
+            assert base.bgcolor is not None
+            want = [to_strip(line, width, app.console, base) for line in texts]
+            got = [widget.render_line(y) for y in range(len(texts))]
+            assert [list(strip) for strip in got] == [list(strip) for strip in want]

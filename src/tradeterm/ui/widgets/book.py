@@ -28,7 +28,7 @@ from textual.strip import Strip
 from tradeterm.core.models import BookSnapshot, MarketPrecision
 from tradeterm.ui.fmt import fmt_decimals, fmt_size, price_decimals, step_decimals
 from tradeterm.ui.themes import TradingColors, blend
-from tradeterm.ui.widgets.lines import LineCacheWidget
+from tradeterm.ui.widgets.lines import LineCacheWidget, ReadyStrip
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,19 +187,22 @@ def ladder_strips(
     colors: TradingColors,
     group: str | None = None,
     precision: MarketPrecision | None = None,
+    base: Style | None = None,
 ) -> list[Strip | Text]:
-    """What :func:`render_ladder` draws, with the level rows as Strips made straight from their
-    segments (the header and spread rows stay Text: one each).
+    """What :func:`render_ladder` draws over the style ``base`` (the widget's), with the level
+    rows made straight as :class:`ReadyStrip`\\ s (the header, blank and spread rows stay as
+    they were: they rarely change, so the widget's row cache serves them).
 
     The book redraws every level of every frame (each level's total moves with the levels
-    above it), and a Text per row (two spans, Style sums, ``Text.render``) then a Strip of it
-    was most of the book's frame; a level row here is four segments over styles summed once
-    per palette. Drawn over the widget's base style, each row gives the same cells in the same
-    styles as the Text :func:`render_ladder` gives (tests/ui/test_ui_book_tape.py checks).
+    above it), and a Text per row (two spans, Style sums, ``Text.render``) then its conversion
+    to a Strip was most of the book's frame; a level row here is its few segments in styles
+    summed once per palette and base. Each row gives the same cells in the same styles as the
+    Text :func:`render_ladder` gives (tests/ui/test_ui_book_tape_strips.py checks).
     """
     depth = ladder_depth(height)
     decimals, price_w, col_w = _columns(ladder, width, precision)
     styles = _styles(colors)
+    ask_row, bid_row = _level_styles(colors, base)
     lot = precision.step if precision is not None else None
     max_cum = ladder.max_cumulative or 1.0
     lines: list[Strip | Text] = [
@@ -209,12 +212,10 @@ def ladder_strips(
     ask_rows = list(reversed(ladder.asks[:depth]))
     lines.extend([Strip([Segment(" " * width)], width)] * (depth - len(ask_rows)))
     for level in ask_rows:
-        lines.append(_level_strip(level, decimals, lot, price_w, col_w, width, max_cum,
-                                  styles.ask_row))
+        lines.append(_level_strip(level, decimals, lot, price_w, col_w, width, max_cum, ask_row))
     lines.append(_spread_line(ladder, decimals, width, colors, group))
     for level in ladder.bids[:depth]:
-        lines.append(_level_strip(level, decimals, lot, price_w, col_w, width, max_cum,
-                                  styles.bid_row))
+        lines.append(_level_strip(level, decimals, lot, price_w, col_w, width, max_cum, bid_row))
     return lines[:height]
 
 
@@ -232,8 +233,9 @@ def _columns(
 
 @dataclass(frozen=True, slots=True)
 class _RowStyles:
-    """A level row's styles, summed as the Text path sums its spans (the row's foreground,
-    then the side's colour over the price, then the depth bar's background over its cells)."""
+    """A level row's final styles: what :func:`to_strip` makes of the Text row's (the row's
+    foreground, the side's colour over the price, the depth bar's background over its cells,
+    combined as ``Text.render`` combines spans) over the widget's base style."""
 
     plain: Style
     side: Style
@@ -241,8 +243,19 @@ class _RowStyles:
     side_bar: Style
 
 
-def _row_styles(foreground: Style, side: Style, bar: Style) -> _RowStyles:
-    return _RowStyles(foreground, foreground + side, foreground + bar, foreground + side + bar)
+@lru_cache(maxsize=16)
+def _level_styles(colors: TradingColors, base: Style | None) -> tuple[_RowStyles, _RowStyles]:
+    """The ask rows' and the bid rows' styles, summed once per palette and base style."""
+    styles = _styles(colors)
+    fg = styles.foreground
+    under = (base or Style.null()) + fg  # to_strip: the Text's own style joins the base
+
+    def row(side: Style, bar: Style) -> _RowStyles:
+        combine = Style.combine
+        return _RowStyles(under + fg, under + combine((fg, side)), under + combine((fg, bar)),
+                          under + combine((fg, side, bar)))
+
+    return row(styles.ask, styles.ask_bar), row(styles.bid, styles.bid_bar)
 
 
 def _level_strip(
@@ -255,7 +268,8 @@ def _level_strip(
     max_cum: float,
     styles: _RowStyles,
 ) -> Strip:
-    """:func:`_level_line` as a Strip: cut where the price column and the depth bar start."""
+    """:func:`_level_line` as a finished row: cut where the price column and the depth bar
+    start."""
     line = _row(
         fmt_decimals(level.price, decimals),
         fmt_size(level.size, col_w, lot),
@@ -275,7 +289,7 @@ def _level_strip(
         else:
             style = styles.bar if start >= bar_start else styles.plain
         segments.append(Segment(line[start:end], style))
-    return Strip(segments, width)
+    return ReadyStrip(Segment.simplify(segments), width)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,26 +300,18 @@ class _LadderStyles:
     bid: Style
     ask_bar: Style  # background of the cumulative depth bar
     bid_bar: Style
-    ask_row: _RowStyles  # the level rows' styles, summed once (ladder_strips)
-    bid_row: _RowStyles
 
 
 @lru_cache(maxsize=8)
 def _styles(colors: TradingColors) -> _LadderStyles:
     """Styles built once per palette: building them for every row of every frame shows up."""
-    foreground = Style(color=colors.foreground)
-    ask, bid = Style(color=colors.ask), Style(color=colors.bid)
-    ask_bar = Style(bgcolor=blend(colors.ask, colors.background, 0.22))
-    bid_bar = Style(bgcolor=blend(colors.bid, colors.background, 0.22))
     return _LadderStyles(
         muted=Style(color=colors.muted),
-        foreground=foreground,
-        ask=ask,
-        bid=bid,
-        ask_bar=ask_bar,
-        bid_bar=bid_bar,
-        ask_row=_row_styles(foreground, ask, ask_bar),
-        bid_row=_row_styles(foreground, bid, bid_bar),
+        foreground=Style(color=colors.foreground),
+        ask=Style(color=colors.ask),
+        bid=Style(color=colors.bid),
+        ask_bar=Style(bgcolor=blend(colors.ask, colors.background, 0.22)),
+        bid_bar=Style(bgcolor=blend(colors.bid, colors.background, 0.22)),
     )
 
 
@@ -409,7 +415,8 @@ class OrderBookLadder(LineCacheWidget):
         book = group_book(self.book or BookSnapshot(symbol=""), step)
         ladder = build_ladder(book, ladder_depth(height))
         label = _step_text(step) if step is not None else None
-        return ladder_strips(ladder, width, height, self.market_colors, label, self.precision)
+        return ladder_strips(ladder, width, height, self.market_colors, label, self.precision,
+                             self.line_style)
 
     def group(self, step: int) -> str:
         """Coarser (``step`` > 0) or finer price grouping; returns the new group size as text

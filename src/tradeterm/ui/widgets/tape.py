@@ -25,7 +25,7 @@ from textual.strip import Strip
 from tradeterm.core.models import MarketPrecision, Trade
 from tradeterm.ui.fmt import fmt_decimals, fmt_size, price_decimals
 from tradeterm.ui.themes import TradingColors, blend
-from tradeterm.ui.widgets.lines import LineCacheWidget
+from tradeterm.ui.widgets.lines import LineCacheWidget, ReadyStrip
 
 LARGE_TRADE_MULTIPLE = 4.0  # a trade this many times the median notional is highlighted
 _MIN_TRADES_FOR_LARGE = 5  # too few trades: no meaningful median
@@ -74,23 +74,24 @@ def tape_strips(
     height: int,
     colors: TradingColors,
     precision: MarketPrecision | None = None,
+    base: Style | None = None,
 ) -> list[Strip]:
-    """What :func:`render_tape` draws, as Strips made straight from their segments: the same
-    cells in the same styles over the widget's base style (tests/ui/test_ui_book_tape.py
-    checks), without a Text, its spans and ``Text.render`` per row and frame."""
+    """What :func:`render_tape` draws over the style ``base`` (the widget's), the trade rows
+    made straight as :class:`ReadyStrip`\\ s: the same cells in the same styles
+    (tests/ui/test_ui_book_tape_strips.py checks), without a Text, its spans, ``Text.render``
+    and a conversion per row and frame."""
     styles = _styles(colors)
+    rows = _row_styles(colors, base)
     layout = _layout(trades, width, height, precision)
-    header = layout.header.ljust(width)[:width]
-    lines = [Strip([Segment(header, styles.muted)], width)]
+    lines = [Strip([Segment(layout.header.ljust(width)[:width], styles.muted)], width)]
     for trade in layout.shown:
-        buy = trade.side == "buy"
         large = layout.threshold is not None and notional(trade) >= layout.threshold
-        row = styles.rows[buy, large]
+        row = rows[trade.side == "buy", large]
         when, figures = _cells(trade, layout)
         when, figures = when[:width], figures[: max(0, width - len(when))]
         pad = " " * (width - len(when) - len(figures))
         segments = [Segment(when, row.muted), Segment(figures, row.side), Segment(pad, row.muted)]
-        lines.append(Strip([segment for segment in segments if segment.text], width))
+        lines.append(ReadyStrip(Segment.simplify(s for s in segments if s.text), width))
     return lines[:height]
 
 
@@ -139,31 +140,46 @@ class _TapeStyles:
     ask: Style
     bid_large: Style  # a large print: tinted background, bold, over the whole row
     ask_large: Style
-    rows: dict[tuple[bool, bool], _RowStyles]  # by (buy, large): summed once (tape_strips)
 
 
 @dataclass(frozen=True, slots=True)
 class _RowStyles:
-    """A row's styles as the Text path sums them: time (and padding) in the muted colour,
-    price and size in the side's, and a large print's highlight over all of it."""
+    """A trade row's final styles: what :func:`to_strip` makes of the Text row's (time and
+    padding muted, price and size in the side's colour, a large print's highlight over all of
+    it, combined as ``Text.render`` combines spans) over the widget's base style."""
 
     muted: Style
     side: Style
 
 
+@lru_cache(maxsize=16)
+def _row_styles(
+    colors: TradingColors, base: Style | None
+) -> dict[tuple[bool, bool], _RowStyles]:
+    """Row styles by (buy, large), summed once per palette and base style."""
+    styles = _styles(colors)
+    muted = styles.muted
+    under = (base or Style.null()) + muted  # to_strip: the Text's own style joins the base
+    rows = {}
+    for buy in (True, False):
+        side = styles.bid if buy else styles.ask
+        highlight = styles.bid_large if buy else styles.ask_large
+        rows[buy, False] = _RowStyles(under + muted, under + Style.combine((muted, side)))
+        rows[buy, True] = _RowStyles(under + Style.combine((muted, highlight)),
+                                     under + Style.combine((muted, side, highlight)))
+    return rows
+
+
 @lru_cache(maxsize=8)
 def _styles(colors: TradingColors) -> _TapeStyles:
     """Styles built once per palette rather than for every row of every frame."""
-    muted, bid, ask = Style(color=colors.muted), Style(color=colors.bid), Style(color=colors.ask)
-    bid_large = Style(bgcolor=blend(colors.bid, colors.background, 0.35), bold=True)
-    ask_large = Style(bgcolor=blend(colors.ask, colors.background, 0.35), bold=True)
-    rows = {}
-    for buy in (True, False):
-        side = bid if buy else ask
-        highlight = bid_large if buy else ask_large
-        rows[buy, False] = _RowStyles(muted, muted + side)
-        rows[buy, True] = _RowStyles(muted + highlight, muted + side + highlight)
-    return _TapeStyles(muted, bid, ask, bid_large, ask_large, rows)
+    return _TapeStyles(
+        muted=Style(color=colors.muted),
+        bid=Style(color=colors.bid),
+        ask=Style(color=colors.ask),
+        bid_large=Style(bgcolor=blend(colors.bid, colors.background, 0.35), bold=True),
+        ask_large=Style(bgcolor=blend(colors.ask, colors.background, 0.35), bold=True),
+    )
 
 
 class TradesTape(LineCacheWidget):
@@ -193,4 +209,5 @@ class TradesTape(LineCacheWidget):
         self.lines_changed(full=recolored)
 
     def build_lines(self, width: int, height: int) -> list[Strip]:
-        return tape_strips(self.trades, width, height, self.market_colors, self.precision)
+        return tape_strips(self.trades, width, height, self.market_colors, self.precision,
+                           self.line_style)
