@@ -93,64 +93,6 @@ def _cells(segments: Sequence[Segment]) -> list[Cell] | None:
     return cells
 
 
-def _plain_span(
-    a: Sequence[Segment], b: Sequence[Segment]
-) -> tuple[int, int] | tuple[()] | None:
-    """:func:`changed_span` of two runs of segments of printable ASCII, of one length (then a
-    character is a cell): the changed cells ``(start, end)``, ``()`` when none; None for other
-    runs (the caller compares them cell by cell). Strings and style runs are compared whole,
-    not a tuple per cell: the book and tape rewrite most of their rows every update."""
-    text_a = "".join([segment.text for segment in a])
-    text_b = "".join([segment.text for segment in b])
-    if (
-        len(text_a) != len(text_b)
-        or not (text_a.isascii() and text_a.isprintable())
-        or not (text_b.isascii() and text_b.isprintable())
-        or any(segment.control for segment in a)
-        or any(segment.control for segment in b)
-    ):
-        return None
-    length = len(text_a)
-    start = min(_common_prefix(text_a, text_b), _same_styles(a, b))
-    if start == length:
-        return ()
-    common_end = min(_common_prefix(text_a[::-1], text_b[::-1]), _same_styles(a[::-1], b[::-1]))
-    return (start, length - common_end)
-
-
-def _common_prefix(a: str, b: str) -> int:
-    """How many leading characters ``a`` and ``b`` share (by halving: slices compare in C)."""
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        middle = (low + high + 1) // 2
-        if a[:middle] == b[:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _same_styles(a: Sequence[Segment], b: Sequence[Segment]) -> int:
-    """How many leading characters have the same style in both runs of segments."""
-    runs_a = [(len(s.text), s.style) for s in a if s.text]
-    runs_b = [(len(s.text), s.style) for s in b if s.text]
-    i = j = done = 0
-    end_a = end_b = 0
-    while i < len(runs_a) and j < len(runs_b):
-        if runs_a[i][1] != runs_b[j][1]:
-            return done
-        if end_a <= done:
-            end_a = done + runs_a[i][0]
-        if end_b <= done:
-            end_b = done + runs_b[j][0]
-        done = min(end_a, end_b)
-        if end_a == done:
-            i += 1
-        if end_b == done:
-            j += 1
-    return done
-
-
 def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int] | None:
     """The cells ``[start, end)`` that differ between two rows, or None if they look the same.
 
@@ -171,11 +113,8 @@ def changed_span(old: Strip, new: Strip, width: int) -> tuple[int, int] | None:
     while tail < min(len(sa), len(sb)) - head and sa[-1 - tail] == sb[-1 - tail]:
         trail += cell_len(sa[-1 - tail].text)
         tail += 1
-    mid_a, mid_b = sa[head : len(sa) - tail], sb[head : len(sb) - tail]
-    span = _plain_span(mid_a, mid_b)
-    if span is not None:
-        return None if span == () else (lead + span[0], lead + span[1])
-    a, b = _cells(mid_a), _cells(mid_b)
+    a = _cells(sa[head : len(sa) - tail])
+    b = _cells(sb[head : len(sb) - tail])
     if a is None or b is None:
         return (0, width)
     if len(a) != len(b):
