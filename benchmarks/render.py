@@ -11,8 +11,11 @@ What a "frame" is, per part:
   frame a bar closes, which recomputes SMC zones and the closed-bar arrays. Reported apart,
   since the budget matters for both. A cold frame (empty caches: first draw, resize, theme)
   is reported too.
-* **book** (20 levels a side, 40x44): ``build_ladder`` + ``render_ladder`` + the conversion of
-  each line to a Strip that :class:`LineCacheWidget` does, with sizes changing every frame.
+* **book** (20 levels a side, 40x44): ``build_ladder`` + ``ladder_strips`` (what the widget
+  draws: the level rows made as finished Strips over the widget's style) + the conversion of
+  the other lines to Strips that :class:`LineCacheWidget` does, with sizes changing every
+  frame. (Until the level rows were built as Strips, this timed ``render_ladder``'s Text rows
+  and their conversion, then the widget's path.)
 * **screen** (the real :class:`TradetermApp`, 120x40 and 240x70, headless ``run_test`` with the tests'
   ``FakeEngine``, all overlays on): from the snapshot changing to the screen update encoded as
   terminal bytes. Per frame: ``engine.step()`` (a tick: live candle, trade, book), the app's
@@ -121,12 +124,15 @@ def bench_book(frames: int) -> None:
 
     from tradeterm.core.models import BookSnapshot
     from tradeterm.ui.themes import TradingColors
-    from tradeterm.ui.widgets.book import build_ladder, render_ladder
+    from rich.style import Style
+
+    from tradeterm.ui.widgets.book import build_ladder, ladder_strips
     from tradeterm.ui.widgets.lines import to_strip
 
     rng = random.Random(2)
     console = Console(width=40, color_system="truecolor")
     colors = TradingColors()
+    base = Style(color=colors.foreground, bgcolor=colors.background)  # the widget's CSS style
     samples = []
     for _ in range(frames):
         mid = 64_000 + rng.gauss(0, 5)
@@ -136,8 +142,8 @@ def bench_book(frames: int) -> None:
             asks=tuple((round(mid + 0.05 + i * 0.1, 2), rng.uniform(0.01, 3)) for i in range(20)),
         )
         start = time.perf_counter()
-        lines = render_ladder(build_ladder(book, 20), 40, 44, colors)
-        [to_strip(line, 40, console, None) for line in lines]
+        lines = ladder_strips(build_ladder(book, 20), 40, 44, colors, base=base)
+        [to_strip(line, 40, console, base) for line in lines]
         samples.append(time.perf_counter() - start)
     report("book 20 levels, 40x44", samples)
 

@@ -36,6 +36,7 @@ PALETTES = (
     TradingColors(),
     TradingColors(bid="#00ff00", ask="#ff0000", foreground="#000000", background="#ffffff",
                   muted="#777777", accent="#0000ff"),
+    TradingColors(bid="#d5dae3", ask="#d5dae3", muted="#d5dae3"),  # sides in the foreground
 )
 BASES = (None, Style(color="#d5dae3", bgcolor="#0f1218"), Style(bgcolor="#202020", bold=True))
 SIZES = ((39, 30), (36, 8), (60, 44), (20, 12), (12, 5), (8, 3), (39, 2))

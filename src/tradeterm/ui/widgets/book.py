@@ -282,14 +282,17 @@ def _level_strip(
     bar_cells = round(level.cumulative / max_cum * width)
     bar_start = width - bar_cells if bar_cells > 0 else width
     cuts = sorted({0, price_end, max(0, bar_start), width})
-    segments = []
+    segments: list[Segment] = []
     for start, end in zip(cuts, cuts[1:], strict=False):
         if start < price_end:
             style = styles.side_bar if start >= bar_start else styles.side
         else:
             style = styles.bar if start >= bar_start else styles.plain
-        segments.append(Segment(line[start:end], style))
-    return ReadyStrip(Segment.simplify(segments), width)
+        text = line[start:end]
+        if segments and segments[-1].style == style:  # one style, one segment (a palette
+            text = segments.pop().text + text  # may give the side the foreground colour)
+        segments.append(Segment(text, style))
+    return ReadyStrip(segments, width)
 
 
 @dataclass(frozen=True, slots=True)
