@@ -189,7 +189,7 @@ class LineCacheWidget(Widget):
         self._lines_key = width, height, base = key
         console = self.app.console
         strips: dict[Hashable, Strip] = {}
-        lines = []
+        lines: list[Strip] = []
         for line in self.build_lines(width, height)[:height]:
             if isinstance(line, ReadyStrip) and line.cell_length == width:
                 lines.append(line)  # nothing to convert, so nothing to look up
