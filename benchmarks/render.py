@@ -14,8 +14,8 @@ What a "frame" is, per part:
 * **book** (20 levels a side, 40x44): ``build_ladder`` + ``ladder_strips`` (what the widget
   draws: the level rows made as finished Strips over the widget's style) + the conversion of
   the other lines to Strips that :class:`LineCacheWidget` does, with sizes changing every
-  frame. (Until the level rows were built as Strips, this timed ``render_ladder``'s Text rows
-  and their conversion, then the widget's path.)
+  frame. (Before the level rows were built as Strips the widget drew ``render_ladder``'s Text
+  rows, and this timed those and their conversion.)
 * **screen** (the real :class:`TradetermApp`, 120x40 and 240x70, headless ``run_test`` with the tests'
   ``FakeEngine``, all overlays on): from the snapshot changing to the screen update encoded as
   terminal bytes. Per frame: ``engine.step()`` (a tick: live candle, trade, book), the app's
