@@ -11,14 +11,18 @@ What a "frame" is, per part:
   frame a bar closes, which recomputes SMC zones and the closed-bar arrays. Reported apart,
   since the budget matters for both. A cold frame (empty caches: first draw, resize, theme)
   is reported too.
-* **book** (20 levels a side, 40x44): ``build_ladder`` + ``render_ladder`` + the conversion of
-  each line to a Strip that :class:`LineCacheWidget` does, with sizes changing every frame.
+* **book** (20 levels a side, 40x44): ``build_ladder`` + ``ladder_strips`` (what the widget
+  draws: the level rows made as finished Strips over the widget's style) + the conversion of
+  the other lines to Strips that :class:`LineCacheWidget` does, with sizes changing every
+  frame. (Before the level rows were built as Strips the widget drew ``render_ladder``'s Text
+  rows, and this timed those and their conversion.)
 * **screen** (the real :class:`TradetermApp`, 120x40 and 240x70, headless ``run_test`` with the tests'
   ``FakeEngine``, all overlays on): from the snapshot changing to the screen update encoded as
   terminal bytes. Per frame: ``engine.step()`` (a tick: live candle, trade, book), the app's
   ``_redraw()`` (every panel but the book and tape computes its lines and marks changed
   regions; the book and tape redraw on their own ticks, timed as frames of their own when
-  due, as the app's depth timer does half a period later), the widgets that
+  due, as the app's depth timer does half a period later; these depth frames are counted in
+  the screen's figures and reported alone too, "depth"), the widgets that
   asked for a repaint marked dirty on the screen (what their idle handlers do), then what
   Textual's update timer would do next: ``Screen._on_timer_update()`` (layout if needed, the
   compositor renders the dirty regions) with ``App._display`` wrapped to encode the update to
@@ -120,12 +124,15 @@ def bench_book(frames: int) -> None:
 
     from tradeterm.core.models import BookSnapshot
     from tradeterm.ui.themes import TradingColors
-    from tradeterm.ui.widgets.book import build_ladder, render_ladder
+    from rich.style import Style
+
+    from tradeterm.ui.widgets.book import build_ladder, ladder_strips
     from tradeterm.ui.widgets.lines import to_strip
 
     rng = random.Random(2)
     console = Console(width=40, color_system="truecolor")
     colors = TradingColors()
+    base = Style(color=colors.foreground, bgcolor=colors.background)  # the widget's CSS style
     samples = []
     for _ in range(frames):
         mid = 64_000 + rng.gauss(0, 5)
@@ -135,8 +142,8 @@ def bench_book(frames: int) -> None:
             asks=tuple((round(mid + 0.05 + i * 0.1, 2), rng.uniform(0.01, 3)) for i in range(20)),
         )
         start = time.perf_counter()
-        lines = render_ladder(build_ladder(book, 20), 40, 44, colors)
-        [to_strip(line, 40, console, None) for line in lines]
+        lines = ladder_strips(build_ladder(book, 20), 40, 44, colors, base=base)
+        [to_strip(line, 40, console, base) for line in lines]
         samples.append(time.perf_counter() - start)
     report("book 20 levels, 40x44", samples)
 
@@ -169,14 +176,17 @@ async def bench_screen(frames: int, size: tuple[int, int] = (120, 40),
             if timer.name in ("redraw", "redraw-depth"):
                 timer.pause()
         samples, cpu = [], []
+        depth, depth_cpu = [], []  # the depth frames again, apart from the tick frames
 
-        def frame(draw) -> None:
+        def frame(draw) -> tuple[float, float]:
             start, start_cpu = time.perf_counter(), time.thread_time()
             draw()
             post_updates(app.screen)
             app.screen._on_timer_update()
-            samples.append(time.perf_counter() - start)
-            cpu.append(time.thread_time() - start_cpu)
+            took = time.perf_counter() - start, time.thread_time() - start_cpu
+            samples.append(took[0])
+            cpu.append(took[1])
+            return took
 
         def tick() -> None:
             engine.step()
@@ -186,12 +196,17 @@ async def bench_screen(frames: int, size: tuple[int, int] = (120, 40),
             frame(tick)
             await pilot.pause()
             if app._depth_pending and time.monotonic() >= app._depth_due:
-                frame(app._redraw_depth)  # the book and tape's own tick (4 a second)
+                took = frame(app._redraw_depth)  # the book and tape's own tick (4 a second)
+                depth.append(took[0])
+                depth_cpu.append(took[1])
                 await pilot.pause()
         average = sum(written) / max(1, len(written))
         name = f"screen {size[0]}x{size[1]}, tick" + (f", RSI + {second_pane}" if second_pane else "")
         report(name, samples, f"  ~{average:.0f} bytes/frame")
         report(f"{name} (CPU)", cpu)
+        if depth:  # included above; here alone, since they are a different kind of frame
+            report(f"screen {size[0]}x{size[1]}, depth", depth)
+            report(f"screen {size[0]}x{size[1]}, depth (CPU)", depth_cpu)
 
 
 def post_updates(screen) -> None:

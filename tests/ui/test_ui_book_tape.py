@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 
 from tradeterm.core.models import BookSnapshot, Trade
 from tradeterm.ui.themes import TradingColors
@@ -165,7 +166,8 @@ async def test_ladder_group_when_coarser_and_finer_then_steps_of_ten_ticks_and_l
         assert [ladder.group(1) for _ in range(4)] == ["0.1", "1", "10", "10"]
         assert ladder.group(-1) == "1"
         await pilot.pause()
-        lines = [line.plain for line in ladder.build_lines(40, 20)]
+        lines = [line.text if isinstance(line, Strip) else line.plain
+                 for line in ladder.build_lines(40, 20)]
         assert any(line.split()[:1] == ["64250.00"] for line in lines)
         assert any("by 1" in line for line in lines)
         assert [ladder.group(-1) for _ in range(3)] == ["0.1", "tick (0.01)", "tick (0.01)"]

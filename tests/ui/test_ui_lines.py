@@ -279,3 +279,42 @@ def test_to_strip_when_padded_cropped_styled_or_wide_then_as_textual_strip_metho
                 want = reference_to_strip(line, width, console, base)
                 assert list(got) == list(want), (line, width, base)
                 assert got.cell_length == width
+
+
+def reference_span(old: Strip, new: Strip, width: int) -> tuple[int, int] | None:
+    """changed_span by its definition, one (character, style) cell at a time."""
+    a = [(char, seg.style) for seg in old for char in seg.text]
+    b = [(char, seg.style) for seg in new for char in seg.text]
+    if len(a) != len(b):
+        return (0, width)
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return (diff[0], diff[-1] + 1) if diff else None
+
+
+def test_changed_span_when_random_ascii_rows_then_exactly_the_cells_that_differ():
+    """Rows of one width cut into segments anywhere, styles and characters changed anywhere
+    (the book and tape rows): the span is from the first to the last cell that differs."""
+    import random
+
+    rng = random.Random(5)
+    styles = [None, RED, Style(color="blue"), Style(bgcolor="red", bold=True)]
+
+    def cut(cells: list[tuple[str, Style | None]]) -> Strip:
+        segments, i = [], 0
+        while i < len(cells):  # runs of one style, of up to 6 cells (so also split runs)
+            end, style = i + 1, cells[i][1]
+            while end < min(len(cells), i + rng.randint(1, 6)) and cells[end][1] == style:
+                end += 1
+            segments.append(Segment("".join(c for c, _ in cells[i:end]), style))
+            i = end
+        return Strip(segments)
+
+    for _ in range(3000):
+        width = rng.randint(1, 40)
+        before = [(rng.choice("0123456789. "), rng.choice(styles)) for _ in range(width)]
+        after = list(before)
+        for _ in range(rng.choice((0, 1, 1, 2, 5))):
+            i = rng.randrange(width)
+            after[i] = (rng.choice("0123456789. "), rng.choice(styles))
+        old, new = cut(before), cut(after)
+        assert changed_span(old, new, width) == reference_span(old, new, width), (old, new)

@@ -20,13 +20,15 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache, partial
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
 from tradeterm.core.models import BookSnapshot, MarketPrecision
 from tradeterm.ui.fmt import fmt_decimals, fmt_size, price_decimals, step_decimals
 from tradeterm.ui.themes import TradingColors, blend
-from tradeterm.ui.widgets.lines import LineCacheWidget
+from tradeterm.ui.widgets.lines import LineCacheWidget, ReadyStrip
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +155,7 @@ def render_ladder(
     At most ``height`` lines; one per row so that a widget can repaint just the rows that moved.
     """
     depth = ladder_depth(height)
-    ref = ladder.mid or next((lv.price for lv in ladder.bids + ladder.asks), 1.0)
-    decimals = price_decimals(ref, precision.tick if precision is not None else None)
-    price_w = max(
-        [len(fmt_decimals(lv.price, decimals)) for lv in ladder.asks + ladder.bids] + [5]
-    )
-    col_w = max(4, (width - price_w - 2) // 2)
+    decimals, price_w, col_w = _columns(ladder, width, precision)
     styles = _styles(colors)
     header = Text(_row("Price", "Size", "Total", price_w, col_w, width), styles.muted)
     lines = [header]
@@ -181,6 +178,121 @@ def render_ladder(
         level_line(level, side=styles.bid, bar=styles.bid_bar) for level in ladder.bids[:depth]
     )
     return lines[:height]
+
+
+def ladder_strips(
+    ladder: Ladder,
+    width: int,
+    height: int,
+    colors: TradingColors,
+    group: str | None = None,
+    precision: MarketPrecision | None = None,
+    base: Style | None = None,
+) -> list[Strip | Text]:
+    """What :func:`render_ladder` draws over the style ``base`` (the widget's), with the level
+    rows made straight as :class:`ReadyStrip`\\ s (the header, blank and spread rows stay as
+    they were: they rarely change, so the widget's row cache serves them).
+
+    The book redraws every level of every frame (each level's total moves with the levels
+    above it), and a Text per row (two spans, Style sums, ``Text.render``) then its conversion
+    to a Strip was most of the book's frame; a level row here is its few segments in styles
+    summed once per palette and base. Each row gives the same cells in the same styles as the
+    Text :func:`render_ladder` gives (tests/ui/test_ui_book_tape_strips.py checks).
+    """
+    depth = ladder_depth(height)
+    decimals, price_w, col_w = _columns(ladder, width, precision)
+    styles = _styles(colors)
+    ask_row, bid_row = _level_styles(colors, base)
+    lot = precision.step if precision is not None else None
+    max_cum = ladder.max_cumulative or 1.0
+    lines: list[Strip | Text] = [
+        Strip([Segment(_row("Price", "Size", "Total", price_w, col_w, width), styles.muted)],
+              width)
+    ]
+    ask_rows = list(reversed(ladder.asks[:depth]))
+    lines.extend([Strip([Segment(" " * width)], width)] * (depth - len(ask_rows)))
+    for level in ask_rows:
+        lines.append(_level_strip(level, decimals, lot, price_w, col_w, width, max_cum, ask_row))
+    lines.append(_spread_line(ladder, decimals, width, colors, group))
+    for level in ladder.bids[:depth]:
+        lines.append(_level_strip(level, decimals, lot, price_w, col_w, width, max_cum, bid_row))
+    return lines[:height]
+
+
+def _columns(
+    ladder: Ladder, width: int, precision: MarketPrecision | None
+) -> tuple[int, int, int]:
+    """Price decimals, price column width and size column width for ``ladder``."""
+    ref = ladder.mid or next((lv.price for lv in ladder.bids + ladder.asks), 1.0)
+    decimals = price_decimals(ref, precision.tick if precision is not None else None)
+    price_w = max(
+        [len(fmt_decimals(lv.price, decimals)) for lv in ladder.asks + ladder.bids] + [5]
+    )
+    return decimals, price_w, max(4, (width - price_w - 2) // 2)
+
+
+@dataclass(frozen=True, slots=True)
+class _RowStyles:
+    """A level row's final styles: what :func:`to_strip` makes of the Text row's (the row's
+    foreground, the side's colour over the price, the depth bar's background over its cells,
+    combined as ``Text.render`` combines spans) over the widget's base style."""
+
+    plain: Style
+    side: Style
+    bar: Style
+    side_bar: Style
+
+
+@lru_cache(maxsize=16)
+def _level_styles(colors: TradingColors, base: Style | None) -> tuple[_RowStyles, _RowStyles]:
+    """The ask rows' and the bid rows' styles, summed once per palette and base style."""
+    styles = _styles(colors)
+    fg = styles.foreground
+    under = (base or Style.null()) + fg  # to_strip: the Text's own style joins the base
+
+    def row(side: Style, bar: Style) -> _RowStyles:
+        combine = Style.combine
+        return _RowStyles(under + fg, under + combine((fg, side)), under + combine((fg, bar)),
+                          under + combine((fg, side, bar)))
+
+    return row(styles.ask, styles.ask_bar), row(styles.bid, styles.bid_bar)
+
+
+def _level_strip(
+    level: LadderLevel,
+    decimals: int,
+    lot: Decimal | None,
+    price_w: int,
+    col_w: int,
+    width: int,
+    max_cum: float,
+    styles: _RowStyles,
+) -> Strip:
+    """:func:`_level_line` as a finished row: cut where the price column and the depth bar
+    start."""
+    line = _row(
+        fmt_decimals(level.price, decimals),
+        fmt_size(level.size, col_w, lot),
+        fmt_size(level.cumulative, col_w, lot),
+        price_w,
+        col_w,
+        width,
+    )
+    price_end = min(price_w, width)
+    bar_cells = round(level.cumulative / max_cum * width)
+    bar_start = width - bar_cells if bar_cells > 0 else width
+    cuts = sorted({0, price_end, max(0, bar_start), width})
+    segments: list[Segment] = []
+    for start, end in zip(cuts, cuts[1:], strict=False):
+        if start < price_end:
+            style = styles.side_bar if start >= bar_start else styles.side
+        else:
+            style = styles.bar if start >= bar_start else styles.plain
+        text = line[start:end]
+        if segments and segments[-1].style == style:  # one style, one segment (a palette
+            text = segments.pop().text + text  # may give the side the foreground colour)
+        segments.append(Segment(text, style))
+    return ReadyStrip(segments, width)
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,12 +413,13 @@ class OrderBookLadder(LineCacheWidget):
             return None
         return _significant(self.tick * GROUP_TICKS[self.group_index])
 
-    def build_lines(self, width: int, height: int) -> list[Text]:
+    def build_lines(self, width: int, height: int) -> list[Strip | Text]:
         step = self.group_step
         book = group_book(self.book or BookSnapshot(symbol=""), step)
         ladder = build_ladder(book, ladder_depth(height))
         label = _step_text(step) if step is not None else None
-        return render_ladder(ladder, width, height, self.market_colors, label, self.precision)
+        return ladder_strips(ladder, width, height, self.market_colors, label, self.precision,
+                             self.line_style)
 
     def group(self, step: int) -> str:
         """Coarser (``step`` > 0) or finer price grouping; returns the new group size as text

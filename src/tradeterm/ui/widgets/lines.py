@@ -19,7 +19,9 @@ collector's work (see :func:`row_key`).
 
 Subclasses implement :meth:`LineCacheWidget.build_lines` (usually a thin call to a pure
 ``data -> list[Text]`` function) and call :meth:`LineCacheWidget.lines_changed` when their data
-changed.
+changed. A panel that rewrites most rows every update (the book: every level moves) can skip
+the conversion: it builds each row as a :class:`ReadyStrip`, already the panel's width over
+:attr:`LineCacheWidget.line_style`, which is taken as it is.
 """
 
 from __future__ import annotations
@@ -38,12 +40,22 @@ from textual.widget import Widget
 Cell = tuple[str, Style | None]
 
 
+class ReadyStrip(Strip):
+    """A row already as :func:`to_strip` would make it: exactly the panel's width, every
+    segment's style summed over the widget's :attr:`~LineCacheWidget.line_style`, neighbouring
+    cells of one style joined. Served as it is (a row of another width is still converted)."""
+
+    __slots__ = ()
+
+
 def to_strip(line: Text | Strip, width: int, console: Console, base: Style | None) -> Strip:
     """``line`` as a Strip of exactly ``width`` cells over ``base`` (cropped or padded).
 
     Neighbouring cells of one style are joined into one segment: each segment costs an escape
     sequence on the wire.
     """
+    if isinstance(line, ReadyStrip) and line.cell_length == width:
+        return line
     # What Strip(...).crop_extend(0, width, None).apply_style(base).simplify() gives, on the
     # segments, making one Strip instead of four (each Strip brings seven caches: per row and
     # frame they were the bulk of what the garbage collector had to scan).
@@ -153,8 +165,22 @@ class LineCacheWidget(Widget):
         if regions:
             self.refresh(*regions)
 
+    @property
+    def line_style(self) -> Style:
+        """The style lines are drawn over (the widget's CSS colour and background), as of the
+        lines being built: what a :class:`ReadyStrip` row's styles must be summed over."""
+        return self._lines_key[2] if self._lines_key is not None else Style.null()
+
     def _key(self) -> tuple[int, int, Style]:
         return (self.size.width, self.size.height, self.visual_style.rich_style)
+
+    def _drawn_key(self) -> tuple[int, int, Style]:
+        """:meth:`_key` while the widget is being drawn, from its outer size (which Textual
+        updates in the layout, before it draws) rather than its region (a look-up through the
+        screen per call, paid for every line drawn)."""
+        outer, gutter = self.outer_size, self.styles.gutter
+        return (max(0, outer.width - gutter.width), max(0, outer.height - gutter.height),
+                self.visual_style.rich_style)
 
     def _compute(self) -> None:
         key = self._key()
@@ -163,8 +189,11 @@ class LineCacheWidget(Widget):
         self._lines_key = width, height, base = key
         console = self.app.console
         strips: dict[Hashable, Strip] = {}
-        lines = []
+        lines: list[Strip] = []
         for line in self.build_lines(width, height)[:height]:
+            if isinstance(line, ReadyStrip) and line.cell_length == width:
+                lines.append(line)  # nothing to convert, so nothing to look up
+                continue
             row = row_key(line)
             strip = known.get(row)
             if strip is None:
@@ -178,7 +207,7 @@ class LineCacheWidget(Widget):
         self.lines_changed(full=True)
 
     def render_line(self, y: int) -> Strip:
-        if self._lines_key != self._key():
+        if self._lines_key != self._drawn_key() and self._lines_key != self._key():
             self._compute()
         if 0 <= y < len(self._lines):
             return self._lines[y]

@@ -13,16 +13,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from statistics import median
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
 from tradeterm.core.models import MarketPrecision, Trade
 from tradeterm.ui.fmt import fmt_decimals, fmt_size, price_decimals
 from tradeterm.ui.themes import TradingColors, blend
-from tradeterm.ui.widgets.lines import LineCacheWidget
+from tradeterm.ui.widgets.lines import LineCacheWidget, ReadyStrip
 
 LARGE_TRADE_MULTIPLE = 4.0  # a trade this many times the median notional is highlighted
 _MIN_TRADES_FOR_LARGE = 5  # too few trades: no meaningful median
@@ -50,6 +53,62 @@ def render_tape(
     """Header plus the newest ``height - 1`` trades (``trades`` is oldest first), one per line;
     prices on the market's tick and sizes on its step when ``precision`` is known."""
     styles = _styles(colors)
+    layout = _layout(trades, width, height, precision)
+    lines = [Text(layout.header, styles.muted, no_wrap=True, overflow="crop")]
+    for trade in layout.shown:
+        buy = trade.side == "buy"
+        when, figures = _cells(trade, layout)
+        row = Text(when, styles.muted, no_wrap=True, overflow="crop")
+        # Price and size share one style so they go out as one run (one escape sequence).
+        row.append(figures, styles.bid if buy else styles.ask)
+        row.truncate(width, pad=True)
+        if layout.threshold is not None and notional(trade) >= layout.threshold:
+            row.stylize(styles.bid_large if buy else styles.ask_large)
+        lines.append(row)
+    return lines[:height]
+
+
+def tape_strips(
+    trades: Sequence[Trade],
+    width: int,
+    height: int,
+    colors: TradingColors,
+    precision: MarketPrecision | None = None,
+    base: Style | None = None,
+) -> list[Strip]:
+    """What :func:`render_tape` draws over the style ``base`` (the widget's), the trade rows
+    made straight as :class:`ReadyStrip`\\ s: the same cells in the same styles
+    (tests/ui/test_ui_book_tape_strips.py checks), without a Text, its spans, ``Text.render``
+    and a conversion per row and frame."""
+    styles = _styles(colors)
+    rows = _row_styles(colors, base)
+    layout = _layout(trades, width, height, precision)
+    lines = [Strip([Segment(layout.header.ljust(width)[:width], styles.muted)], width)]
+    for trade in layout.shown:
+        large = layout.threshold is not None and notional(trade) >= layout.threshold
+        row = rows[trade.side == "buy", large]
+        when, figures = _cells(trade, layout)
+        when, figures = when[:width], figures[: max(0, width - len(when))]
+        pad = " " * (width - len(when) - len(figures))
+        segments = [Segment(when, row.muted), Segment(figures, row.side), Segment(pad, row.muted)]
+        lines.append(ReadyStrip(Segment.simplify(s for s in segments if s.text), width))
+    return lines[:height]
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    shown: list[Trade]  # newest first
+    decimals: int
+    lot: Decimal | None
+    price_w: int
+    size_w: int
+    header: str
+    threshold: float | None
+
+
+def _layout(
+    trades: Sequence[Trade], width: int, height: int, precision: MarketPrecision | None
+) -> _Layout:
     rows = max(0, height - 1)
     shown = list(reversed(trades[-rows:])) if rows else []
     tick = precision.tick if precision is not None else None
@@ -60,23 +119,18 @@ def render_tape(
     price_w += spare // 2
     size_w = 8 + spare - spare // 2
     header = f"{'Time':<8} {'Price':>{price_w}} {'Size':>{size_w}}"[:width]
-    lines = [Text(header, styles.muted, no_wrap=True, overflow="crop")]
-    threshold = large_trade_threshold(trades)
-    for trade in shown:
-        buy = trade.side == "buy"
-        when = datetime.fromtimestamp(trade.timestamp / 1000, UTC).strftime("%H:%M:%S")
-        row = Text(f"{when} ", styles.muted, no_wrap=True, overflow="crop")
-        # Price and size share one style so they go out as one run (one escape sequence).
-        row.append(
-            f"{fmt_decimals(trade.price, decimals):>{price_w}} "
-            f"{fmt_size(trade.amount, size_w, lot):>{size_w}}",
-            styles.bid if buy else styles.ask,
-        )
-        row.truncate(width, pad=True)
-        if threshold is not None and notional(trade) >= threshold:
-            row.stylize(styles.bid_large if buy else styles.ask_large)
-        lines.append(row)
-    return lines[:height]
+    return _Layout(shown, decimals, lot, price_w, size_w, header,
+                   large_trade_threshold(trades))
+
+
+def _cells(trade: Trade, layout: _Layout) -> tuple[str, str]:
+    """A trade's row as its time ("HH:MM:SS ") and its price and size (uncropped)."""
+    when = datetime.fromtimestamp(trade.timestamp / 1000, UTC).strftime("%H:%M:%S")
+    figures = (
+        f"{fmt_decimals(trade.price, layout.decimals):>{layout.price_w}} "
+        f"{fmt_size(trade.amount, layout.size_w, layout.lot):>{layout.size_w}}"
+    )
+    return f"{when} ", figures
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +140,34 @@ class _TapeStyles:
     ask: Style
     bid_large: Style  # a large print: tinted background, bold, over the whole row
     ask_large: Style
+
+
+@dataclass(frozen=True, slots=True)
+class _RowStyles:
+    """A trade row's final styles: what :func:`to_strip` makes of the Text row's (time and
+    padding muted, price and size in the side's colour, a large print's highlight over all of
+    it, combined as ``Text.render`` combines spans) over the widget's base style."""
+
+    muted: Style
+    side: Style
+
+
+@lru_cache(maxsize=16)
+def _row_styles(
+    colors: TradingColors, base: Style | None
+) -> dict[tuple[bool, bool], _RowStyles]:
+    """Row styles by (buy, large), summed once per palette and base style."""
+    styles = _styles(colors)
+    muted = styles.muted
+    under = (base or Style.null()) + muted  # to_strip: the Text's own style joins the base
+    rows = {}
+    for buy in (True, False):
+        side = styles.bid if buy else styles.ask
+        highlight = styles.bid_large if buy else styles.ask_large
+        rows[buy, False] = _RowStyles(under + muted, under + Style.combine((muted, side)))
+        rows[buy, True] = _RowStyles(under + Style.combine((muted, highlight)),
+                                     under + Style.combine((muted, side, highlight)))
+    return rows
 
 
 @lru_cache(maxsize=8)
@@ -126,5 +208,6 @@ class TradesTape(LineCacheWidget):
         self.trades, self.market_colors, self.precision = trades, colors, precision
         self.lines_changed(full=recolored)
 
-    def build_lines(self, width: int, height: int) -> list[Text]:
-        return render_tape(self.trades, width, height, self.market_colors, self.precision)
+    def build_lines(self, width: int, height: int) -> list[Strip]:
+        return tape_strips(self.trades, width, height, self.market_colors, self.precision,
+                           self.line_style)
