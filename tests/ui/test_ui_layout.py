@@ -123,3 +123,32 @@ async def test_resize_when_terminal_shrinks_and_grows_then_layout_follows(settin
         await wait_for(pilot, lambda: app.compact and shown(app) == {"chart", "book"})
         await pilot.resize_terminal(120, 40)
         await wait_for(pilot, lambda: not app.compact and len(shown(app)) == len(PANELS) + 1)
+
+
+async def test_small_when_tab_pressed_fast_then_the_last_panel_stays_without_flipping(settings):
+    """Three quick tabs: the tab bar's activation messages of the first two arrive after the
+    third panel is shown. They used to be taken for clicks and bring their panels back, each
+    bringing back the next: the panels (and the focus, and the footer) flipped forever."""
+    app = TradetermApp(settings, FakeEngine(settings))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        start = PANELS.index(app.panel)
+        app.action_next_panel(1)
+        app.action_next_panel(1)
+        app.action_next_panel(1)
+        expected = PANELS[(start + 3) % len(PANELS)]
+        shows: list[str] = []
+        show_panel = app.show_panel
+
+        def counting(name: str) -> None:
+            shows.append(name)
+            show_panel(name)
+
+        app.show_panel = counting  # type: ignore[method-assign]
+        seen = set()
+        for _ in range(20):
+            await pilot.pause(0.02)
+            seen.add(app.panel)
+        app.show_panel = show_panel  # type: ignore[method-assign]
+        assert shows == [] and seen == {expected}, (shows[:6], seen)
+        assert app.focused is None or app.focused.id in (expected, "chart"), app.focused

@@ -384,6 +384,11 @@ class TradetermApp(App[None]):
 
     @on(Tabs.TabActivated, "#tabs")
     def _tab_clicked(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id != self._tabs.active:
+            # Stale: show_panel set the tab bar again since (quick tabs). Taken for a click,
+            # it brought its panel back, whose own stale message then did the same: the
+            # panels, the focus and the footer flipped between two tabs forever.
+            return
         name = (event.tab.id or "").removeprefix("tab-")
         if name in PANELS and name != self.panel:
             self.show_panel(name)

@@ -35,6 +35,14 @@ OWN = -1
 the main screen's keys, which a screen's footer also lists."""
 
 
+def _leaving(widget: Widget) -> bool:
+    """A hint of an earlier compose still being removed: not shown, though its style says it
+    is (ours are hidden with ``display = False``, which sets the style). Recomposes overlap
+    when the focus moves fast: such a hint never gets a width, and waiting for it would use up
+    the waits of the new ones."""
+    return not widget.display and widget.styles.display != "none"
+
+
 class FittedFooter(Footer):
     """See the module docstring."""
 
@@ -57,6 +65,8 @@ class FittedFooter(Footer):
         group is its keys' box and the label after it. The palette's key is not among them."""
         hints: list[tuple[str, list[Widget]]] = []
         for child in self.children:
+            if _leaving(child):
+                continue
             if isinstance(child, FooterKey):
                 if not child.has_class("-command-palette"):
                     hints.append((child.action, [child]))
