@@ -448,6 +448,9 @@ class IndicatorPane(LineCacheWidget):
         return self.chart.view if self.chart is not None else None
 
     def _refresh(self) -> None:
+        if not self.display:  # the second pane while off: drawn when shown (on_resize)
+            self._shown_key = None
+            return
         view = self._view()  # with a chart, its view says which candles: ours may lag a frame
         key = (view or self._candles, self.mode, self.market_colors, self.tick, self.step,
                id(self.plot) if is_plot(self.mode) else None)
