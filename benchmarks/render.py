@@ -155,7 +155,9 @@ async def bench_screen(frames: int, size: tuple[int, int] = (120, 40),
 
     from tradeterm.config import Settings
     from tradeterm.ui.app import TradetermApp
+    from tradeterm.ui.chart.overlays import load_indicators
 
+    load_indicators()  # as in one process, where the engine has (an attached screen defers them)
     settings = Settings(symbols=["BTC/USDT", "ETH/USDT"], data_dir=Path(tempfile.mkdtemp()))
     engine = FakeEngine(settings, bars=500)
     app = TradetermApp(settings, engine)

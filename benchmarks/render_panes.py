@@ -32,7 +32,10 @@ def bench_panes(frames: int) -> None:
     from fake_engine import FakeEngine
 
     from tradeterm.config import Settings
+    from tradeterm.ui.chart.overlays import load_indicators
     from tradeterm.ui.widgets.indicator_pane import MODES, IndicatorPane, plot_choice
+
+    load_indicators()  # what the pane computes with (a screen in one process has them)
 
     settings = Settings(symbols=["BTC/USDT"], data_dir=Path(tempfile.mkdtemp()))
     engine = FakeEngine(settings, bars=500)

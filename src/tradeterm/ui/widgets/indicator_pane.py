@@ -18,6 +18,7 @@ imported on first use. The candles are converted to numpy once per closed bar
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from types import MappingProxyType
@@ -195,10 +196,11 @@ def _assemble(
 
 def _draw_line(
     chars: list[list[str]], styles: list[list[Style | None]], dots: Sequence[Mapping[int, int]],
-    color: str,
+    color: str, start: int = 0,
 ) -> None:
+    """Draw ``dots`` (one mapping a column, from column ``start``) over the grid."""
     line_style = style(color)
-    for x, cells in enumerate(dots):
+    for x, cells in enumerate(dots, start):
         for r, bits in cells.items():
             row = chars[r]
             old = row[x]
@@ -206,6 +208,51 @@ def _draw_line(
                 bits |= ord(old) - 0x2800
             row[x] = braille(bits)
             styles[r][x] = line_style
+
+
+@dataclass(slots=True)
+class LineMemo:
+    """A pane's last line drawing (see :func:`_line_over`)."""
+
+    key: tuple[object, ...] | None = None
+    values: np.ndarray | None = None
+    chars: list[list[str]] = field(default_factory=list)
+    styles: list[list[Style | None]] = field(default_factory=list)
+
+
+def _line_over(
+    chars: list[list[str]], styles: list[list[Style | None]], values: Sequence[float],
+    lo: float, hi: float, color: str, memo: LineMemo | None = None,
+) -> tuple[list[list[str]], list[list[Style | None]]]:
+    """The grid (``chars``/``styles``: blank or guide rows, each row one cell repeated) with the
+    line through ``values`` drawn over it.
+
+    With ``memo`` (the pane's last drawing): a column's cells depend on its value and its
+    neighbours' (:func:`line_dots`), so when only the newest value moved on the same range,
+    rows and background, the last drawing is kept and only its two newest columns are drawn
+    again (on a tick that is all that moves; a pane 200 columns wide drew all of them)."""
+    import numpy as np  # loaded already: the values come from numpy arrays
+
+    rows, n = len(chars), len(values)
+    array = np.asarray(values, dtype=np.float64)
+    key = (lo, hi, n, color, tuple((row[0] if row else "", srow[0] if srow else None)
+                                   for row, srow in zip(chars, styles, strict=True)))
+    if (memo is not None and memo.key == key and memo.values is not None and n >= 3
+            and np.array_equal(memo.values[:-1], array[:-1], equal_nan=True)):
+        kept_chars = [row[:] for row in memo.chars]
+        kept_styles = [row[:] for row in memo.styles]
+        for r in range(rows):
+            kept_chars[r][n - 2:] = chars[r][n - 2:]
+            kept_styles[r][n - 2:] = styles[r][n - 2:]
+        # the newest two columns, each with both its neighbours (the first of three is not used)
+        _draw_line(kept_chars, kept_styles, line_dots(values[n - 3:], lo, hi, rows)[1:], color,
+                   start=n - 2)
+        chars, styles = kept_chars, kept_styles
+    else:
+        _draw_line(chars, styles, line_dots(values, lo, hi, rows), color)
+    if memo is not None:
+        memo.key, memo.values, memo.chars, memo.styles = key, array, chars, styles
+    return chars, styles
 
 
 def _axis(rows: int, axis_w: int, labels: dict[int, str], colors: TradingColors) -> list[Segment]:
@@ -218,7 +265,7 @@ def _axis(rows: int, axis_w: int, labels: dict[int, str], colors: TradingColors)
 
 def rsi_lines(
     values: Sequence[float], axis_w: int, height: int, colors: TradingColors,
-    memo: RowMemo | None = None,
+    memo: RowMemo | None = None, line: LineMemo | None = None,
 ) -> list[Strip]:
     """Header ``RSI 14  56.3`` (the newest column's value), the line, the 30/70 guides."""
     rows = height - 1
@@ -239,7 +286,7 @@ def rsi_lines(
             labels[r] = f"{guide:g}"
             chars[r] = ["┈"] * n
             cell_styles[r] = [style(colors.muted)] * n
-    _draw_line(chars, cell_styles, line_dots(values, 0.0, 100.0, rows), colors.accent)
+    chars, cell_styles = _line_over(chars, cell_styles, values, 0.0, 100.0, colors.accent, line)
     return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors),
                                        memo)]
 
@@ -308,7 +355,7 @@ def _range(values: Sequence[float], *include: float) -> tuple[float, float]:
 def value_lines(
     name: str, values: Sequence[float], axis_w: int, height: int, colors: TradingColors,
     fmt: Callable[[float], str], guides: Sequence[float] = (),
-    memo: RowMemo | None = None,
+    memo: RowMemo | None = None, line: LineMemo | None = None,
 ) -> list[Strip]:
     """One line on its own range (top and bottom labelled with ``fmt``), dotted ``guides``
     (labelled too), header ``name  value`` with the newest value: ATR, relative volume and a
@@ -331,7 +378,7 @@ def value_lines(
             labels[q // 4] = fmt(guide)
             chars[q // 4] = ["┈"] * n
             cell_styles[q // 4] = [style(colors.muted)] * n
-    _draw_line(chars, cell_styles, line_dots(values, lo, hi, rows), colors.accent)
+    chars, cell_styles = _line_over(chars, cell_styles, values, lo, hi, colors.accent, line)
     return [Strip(head), *_assemble(chars, cell_styles, _axis(rows, axis_w, labels, colors),
                                        memo)]
 
@@ -388,6 +435,7 @@ class IndicatorPane(LineCacheWidget):
         self._data = CandleArrays()
         self._values: tuple[object, ...] | None = None
         self._row_memo: RowMemo = {}  # the last frame's rows (see _assemble)
+        self._line_memo = LineMemo()  # the last frame's line (see _line_over)
         self._load_pending = False  # the indicators' import is scheduled (_load_indicators)
         self._shown_key: tuple[object, ...] | None = None
         self.tick: Decimal | None = None  # the chart market's price tick, once known
@@ -493,25 +541,25 @@ class IndicatorPane(LineCacheWidget):
         col = lambda name: column_values(values[name], columns)  # noqa: E731
         memo = self._row_memo
         if mode == "rsi":
-            return rsi_lines(col("rsi"), axis_w, height, colors, memo)
+            return rsi_lines(col("rsi"), axis_w, height, colors, memo, self._line_memo)
         if mode == "macd":
             return macd_lines(col("macd"), col("signal"), col("hist"), axis_w, height, colors,
                               self.tick, memo)
         if mode == "atr":
             tick = self.tick
             return value_lines(title(mode), col("atr"), axis_w, height, colors,
-                               lambda v: fmt_price(v, tick), memo=memo)
+                               lambda v: fmt_price(v, tick), memo=memo, line=self._line_memo)
         if mode == "volume":
             return volume_lines(col("volume"), col("up"), axis_w, height, colors, self.step,
                                 memo)
         if mode == "rvol":
             return value_lines(title(mode), col("rvol"), axis_w, height, colors, fmt_ratio,
-                               guides=(1.0,), memo=memo)
+                               guides=(1.0,), memo=memo, line=self._line_memo)
         if is_plot(mode):
             shown = col("value")
             if not any(v == v for v in shown):  # not run on this market (yet)
                 return [Strip([Segment(f" {title(mode)} ", style(colors.accent, bold=True)),
                                Segment(f" {NO_PLOT_VALUES}", style(colors.muted))])]
             return value_lines(title(mode), shown, axis_w, height, colors,
-                               lambda v: fmt_price(v), memo=memo)
+                               lambda v: fmt_price(v), memo=memo, line=self._line_memo)
         return [Strip([Segment(f" {mode}: unknown indicator", style(colors.muted))])]
