@@ -270,16 +270,8 @@ def _level_strip(
 ) -> Strip:
     """:func:`_level_line` as a finished row: cut where the price column and the depth bar
     start."""
-    line = _row(
-        fmt_decimals(level.price, decimals),
-        fmt_size(level.size, col_w, lot),
-        fmt_size(level.cumulative, col_w, lot),
-        price_w,
-        col_w,
-        width,
-    )
+    line, bar_cells = _level_cells(level, decimals, lot, price_w, col_w, width, max_cum)
     price_end = min(price_w, width)
-    bar_cells = round(level.cumulative / max_cum * width)
     bar_start = width - bar_cells if bar_cells > 0 else width
     cuts = sorted({0, price_end, max(0, bar_start), width})
     segments: list[Segment] = []
@@ -318,6 +310,28 @@ def _styles(colors: TradingColors) -> _LadderStyles:
     )
 
 
+def _level_cells(
+    level: LadderLevel,
+    decimals: int,
+    lot: Decimal | None,
+    price_w: int,
+    col_w: int,
+    width: int,
+    max_cum: float,
+) -> tuple[str, int]:
+    """A level's row text and how many cells of it (from the right) the depth bar covers: the
+    same for the finished strip and the Text the tests read it against."""
+    line = _row(
+        fmt_decimals(level.price, decimals),
+        fmt_size(level.size, col_w, lot),
+        fmt_size(level.cumulative, col_w, lot),
+        price_w,
+        col_w,
+        width,
+    )
+    return line, round(level.cumulative / max_cum * width)
+
+
 def _row(price: str, size: str, total: str, price_w: int, col_w: int, width: int) -> str:
     line = f"{price:>{price_w}} {size:>{col_w}} {total:>{col_w}}"
     return line[:width].ljust(width)
@@ -335,17 +349,9 @@ def _level_line(
     side: Style,
     bar: Style,
 ) -> Text:
-    line = _row(
-        fmt_decimals(level.price, decimals),
-        fmt_size(level.size, col_w, lot),
-        fmt_size(level.cumulative, col_w, lot),
-        price_w,
-        col_w,
-        width,
-    )
+    line, bar_cells = _level_cells(level, decimals, lot, price_w, col_w, width, max_cum)
     text = Text(line, foreground, no_wrap=True, overflow="crop")
     text.stylize(side, 0, price_w)
-    bar_cells = round(level.cumulative / max_cum * width)
     if bar_cells > 0:
         text.stylize(bar, width - bar_cells, width)
     return text
