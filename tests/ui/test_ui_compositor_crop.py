@@ -109,3 +109,36 @@ async def test_partial_update_when_only_the_chart_changes_then_footer_and_side_a
         assert "chart" in names
         assert not names & {"Footer", "side", "book", "tape", "status"}
         assert all(height <= 6 for _, height in drawn)  # only the update's rows
+
+
+@pytest.mark.parametrize("over", ["toasts", "ticket"])
+async def test_partial_update_when_toasts_or_the_ticket_are_over_the_screen_then_as_full_redraw(
+    tmp_path: Path, over: str
+):
+    """Layers over the panels (toasts) and a modal screen over the workstation (the ticket):
+    every written cell still the full redraw's."""
+    settings = Settings(symbols=["BTC/USDT", "ETH/USDT"], data_dir=tmp_path)
+    engine = FakeEngine(settings, bars=300)
+    app = TradetermApp(settings, engine)
+    async with app.run_test(size=(240, 70)) as pilot:
+        await pilot.pause(0.3)
+        if over == "toasts":
+            for i in range(3):
+                app.notify(f"notice {i} " * 4, timeout=30)
+        else:
+            await pilot.press("b")
+        await pilot.pause(0.5)
+        engine.step()
+        await pilot.pause(0.15)
+        compositor = app.screen._compositor
+        full = compositor.render_strips()
+        for regions in ([Region(0, 1, 120, 8)], [Region(150, 20, 60, 12)], [Region(0, 0, 240, 70)]):
+            compositor._dirty_regions.clear()
+            compositor._dirty_regions.update(regions)
+            update = compositor.render_partial_update()
+            cells = written_cells(update, app.console)
+            for region in regions:
+                for y in region.line_range:
+                    row = line_cells(full, y)
+                    for x in region.column_range:
+                        assert cells.get((x, y)) == row[x], (over, x, y)
