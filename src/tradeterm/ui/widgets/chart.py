@@ -242,10 +242,9 @@ class CandleChart(Widget, can_focus=True):
     def _compute(self) -> list[Strip]:
         candles, symbol, timeframe, timeframe_ms, message = self._data
         width, height = self.size.width, self.size.height
-        series: Sequence[Series] = self.overlays.series
-        zones: Sequence[tuple[Zone, ...]] = self.overlays.zones
+        series: Sequence[Series] = ()
+        zones: Sequence[tuple[Zone, ...]] = ()
         if candles and not indicators_loaded():  # attached: the first data frame goes first
-            series, zones = (), ()
             if not self._overlays_pending:
                 self._overlays_pending = True
                 self.set_timer(INDICATORS_LOAD_DELAY_S, self._load_overlays)
